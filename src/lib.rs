@@ -3,4 +3,20 @@
 //! vcmux does, as a process of its own, what QEMU's `mux-be` chardev (merged as
 //! `-chardev hub` in QEMU 10) does inside QEMU: it attaches to one console stream
 //! (a command under a PTY, a QEMU serial socket, stdio) and multiplexes it to up to
-//! four backends (sockets, PTYs, log files, stdio and a VNC-served terminal).
+//! four backends (sockets, PTYs, log files, stdio).
+//!
+//! The layers, lowest first, each knowing nothing of the ones above it:
+//!
+//! - [`config`]: the QEMU-style `-chardev`/`-frontend` options parsed into a typed,
+//!   validated graph of hubs, each with one frontend and its backends.
+//! - [`chardev`]: one module per kind of endpoint (pty, socket, file, stdio, null),
+//!   each a source of connections.
+//! - [`hub`]: the mux-be core: fan-out with per-backend progress, fan-in, events.
+//! - [`launch`]: opens the chardevs of a configuration and runs its hubs.
+//! - [`cli`]: the command line and its help.
+
+pub mod chardev;
+pub mod cli;
+pub mod config;
+pub mod hub;
+pub mod launch;

@@ -1,1 +1,57 @@
-fn main() {}
+//! The `vcmux` binary: reads the command line, runs the configuration, exits with
+//! the console's status. Everything it does lives in the library.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use tracing_subscriber::EnvFilter;
+use vcmux::cli::{self, Parsed};
+
+fn main() -> ExitCode {
+    let cli = match cli::parse(std::env::args_os()) {
+        Parsed::Run(cli) => cli,
+        Parsed::Print(text) => {
+            println!("{}", text.trim_end());
+            return ExitCode::SUCCESS;
+        }
+        Parsed::Error(message) => return usage_error(&message),
+    };
+    let config = match cli.config() {
+        Ok(config) => config,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    init_logging();
+    let code = match run(config) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("vcmux: {e:#}");
+            1
+        }
+    };
+    vcmux::chardev::stdio::restore_terminal();
+    // Exit here, not by unwinding the runtime: a blocked stdin reader must not
+    // hold vcmux up once every backend has been flushed.
+    std::process::exit(code)
+}
+
+fn run(config: vcmux::config::Config) -> anyhow::Result<i32> {
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    Ok(runtime.block_on(vcmux::launch::run(config))?)
+}
+
+/// A bad command line: one line naming the problem, exit status 2.
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("vcmux: {message}");
+    ExitCode::from(2)
+}
+
+fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}

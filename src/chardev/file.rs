@@ -1,0 +1,145 @@
+//! The file chardev: a console log, optionally with a timestamp on each line.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, SystemTime};
+
+use tokio::fs::File;
+use tokio::io::AsyncWrite;
+
+use super::{BoxFuture, BoxWriter, Connection, Connector, OpenError};
+use crate::config::FileConfig;
+
+/// How long a log that failed (a full disk) rests before the hub tries it again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// A log file's source of connections: the open file, handed out again after a
+/// write failed so that the log re-joins at the current position.
+pub struct FileConnector {
+    /// The log's path, for messages.
+    path: String,
+    file: File,
+    timestamps: bool,
+    handed_out: bool,
+}
+
+impl FileConnector {
+    /// Creates (or, with `append=on`, opens for appending) the log.
+    pub async fn open(label: &str, config: &FileConfig) -> Result<FileConnector, OpenError> {
+        let file = super::open_for_writing(&config.path, config.append)
+            .await
+            .map_err(|e| OpenError::new(label, format!("cannot open {}", config.path.display()), e))?;
+        Ok(FileConnector {
+            path: config.path.display().to_string(),
+            file,
+            timestamps: config.timestamps,
+            handed_out: false,
+        })
+    }
+}
+
+impl Connector for FileConnector {
+    fn connect(&mut self) -> BoxFuture<'_, io::Result<Option<Connection>>> {
+        Box::pin(async move {
+            if self.handed_out {
+                tokio::time::sleep(RETRY_AFTER).await; // allow-sleep: a failed log rests before the retry
+            }
+            self.handed_out = true;
+            let file = self.file.try_clone().await?;
+            let writer: BoxWriter =
+                if self.timestamps { Box::new(Timestamped::new(file)) } else { Box::new(file) };
+            Ok(Some(Connection { peer: self.path.clone(), writer, reader: None, eof_is_hangup: false }))
+        })
+    }
+}
+
+/// Prefixes every line written through it with the UTC time at which the line's
+/// first byte arrived, in RFC 3339 with milliseconds (`2026-11-25T19:43:43.123Z `).
+pub struct Timestamped<W> {
+    inner: W,
+    at_line_start: bool,
+    /// Stamped bytes not yet taken by `inner`.
+    pending: Vec<u8>,
+    taken: usize,
+}
+
+impl<W: AsyncWrite + Unpin> Timestamped<W> {
+    /// Wraps `inner`; the first byte written starts a line.
+    pub fn new(inner: W) -> Self {
+        Timestamped { inner, at_line_start: true, pending: Vec::new(), taken: 0 }
+    }
+
+    /// Appends `data` to `pending`, stamping each line start with `now`.
+    fn stamp(&mut self, data: &[u8], now: SystemTime) {
+        let stamp = format!("{} ", humantime::format_rfc3339_millis(now));
+        for line in data.split_inclusive(|b| *b == b'\n') {
+            if self.at_line_start {
+                self.pending.extend_from_slice(stamp.as_bytes());
+            }
+            self.pending.extend_from_slice(line);
+            self.at_line_start = line.ends_with(b"\n");
+        }
+    }
+
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.taken < self.pending.len() {
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.pending[self.taken..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.taken += n;
+        }
+        self.pending.clear();
+        self.taken = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for Timestamped<W> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        ready!(self.poll_drain(cx))?;
+        self.stamp(buf, SystemTime::now());
+        // The stamped copy is taken whole; `inner` gets it on the next write or flush.
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_drain(cx))?;
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_drain(cx))?;
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[test]
+    fn stamps_each_line_once_across_writes() {
+        let mut t = Timestamped::new(Vec::new());
+        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(1_764_099_823_123);
+        t.stamp(b"boot\r\nker", now);
+        t.stamp(b"nel\n\nlast", now);
+        let text = String::from_utf8(t.pending).unwrap();
+        let s = "2025-11-25T19:43:43.123Z ";
+        assert_eq!(text, format!("{s}boot\r\n{s}kernel\n{s}\n{s}last"));
+    }
+
+    #[tokio::test]
+    async fn writes_reach_the_inner_writer() {
+        let mut t = Timestamped::new(Vec::new());
+        t.write_all(b"a\nb").await.unwrap();
+        t.flush().await.unwrap();
+        let text = String::from_utf8(t.inner).unwrap();
+        let lines: Vec<&str> = text.split('\n').collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].ends_with("Z a") && lines[1].ends_with("Z b"), "{text}");
+        assert_eq!(lines[0].len(), "2025-11-25T19:43:43.123Z a".len());
+    }
+}

@@ -1,0 +1,320 @@
+//! PTYs, both ways round:
+//!
+//! - [`CommandFrontend`]: a command run under a new PTY; its output is the console.
+//! - [`PtyBackend`]: a new PTY pair whose slave (`/dev/pts/N`) screen or minicom
+//!   opens, like QEMU's `-chardev pty`.
+//!
+//! Both hold the master side, non-blocking, behind a tokio [`AsyncFd`].
+
+use std::future::Future;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::pty::{Winsize, openpty};
+use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::watch;
+use tokio::time::Sleep;
+use tracing::info;
+
+use super::{BoxFuture, Connection, Connector, OpenError};
+use crate::config::PtyConfig;
+
+/// The window a command starts with, until a terminal backend sets its own.
+const DEFAULT_WINDOW: Winsize = Winsize { ws_row: 24, ws_col: 80, ws_xpixel: 0, ws_ypixel: 0 };
+
+/// After the command has exited, how long its PTY must stay quiet before the
+/// output counts as finished when something else (a background job) still holds
+/// the slave open.
+const QUIET_AFTER_EXIT: Duration = Duration::from_millis(100);
+
+/// How often a PTY backend looks whether someone has opened its slave (QEMU
+/// looks every second).
+const SLAVE_POLL: Duration = Duration::from_millis(200);
+
+nix::ioctl_write_int_bad!(set_controlling_terminal, nix::libc::TIOCSCTTY);
+
+/// Resolves to the command's exit code once it has exited (128 + N when killed by
+/// signal N, as shells report it).
+pub type ExitStatusReceiver = watch::Receiver<Option<i32>>;
+
+/// The master side of a PTY, shared by a connection's reader and writer.
+#[derive(Clone)]
+struct Master(Arc<AsyncFd<OwnedFd>>);
+
+impl Master {
+    fn new(fd: OwnedFd) -> io::Result<Master> {
+        let flags = OFlag::from_bits_truncate(fcntl(&fd, FcntlArg::F_GETFL)?);
+        fcntl(&fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+        set_cloexec(&fd)?;
+        // SAFETY: the OwnedFd moves into the AsyncFd, so the descriptor stays open
+        // and the same for as long as it is registered.
+        let registered = unsafe { AsyncFd::register(fd) }.map_err(io::Error::from)?;
+        Ok(Master(Arc::new(registered)))
+    }
+
+    /// Reads what is there; the slave's last close reads as end of file (EIO).
+    fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        loop {
+            let mut guard = ready!(self.0.poll_read_ready(cx))?;
+            let unfilled = buf.initialize_unfilled();
+            match guard.try_io(|fd| nix::unistd::read(fd.get_ref(), unfilled).map_err(io::Error::from)) {
+                Ok(Ok(n)) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(Err(e)) if e.raw_os_error() == Some(Errno::EIO as i32) => return Poll::Ready(Ok(())),
+                Ok(Err(e)) => return Poll::Ready(Err(e)),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    fn poll_write(&self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        loop {
+            let mut guard = ready!(self.0.poll_write_ready(cx))?;
+            match guard.try_io(|fd| nix::unistd::write(fd.get_ref(), data).map_err(io::Error::from)) {
+                Ok(result) => return Poll::Ready(result),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+
+    /// Whether anyone has the slave side open: with no one, the master reports a hang-up.
+    fn slave_is_open(&self) -> bool {
+        let mut fds = [PollFd::new(self.0.get_ref().as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::ZERO) {
+            Ok(_) => !fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLHUP)),
+            Err(_) => false,
+        }
+    }
+}
+
+fn set_cloexec(fd: &OwnedFd) -> io::Result<()> {
+    fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
+    Ok(())
+}
+
+/// The writing half: bytes typed into the PTY's master.
+struct MasterWriter(Master);
+
+impl AsyncWrite for MasterWriter {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.0.poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The reading half of a PTY backend: what screen or minicom types.
+struct MasterReader(Master);
+
+impl AsyncRead for MasterReader {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.0.poll_read(cx, buf)
+    }
+}
+
+/// A command running under a new PTY: the console is its output.
+pub struct CommandFrontend {
+    /// The connection, until the hub takes it.
+    connection: Option<Connection>,
+}
+
+impl CommandFrontend {
+    /// Starts `argv` in a new session with a new PTY as its controlling terminal,
+    /// window 80x24. The receiver learns its exit code.
+    pub fn spawn(label: &str, argv: &[String]) -> Result<(CommandFrontend, ExitStatusReceiver), OpenError> {
+        let fail = |e: io::Error| OpenError::new(label, format!("cannot start '{}'", argv.join(" ")), e);
+        let Some((program, args)) = argv.split_first() else {
+            return Err(fail(io::Error::new(io::ErrorKind::InvalidInput, "empty command")));
+        };
+        let pty = openpty(&DEFAULT_WINDOW, None).map_err(io::Error::from).map_err(fail)?;
+        set_cloexec(&pty.slave).map_err(fail)?;
+        let slave_name =
+            nix::unistd::ttyname(&pty.slave).map(|p| p.display().to_string()).unwrap_or_default();
+
+        let mut command = std::process::Command::new(program);
+        command.args(args);
+        let stdio = |fd: &OwnedFd| fd.try_clone().map(Stdio::from);
+        command.stdin(stdio(&pty.slave).map_err(fail)?);
+        command.stdout(stdio(&pty.slave).map_err(fail)?);
+        command.stderr(Stdio::from(pty.slave));
+        // SAFETY: between fork and exec only async-signal-safe calls are made:
+        // setsid(2) and ioctl(2) on the child's own stdin.
+        unsafe {
+            command.pre_exec(|| {
+                nix::unistd::setsid()?;
+                set_controlling_terminal(0, 0)?;
+                Ok(())
+            });
+        }
+        let mut child = tokio::process::Command::from(command).kill_on_drop(false).spawn().map_err(fail)?;
+        let pid = child.id().unwrap_or_default();
+        info!("{label}: started '{}' (pid {pid}) on {slave_name}", argv.join(" "));
+
+        let (exit_tx, exit_rx) = watch::channel(None);
+        tokio::spawn(async move {
+            let code = match child.wait().await {
+                Ok(status) => exit_code(status),
+                Err(_) => 1,
+            };
+            let _ = exit_tx.send(Some(code));
+        });
+
+        let master = Master::new(pty.master).map_err(fail)?;
+        let output = CommandOutput {
+            master: master.clone(),
+            exited: Box::pin(wait_exit(exit_rx.clone())),
+            has_exited: false,
+            quiet: None,
+        };
+        let connection = Connection {
+            peer: format!("'{}' on {slave_name}", argv.join(" ")),
+            writer: Box::new(MasterWriter(master)),
+            reader: Some(Box::new(output)),
+            eof_is_hangup: true,
+        };
+        Ok((CommandFrontend { connection: Some(connection) }, exit_rx))
+    }
+}
+
+impl Connector for CommandFrontend {
+    fn connect(&mut self) -> BoxFuture<'_, io::Result<Option<Connection>>> {
+        // One command, one connection: when its output ends, the console has ended.
+        let connection = self.connection.take();
+        Box::pin(async move { Ok(connection) })
+    }
+}
+
+fn exit_code(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status.code().or_else(|| status.signal().map(|s| 128 + s)).unwrap_or(1)
+}
+
+async fn wait_exit(mut exit: ExitStatusReceiver) {
+    while exit.borrow_and_update().is_none() {
+        if exit.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The command's output. It ends when the PTY's slave is closed by everyone (the
+/// master reads EIO after the last byte) or, if a background job still holds the
+/// slave, once the command has exited and the PTY has been quiet for a moment.
+struct CommandOutput {
+    master: Master,
+    exited: Pin<Box<dyn Future<Output = ()> + Send>>,
+    has_exited: bool,
+    quiet: Option<Pin<Box<Sleep>>>,
+}
+
+impl AsyncRead for CommandOutput {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if let Poll::Ready(result) = self.master.poll_read(cx, buf) {
+            self.quiet = None;
+            return Poll::Ready(result);
+        }
+        if !self.has_exited {
+            if self.exited.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.has_exited = true;
+        }
+        let quiet = self.quiet.get_or_insert_with(|| Box::pin(tokio::time::sleep(QUIET_AFTER_EXIT)));
+        ready!(quiet.as_mut().poll(cx));
+        // Nothing arrived for a while after the command exited: end of output.
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// A PTY pair for screen or minicom: the console appears on `/dev/pts/N`.
+pub struct PtyBackend {
+    master: Master,
+    slave_name: String,
+    _link: Option<Symlink>,
+}
+
+impl PtyBackend {
+    /// Creates the pair in raw mode (as QEMU does), logs the slave's path as QEMU
+    /// does, and makes the `path=` symlink to it.
+    pub fn open(label: &str, config: &PtyConfig) -> Result<PtyBackend, OpenError> {
+        let fail = |e: io::Error| OpenError::new(label, "cannot create a PTY", e);
+        let pty = openpty(None, None).map_err(io::Error::from).map_err(fail)?;
+        let mut termios = tcgetattr(&pty.slave).map_err(io::Error::from).map_err(fail)?;
+        cfmakeraw(&mut termios);
+        tcsetattr(&pty.slave, SetArg::TCSAFLUSH, &termios).map_err(io::Error::from).map_err(fail)?;
+        let slave_path = nix::unistd::ttyname(&pty.slave).map_err(io::Error::from).map_err(fail)?;
+        let slave_name = slave_path.display().to_string();
+        // Closing our slave: from now on, the master reports whether someone else has it open.
+        drop(pty.slave);
+        let master = Master::new(pty.master).map_err(fail)?;
+        let link = match &config.link {
+            Some(link) => Some(Symlink::create(link.clone(), &slave_path).map_err(|e| {
+                OpenError::new(label, format!("cannot make the symlink {}", link.display()), e)
+            })?),
+            None => None,
+        };
+        info!("char device redirected to {slave_name} (label {label})");
+        Ok(PtyBackend { master, slave_name, _link: link })
+    }
+}
+
+impl Connector for PtyBackend {
+    fn connect(&mut self) -> BoxFuture<'_, io::Result<Option<Connection>>> {
+        Box::pin(async move {
+            // The kernel gives no event when a slave is opened: look every so often.
+            while !self.master.slave_is_open() {
+                tokio::time::sleep(SLAVE_POLL).await; // allow-sleep: polls for the slave's opening, as QEMU does
+            }
+            Ok(Some(Connection {
+                peer: self.slave_name.clone(),
+                writer: Box::new(MasterWriter(self.master.clone())),
+                reader: Some(Box::new(MasterReader(self.master.clone()))),
+                eof_is_hangup: true,
+            }))
+        })
+    }
+}
+
+/// A symlink to the PTY's slave, removed when the backend goes away.
+struct Symlink(PathBuf);
+
+impl Symlink {
+    fn create(link: PathBuf, target: &std::path::Path) -> io::Result<Symlink> {
+        // An old link from an earlier run is replaced; anything else is left alone.
+        if std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink()) {
+            std::fs::remove_file(&link)?;
+        }
+        std::os::unix::fs::symlink(target, &link)?;
+        Ok(Symlink(link))
+    }
+}
+
+impl Drop for Symlink {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

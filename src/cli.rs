@@ -1,0 +1,211 @@
+//! The command line: QEMU-style options (`-chardev`, `-frontend`) read with clap,
+//! and a help text that teaches by example.
+//!
+//! QEMU's options are long names with one dash; clap wants two. Before clap sees
+//! the arguments, `-chardev` becomes `--chardev` (both spellings work, as in QEMU),
+//! and any other one-dash word is refused by name rather than read as a cluster of
+//! short flags.
+
+use std::ffi::OsString;
+
+use clap::Parser;
+
+use crate::config::{Config, ConfigError, Options};
+
+/// The options vcmux takes, long names that QEMU spells with one dash.
+const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "help", "version"];
+
+const HELP: &str = "\
+vcmux fans one console out to several places at once, as QEMU's mux-be / hub
+chardev does inside QEMU: one console stream (the frontend) is copied, byte for
+byte, to up to four backends (log files, sockets, PTYs, stdio), and whatever a
+backend types goes back to the console.
+
+Usage: vcmux [OPTIONS] [-- COMMAND [ARGS]...]
+
+The frontend (where the console comes from), one per hub:
+  -- COMMAND [ARGS]...      run COMMAND under a new PTY (default: $SHELL, else /bin/sh);
+                            vcmux exits with its exit status once every backend is flushed
+  -frontend socket,path=P[,server=on][,reconnect=S]
+  -frontend socket,host=H,port=N[,server=on][,reconnect=S]
+                            connect to (or, with server=on, listen for) the console's
+                            socket, e.g. QEMU's -serial unix:P,server=on,wait=off;
+                            reconnect=S retries every S seconds, else its end ends vcmux
+  -frontend stdio           the console arrives on stdin; typed input goes to stdout
+  (a -frontend takes chardev=HUB when there are several hubs, and logfile=F)
+
+A hub and its backends (QEMU's syntax; up to 4 backends a hub):
+  -chardev mux-be,id=HUB                           the mux-be patch's hub: each backend
+                                                   joins it with mux-be-id=HUB
+  -chardev hub,id=HUB,chardevs.0=ID[,chardevs.1=ID...]
+                                                   QEMU 10's hub: it names its backends
+  -chardev socket,id=ID,path=P|host=H,port=N[,server=on][,wait=off][,reconnect=S]
+        raw access for socat, nc or a script; server=on listens (loopback by default,
+        one client at a time) and waits for the first client unless wait=off
+  -chardev file,id=ID,path=P[,append=on][,timestamps=on]
+        a console log; timestamps=on starts each line with its UTC time
+  -chardev pty,id=ID[,path=LINK]
+        a new PTY for screen or minicom; its /dev/pts path is logged, LINK points at it
+  -chardev stdio,id=ID[,signal=off]
+        this terminal; Ctrl-C stops vcmux unless signal=off
+  -chardev null,id=ID
+  Every chardev takes logfile=F[,logappend=on]: a copy of all the output it is sent.
+  With no mux-be or hub at all, the chardevs form one hub.
+  On/off values accept on, off, yes, no, true, false.
+
+How the hub behaves: every backend that is connected gets every byte, in order,
+exactly once; the slowest connected backend sets the pace; a backend with nobody
+connected (or that fails) is skipped, its missed bytes counted, and it rejoins at
+the current position when someone connects. vcmux stops cleanly on SIGINT/SIGTERM.
+
+Examples:
+  Log a shell and let a colleague watch and type through a socket:
+    vcmux -chardev mux-be,id=mux0 \\
+          -chardev file,id=log,path=console.log,mux-be-id=mux0 \\
+          -chardev socket,id=s0,path=/tmp/console.sock,server=on,wait=off,mux-be-id=mux0 \\
+          -- bash
+    socat -,raw,echo=0 UNIX-CONNECT:/tmp/console.sock
+
+  Watch a QEMU guest's serial port (QEMU: -serial unix:/tmp/ttyS0,server=on,wait=off),
+  keep a timestamped log and open it in screen:
+    vcmux -frontend socket,path=/tmp/ttyS0,reconnect=1 \\
+          -chardev hub,id=hub0,chardevs.0=log,chardevs.1=con \\
+          -chardev file,id=log,path=guest.log,timestamps=on \\
+          -chardev pty,id=con,path=/tmp/guest-console
+    screen /tmp/guest-console
+
+  Serve a console on TCP for anyone on this machine (port 4555):
+    vcmux -chardev socket,id=s0,port=4555,server=on,wait=off -- top
+
+Options:
+  -h, --help      this text
+  -V, --version   the version
+
+Logs go to stderr; RUST_LOG sets the level (default info).";
+
+/// The parsed command line.
+#[derive(Debug, Parser)]
+#[command(name = "vcmux", version, override_help = HELP, disable_help_subcommand = true)]
+pub struct Cli {
+    /// `-chardev KIND,id=ID,…`, repeatable.
+    #[arg(long = "chardev")]
+    pub chardev: Vec<String>,
+    /// `-frontend KIND,…`, repeatable (one per hub).
+    #[arg(long = "frontend")]
+    pub frontend: Vec<String>,
+    /// The command after `--`.
+    #[arg(last = true)]
+    pub command: Vec<String>,
+}
+
+/// What the command line asks for, or why it cannot be read.
+pub enum Parsed {
+    /// Run vcmux with these options.
+    Run(Cli),
+    /// Print this (help, version) and exit 0.
+    Print(String),
+    /// A bad option: this one-line message, exit 2.
+    Error(String),
+}
+
+/// Reads the command line (program name first).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
+    let args = match qemu_style(args.into_iter().collect()) {
+        Ok(args) => args,
+        Err(message) => return Parsed::Error(message),
+    };
+    match Cli::try_parse_from(args) {
+        Ok(cli) => Parsed::Run(cli),
+        Err(e) if !e.use_stderr() => Parsed::Print(e.to_string()),
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            Parsed::Error(format!("{first} (see vcmux --help)"))
+        }
+    }
+}
+
+/// Rewrites QEMU's `-chardev` spelling to `--chardev`, up to `--`, and refuses
+/// one-dash words that are not options.
+fn qemu_style(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
+    let mut expect_value = false;
+    for arg in args.iter_mut().skip(1) {
+        let Some(text) = arg.to_str() else { continue };
+        if text == "--" {
+            break;
+        }
+        if expect_value {
+            expect_value = false;
+            continue;
+        }
+        if let Some(name) = text.strip_prefix('-').filter(|n| !n.starts_with('-') && n.len() > 1) {
+            if !LONG_OPTIONS.contains(&name) {
+                return Err(format!("unknown option '{text}' (see vcmux --help)"));
+            }
+            expect_value = matches!(name, "chardev" | "frontend");
+            *arg = OsString::from(format!("--{name}"));
+        } else if let Some(name) = text.strip_prefix("--") {
+            expect_value = matches!(name, "chardev" | "frontend");
+        }
+    }
+    Ok(args)
+}
+
+impl Cli {
+    /// The validated graph this command line describes.
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        let options = Options {
+            chardevs: self.chardev.clone(),
+            frontends: self.frontend.clone(),
+            command: self.command.clone(),
+        };
+        Config::from_options(&options, default_command())
+    }
+}
+
+/// `$SHELL`, else `/bin/sh`.
+fn default_command() -> Vec<String> {
+    let shell = std::env::var("SHELL").ok().filter(|s| !s.is_empty());
+    vec![shell.unwrap_or_else(|| "/bin/sh".to_string())]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_words(words: &[&str]) -> Parsed {
+        parse(std::iter::once("vcmux").chain(words.iter().copied()).map(OsString::from))
+    }
+
+    #[test]
+    fn qemu_and_gnu_spellings_agree() {
+        let Parsed::Run(a) = parse_words(&["-chardev", "null,id=n", "--", "sh", "-c", "-chardev"]) else {
+            panic!("should parse")
+        };
+        assert_eq!(a.chardev, ["null,id=n"]);
+        assert_eq!(a.command, ["sh", "-c", "-chardev"]);
+        let Parsed::Run(b) = parse_words(&["--chardev", "null,id=n", "--", "sh", "-c", "-chardev"]) else {
+            panic!("should parse")
+        };
+        assert_eq!(a.chardev, b.chardev);
+    }
+
+    #[test]
+    fn bad_options_are_one_line_naming_the_option() {
+        for (words, needle) in [
+            (&["-chardevv", "x"][..], "-chardevv"),
+            (&["--nope"][..], "--nope"),
+            (&["-chardev"][..], "chardev"),
+        ] {
+            let Parsed::Error(message) = parse_words(words) else { panic!("{words:?} should fail") };
+            assert!(!message.contains('\n') && message.contains(needle), "{message}");
+        }
+    }
+
+    #[test]
+    fn help_is_printed_not_an_error() {
+        assert!(matches!(parse_words(&["-help"]), Parsed::Print(text) if text.contains("Examples:")));
+        assert!(matches!(parse_words(&["--version"]), Parsed::Print(_)));
+    }
+}

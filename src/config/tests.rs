@@ -1,0 +1,171 @@
+use super::*;
+
+fn config(chardevs: &[&str], frontends: &[&str], command: &[&str]) -> Result<Config, ConfigError> {
+    let options = Options {
+        chardevs: chardevs.iter().map(|s| s.to_string()).collect(),
+        frontends: frontends.iter().map(|s| s.to_string()).collect(),
+        command: command.iter().map(|s| s.to_string()).collect(),
+    };
+    Config::from_options(&options, vec!["/bin/sh".into()])
+}
+
+fn error(chardevs: &[&str], frontends: &[&str], command: &[&str]) -> String {
+    config(chardevs, frontends, command).expect_err("configuration should be refused").to_string()
+}
+
+#[test]
+fn mux_be_and_hub_forms_give_the_same_graph() {
+    let patch = config(
+        &[
+            "mux-be,id=m",
+            "socket,id=s0,path=/a,server=on,wait=off,mux-be-id=m",
+            "file,id=f0,path=/log,mux-be-id=m",
+        ],
+        &[],
+        &["cat"],
+    )
+    .unwrap();
+    let qemu10 = config(
+        &[
+            "file,id=f0,path=/log",
+            "hub,id=m,chardevs.1=f0,chardevs.0=s0",
+            "socket,id=s0,path=/a,server=on,wait=off",
+        ],
+        &[],
+        &["cat"],
+    )
+    .unwrap();
+    assert_eq!(patch, qemu10);
+    let hub = &patch.hubs[0];
+    assert_eq!(hub.backends.iter().map(|b| b.id.as_str()).collect::<Vec<_>>(), ["s0", "f0"]);
+    assert_eq!(hub.frontend.kind, FrontendKind::Command(vec!["cat".into()]));
+}
+
+#[test]
+fn socket_defaults_follow_qemu() {
+    let c = config(&["socket,id=s,port=0,server=on", "socket,id=c,path=/x,reconnect=3"], &[], &[]).unwrap();
+    let kinds: Vec<_> = c.hubs[0].backends.iter().map(|b| b.kind.clone()).collect();
+    assert_eq!(
+        kinds[0],
+        BackendKind::Socket(SocketConfig {
+            address: SocketAddress::Tcp { host: "127.0.0.1".into(), port: 0 },
+            server: true,
+            wait: true,
+            reconnect: None,
+        })
+    );
+    assert_eq!(
+        kinds[1],
+        BackendKind::Socket(SocketConfig {
+            address: SocketAddress::Unix("/x".into()),
+            server: false,
+            wait: false,
+            reconnect: Some(Duration::from_secs(3)),
+        })
+    );
+    assert_eq!(c.hubs[0].id, IMPLICIT_HUB);
+    assert_eq!(c.hubs[0].frontend.kind, FrontendKind::Command(vec!["/bin/sh".into()]));
+}
+
+#[test]
+fn every_graph_error_names_its_ids() {
+    /// Chardevs, frontends, command, and what the message must name.
+    type Case<'a> = (&'a [&'a str], &'a [&'a str], &'a [&'a str], &'a [&'a str]);
+    let cases: &[Case] = &[
+        (&["mux-be,id=m", "file,id=f,path=/l,mux-be-id=nope"], &[], &[], &["'f'", "'nope'"]),
+        (&["file,id=g,path=/g", "file,id=f,path=/l,mux-be-id=g"], &[], &[], &["'f'", "'g'", "file"]),
+        (&["mux-be,id=m", "file,id=f,path=/l,mux=on,mux-be-id=m"], &[], &[], &["'f'", "mux=on", "m"]),
+        (
+            &["mux-be,id=m", "mux-be,id=n,mux-be-id=m", "null,id=z,mux-be-id=n"],
+            &[],
+            &[],
+            &["'n'", "'m'", "stack"],
+        ),
+        (&["mux-be,id=m,mux-be-id=m", "null,id=z,mux-be-id=m"], &[], &[], &["'m'", "itself"]),
+        (&["hub,id=h,chardevs.0=h"], &[], &[], &["'h'", "itself"]),
+        (
+            &["hub,id=h,chardevs.0=z", "hub,id=g,chardevs.0=h", "null,id=z"],
+            &[],
+            &[],
+            &["'h'", "'g'", "stack"],
+        ),
+        (&["null,id=a", "null,id=a"], &[], &[], &["'a'", "duplicate"]),
+        (&["mux-be,id=m", "null,id=a,mux-be-id=m"], &["socket,path=/q"], &["sh"], &["'m'", "two frontends"]),
+        (
+            &["mux-be,id=m", "null,id=a,mux-be-id=m"],
+            &["socket,path=/q", "stdio"],
+            &[],
+            &["'m'", "two frontends"],
+        ),
+        (
+            &[
+                "mux-be,id=m",
+                "null,id=a,mux-be-id=m",
+                "null,id=b,mux-be-id=m",
+                "null,id=c,mux-be-id=m",
+                "null,id=d,mux-be-id=m",
+                "null,id=e,mux-be-id=m",
+            ],
+            &[],
+            &[],
+            &["'m'", "a, b, c, d, e", "limit is 4"],
+        ),
+        (&["hub,id=h,chardevs.0=a,chardevs.1=x", "null,id=a"], &[], &[], &["'h'", "chardevs.1=x"]),
+        (&["hub,id=h,chardevs.0=a", "hub,id=g,chardevs.0=a", "null,id=a"], &[], &[], &["'a'", "'h'", "'g'"]),
+        (
+            &["mux-be,id=m", "hub,id=h,chardevs.0=a", "null,id=a,mux-be-id=m"],
+            &[],
+            &[],
+            &["'a'", "'h'", "'m'"],
+        ),
+        (&["hub,id=h,chardevs.0=a,chardevs.1=a", "null,id=a"], &[], &[], &["'a'", "'h'", "twice"]),
+    ];
+    for (chardevs, frontends, command, needles) in cases {
+        let message = error(chardevs, frontends, command);
+        assert!(!message.contains('\n'), "one line: {message}");
+        for needle in *needles {
+            assert!(message.contains(needle), "{chardevs:?}: '{message}' lacks {needle}");
+        }
+    }
+}
+
+#[test]
+fn option_errors_name_the_option() {
+    for (chardev, needle) in [
+        ("socket,id=s,path=/a,colour=red", "unknown option 'colour'"),
+        ("socket,path=/a", "'id=' is required"),
+        ("socket,id=s", "needs 'path="),
+        ("socket,id=s,path=/a,wait=off", "'wait' is for listening"),
+        ("socket,id=s,path=/a,server=on,reconnect=1", "'reconnect' is for connecting"),
+        ("socket,id=s,port=99999", "not a port"),
+        ("teleport,id=t", "unknown chardev kind 'teleport'"),
+        ("file,id=f", "'path=' is required"),
+        ("hub,id=h,chardevs.0=a,chardevs.2=b", "chardevs.2"),
+    ] {
+        let message = error(&[chardev], &[], &[]);
+        assert!(message.contains(needle) && message.contains(chardev), "{chardev}: {message}");
+    }
+}
+
+#[test]
+fn frontends_attach_to_their_hub() {
+    let two = ["mux-be,id=m", "null,id=a,mux-be-id=m", "mux-be,id=n", "null,id=b,mux-be-id=n"];
+    let c = config(&two, &["socket,path=/q,chardev=n"], &["sh"]).unwrap();
+    assert_eq!(c.hubs[0].frontend.kind, FrontendKind::Command(vec!["sh".into()]));
+    assert!(matches!(c.hubs[1].frontend.kind, FrontendKind::Socket(_)));
+    assert!(error(&two, &["socket,path=/q"], &[]).contains("name one with chardev=ID"));
+    assert!(error(&two, &[], &[]).contains("'m', 'n' have no frontend"));
+    assert!(error(&two, &["socket,path=/q,chardev=a"], &[]).contains("not a mux-be or hub"));
+}
+
+#[test]
+fn stdio_serves_one() {
+    let message = error(&["stdio,id=a"], &["stdio"], &[]);
+    assert!(message.contains("'a'") && message.contains("stdio"), "{message}");
+}
+
+#[test]
+fn chardevs_outside_hubs_are_refused_when_hubs_exist() {
+    let message = error(&["mux-be,id=m", "null,id=a,mux-be-id=m", "null,id=b"], &[], &[]);
+    assert!(message.contains("'b'") && message.contains("no hub"), "{message}");
+}
