@@ -50,7 +50,8 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
         this terminal; Ctrl-C stops vcmux unless signal=off
   -chardev null,id=ID
   Every chardev takes logfile=F[,logappend=on]: a copy of all the output it is sent.
-  With no mux-be or hub at all, the chardevs form one hub.
+  With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,
+  the console is shown in this terminal (a stdio backend).
   On/off values accept on, off, yes, no, true, false.
 
 How the hub behaves: every backend that is connected gets every byte, in order,

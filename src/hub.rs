@@ -13,7 +13,7 @@
 //! **Input** (backends → frontend): each driver reads its peer in a task of its
 //! own and sends each read chunk up a channel; one forwarder writes every chunk
 //! whole to the frontend before taking the next, so chunks from two backends
-//! never interleave.
+//! never interleave. While no frontend is connected, typed input waits for one.
 //!
 //! **Events**: as in QEMU, the hub reports OPENED when its first backend's peer
 //! connects and CLOSED when its last one hangs up.
@@ -26,13 +26,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use crate::chardev::{BoxFuture, BoxReader, BoxWriter, Connection, Connector};
 use crate::config::MAX_BACKENDS;
 
-/// The most the hub reads from the frontend at once.
-const OUTPUT_CHUNK: usize = 64 * 1024;
+/// The most the hub reads from the frontend at once. A read returns what is
+/// there, so this adds no latency; under a flood, bigger chunks mean fewer
+/// wake-ups per byte for every backend (measured with `cargo bench --bench hub`:
+/// 4 backends went from a third to a half of 1 backend's throughput going from
+/// 64 KiB to 1 MiB).
+const OUTPUT_CHUNK: usize = 1 << 20;
 
 /// The most a driver reads from its peer at once (QEMU's READ_BUF_LEN).
 const INPUT_CHUNK: usize = 4096;
@@ -163,8 +167,8 @@ impl Hub {
                 }
             };
             let Some(reader) = reader else { break };
-            info!("{id}: frontend connected: {peer}");
             let _ = writer_tx.send(Some(writer));
+            info!("{id}: frontend connected: {peer}");
             let end = pump(&backends, reader, &mut logfile, &mut read, &shutdown).await;
             let _ = writer_tx.send(None);
             match end {
@@ -255,6 +259,9 @@ async fn deliver(backends: &[BackendHandle], chunk: Bytes) {
 
 /// Writes what backends type to the frontend, one whole chunk at a time; the
 /// frontend's writer arrives on `writers` with each connection (`None`: lost).
+/// While there is no frontend, typed input waits (and, once the queue is full,
+/// so do the backends' readers), as QEMU holds back a chardev its frontend
+/// cannot read.
 async fn forward_input(
     hub: String,
     mut input: mpsc::Receiver<Bytes>,
@@ -263,19 +270,19 @@ async fn forward_input(
     let mut writer: Option<BoxWriter> = None;
     loop {
         tokio::select! {
+            biased;
             w = writers.recv() => match w {
                 Some(w) => writer = w,
                 None => return,
             },
-            bytes = input.recv() => match (bytes, writer.as_mut()) {
-                (None, _) => return,
+            bytes = input.recv(), if writer.is_some() => match (bytes, writer.as_mut()) {
                 (Some(bytes), Some(w)) => {
                     if let Err(e) = w.write_all(&bytes).await.and(w.flush().await) {
-                        warn!("{hub}: typing into the frontend failed: {e}");
+                        warn!("{hub}: typing into the frontend failed, {} bytes lost: {e}", bytes.len());
                         writer = None;
                     }
                 }
-                (Some(bytes), None) => debug!("{hub}: {} typed bytes dropped: no frontend", bytes.len()),
+                _ => return,
             },
         }
     }

@@ -30,14 +30,16 @@ fn main() -> ExitCode {
         }
     };
     vcmux::chardev::stdio::restore_terminal();
-    // Exit here, not by unwinding the runtime: a blocked stdin reader must not
-    // hold vcmux up once every backend has been flushed.
     std::process::exit(code)
 }
 
 fn run(config: vcmux::config::Config) -> anyhow::Result<i32> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    Ok(runtime.block_on(vcmux::launch::run(config))?)
+    let code = runtime.block_on(vcmux::launch::run(config));
+    // Every backend is flushed by now; a thread still blocked reading stdin must
+    // not keep vcmux alive.
+    runtime.shutdown_background();
+    Ok(code?)
 }
 
 /// A bad command line: one line naming the problem, exit status 2.

@@ -20,9 +20,6 @@ pub enum ConfigError {
     /// Two chardevs share an id.
     #[error("duplicate chardev id '{0}'")]
     DuplicateId(String),
-    /// Nothing to fan out to.
-    #[error("no backends: give at least one -chardev (see vcmux --help)")]
-    NoBackends,
     /// `mux-be-id` names no chardev.
     #[error("chardev '{id}': mux-be-id '{hub}' names no chardev")]
     UnknownMuxBe {

@@ -19,6 +19,9 @@ use opts::Opts;
 /// QEMU's MAX_MUX: a hub has at most this many backends.
 pub const MAX_BACKENDS: usize = 4;
 
+/// The id of the backend vcmux adds when no `-chardev` is given.
+pub const DEFAULT_BACKEND: &str = "stdio0";
+
 /// The id of the hub vcmux makes when chardevs are given but no hub is.
 pub const IMPLICIT_HUB: &str = "hub0";
 
@@ -232,7 +235,13 @@ impl Config {
             chardevs.push(chardev);
         }
         if chardevs.is_empty() {
-            return Err(ConfigError::NoBackends);
+            // The default graph: the console in this terminal, Ctrl-C included.
+            chardevs.push(Chardev {
+                id: DEFAULT_BACKEND.to_string(),
+                kind: ChardevKind::Backend(BackendKind::Stdio(StdioConfig { signal: false })),
+                mux_be_id: None,
+                logfile: None,
+            });
         }
 
         let mut hubs = assign_backends(&chardevs)?;

@@ -169,3 +169,12 @@ fn chardevs_outside_hubs_are_refused_when_hubs_exist() {
     let message = error(&["mux-be,id=m", "null,id=a,mux-be-id=m", "null,id=b"], &[], &[]);
     assert!(message.contains("'b'") && message.contains("no hub"), "{message}");
 }
+
+#[test]
+fn no_chardev_means_the_console_in_this_terminal() {
+    let c = config(&[], &[], &["top"]).unwrap();
+    assert_eq!(c.hubs.len(), 1);
+    assert_eq!(c.hubs[0].backends[0].id, DEFAULT_BACKEND);
+    assert_eq!(c.hubs[0].backends[0].kind, BackendKind::Stdio(StdioConfig { signal: false }));
+    assert_eq!(c.hubs[0].frontend.kind, FrontendKind::Command(vec!["top".into()]));
+}

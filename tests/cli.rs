@@ -1,0 +1,156 @@
+//! The command line through the real binary: every configuration error exits 2
+//! with one line naming the ids involved, and nothing is started.
+
+mod common;
+
+use common::*;
+
+/// Runs vcmux with `args` plus a listening socket and a command that would leave
+/// traces if anything started; returns the exit code and stderr's lines.
+fn refused(args: &[&str]) -> (i32, Vec<String>) {
+    let dir = temp_dir();
+    let sock = path_in(&dir, "trace.sock");
+    let ran = path_in(&dir, "ran");
+    // The traced socket joins mux0 when there is one; a test of the hub form lists it.
+    let mux = if args.iter().any(|a| a.starts_with("mux-be,id=mux0")) { ",mux-be-id=mux0" } else { "" };
+    let mut full =
+        vec!["-chardev".to_string(), format!("socket,id=trace,path={sock},server=on,wait=off{mux}")];
+    full.extend(args.iter().map(|s| s.to_string()));
+    if !args.contains(&"--") {
+        full.extend(["--".into(), "touch".into(), ran.clone()]);
+    }
+    let full: Vec<&str> = full.iter().map(String::as_str).collect();
+    let mut vcmux = Vcmux::start(&full);
+    let code = vcmux.wait_exit();
+    assert!(!std::path::Path::new(&sock).exists(), "a socket was bound for {args:?}");
+    assert!(!std::path::Path::new(&ran).exists(), "the command ran for {args:?}");
+    let log = vcmux.log();
+    (code, log.lines().map(str::to_string).collect())
+}
+
+/// Asserts that `args` exit 2 with one line containing every needle.
+#[track_caller]
+fn assert_refused(args: &[&str], needles: &[&str]) {
+    let (code, lines) = refused(args);
+    assert_eq!(code, 2, "{args:?}: {lines:?}");
+    assert_eq!(lines.len(), 1, "{args:?} must print one line: {lines:?}");
+    for needle in needles {
+        assert!(lines[0].contains(needle), "{args:?}: {:?} lacks {needle:?}", lines[0]);
+    }
+}
+
+#[test]
+fn a_fifth_backend_is_refused_naming_the_hub_and_the_limit() {
+    assert_refused(
+        &[
+            "-chardev",
+            "mux-be,id=mux0",
+            "-chardev",
+            "null,id=n1,mux-be-id=mux0",
+            "-chardev",
+            "null,id=n2,mux-be-id=mux0",
+            "-chardev",
+            "null,id=n3,mux-be-id=mux0",
+            "-chardev",
+            "null,id=n4,mux-be-id=mux0",
+        ],
+        &["'mux0'", "limit is 4", "trace, n1, n2, n3, n4"],
+    );
+    // QEMU 10's form: chardevs.4 is one too many.
+    assert_refused(
+        &[
+            "-chardev",
+            "hub,id=h,chardevs.0=a,chardevs.1=b,chardevs.2=c,chardevs.3=d,chardevs.4=trace",
+            "-chardev",
+            "null,id=a",
+            "-chardev",
+            "null,id=b",
+            "-chardev",
+            "null,id=c",
+            "-chardev",
+            "null,id=d",
+        ],
+        &["'h'", "limit is 4"],
+    );
+}
+
+#[test]
+fn every_graph_error_exits_2_naming_the_ids() {
+    let cases: &[(&[&str], &[&str])] = &[
+        // unknown mux-be-id
+        (&["-chardev", "mux-be,id=mux0", "-chardev", "null,id=a,mux-be-id=mux9"], &["'a'", "'mux9'"]),
+        // an id that is not a mux-be
+        (
+            &["-chardev", "mux-be,id=mux0", "-chardev", "null,id=a,mux-be-id=trace"],
+            &["'a'", "'trace'", "not a mux-be"],
+        ),
+        // mux=on with mux-be-id
+        (
+            &["-chardev", "mux-be,id=mux0", "-chardev", "null,id=a,mux=on,mux-be-id=mux0"],
+            &["'a'", "mux=on", "mux0"],
+        ),
+        // a hub as a backend of a hub, and of itself
+        (
+            &["-chardev", "mux-be,id=mux0", "-chardev", "mux-be,id=inner,mux-be-id=mux0"],
+            &["'inner'", "'mux0'", "stack"],
+        ),
+        (&["-chardev", "mux-be,id=mux0,mux-be-id=mux0"], &["'mux0'", "itself"]),
+        (
+            &["-chardev", "mux-be,id=mux0", "-chardev", "hub,id=h,chardevs.0=mux0"],
+            &["'mux0'", "'h'", "stack"],
+        ),
+        // duplicate ids
+        (
+            &["-chardev", "mux-be,id=mux0", "-chardev", "null,id=trace,mux-be-id=mux0"],
+            &["duplicate", "'trace'"],
+        ),
+        // two frontends on one hub
+        (
+            &["-chardev", "mux-be,id=mux0", "-frontend", "stdio", "--", "true"],
+            &["'mux0'", "two frontends", "stdio"],
+        ),
+        (
+            &["-chardev", "mux-be,id=mux0", "-frontend", "socket,path=/nonexistent/q", "-frontend", "stdio"],
+            &["'mux0'", "two frontends"],
+        ),
+        // chardevs.N naming an unknown id, or a chardev that already has a hub
+        (&["-chardev", "hub,id=h,chardevs.0=trace,chardevs.1=ghost"], &["'h'", "chardevs.1=ghost"]),
+        (
+            &["-chardev", "mux-be,id=mux0", "-chardev", "hub,id=h,chardevs.0=trace"],
+            &["'trace'", "'mux0'", "'h'"],
+        ),
+    ];
+    for (args, needles) in cases {
+        assert_refused(args, needles);
+    }
+}
+
+#[test]
+fn bad_options_exit_2_naming_the_option() {
+    for (args, needles) in [
+        (&["-chardev", "file,id=f,path=/tmp/x,colour=red"][..], &["unknown option 'colour'"][..]),
+        (&["-chardev", "file,id=f,path=/tmp/x,append=perhaps"], &["append=perhaps"]),
+        (&["-chardev", "telepathy,id=t"], &["unknown chardev kind 'telepathy'"]),
+        (&["-chardev", "file,path=/tmp/x"], &["'id=' is required"]),
+        (&["-chardv", "null,id=n"], &["'-chardv'"]),
+        (&["--colour"], &["--colour"]),
+        (&["-frontend", "carrier-pigeon"], &["unknown frontend kind 'carrier-pigeon'"]),
+    ] {
+        assert_refused(args, needles);
+    }
+}
+
+#[test]
+fn help_teaches_by_example_and_exits_0() {
+    for flag in ["--help", "-help", "-h"] {
+        let mut vcmux = Vcmux::start_with(&[flag], |c| {
+            c.stdout(std::process::Stdio::piped());
+        });
+        assert_eq!(vcmux.wait_exit(), 0);
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_vcmux")).arg("--help").output().unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    for needle in ["-chardev mux-be,id=HUB", "chardevs.0=ID", "Examples:", "socat", "screen", "reconnect=S"] {
+        assert!(help.contains(needle), "help lacks {needle:?}");
+    }
+}

@@ -1,0 +1,250 @@
+//! Shared helpers for the black-box tests: run the real `vcmux` binary, read its
+//! log as it is written, stand in for QEMU on a unix socket, and wait for
+//! conditions with deadlines (never for fixed times).
+
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+
+/// How long any one step of a test may take before it fails; generous, because
+/// CI is a loaded 2-core machine.
+pub const STEP: Duration = Duration::from_secs(60);
+
+/// vcmux's stderr as read so far.
+#[derive(Default)]
+struct Log {
+    lines: Vec<String>,
+    /// stderr reached its end: vcmux has exited and every line is here.
+    closed: bool,
+}
+
+/// A running `vcmux` with its log captured line by line.
+pub struct Vcmux {
+    pid: u32,
+    log: Arc<(Mutex<Log>, Condvar)>,
+    exit: mpsc::Receiver<ExitStatus>,
+    status: Option<ExitStatus>,
+}
+
+impl Vcmux {
+    /// Starts `vcmux ARGS…` with logs at info level.
+    pub fn start(args: &[&str]) -> Vcmux {
+        Self::start_with(args, |_| {})
+    }
+
+    /// Starts vcmux after letting `setup` adjust the command (stdin, environment).
+    pub fn start_with(args: &[&str], setup: impl FnOnce(&mut Command)) -> Vcmux {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_vcmux"));
+        command.args(args).env("RUST_LOG", "info").stdin(Stdio::null()).stdout(Stdio::null());
+        command.stderr(Stdio::piped());
+        setup(&mut command);
+        let mut child = command.spawn().expect("vcmux starts");
+        let pid = child.id();
+        let log = Arc::new((Mutex::new(Log::default()), Condvar::new()));
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let sink = log.clone();
+        thread::spawn(move || {
+            let (log, changed) = &*sink;
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                log.lock().unwrap().lines.push(line);
+                changed.notify_all();
+            }
+            log.lock().unwrap().closed = true;
+            changed.notify_all();
+        });
+        let (exit_tx, exit) = mpsc::channel();
+        thread::spawn(move || {
+            if let Ok(status) = wait_child(&mut child) {
+                let _ = exit_tx.send(status);
+            }
+        });
+        Vcmux { pid, log, exit, status: None }
+    }
+
+    /// Waits for a log line containing `needle` and returns it.
+    pub fn wait_log(&self, needle: &str) -> String {
+        let deadline = Instant::now() + STEP;
+        let (log, changed) = &*self.log;
+        let mut guard = log.lock().unwrap();
+        loop {
+            if let Some(line) = guard.lines.iter().find(|l| l.contains(needle)) {
+                return line.clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            let hopeless = left.is_zero() || guard.closed;
+            assert!(!hopeless, "no log line with {needle:?}; log:\n{}", guard.lines.join("\n"));
+            guard = changed.wait_timeout(guard, left).unwrap().0;
+        }
+    }
+
+    /// Counts the log lines containing `needle` so far.
+    pub fn count_log(&self, needle: &str) -> usize {
+        self.log.0.lock().unwrap().lines.iter().filter(|l| l.contains(needle)).count()
+    }
+
+    /// The whole log so far.
+    pub fn log(&self) -> String {
+        self.log.0.lock().unwrap().lines.join("\n")
+    }
+
+    /// Waits for vcmux to exit and returns its exit code.
+    pub fn wait_exit(&mut self) -> i32 {
+        let status = match self.status {
+            Some(status) => status,
+            None => {
+                let status = self
+                    .exit
+                    .recv_timeout(STEP)
+                    .unwrap_or_else(|_| panic!("vcmux did not exit within {STEP:?}; log:\n{}", self.log()));
+                self.status = Some(status);
+                status
+            }
+        };
+        // Every log line is read before anyone looks at them.
+        self.wait_log_closed();
+        status.code().unwrap_or_else(|| panic!("vcmux was killed: {status:?}; log:\n{}", self.log()))
+    }
+
+    fn wait_log_closed(&self) {
+        let deadline = Instant::now() + STEP;
+        let (log, changed) = &*self.log;
+        let mut guard = log.lock().unwrap();
+        while !guard.closed {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "vcmux's stderr stayed open after it exited");
+            guard = changed.wait_timeout(guard, left).unwrap().0;
+        }
+    }
+
+    /// Sends a signal to vcmux.
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid as i32), signal);
+    }
+
+    /// The figures of a backend from the exit summary: (written, dropped).
+    pub fn backend_figures(&self, id: &str) -> (u64, u64) {
+        let line = self.wait_log(&format!("backend {id}: "));
+        let numbers: Vec<u64> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().unwrap())
+            .collect();
+        // "...Z  INFO hub: backend ID: W bytes written, D dropped (of R read)": the
+        // last three numbers.
+        let n = numbers.len();
+        (numbers[n - 3], numbers[n - 2])
+    }
+}
+
+impl Drop for Vcmux {
+    fn drop(&mut self) {
+        if self.status.is_none() && self.exit.try_recv().is_err() {
+            self.signal(nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}
+
+fn wait_child(child: &mut Child) -> io::Result<ExitStatus> {
+    child.wait()
+}
+
+/// Waits until `condition` holds, checking it every few milliseconds, and fails
+/// the test with `what` if it does not within [`STEP`].
+pub fn poll_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + STEP;
+    while !condition() {
+        assert!(Instant::now() < deadline, "{what}: not within {STEP:?}");
+        thread::park_timeout(Duration::from_millis(5));
+    }
+}
+
+/// `n` random bytes.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut data = vec![0u8; n];
+    rand::rng().fill_bytes(&mut data);
+    data
+}
+
+/// A unix socket listener standing in for QEMU's `-serial unix:P,server=on`.
+pub struct FakeQemu {
+    listener: UnixListener,
+}
+
+impl FakeQemu {
+    /// Listens on `path`.
+    pub fn listen(path: &Path) -> FakeQemu {
+        FakeQemu { listener: UnixListener::bind(path).expect("bind the fake QEMU socket") }
+    }
+
+    /// Waits for vcmux to connect.
+    pub fn accept(&self) -> UnixStream {
+        let listener = self.listener.try_clone().unwrap();
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let _ = tx.send(listener.accept().map(|(s, _)| s));
+        });
+        let stream = rx.recv_timeout(STEP).expect("vcmux connects to the fake QEMU").unwrap();
+        stream.set_read_timeout(Some(STEP)).unwrap();
+        stream.set_write_timeout(Some(STEP)).unwrap();
+        stream
+    }
+}
+
+/// Connects a client to a unix socket backend, with deadlines on its reads and writes.
+pub fn connect(path: &Path) -> UnixStream {
+    let stream = UnixStream::connect(path).unwrap_or_else(|e| panic!("connect to {}: {e}", path.display()));
+    stream.set_read_timeout(Some(STEP)).unwrap();
+    stream.set_write_timeout(Some(STEP)).unwrap();
+    stream
+}
+
+/// Reads everything until the peer closes, in a thread.
+pub fn read_to_end_in_thread(mut stream: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut data = Vec::new();
+        stream.read_to_end(&mut data).expect("read until vcmux closes");
+        data
+    })
+}
+
+/// Writes `data` and closes the writing side, in a thread.
+pub fn write_and_close_in_thread(mut stream: UnixStream, data: Arc<Vec<u8>>) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        stream.write_all(&data).expect("write the console stream");
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+    })
+}
+
+/// A fresh directory for one test's sockets and files.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("vcmux-test").tempdir().unwrap()
+}
+
+/// `dir/name` as a string, for command lines.
+pub fn path_in(dir: &tempfile::TempDir, name: &str) -> String {
+    dir.path().join(name).display().to_string()
+}
+
+/// The file's length, 0 if it does not exist yet.
+pub fn file_len(path: &str) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// Asserts two byte streams are equal without printing megabytes.
+#[track_caller]
+pub fn assert_same(what: &str, got: &[u8], want: &[u8]) {
+    if got != want {
+        let first = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
+        panic!("{what}: {} bytes, want {}; first difference at byte {first}", got.len(), want.len());
+    }
+}
