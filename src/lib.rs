@@ -12,6 +12,8 @@
 //! - [`chardev`]: one module per kind of endpoint (pty, socket, file, stdio, null),
 //!   each a source of connections.
 //! - [`hub`]: the mux-be core: fan-out with per-backend progress, fan-in, events.
+//! - [`render`]: the vc's pixels: framebuffer and damage.
+//! - [`rfb`]: the VNC server that shows a [`rfb::screen::Screen`] to viewers.
 //! - [`launch`]: opens the chardevs of a configuration and runs its hubs.
 //! - [`cli`]: the command line and its help.
 
@@ -20,3 +22,5 @@ pub mod cli;
 pub mod config;
 pub mod hub;
 pub mod launch;
+pub mod render;
+pub mod rfb;
