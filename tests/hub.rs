@@ -466,3 +466,46 @@ fn sigterm_flushes_and_exits_zero() {
     assert_eq!(vcmux.backend_figures("s0"), (0, 14));
     assert!(!dir.path().join("s0.sock").exists(), "the listening socket is removed");
 }
+
+#[test]
+fn logfiles_copy_the_output_whether_or_not_a_client_is_there() {
+    let dir = temp_dir();
+    let qemu = FakeQemu::listen(&dir.path().join("qemu.sock"));
+    let (frontend_log, socket_log) = (path_in(&dir, "frontend.log"), path_in(&dir, "s0.log"));
+    let mut vcmux = Vcmux::start(&[
+        "-frontend",
+        &format!("socket,path={},logfile={frontend_log}", dir.path().join("qemu.sock").display()),
+        "-chardev",
+        &format!("socket,id=s0,path={},server=on,wait=off,logfile={socket_log}", path_in(&dir, "s0.sock")),
+    ]);
+    let console = qemu.accept();
+    let source = Arc::new(random_bytes(1 << 20));
+    write_and_close_in_thread(console, source.clone()).join().unwrap();
+    assert_eq!(vcmux.wait_exit(), 0);
+    assert_eq!(vcmux.backend_figures("s0"), (0, source.len() as u64), "nobody was connected");
+    assert_same("the frontend's logfile", &std::fs::read(&frontend_log).unwrap(), &source);
+    assert_same("s0's logfile", &std::fs::read(&socket_log).unwrap(), &source);
+}
+
+#[test]
+fn a_listening_console_socket_takes_one_source_after_another() {
+    let dir = temp_dir();
+    let log = path_in(&dir, "con.log");
+    let mut vcmux = Vcmux::start(&[
+        "-frontend",
+        "socket,host=127.0.0.1,port=0,server=on",
+        "-chardev",
+        &format!("file,id=f0,path={log}"),
+    ]);
+    let line = vcmux.wait_log("listening on tcp:");
+    let address = line.rsplit("tcp:").next().unwrap().trim().to_string();
+    for (n, text) in ["first guest\n", "second guest\n"].iter().enumerate() {
+        let mut guest = TcpStream::connect(&address).unwrap();
+        guest.write_all(text.as_bytes()).unwrap();
+        drop(guest);
+        poll_until("the frontend closes", || vcmux.count_log("frontend closed") == n + 1);
+    }
+    vcmux.signal(nix::sys::signal::Signal::SIGINT);
+    assert_eq!(vcmux.wait_exit(), 0);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "first guest\nsecond guest\n");
+}
