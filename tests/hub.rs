@@ -163,18 +163,18 @@ fn held_back(stream: &UnixStream) -> bool {
 #[test]
 fn a_client_that_stops_reading_holds_back_the_console_then_gets_everything_once() {
     let dir = temp_dir();
-    let qemu = FakeQemu::listen(&dir.path().join("qemu.sock"));
     let (sock, log) = (path_in(&dir, "s0.sock"), path_in(&dir, "con.log"));
-    let mut vcmux = Vcmux::start(&[
-        "-frontend",
-        &format!("socket,path={}", dir.path().join("qemu.sock").display()),
-        "-chardev",
-        "mux-be,id=mux0",
-        "-chardev",
-        &format!("socket,id=s0,path={sock},server=on,wait=on,mux-be-id=mux0"),
-        "-chardev",
-        &format!("file,id=f0,path={log},mux-be-id=mux0"),
-    ]);
+    let (qemu, mut vcmux) = start_on_fake_qemu(
+        &dir,
+        &[
+            "-chardev",
+            "mux-be,id=mux0",
+            "-chardev",
+            &format!("socket,id=s0,path={sock},server=on,wait=on,mux-be-id=mux0"),
+            "-chardev",
+            &format!("file,id=f0,path={log},mux-be-id=mux0"),
+        ],
+    );
     vcmux.wait_log("s0: listening on");
     let client = connect(std::path::Path::new(&sock));
     let mut console = qemu.accept();
@@ -212,18 +212,18 @@ fn a_client_that_stops_reading_holds_back_the_console_then_gets_everything_once(
 #[test]
 fn a_client_that_leaves_stalls_nobody_and_rejoins_at_the_current_position() {
     let dir = temp_dir();
-    let qemu = FakeQemu::listen(&dir.path().join("qemu.sock"));
     let (sock, log) = (path_in(&dir, "s0.sock"), path_in(&dir, "con.log"));
-    let mut vcmux = Vcmux::start(&[
-        "-frontend",
-        &format!("socket,path={}", dir.path().join("qemu.sock").display()),
-        "-chardev",
-        "hub,id=mux0,chardevs.0=s0,chardevs.1=f0",
-        "-chardev",
-        &format!("socket,id=s0,path={sock},server=on,wait=on"),
-        "-chardev",
-        &format!("file,id=f0,path={log}"),
-    ]);
+    let (qemu, mut vcmux) = start_on_fake_qemu(
+        &dir,
+        &[
+            "-chardev",
+            "hub,id=mux0,chardevs.0=s0,chardevs.1=f0",
+            "-chardev",
+            &format!("socket,id=s0,path={sock},server=on,wait=on"),
+            "-chardev",
+            &format!("file,id=f0,path={log}"),
+        ],
+    );
     vcmux.wait_log("s0: listening on");
     let mut first = connect(std::path::Path::new(&sock));
     let mut console = qemu.accept();
@@ -273,17 +273,17 @@ fn record(who: u8, n: u32) -> Vec<u8> {
 fn chunks_typed_by_two_clients_reach_the_console_whole() {
     const RECORDS: u32 = 2000;
     let dir = temp_dir();
-    let qemu = FakeQemu::listen(&dir.path().join("qemu.sock"));
-    let mut vcmux = Vcmux::start(&[
-        "-frontend",
-        &format!("socket,path={}", dir.path().join("qemu.sock").display()),
-        "-chardev",
-        "mux-be,id=mux0",
-        "-chardev",
-        &format!("socket,id=a,path={},server=on,wait=on,mux-be-id=mux0", path_in(&dir, "a.sock")),
-        "-chardev",
-        &format!("socket,id=b,path={},server=on,wait=on,mux-be-id=mux0", path_in(&dir, "b.sock")),
-    ]);
+    let (qemu, mut vcmux) = start_on_fake_qemu(
+        &dir,
+        &[
+            "-chardev",
+            "mux-be,id=mux0",
+            "-chardev",
+            &format!("socket,id=a,path={},server=on,wait=on,mux-be-id=mux0", path_in(&dir, "a.sock")),
+            "-chardev",
+            &format!("socket,id=b,path={},server=on,wait=on,mux-be-id=mux0", path_in(&dir, "b.sock")),
+        ],
+    );
     vcmux.wait_log("a: listening on");
     vcmux.wait_log("b: listening on");
     let typists: Vec<(u8, UnixStream)> =
@@ -388,14 +388,11 @@ fn a_console_socket_with_reconnect_is_retried_until_it_appears_and_after_it_ends
 #[test]
 fn a_connecting_backend_reconnects_to_its_server() {
     let dir = temp_dir();
-    let qemu = FakeQemu::listen(&dir.path().join("qemu.sock"));
     let collector = FakeQemu::listen(&dir.path().join("collector.sock"));
-    let mut vcmux = Vcmux::start(&[
-        "-frontend",
-        &format!("socket,path={}", dir.path().join("qemu.sock").display()),
-        "-chardev",
-        &format!("socket,id=c0,path={},reconnect=1", path_in(&dir, "collector.sock")),
-    ]);
+    let (qemu, mut vcmux) = start_on_fake_qemu(
+        &dir,
+        &["-chardev", &format!("socket,id=c0,path={},reconnect=1", path_in(&dir, "collector.sock"))],
+    );
     let mut first = collector.accept();
     let mut console = qemu.accept();
     console.write_all(b"one\n").unwrap();
@@ -446,16 +443,16 @@ fn a_log_can_append_and_timestamp_each_line() {
 #[test]
 fn sigterm_flushes_and_exits_zero() {
     let dir = temp_dir();
-    let qemu = FakeQemu::listen(&dir.path().join("qemu.sock"));
     let log = path_in(&dir, "con.log");
-    let mut vcmux = Vcmux::start(&[
-        "-frontend",
-        &format!("socket,path={}", dir.path().join("qemu.sock").display()),
-        "-chardev",
-        &format!("file,id=f0,path={log}"),
-        "-chardev",
-        &format!("socket,id=s0,path={},server=on,wait=off", path_in(&dir, "s0.sock")),
-    ]);
+    let (qemu, mut vcmux) = start_on_fake_qemu(
+        &dir,
+        &[
+            "-chardev",
+            &format!("file,id=f0,path={log}"),
+            "-chardev",
+            &format!("socket,id=s0,path={},server=on,wait=off", path_in(&dir, "s0.sock")),
+        ],
+    );
     let mut console = qemu.accept();
     console.write_all(b"still running\n").unwrap();
     poll_until("the log has the line", || file_len(&log) == 14);

@@ -74,14 +74,8 @@ fn read_tty(mut tty: std::fs::File) -> mpsc::Receiver<Vec<u8>> {
 #[test]
 fn a_pty_backend_shows_the_console_on_its_slave_and_takes_input_from_it() {
     let dir = temp_dir();
-    let qemu = FakeQemu::listen(&dir.path().join("qemu.sock"));
     let link = path_in(&dir, "console");
-    let mut vcmux = Vcmux::start(&[
-        "-frontend",
-        &format!("socket,path={}", dir.path().join("qemu.sock").display()),
-        "-chardev",
-        &format!("pty,id=p0,path={link}"),
-    ]);
+    let (qemu, mut vcmux) = start_on_fake_qemu(&dir, &["-chardev", &format!("pty,id=p0,path={link}")]);
     let line = vcmux.wait_log("(label p0)");
     let slave = line.split("redirected to ").nth(1).unwrap().split(' ').next().unwrap().to_string();
     assert!(slave.starts_with("/dev/pts/"), "{line}");

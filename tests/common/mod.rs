@@ -200,6 +200,16 @@ impl FakeQemu {
     }
 }
 
+/// Starts vcmux with a fake QEMU in `dir` as its console
+/// (`-frontend socket,path=DIR/qemu.sock`) and `args` after it.
+pub fn start_on_fake_qemu(dir: &tempfile::TempDir, args: &[&str]) -> (FakeQemu, Vcmux) {
+    let path = dir.path().join("qemu.sock");
+    let qemu = FakeQemu::listen(&path);
+    let frontend = format!("socket,path={}", path.display());
+    let all: Vec<&str> = ["-frontend", frontend.as_str()].into_iter().chain(args.iter().copied()).collect();
+    (qemu, Vcmux::start(&all))
+}
+
 /// Connects a client to a unix socket backend, with deadlines on its reads and writes.
 pub fn connect(path: &Path) -> UnixStream {
     let stream = UnixStream::connect(path).unwrap_or_else(|e| panic!("connect to {}: {e}", path.display()));
