@@ -68,7 +68,8 @@ impl Tracker {
         if delta == 0 || bottom >= self.dirty.len() {
             return;
         }
-        if delta.unsigned_abs() as usize >= height {
+        if delta.unsigned_abs() as usize >= height || self.dirty[top..=bottom].iter().all(|&d| d) {
+            // Everything in the region is repainted anyway.
             self.rows(top, bottom);
             return;
         }

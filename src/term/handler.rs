@@ -6,7 +6,7 @@ use vte::{Params, Perform};
 use super::cell::{Color, Flags};
 use super::charset::Charset;
 use super::modes::{INERT_PRIVATE_MODES, MouseEncoding, MouseTracking};
-use super::screen::{DCS_MAX, Dcs, MAX_COLS, MAX_ROWS, Screen};
+use super::screen::{DCS_MAX, Dcs, MAX_COLS, MAX_ROWS, Protection, Screen};
 
 /// CSI parameters, flattened to their first sub-parameter.
 pub(crate) struct Args {
@@ -75,16 +75,7 @@ impl Perform for Screen {
             0x0d => self.carriage_return(),
             0x0e => self.cursor.charsets.gl = 1,
             0x0f => self.cursor.charsets.gl = 0,
-            0x84 => self.index(),
-            0x85 => {
-                self.index();
-                self.carriage_return();
-            }
-            0x88 => self.set_tab(),
-            0x8d => self.reverse_index(),
-            0x8e => self.cursor.charsets.single = Some(2),
-            0x8f => self.cursor.charsets.single = Some(3),
-            0x9a => self.report_da1(),
+            // C1 controls as bytes are not controls in UTF-8 (xterm agrees).
             _ => {}
         }
     }
@@ -174,13 +165,13 @@ impl Perform for Screen {
             (b"?", 'n') => self.report_dec_dsr(a.get(0)),
             (b"!", 'p') => self.soft_reset(),
             (b"\"", 'p') => self.set_conformance(a.get(0), a.get(1)),
-            (b"$", 'p') => self.report_ansi_mode(a.get(0)),
-            (b"?$", 'p') => self.report_private_mode(a.get(0)),
+            (b"$", 'p') if self.conformance >= 63 => self.report_ansi_mode(a.get(0)),
+            (b"?$", 'p') if self.conformance >= 63 => self.report_private_mode(a.get(0)),
             (b"\"", 'q') => self.set_protection(a.get(0)),
             (b" ", 'q') if a.get(0) <= 6 => self.cursor_style = a.get(0) as u8,
             (b"", 'r') => self.set_top_bottom(a.get(0) as usize, a.get(1) as usize),
             (b"", 's') => {
-                if self.modes.left_right_margins {
+                if self.modes.left_right_margins && self.conformance >= 64 {
                     self.set_left_right(a.get(0) as usize, a.get(1) as usize);
                 } else {
                     self.save_cursor();
@@ -196,7 +187,12 @@ impl Perform for Screen {
             (b"$", 'x') => self.fill_rect(&a),
             (b"$", 'z') => self.erase_rect(&a, false),
             (b"$", '{') => self.erase_rect(&a, true),
-            (b"*", 'x') => self.rect_extent = a.get(0) == 2,
+            (b"*", 'x') if a.get(0) <= 2 => self.attr_extent = a.get(0),
+            (b"$", '~') if a.get(0) <= 2 => self.status_display = a.get(0),
+            (b"*", '|') => self.request_size(self.cols, a.or(0, self.rows as u16)),
+            (b"$", '|') if self.modes.allow_column_switch => {
+                self.request_size(if a.get(0) == 132 { 132 } else { 80 }, self.rows)
+            }
             (b"*", 'y') => self.report_checksum(&a),
             (b"'", '}') => self.insert_columns(a.n(0)),
             (b"'", '~') => self.delete_columns(a.n(0)),
@@ -226,6 +222,11 @@ impl Perform for Screen {
             (b"", b'c') => self.full_reset(),
             (b"", b'n') => self.cursor.charsets.gl = 2,
             (b"", b'o') => self.cursor.charsets.gl = 3,
+            (b"", b'V') => {
+                self.cursor.pen.flags.insert(Flags::PROTECTED);
+                self.protection = Protection::Iso;
+            }
+            (b"", b'W') => self.cursor.pen.flags.remove(Flags::PROTECTED),
             (b"", b'=') => self.modes.app_keypad = true,
             (b"", b'>') => self.modes.app_keypad = false,
             (b"#", b'8') => self.alignment_test(),
@@ -302,7 +303,10 @@ impl Screen {
     /// DECSCA: 1 makes new characters protected from selective erase.
     fn set_protection(&mut self, ps: u16) {
         match ps {
-            1 => self.cursor.pen.flags.insert(Flags::PROTECTED),
+            1 => {
+                self.cursor.pen.flags.insert(Flags::PROTECTED);
+                self.protection = Protection::Dec;
+            }
             0 | 2 => self.cursor.pen.flags.remove(Flags::PROTECTED),
             _ => {}
         }
@@ -396,7 +400,7 @@ impl Screen {
                     self.right = self.cols - 1;
                 }
             }
-            95 => m.no_clear_on_column_switch = on,
+            95 if self.conformance >= 65 => m.no_clear_on_column_switch = on,
             1000 => {
                 m.mouse = if on {
                     MouseTracking::Normal
@@ -528,6 +532,7 @@ impl Screen {
             return;
         }
         let cols = if wide { 132 } else { 80 };
+        self.deccolm = wide;
         self.resize(cols, self.rows);
         self.size_requested = true;
         self.reset_margins();
@@ -537,28 +542,50 @@ impl Screen {
         self.goto(0, 0);
     }
 
-    /// XTWINOPS: reports, title stack, and resizes.
+    /// XTWINOPS: reports, title stack, window state and resizes. The
+    /// "display" is `MAX_COLS` x `MAX_ROWS` cells.
     fn window_op(&mut self, a: &Args) {
+        let (cw, ch) = self.cell_px;
         match a.get(0) {
+            1 => self.iconified = false,
+            2 => self.iconified = true,
+            3 => self.window_pos = (a.get(1), a.get(2)),
             4 => {
-                let (cw, ch) = self.cell_px;
-                let rows = if a.get(1) == 0 {
-                    self.rows
-                } else {
-                    a.get(1) as usize / ch
+                let rows = match a.get(1) {
+                    0 => MAX_ROWS,
+                    h => h as usize / ch,
                 };
-                let cols = if a.get(2) == 0 {
-                    self.cols
-                } else {
-                    a.get(2) as usize / cw
+                let cols = match a.get(2) {
+                    0 => MAX_COLS,
+                    w => w as usize / cw,
                 };
                 self.request_size(cols, rows);
             }
             8 => {
-                let rows = a.or(1, self.rows as u16);
-                let cols = a.or(2, self.cols as u16);
+                let rows = match a.get(1) {
+                    0 => MAX_ROWS,
+                    h => h as usize,
+                };
+                let cols = match a.get(2) {
+                    0 => MAX_COLS,
+                    w => w as usize,
+                };
                 self.request_size(cols, rows);
             }
+            9 => match a.get(1) {
+                0 => self.unmaximize(),
+                1 => self.maximize(MAX_COLS, MAX_ROWS),
+                2 => self.maximize(self.cols, MAX_ROWS),
+                3 => self.maximize(MAX_COLS, self.rows),
+                _ => {}
+            },
+            10 => match a.get(1) {
+                0 => self.unmaximize(),
+                1 => self.maximize(MAX_COLS, MAX_ROWS),
+                2 if self.restore_size.is_some() => self.unmaximize(),
+                2 => self.maximize(MAX_COLS, MAX_ROWS),
+                _ => {}
+            },
             22 => {
                 if self.title_stack.len() < 10 {
                     self.title_stack
@@ -580,6 +607,19 @@ impl Screen {
             }
             n if n >= 24 => self.request_size(self.cols, n as usize),
             n => self.report_window(n),
+        }
+    }
+
+    fn maximize(&mut self, cols: usize, rows: usize) {
+        if self.restore_size.is_none() {
+            self.restore_size = Some((self.cols, self.rows));
+        }
+        self.request_size(cols, rows);
+    }
+
+    fn unmaximize(&mut self) {
+        if let Some((cols, rows)) = self.restore_size.take() {
+            self.request_size(cols, rows);
         }
     }
 

@@ -185,16 +185,17 @@ impl Terminal {
         self.screen.damage.take()
     }
 
-    /// Palette entries changed by OSC 4 (reset by OSC 104); `None` means the
-    /// renderer's default for that index.
-    pub fn palette_overrides(&self) -> &[Option<Rgb>; 256] {
-        &self.screen.palette
+    /// Palette entry `index` as changed by OSC 4 (and reset by OSC 104);
+    /// `None` means the renderer's default ([`default_color`]).
+    pub fn palette_override(&self, index: u8) -> Option<Rgb> {
+        self.screen.palette[index as usize].map(palette::narrow)
     }
 
-    /// Default foreground, background and cursor colour set by OSC 10/11/12,
-    /// `None` where unchanged.
+    /// Default foreground, background and cursor colour as set by OSC
+    /// 10/11/12, `None` where unchanged.
     pub fn dynamic_colors(&self) -> [Option<Rgb>; 3] {
-        self.screen.dynamic
+        let d = &self.screen.dynamic;
+        [d[0], d[1], d[2]].map(|c| c.map(palette::narrow))
     }
 
     /// The window title (OSC 0/2).

@@ -4,6 +4,19 @@
 /// An RGB triple.
 pub type Rgb = (u8, u8, u8);
 
+/// A colour with 16 bits per channel, as X11 specs carry and xterm reports.
+pub(crate) type Rgb16 = [u16; 3];
+
+/// Widens an 8-bit colour (0xab -> 0xabab).
+pub(crate) fn widen((r, g, b): Rgb) -> Rgb16 {
+    [r as u16 * 257, g as u16 * 257, b as u16 * 257]
+}
+
+/// Narrows a 16-bit colour to 8 bits per channel.
+pub(crate) fn narrow(c: Rgb16) -> Rgb {
+    ((c[0] >> 8) as u8, (c[1] >> 8) as u8, (c[2] >> 8) as u8)
+}
+
 /// xterm's default colour for palette entry `i`.
 pub fn default_color(i: u8) -> Rgb {
     const BASE: [Rgb; 16] = [
@@ -44,19 +57,25 @@ pub const DEFAULT_FG: Rgb = (0x00, 0x00, 0x00);
 pub const DEFAULT_BG: Rgb = (0xff, 0xff, 0xff);
 
 /// Formats a colour as xterm reports it: `rgb:rrrr/gggg/bbbb`.
-pub fn format_rgb((r, g, b): Rgb) -> String {
-    format!("rgb:{r:02x}{r:02x}/{g:02x}{g:02x}/{b:02x}{b:02x}")
+pub(crate) fn format_rgb([r, g, b]: Rgb16) -> String {
+    format!("rgb:{r:04x}/{g:04x}/{b:04x}")
 }
 
-/// Parses an X11 colour spec; `None` when it is not one.
-pub fn parse_spec(spec: &[u8]) -> Option<Rgb> {
+/// Parses an X11 colour spec (`rgb:`, `#`, a few names) into the 8-bit
+/// colour xterm allocates for it (reported widened); `None` when it is not
+/// one we know.
+pub(crate) fn parse_spec(spec: &[u8]) -> Option<Rgb16> {
+    parse_spec16(spec).map(|c| widen(narrow(c)))
+}
+
+fn parse_spec16(spec: &[u8]) -> Option<Rgb16> {
     let s = std::str::from_utf8(spec).ok()?.trim();
     if let Some(rest) = s.strip_prefix("rgb:") {
         let mut parts = rest.split('/');
         let r = scale_hex(parts.next()?)?;
         let g = scale_hex(parts.next()?)?;
         let b = scale_hex(parts.next()?)?;
-        return parts.next().is_none().then_some((r, g, b));
+        return parts.next().is_none().then_some([r, g, b]);
     }
     if let Some(hex) = s.strip_prefix('#') {
         let n = hex.len();
@@ -64,23 +83,32 @@ pub fn parse_spec(spec: &[u8]) -> Option<Rgb> {
             return None;
         }
         let w = n / 3;
-        return Some((
-            scale_hex(&hex[..w])?,
-            scale_hex(&hex[w..2 * w])?,
-            scale_hex(&hex[2 * w..])?,
-        ));
+        return Some([
+            shift_hex(&hex[..w])?,
+            shift_hex(&hex[w..2 * w])?,
+            shift_hex(&hex[2 * w..])?,
+        ]);
     }
-    named(&s.to_ascii_lowercase())
+    named(&s.to_ascii_lowercase()).map(widen)
 }
 
-/// Scales 1–4 hex digits to 8 bits, as X11 does.
-fn scale_hex(h: &str) -> Option<u8> {
-    if h.is_empty() || h.len() > 4 {
+/// Scales 1–4 hex digits to 16 bits, as X11 does for `rgb:`.
+fn scale_hex(h: &str) -> Option<u16> {
+    if h.is_empty() || h.len() > 4 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let v = u32::from_str_radix(h, 16).ok()?;
     let max = (1u32 << (4 * h.len())) - 1;
-    Some(((v * 255 + max / 2) / max) as u8)
+    Some((v * 65535 / max) as u16)
+}
+
+/// Takes 1–4 hex digits as the high bits of 16, as X11 does for `#`.
+fn shift_hex(h: &str) -> Option<u16> {
+    if !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let v = u32::from_str_radix(h, 16).ok()?;
+    Some((v << (16 - 4 * h.len())) as u16)
 }
 
 fn named(name: &str) -> Option<Rgb> {
@@ -104,12 +132,13 @@ mod tests {
 
     #[test]
     fn specs() {
-        assert_eq!(parse_spec(b"rgb:ff/80/0"), Some((255, 128, 0)));
-        assert_eq!(parse_spec(b"rgb:ffff/0000/8000"), Some((255, 0, 128)));
-        assert_eq!(parse_spec(b"#000"), Some((0, 0, 0)));
-        assert_eq!(parse_spec(b"#ffffff"), Some((255, 255, 255)));
+        assert_eq!(parse_spec(b"rgb:ff/80/0"), Some([0xffff, 0x8080, 0]));
+        assert_eq!(parse_spec(b"rgb:ffff/0000/8000"), Some([0xffff, 0, 0x8080]));
+        assert_eq!(parse_spec(b"#fff"), Some([0xf0f0, 0xf0f0, 0xf0f0]));
+        assert_eq!(parse_spec(b"#800800800"), Some([0x8080, 0x8080, 0x8080]));
+        assert_eq!(parse_spec(b"#aaaabbbbcccc"), Some([0xaaaa, 0xbbbb, 0xcccc]));
         assert_eq!(parse_spec(b"bogus"), None);
-        assert_eq!(format_rgb((0xcd, 0, 0x5c)), "rgb:cdcd/0000/5c5c");
+        assert_eq!(format_rgb(widen((0xcd, 0, 0x5c))), "rgb:cdcd/0000/5c5c");
     }
 
     #[test]

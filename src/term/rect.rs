@@ -6,7 +6,7 @@ use vte::Params;
 
 use super::cell::{Cell, Color, Flags};
 use super::handler::Args;
-use super::screen::Screen;
+use super::screen::{Protection, Screen};
 
 impl Screen {
     /// The rectangle given by parameters `i..i+4` (top, left, bottom, right)
@@ -61,11 +61,18 @@ impl Screen {
     /// DECERA and DECSERA: erases a rectangle (keeping protected cells when
     /// selective).
     pub(crate) fn erase_rect(&mut self, a: &Args, selective: bool) {
-        if let Some((t, l, b, r)) = self.rect_from(a, 0) {
-            for y in t..=b {
-                self.erase_span(y, l, r + 1, selective);
-            }
+        let Some((t, l, b, r)) = self.rect_from(a, 0) else {
+            return;
+        };
+        // xterm's DECSERA honours only DECSCA protection, not SPA's.
+        let saved = self.protection;
+        if selective && saved == Protection::Iso {
+            self.protection = Protection::Off;
         }
+        for y in t..=b {
+            self.erase_span(y, l, r + 1, selective && saved != Protection::Iso);
+        }
+        self.protection = saved;
     }
 
     /// DECCRA: copies a rectangle to another place on the screen.
@@ -168,7 +175,7 @@ impl Screen {
                 set.remove(flag);
             }
         }
-        let stream = !self.rect_extent;
+        let stream = self.attr_extent != 2;
         let cols = self.cols;
         for y in t..=b {
             let (from, to) = if stream {

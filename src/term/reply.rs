@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use super::cell::{Color, Flags};
 use super::handler::Args;
-use super::palette::{self, Rgb};
-use super::screen::{ClipboardEvent, Screen};
+use super::palette::{self, Rgb16};
+use super::screen::{ClipboardEvent, PALETTE_LEN, Screen};
 
 /// xterm's patch level we claim in DA2.
 const XTERM_VERSION: u32 = 379;
@@ -129,6 +129,7 @@ impl Screen {
         let state = match self.ansi_mode(mode) {
             Some(true) => 1,
             Some(false) => 2,
+            None if super::modes::PERMANENTLY_RESET_ANSI.contains(&mode) => 4,
             None => 0,
         };
         self.reply_csi(&format!("{mode};{state}$y"));
@@ -139,6 +140,7 @@ impl Screen {
         let state = match self.private_mode(mode) {
             Some(true) => 1,
             Some(false) => 2,
+            None if super::modes::PERMANENTLY_RESET_PRIVATE.contains(&mode) => 4,
             None => 0,
         };
         self.reply_csi(&format!("?{mode};{state}$y"));
@@ -163,8 +165,9 @@ impl Screen {
             b"t" => Some(format!("{}t", self.rows)),
             b"$|" => Some(format!("{}$|", self.cols)),
             b"*|" => Some(format!("{}*|", self.rows)),
-            b"*x" => Some(format!("{}*x", if self.rect_extent { 2 } else { 1 })),
+            b"*x" => Some(format!("{}*x", self.attr_extent)),
             b"$}" => Some("0$}".to_string()),
+            b"$~" => Some(format!("{}$~", self.status_display)),
             _ => None,
         };
         match value {
@@ -228,8 +231,11 @@ impl Screen {
     pub(crate) fn report_window(&mut self, op: u16) {
         let (cw, ch) = self.cell_px;
         match op {
-            11 => self.reply_csi("1t"),
-            13 => self.reply_csi("3;0;0t"),
+            11 => self.reply_csi(if self.iconified { "2t" } else { "1t" }),
+            13 => {
+                let (x, y) = self.window_pos;
+                self.reply_csi(&format!("3;{x};{y}t"));
+            }
             14 => self.reply_csi(&format!("4;{};{}t", self.rows * ch, self.cols * cw)),
             15 => self.reply_csi(&format!("5;{};{}t", 500 * ch, 1000 * cw)),
             16 => self.reply_csi(&format!("6;{ch};{cw}t")),
@@ -311,35 +317,36 @@ impl Screen {
                 }
                 self.title_changed = true;
             }
-            4 => {
+            4 | 5 => {
+                let base = if code == 5 { 256 } else { 0 };
                 for pair in rest.chunks(2) {
-                    let (Some(idx), Some(spec)) =
+                    let (Some(n), Some(spec)) =
                         (pair.first().and_then(|p| parse_num(p)), pair.get(1))
                     else {
                         break;
                     };
-                    if idx > 255 {
+                    let idx = base + n as usize;
+                    if idx >= PALETTE_LEN {
                         continue;
                     }
                     if *spec == b"?" {
-                        let rgb =
-                            self.palette[idx as usize].unwrap_or(palette::default_color(idx as u8));
-                        self.reply_osc(&format!("4;{idx};{}", palette::format_rgb(rgb)), bel);
+                        let rgb = self.palette[idx].unwrap_or_else(|| default_entry(idx));
+                        self.reply_osc(&format!("{code};{n};{}", palette::format_rgb(rgb)), bel);
                     } else if let Some(rgb) = palette::parse_spec(spec) {
-                        self.palette[idx as usize] = Some(rgb);
+                        self.palette[idx] = Some(rgb);
                         self.damage.all();
                     }
                 }
             }
-            10..=12 => {
+            10..=19 => {
                 // Each further parameter moves on to the next dynamic colour.
                 for (i, spec) in rest.iter().enumerate() {
                     let which = code as usize - 10 + i;
-                    if which > 2 {
+                    if which >= self.dynamic.len() {
                         break;
                     }
                     if *spec == b"?" {
-                        let rgb = self.dynamic_color(which);
+                        let rgb = self.dynamic[which].unwrap_or_else(|| default_dynamic(which));
                         self.reply_osc(
                             &format!("{};{}", 10 + which, palette::format_rgb(rgb)),
                             bel,
@@ -350,32 +357,30 @@ impl Screen {
                     }
                 }
             }
-            104 => {
-                if rest.is_empty() || rest.iter().all(|p| p.is_empty()) {
-                    self.palette = [None; 256];
+            104 | 105 => {
+                let (from, to) = if code == 104 {
+                    (0, 256)
                 } else {
-                    for idx in rest.iter().filter_map(|p| parse_num(p)) {
-                        if let Some(slot) = self.palette.get_mut(idx as usize) {
+                    (256, PALETTE_LEN)
+                };
+                if rest.iter().all(|p| p.is_empty()) {
+                    self.palette[from..to].fill(None);
+                } else {
+                    for n in rest.iter().filter_map(|p| parse_num(p)) {
+                        if let Some(slot) = self.palette[from..to].get_mut(n as usize) {
                             *slot = None;
                         }
                     }
                 }
                 self.damage.all();
             }
-            110..=112 => {
+            110..=119 => {
                 self.dynamic[code as usize - 110] = None;
                 self.damage.all();
             }
             52 => self.clipboard_op(rest, bel),
             _ => {}
         }
-    }
-
-    fn dynamic_color(&self, which: usize) -> Rgb {
-        self.dynamic[which].unwrap_or(match which {
-            0 | 2 => palette::DEFAULT_FG,
-            _ => palette::DEFAULT_BG,
-        })
     }
 
     /// OSC 52: stores a clipboard payload (and passes it on as an event), or
@@ -415,6 +420,22 @@ impl Screen {
             });
         }
     }
+}
+
+/// The colour of palette entry `idx` (or special colour) before any OSC 4.
+fn default_entry(idx: usize) -> Rgb16 {
+    match u8::try_from(idx) {
+        Ok(i) => palette::widen(palette::default_color(i)),
+        Err(_) => palette::widen(palette::DEFAULT_FG),
+    }
+}
+
+/// The dynamic colour `which` (0 = OSC 10) before any change.
+fn default_dynamic(which: usize) -> Rgb16 {
+    palette::widen(match which {
+        1 | 4 | 6 | 7 => palette::DEFAULT_BG,
+        _ => palette::DEFAULT_FG,
+    })
 }
 
 fn push_color(s: &mut String, c: Color, base: u16, bright: u16, ext: u16) {

@@ -8,7 +8,7 @@ use super::cell::{Cell, Flags, Marks, Pen};
 use super::charset::Charsets;
 use super::damage::Tracker;
 use super::modes::{INERT_DEFAULT_ON, Modes};
-use super::palette::Rgb;
+use super::palette::Rgb16;
 use super::storage::{Row, Storage};
 use super::width::char_width;
 
@@ -62,6 +62,20 @@ pub(crate) enum Dcs {
     Termcap(Vec<u8>),
 }
 
+/// Which erases keep protected cells: xterm keeps one protection flag per
+/// cell and remembers whether DECSCA (DEC: only selective erases) or SPA
+/// (ISO: every erase) set it last.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Protection {
+    #[default]
+    Off,
+    Dec,
+    Iso,
+}
+
+/// Palette entries plus special colours.
+pub(crate) const PALETTE_LEN: usize = 256 + 5;
+
 /// Longest DCS payload we collect.
 pub(crate) const DCS_MAX: usize = 1024;
 
@@ -102,9 +116,11 @@ pub(crate) struct Screen {
     pub clipboard_events: Vec<ClipboardEvent>,
     /// Last payload per selection letter, for OSC 52 queries.
     pub clipboard: Vec<(char, Vec<u8>)>,
-    pub palette: [Option<Rgb>; 256],
-    /// OSC 10, 11, 12 overrides: foreground, background, cursor colour.
-    pub dynamic: [Option<Rgb>; 3],
+    /// OSC 4 overrides: 256 palette entries, then xterm's 5 special colours
+    /// (bold, underline, blink, reverse, italic; also OSC 5).
+    pub palette: Vec<Option<Rgb16>>,
+    /// OSC 10–19 overrides: foreground, background, cursor colour, …
+    pub dynamic: [Option<Rgb16>; 10],
     /// DECSCUSR value, 0–6.
     pub cursor_style: u8,
     /// xterm's att610 blink mode (DECSET 12).
@@ -115,8 +131,17 @@ pub(crate) struct Screen {
     pub conformance: u8,
     /// S8C1T: replies use 8-bit C1 controls.
     pub c1_8bit: bool,
-    /// DECSACE: DECCARA/DECRARA act on a rectangle (else a stream).
-    pub rect_extent: bool,
+    /// DECSACE value: 2 makes DECCARA/DECRARA act on a rectangle (else a stream).
+    pub attr_extent: u16,
+    pub protection: Protection,
+    /// DECSSDT value (status line type), reported by DECRQSS.
+    pub status_display: u16,
+    /// DECCOLM was set by a program (RIS goes back to 80 columns).
+    pub deccolm: bool,
+    /// XTWINOPS window state: iconified, position, size before maximizing.
+    pub iconified: bool,
+    pub window_pos: (u16, u16),
+    pub restore_size: Option<(usize, usize)>,
     /// Pixel size of one cell, for XTWINOPS pixel reports.
     pub cell_px: (usize, usize),
     /// How far the view is scrolled back into history.
@@ -157,15 +182,21 @@ impl Screen {
             title_modes: 0,
             clipboard_events: Vec::new(),
             clipboard: Vec::new(),
-            palette: [None; 256],
-            dynamic: [None; 3],
+            palette: vec![None; PALETTE_LEN],
+            dynamic: [None; 10],
             cursor_style: 0,
             cursor_blink_mode: false,
             last_char: None,
             dcs: Dcs::None,
             conformance: 65,
             c1_8bit: false,
-            rect_extent: false,
+            attr_extent: 0,
+            protection: Protection::Off,
+            status_display: 0,
+            deccolm: false,
+            iconified: false,
+            window_pos: (0, 0),
+            restore_size: None,
             cell_px: (8, 16),
             display_offset: 0,
             bells: 0,
@@ -425,25 +456,25 @@ impl Screen {
         self.goto(x, self.cursor.y);
     }
 
-    /// CUB: left, stopping at the left margin.
+    /// CUB: left, stopping at the left margin; with reverse wraparound
+    /// (DECSET 45 and DECAWM) it continues at the end of the previous row.
     pub fn backward(&mut self, n: usize) {
-        let limit = self.left_edge();
-        let x = self.cursor.x.saturating_sub(n).max(limit);
-        self.goto(x, self.cursor.y);
-    }
-
-    /// BS, with xterm's reverse wraparound (DECSET 45).
-    pub fn backspace(&mut self) {
-        let left = self.left_edge();
+        if !(self.modes.reverse_wrap && self.modes.autowrap) {
+            let limit = self.left_edge();
+            let x = self.cursor.x.saturating_sub(n).max(limit);
+            return self.goto(x, self.cursor.y);
+        }
+        let mut n = n.min(self.cols * self.rows);
         if self.cursor.pending_wrap {
             self.cursor.pending_wrap = false;
-            if !self.modes.reverse_wrap {
-                return self.backward(1);
-            }
+            n -= 1;
         }
-        if self.cursor.x > left {
-            self.cursor.x -= 1;
-        } else if self.modes.reverse_wrap && self.modes.autowrap {
+        for _ in 0..n {
+            let left = self.left_edge();
+            if self.cursor.x > left {
+                self.cursor.x -= 1;
+                continue;
+            }
             let top = if self.cursor.y >= self.top {
                 self.top
             } else {
@@ -451,13 +482,19 @@ impl Screen {
             };
             if self.cursor.y > top {
                 self.cursor.y -= 1;
-                self.cursor.x = self.right_edge();
             } else if self.cursor.y == self.top {
                 // xterm wraps from the top margin to the bottom one.
                 self.cursor.y = self.bottom;
-                self.cursor.x = self.right_edge();
+            } else {
+                break;
             }
+            self.cursor.x = self.right_edge();
         }
+    }
+
+    /// BS: CUB 1.
+    pub fn backspace(&mut self) {
+        self.backward(1);
     }
 
     /// CR: to the left margin (or column 0 when left of it).
@@ -515,6 +552,10 @@ impl Screen {
 
     /// HT and CHT: to the n-th next tab stop, stopping at the right edge.
     pub fn tab(&mut self, n: usize) {
+        if self.cursor.pending_wrap && self.modes.autowrap && self.inert_on.contains(&41) {
+            // xterm's more(1) fix: a tab after the last column wraps first.
+            self.wrap();
+        }
         let right = self.right_edge();
         let mut x = self.cursor.x;
         for _ in 0..n {
@@ -526,13 +567,17 @@ impl Screen {
                 x += 1;
             }
         }
-        self.cursor.x = x;
-        self.cursor.pending_wrap = false;
+        if x != self.cursor.x {
+            // A tab that cannot move keeps a pending wrap, as in xterm.
+            self.cursor.x = x;
+            self.cursor.pending_wrap = false;
+        }
     }
 
-    /// CBT: to the n-th previous tab stop, stopping at the left edge.
+    /// CBT: to the n-th previous tab stop, stopping at column 0 (CBT
+    /// ignores the margins).
     pub fn back_tab(&mut self, n: usize) {
-        let left = self.left_edge();
+        let left = 0;
         let mut x = self.cursor.x;
         for _ in 0..n {
             if x <= left {
@@ -730,6 +775,7 @@ impl Screen {
     /// Erases cells `from..to` of row `y`; `selective` keeps protected ones.
     pub fn erase_span(&mut self, y: usize, from: usize, to: usize, selective: bool) {
         let blank = self.blank();
+        let keep_protected = selective || self.protection == Protection::Iso;
         let cols = self.cols;
         let row = &mut self.row_mut(y).cells;
         let to = to.min(cols);
@@ -742,7 +788,7 @@ impl Screen {
         if to < cols && row[to].flags.contains(Flags::WIDE_SPACER) {
             row[to] = Cell::erased(row[to].bg);
         }
-        if selective {
+        if keep_protected {
             for cell in &mut row[from..to] {
                 if !cell.flags.contains(Flags::PROTECTED) {
                     *cell = blank;
@@ -923,17 +969,24 @@ impl Screen {
         self.modes.app_keypad = false;
         self.modes.keyboard_locked = false;
         self.modes.left_right_margins = false;
+        self.modes.reverse_wrap = false;
+        self.protection = Protection::Off;
         self.reset_margins();
         self.cursor.pen = Pen::default();
         self.cursor.charsets = Charsets::default();
         self.cursor.pending_wrap = false;
         self.saved = [Saved::default(); 2];
         self.c1_8bit = false;
-        self.rect_extent = false;
+        self.attr_extent = 0;
     }
 
     /// RIS: everything back to power-on, keeping the size and the history.
     pub fn full_reset(&mut self) {
+        if self.deccolm {
+            self.resize(80, self.rows);
+            self.size_requested = true;
+        }
+        let size_requested = self.size_requested;
         let (cols, rows) = (self.cols, self.rows);
         let primary = std::mem::replace(&mut self.primary, Storage::new(1, 1, 0));
         let cell_px = self.cell_px;
@@ -950,6 +1003,7 @@ impl Screen {
         self.replies = replies;
         self.clipboard_events = events;
         self.reflow = reflow;
+        self.size_requested = size_requested;
         self.title_changed = true;
     }
 
