@@ -151,6 +151,22 @@ impl Cell {
     }
 }
 
+/// Sets every cell of `cells` to `cell`, with wide memory copies (the
+/// compiler writes a `Cell` field by field, which makes plain `fill` slow).
+#[inline]
+pub(crate) fn fill(cells: &mut [Cell], cell: Cell) {
+    let Some(first) = cells.first_mut() else {
+        return;
+    };
+    *first = cell;
+    let mut done = 1;
+    while done < cells.len() {
+        let n = done.min(cells.len() - done);
+        cells.copy_within(0..n, done);
+        done += n;
+    }
+}
+
 /// The colours and attributes new characters are written with (SGR state).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Pen {

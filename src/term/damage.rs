@@ -32,6 +32,9 @@ const MAX_SCROLLS: usize = 16;
 #[derive(Debug)]
 pub(crate) struct Tracker {
     dirty: Vec<bool>,
+    /// How many of `dirty` are set, so that "everything is dirty" (the
+    /// usual state during a flood of output) is a comparison.
+    count: usize,
     scrolls: Vec<Scroll>,
 }
 
@@ -39,33 +42,41 @@ impl Tracker {
     pub fn new(rows: usize) -> Tracker {
         Tracker {
             dirty: vec![true; rows],
+            count: rows,
             scrolls: Vec::new(),
         }
     }
 
     #[inline]
     pub fn row(&mut self, y: usize) {
-        if let Some(d) = self.dirty.get_mut(y) {
+        if let Some(d) = self.dirty.get_mut(y)
+            && !*d
+        {
             *d = true;
+            self.count += 1;
         }
     }
 
     pub fn rows(&mut self, top: usize, bottom: usize) {
+        if self.count == self.dirty.len() {
+            return;
+        }
         let end = (bottom + 1).min(self.dirty.len());
-        if top < end {
-            self.dirty[top..end].fill(true);
+        for y in top..end {
+            self.row(y);
         }
     }
 
     pub fn all(&mut self) {
         self.dirty.fill(true);
+        self.count = self.dirty.len();
         self.scrolls.clear();
     }
 
     /// Records that rows `top..=bottom` moved by `delta`.
     pub fn scroll(&mut self, top: usize, bottom: usize, delta: i32) {
         let height = bottom + 1 - top;
-        if delta == 0 || bottom >= self.dirty.len() {
+        if delta == 0 || bottom >= self.dirty.len() || self.count == self.dirty.len() {
             return;
         }
         if delta.unsigned_abs() as usize >= height || self.dirty[top..=bottom].iter().all(|&d| d) {
@@ -83,6 +94,7 @@ impl Tracker {
             region.rotate_right(k);
             region[..k].fill(true);
         }
+        self.count = self.dirty.iter().filter(|&&d| d).count();
         let (top, bottom) = (top as u16, bottom as u16);
         if let Some(last) = self.scrolls.last_mut()
             && last.top == top
@@ -105,6 +117,7 @@ impl Tracker {
 
     pub fn resize(&mut self, rows: usize) {
         self.dirty = vec![true; rows];
+        self.count = rows;
         self.scrolls.clear();
     }
 
@@ -115,6 +128,7 @@ impl Tracker {
             .enumerate()
             .filter_map(|(y, d)| std::mem::take(d).then_some(y as u16))
             .collect();
+        self.count = 0;
         Damage {
             scrolls: std::mem::take(&mut self.scrolls),
             rows,

@@ -56,12 +56,20 @@ impl Args {
 }
 
 impl Perform for Screen {
+    /// Stops the parser after a CSI or ESC sequence: it is then in its
+    /// ground state and the text that follows can skip it.
+    #[inline(always)]
+    fn terminated(&self) -> bool {
+        self.dispatched
+    }
+
     #[inline]
     fn print(&mut self, c: char) {
         Screen::print(self, c);
     }
 
     fn execute(&mut self, byte: u8) {
+        self.flush();
         match byte {
             0x07 => self.bells += 1,
             0x08 => self.backspace(),
@@ -81,6 +89,7 @@ impl Perform for Screen {
     }
 
     fn hook(&mut self, _params: &Params, intermediates: &[u8], ignore: bool, action: char) {
+        self.flush();
         self.dcs = match (intermediates, action) {
             _ if ignore => Dcs::None,
             (b"$", 'q') => Dcs::Decrqss(Vec::new()),
@@ -105,10 +114,13 @@ impl Perform for Screen {
     }
 
     fn osc_dispatch(&mut self, params: &[&[u8]], bell_terminated: bool) {
+        self.flush();
         self.osc(params, bell_terminated);
     }
 
     fn csi_dispatch(&mut self, params: &Params, intermediates: &[u8], ignore: bool, action: char) {
+        self.flush();
+        self.dispatched = true;
         if ignore {
             return;
         }
@@ -201,6 +213,8 @@ impl Perform for Screen {
     }
 
     fn esc_dispatch(&mut self, intermediates: &[u8], ignore: bool, byte: u8) {
+        self.flush();
+        self.dispatched = true;
         if ignore {
             return;
         }

@@ -54,6 +54,9 @@ pub struct CursorState {
 pub struct Terminal {
     parser: vte::Parser,
     screen: Screen,
+    /// The parser is in its ground state with nothing pending, so plain
+    /// text can be handled without it.
+    ground: bool,
 }
 
 impl Terminal {
@@ -63,13 +66,33 @@ impl Terminal {
         Terminal {
             parser: vte::Parser::new(),
             screen: Screen::new(cols as usize, rows as usize, scrollback),
+            ground: true,
         }
     }
 
     /// Parses `bytes` and applies them to the screen. Any input is accepted;
     /// sequences split across calls are joined.
     pub fn advance(&mut self, bytes: &[u8]) {
-        self.parser.advance(&mut self.screen, bytes);
+        // Plain ASCII text and C0 controls are handled directly while the
+        // parser is known to be in its ground state; everything from an ESC
+        // or a non-ASCII byte on goes through vte, which is stopped again
+        // right after the next CSI or ESC sequence (then it is in ground).
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.ground {
+                i += self.screen.ground_text(&bytes[i..]);
+                if i == bytes.len() {
+                    break;
+                }
+                self.ground = false;
+            }
+            self.screen.dispatched = false;
+            i += self
+                .parser
+                .advance_until_terminated(&mut self.screen, &bytes[i..]);
+            self.ground = std::mem::take(&mut self.screen.dispatched);
+        }
+        self.screen.flush();
     }
 
     /// Changes the size, keeping the content (wrapped lines are reflowed on
@@ -106,7 +129,7 @@ impl Terminal {
         let mut out = String::with_capacity(self.screen.rows * (self.screen.cols + 1));
         let grid = self.screen.grid();
         for y in 0..self.screen.rows {
-            dump::row_text(&grid.row(y).cells, &self.screen.marks, &mut out);
+            dump::row_text(grid.row(y).cells(), &self.screen.marks, &mut out);
             out.push('\n');
         }
         out
@@ -118,7 +141,7 @@ impl Terminal {
         let mut out = String::new();
         let grid = self.screen.grid();
         for y in 0..self.screen.rows {
-            dump::row_ansi(&grid.row(y).cells, &self.screen.marks, &mut out);
+            dump::row_ansi(grid.row(y).cells(), &self.screen.marks, &mut out);
             out.push('\n');
         }
         out
@@ -138,7 +161,7 @@ impl Terminal {
         } else {
             self.screen.display_offset
         };
-        Some(&grid.view_row(offset, y).cells)
+        Some(grid.view_row(offset, y).cells())
     }
 
     /// The combining marks drawn on `cell`, in order.

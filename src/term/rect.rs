@@ -53,7 +53,7 @@ impl Screen {
             marks: 0,
         };
         for y in t..=b {
-            self.row_mut(y).cells[l..=r].fill(cell);
+            super::cell::fill(&mut self.row_mut(y).cells_mut()[l..=r], cell);
             self.fix_edges(y, l, r);
         }
     }
@@ -98,11 +98,11 @@ impl Screen {
         let h = (b - t).min(maxy - dt);
         let w = (r - l).min(maxx - dl);
         let block: Vec<Vec<Cell>> = (t..=t + h)
-            .map(|y| self.grid().row(y).cells[l..=l + w].to_vec())
+            .map(|y| self.grid().row(y).cells()[l..=l + w].to_vec())
             .collect();
         for (i, src) in block.into_iter().enumerate() {
             let y = dt + i;
-            self.row_mut(y).cells[dl..=dl + w].copy_from_slice(&src);
+            self.row_mut(y).cells_mut()[dl..=dl + w].copy_from_slice(&src);
             self.fix_edges(y, dl, dl + w);
         }
     }
@@ -186,7 +186,7 @@ impl Screen {
             } else {
                 (l, r)
             };
-            for cell in &mut self.row_mut(y).cells[from..=to] {
+            for cell in &mut self.row_mut(y).cells_mut()[from..=to] {
                 if reverse {
                     cell.flags.toggle(set);
                 } else {
@@ -206,7 +206,7 @@ impl Screen {
     /// Blanks wide-character halves left dangling at columns `l` and `r`.
     fn fix_edges(&mut self, y: usize, l: usize, r: usize) {
         let cols = self.cols;
-        let row = &mut self.grid_mut().row_mut(y).cells;
+        let row = self.grid_mut().row_mut(y).cells_mut();
         if row[l].flags.contains(Flags::WIDE_SPACER) && l > 0 {
             row[l - 1] = Cell::erased(row[l - 1].bg);
             row[l].flags.remove(Flags::WIDE_SPACER);

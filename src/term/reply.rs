@@ -283,7 +283,7 @@ impl Screen {
         let mut sum: u32 = 0;
         if let Some((t, l, b, r)) = self.rect_from(a, 2) {
             for y in t..=b {
-                let row = &self.grid().row(y).cells;
+                let row = self.grid().row(y).cells();
                 for cell in &row[l..=r] {
                     if cell.flags.contains(Flags::WIDE_SPACER) {
                         continue;

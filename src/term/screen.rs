@@ -76,6 +76,9 @@ pub(crate) enum Protection {
 /// Palette entries plus special colours.
 pub(crate) const PALETTE_LEN: usize = 256 + 5;
 
+/// Longest run of ASCII characters queued before it is written.
+pub(crate) const RUN_MAX: usize = 512;
+
 /// Longest DCS payload we collect.
 pub(crate) const DCS_MAX: usize = 1024;
 
@@ -150,6 +153,11 @@ pub(crate) struct Screen {
     /// Set when a program resized the terminal itself (XTWINOPS, DECCOLM).
     pub size_requested: bool,
     pub reflow: bool,
+    /// Queued printable ASCII, see [`Screen::print`].
+    pub run: Vec<u8>,
+    /// Set by CSI and ESC dispatches: the parser is back in its ground state,
+    /// see [`Terminal::advance`](super::Terminal::advance).
+    pub dispatched: bool,
 }
 
 impl Screen {
@@ -202,6 +210,8 @@ impl Screen {
             bells: 0,
             size_requested: false,
             reflow: true,
+            run: Vec::with_capacity(RUN_MAX),
+            dispatched: false,
         };
         s.reset_tabs();
         s
@@ -271,7 +281,110 @@ impl Screen {
 
     // ---- printing -----------------------------------------------------
 
+    /// Prints one character. Printable ASCII is only queued here (the
+    /// common case costs a store); [`Self::flush`] writes queued runs into
+    /// the grid a row segment at a time.
+    #[inline(always)]
     pub fn print(&mut self, c: char) {
+        if (' '..='~').contains(&c) && self.run.len() < RUN_MAX {
+            self.run.push(c as u8);
+            return;
+        }
+        self.flush();
+        self.print_slow(c);
+    }
+
+    /// Writes the queued ASCII run. Every operation other than printing
+    /// calls this first, so nothing ever sees the grid without the run.
+    #[inline]
+    pub fn flush(&mut self) {
+        if !self.run.is_empty() {
+            let run = std::mem::take(&mut self.run);
+            self.write_ascii(&run);
+            self.run = run;
+            self.run.clear();
+        }
+    }
+
+    /// Handles text in the parser's ground state without the parser:
+    /// printable ASCII, C0 controls and DEL. Stops at ESC or a non-ASCII
+    /// byte and returns how many bytes it consumed.
+    pub fn ground_text(&mut self, bytes: &[u8]) -> usize {
+        self.flush();
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                0x20..=0x7e => {
+                    let len = bytes[i..]
+                        .iter()
+                        .position(|b| !(0x20..=0x7e).contains(b))
+                        .unwrap_or(bytes.len() - i);
+                    self.write_ascii(&bytes[i..i + len]);
+                    i += len;
+                }
+                0x1b => break,
+                0x00..=0x1f => {
+                    vte::Perform::execute(self, b);
+                    i += 1;
+                }
+                0x7f => i += 1,
+                _ => break,
+            }
+        }
+        i
+    }
+
+    /// Writes printable ASCII at the cursor as [`Self::put_char`] would,
+    /// whole row segments at a time.
+    fn write_ascii(&mut self, run: &[u8]) {
+        let len = run.len();
+        let mut i = 0;
+        while i < len {
+            let x = self.cursor.x;
+            let fast = x < self.right && !self.modes.insert && self.cursor.charsets.is_identity();
+            if !fast {
+                self.print_slow(run[i] as char);
+                i += 1;
+                continue;
+            }
+            // Characters that fit left of the right margin go in at once.
+            let n = (len - i).min(self.right - x);
+            let y = self.cursor.y;
+            let pen = self.cursor.pen;
+            let grid = if self.alt {
+                &mut self.alternate
+            } else {
+                &mut self.primary
+            };
+            let row = grid.row_mut(y).cells_upto(x + n + 1);
+            if row[x].flags.contains(Flags::WIDE_SPACER) {
+                clear_wide_pair(row, x);
+            }
+            if row[x + n - 1].flags.contains(Flags::WIDE) {
+                clear_wide_pair(row, x + n - 1);
+            }
+            for (cell, &b) in row[x..x + n].iter_mut().zip(&run[i..i + n]) {
+                *cell = Cell {
+                    c: b as char,
+                    fg: pen.fg,
+                    bg: pen.bg,
+                    flags: pen.flags,
+                    marks: 0,
+                };
+            }
+            self.cursor.x = x + n;
+            self.last_char = Some(run[i + n - 1] as char);
+            self.damage.row(y);
+            i += n;
+        }
+    }
+
+    #[inline(never)]
+    fn print_slow(&mut self, c: char) {
+        if c == '\x7f' {
+            // DEL is ignored, as in xterm.
+            return;
+        }
         let c = if self.cursor.charsets.is_identity() {
             c
         } else {
@@ -316,7 +429,7 @@ impl Screen {
         };
         self.damage.row(y);
         let cols = self.cols;
-        let row = &mut self.grid_mut().row_mut(y).cells;
+        let row = self.grid_mut().row_mut(y).cells_upto(x + 3);
         if width == 1 {
             let target = row[x];
             if target.flags.intersects(Flags::WIDE.or(Flags::WIDE_SPACER)) {
@@ -362,7 +475,7 @@ impl Screen {
         } else {
             &mut self.primary
         };
-        let row = &mut grid.row_mut(y).cells;
+        let row = grid.row_mut(y).cells_mut();
         if x > 0 && row[x].flags.contains(Flags::WIDE_SPACER) {
             x -= 1;
         }
@@ -618,10 +731,10 @@ impl Screen {
             let (l, r) = (self.left, self.right);
             for y in top..=bottom - n {
                 let (dst, src) = self.grid_mut().two_rows_mut(y, y + n);
-                dst.cells[l..=r].copy_from_slice(&src.cells[l..=r]);
+                dst.cells_mut()[l..=r].copy_from_slice(&src.cells()[l..=r]);
             }
             for y in bottom + 1 - n..=bottom {
-                self.grid_mut().row_mut(y).cells[l..=r].fill(blank);
+                super::cell::fill(&mut self.grid_mut().row_mut(y).cells_mut()[l..=r], blank);
             }
             self.damage.rows(top, bottom);
             return;
@@ -640,9 +753,7 @@ impl Screen {
             }
         } else {
             let grid = self.grid_mut();
-            for y in top..=bottom - n {
-                grid.swap(y, y + n);
-            }
+            grid.rotate_up(top, bottom, n);
             for y in bottom + 1 - n..=bottom {
                 grid.row_mut(y).reset(blank);
             }
@@ -661,18 +772,16 @@ impl Screen {
             let (l, r) = (self.left, self.right);
             for y in (top + n..=bottom).rev() {
                 let (dst, src) = self.grid_mut().two_rows_mut(y, y - n);
-                dst.cells[l..=r].copy_from_slice(&src.cells[l..=r]);
+                dst.cells_mut()[l..=r].copy_from_slice(&src.cells()[l..=r]);
             }
             for y in top..top + n {
-                self.grid_mut().row_mut(y).cells[l..=r].fill(blank);
+                super::cell::fill(&mut self.grid_mut().row_mut(y).cells_mut()[l..=r], blank);
             }
             self.damage.rows(top, bottom);
             return;
         }
         let grid = self.grid_mut();
-        for y in (top + n..=bottom).rev() {
-            grid.swap(y, y - n);
-        }
+        grid.rotate_down(top, bottom, n);
         for y in top..top + n {
             grid.row_mut(y).reset(blank);
         }
@@ -689,7 +798,7 @@ impl Screen {
         }
         let n = delta.unsigned_abs().min(right + 1 - from);
         for y in self.top..=self.bottom {
-            let cells = &mut self.row_mut(y).cells[from..=right];
+            let cells = &mut self.row_mut(y).cells_mut()[from..=right];
             if delta > 0 {
                 cells.rotate_right(n);
                 cells[..n].fill(blank);
@@ -706,7 +815,7 @@ impl Screen {
     /// Shifts cells `x..=right` of row `y` right by `n`, blanking the gap.
     fn shift_right(&mut self, y: usize, x: usize, right: usize, n: usize) {
         let blank = self.blank();
-        let row = &mut self.row_mut(y).cells;
+        let row = self.row_mut(y).cells_mut();
         if x > right {
             return;
         }
@@ -734,7 +843,7 @@ impl Screen {
         }
         let (x, y, right) = (self.cursor.x, self.cursor.y, self.right);
         let blank = self.blank();
-        let row = &mut self.row_mut(y).cells;
+        let row = self.row_mut(y).cells_mut();
         let n = n.min(right + 1 - x);
         let span = &mut row[x..=right];
         span.rotate_left(n);
@@ -777,11 +886,16 @@ impl Screen {
         let blank = self.blank();
         let keep_protected = selective || self.protection == Protection::Iso;
         let cols = self.cols;
-        let row = &mut self.row_mut(y).cells;
         let to = to.min(cols);
         if from >= to {
             return;
         }
+        if to == cols && blank == Cell::BLANK && !keep_protected {
+            // To the end of the row with default colours: the common ED/EL.
+            self.row_mut(y).clear_from(from);
+            return;
+        }
+        let row = self.row_mut(y).cells_mut();
         if from > 0 && row[from].flags.contains(Flags::WIDE_SPACER) {
             row[from - 1] = Cell::erased(row[from - 1].bg);
         }
@@ -795,7 +909,7 @@ impl Screen {
                 }
             }
         } else {
-            row[from..to].fill(blank);
+            super::cell::fill(&mut row[from..to], blank);
         }
     }
 
@@ -859,7 +973,7 @@ impl Screen {
             ..Cell::BLANK
         };
         for y in 0..self.rows {
-            self.row_mut(y).cells.fill(e);
+            super::cell::fill(self.row_mut(y).cells_mut(), e);
         }
         self.goto(0, 0);
     }

@@ -5,12 +5,15 @@
 //! row (once the scrollback is full) is recycled as the new bottom row, so a
 //! scroll costs one row clear and no copying or allocation.
 
-use super::cell::Cell;
+use super::cell::{Cell, Flags};
 
 /// One line of cells.
 #[derive(Clone, Debug)]
 pub(crate) struct Row {
-    pub cells: Vec<Cell>,
+    cells: Vec<Cell>,
+    /// Cells from here on are all [`Cell::BLANK`], so that blanking a row
+    /// that held a short line (a scroll) touches only what was written.
+    occupied: usize,
     /// The line continues on the next row (autowrap happened here); resize
     /// joins such rows when it reflows.
     pub wrapped: bool,
@@ -18,16 +21,62 @@ pub(crate) struct Row {
 
 impl Row {
     pub fn new(cols: usize, blank: Cell) -> Row {
+        Row::from_cells(vec![blank; cols], false)
+    }
+
+    fn from_cells(cells: Vec<Cell>, wrapped: bool) -> Row {
         Row {
-            cells: vec![blank; cols],
-            wrapped: false,
+            occupied: cells.len(),
+            cells,
+            wrapped,
+        }
+    }
+
+    /// The cells, for reading.
+    #[inline]
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    /// The cells, for writing anywhere.
+    #[inline]
+    pub fn cells_mut(&mut self) -> &mut [Cell] {
+        self.occupied = self.cells.len();
+        &mut self.cells
+    }
+
+    /// The cells, for writing below column `end` only.
+    #[inline]
+    pub fn cells_upto(&mut self, end: usize) -> &mut [Cell] {
+        self.occupied = self.occupied.max(end.min(self.cells.len()));
+        &mut self.cells
+    }
+
+    /// Sets cells `from..` to [`Cell::BLANK`], blanking a wide character cut
+    /// in half at `from`.
+    pub fn clear_from(&mut self, from: usize) {
+        if from > 0
+            && from < self.cells.len()
+            && self.cells[from].flags.contains(Flags::WIDE_SPACER)
+        {
+            self.cells[from - 1] = Cell::erased(self.cells[from - 1].bg);
+        }
+        if from < self.occupied {
+            super::cell::fill(&mut self.cells[from..self.occupied], Cell::BLANK);
+            self.occupied = from;
         }
     }
 
     /// Blanks the whole row, keeping its width.
     #[inline]
     pub fn reset(&mut self, blank: Cell) {
-        self.cells.fill(blank);
+        if blank == Cell::BLANK {
+            super::cell::fill(&mut self.cells[..self.occupied], blank);
+            self.occupied = 0;
+        } else {
+            super::cell::fill(&mut self.cells, blank);
+            self.occupied = self.cells.len();
+        }
         self.wrapped = false;
     }
 }
@@ -112,6 +161,39 @@ impl Storage {
         self.inner.swap(pa, pb);
     }
 
+    /// Moves visible rows `top..=bottom` up by `n` (`n` at most the region's
+    /// height), leaving the rows that fell off at the bottom for the caller
+    /// to clear.
+    pub fn rotate_up(&mut self, top: usize, bottom: usize, n: usize) {
+        let (pt, pb) = (
+            self.physical(self.history + top),
+            self.physical(self.history + bottom),
+        );
+        if pt <= pb {
+            self.inner[pt..=pb].rotate_left(n);
+        } else {
+            for y in top..=bottom - n {
+                self.swap(y, y + n);
+            }
+        }
+    }
+
+    /// Moves visible rows `top..=bottom` down by `n`, leaving the rows that
+    /// fell off at the top for the caller to clear.
+    pub fn rotate_down(&mut self, top: usize, bottom: usize, n: usize) {
+        let (pt, pb) = (
+            self.physical(self.history + top),
+            self.physical(self.history + bottom),
+        );
+        if pt <= pb {
+            self.inner[pt..=pb].rotate_right(n);
+        } else {
+            for y in (top + n..=bottom).rev() {
+                self.swap(y, y - n);
+            }
+        }
+    }
+
     /// Scrolls the whole screen up by one row: the top row goes to history
     /// (or is dropped when there is none), a blank row appears at the bottom.
     pub fn scroll_up_into_history(&mut self, blank: Cell) {
@@ -183,6 +265,7 @@ impl Storage {
         } else {
             for row in &mut rows {
                 row.cells.resize(cols, Cell::BLANK);
+                row.occupied = cols;
                 fix_wide_at_edge(&mut row.cells);
             }
         }
@@ -204,11 +287,11 @@ impl Storage {
 /// Blanks a wide character cut in half at the right edge.
 fn fix_wide_at_edge(cells: &mut [Cell]) {
     if let Some(last) = cells.last_mut()
-        && last.flags.contains(super::cell::Flags::WIDE)
+        && last.flags.contains(Flags::WIDE)
     {
         *last = Cell {
             c: ' ',
-            flags: super::cell::Flags::empty(),
+            flags: Flags::empty(),
             marks: 0,
             ..*last
         };
@@ -249,7 +332,6 @@ fn reflow_rows(rows: Vec<Row>, cols: usize, cursor_line: usize) -> (Vec<Row>, us
 /// Appends `line` to `out` as rows of `cols` cells, marking all but the last
 /// as wrapped and never splitting a wide character.
 fn push_wrapped(out: &mut Vec<Row>, line: Vec<Cell>, cols: usize) {
-    use super::cell::Flags;
     let mut rest = &line[..];
     loop {
         let mut take = rest.len().min(cols);
@@ -265,10 +347,7 @@ fn push_wrapped(out: &mut Vec<Row>, line: Vec<Cell>, cols: usize) {
         cells.resize(cols, Cell::BLANK);
         rest = &rest[take..];
         let more = !rest.is_empty();
-        out.push(Row {
-            cells,
-            wrapped: more,
-        });
+        out.push(Row::from_cells(cells, more));
         if !more {
             break;
         }
@@ -285,7 +364,7 @@ mod tests {
 
     fn put(s: &mut Storage, y: usize, text: &str) {
         for (x, c) in text.chars().enumerate() {
-            s.row_mut(y).cells[x] = cell(c);
+            s.row_mut(y).cells_mut()[x] = cell(c);
         }
     }
 

@@ -8,7 +8,7 @@ use unicode_width::UnicodeWidthChar;
 
 /// 0 for combining and other zero-width characters, 2 for East Asian wide and
 /// fullwidth ones, 1 otherwise.
-#[inline]
+#[inline(always)]
 pub fn char_width(c: char) -> usize {
     let u = c as u32;
     if u < 0x300 {

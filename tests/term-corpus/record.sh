@@ -21,6 +21,13 @@ trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 want() { (($# == 0)) || [[ " ${ONLY:-} " == *" $1 "* ]] || [[ -z "${ONLY:-}" ]]; }
 ONLY="$*"
 
+# The pids of a process and all its descendants.
+descendants() {
+  local child
+  echo "$1"
+  for child in $(ps -o pid= --ppid "$1"); do descendants "$child"; done
+}
+
 # rec NAME COLS ROWS COMMAND STEP...   (a step is keys for send-keys, or
 # `sleep:S`, or `lit:TEXT` typed literally)
 rec() {
@@ -43,7 +50,11 @@ rec() {
     sleep 0.3
   done
   sleep 1
+  # script(1) outlives a hung-up pane: end the pane's processes by pid.
+  local pids pid
+  pids=$(descendants "$(tmux -L "$sock" display -p -t "$name" '#{pane_pid}')")
   tmux -L "$sock" kill-session -t "$name"
+  for pid in $pids; do kill "$pid" 2>/dev/null || true; done
   sleep 0.5
   # Drop script(1)'s own header and footer lines.
   perl -0777 -i -pe 's/\AScript started on [^\n]*\n//; s/\n?Script done on [^\n]*\n?\z//' "$name.in"
