@@ -12,6 +12,7 @@
 //! - [`chardev`]: one module per kind of endpoint (pty, socket, file, stdio, null),
 //!   each a source of connections.
 //! - [`hub`]: the mux-be core: fan-out with per-backend progress, fan-in, events.
+//! - [`term`]: the vc's terminal emulator: console bytes to a grid of cells.
 //! - [`render`]: the vc's pixels: framebuffer and damage.
 //! - [`rfb`]: the VNC server that shows a [`rfb::screen::Screen`] to viewers.
 //! - [`launch`]: opens the chardevs of a configuration and runs its hubs.
@@ -24,3 +25,4 @@ pub mod hub;
 pub mod launch;
 pub mod render;
 pub mod rfb;
+pub mod term;

@@ -1,0 +1,749 @@
+//! The vte [`Perform`] layer: decodes control functions into [`Screen`]
+//! operations. Anything unknown or malformed is skipped.
+
+use vte::{Params, Perform};
+
+use super::cell::{Color, Flags};
+use super::charset::Charset;
+use super::modes::{INERT_PRIVATE_MODES, MouseEncoding, MouseTracking};
+use super::screen::{DCS_MAX, Dcs, MAX_COLS, MAX_ROWS, Protection, Screen};
+
+/// CSI parameters, flattened to their first sub-parameter.
+pub(crate) struct Args {
+    vals: [u16; 16],
+    len: usize,
+}
+
+impl Args {
+    pub(crate) fn new(params: &Params) -> Args {
+        let mut vals = [0u16; 16];
+        let mut len = 0;
+        for p in params.iter().take(16) {
+            vals[len] = p.first().copied().unwrap_or(0);
+            len += 1;
+        }
+        Args { vals, len }
+    }
+
+    /// Parameter `i` as given, 0 when absent.
+    #[inline]
+    pub fn get(&self, i: usize) -> u16 {
+        if i < self.len { self.vals[i] } else { 0 }
+    }
+
+    /// Parameter `i`, with 0 or absent meaning `default`.
+    #[inline]
+    pub fn or(&self, i: usize, default: u16) -> usize {
+        match self.get(i) {
+            0 => default as usize,
+            v => v as usize,
+        }
+    }
+
+    /// A count: parameter `i`, at least 1.
+    #[inline]
+    pub fn n(&self, i: usize) -> usize {
+        self.or(i, 1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
+        self.vals[..self.len].iter().copied()
+    }
+}
+
+impl Perform for Screen {
+    /// Stops the parser after a CSI or ESC sequence: it is then in its
+    /// ground state and the text that follows can skip it.
+    #[inline(always)]
+    fn terminated(&self) -> bool {
+        self.dispatched
+    }
+
+    #[inline]
+    fn print(&mut self, c: char) {
+        Screen::print(self, c);
+    }
+
+    fn execute(&mut self, byte: u8) {
+        self.flush();
+        match byte {
+            0x07 => self.bells += 1,
+            0x08 => self.backspace(),
+            0x09 => self.tab(1),
+            0x0a..=0x0c => {
+                self.index();
+                if self.modes.newline {
+                    self.carriage_return();
+                }
+            }
+            0x0d => self.carriage_return(),
+            0x0e => self.cursor.charsets.gl = 1,
+            0x0f => self.cursor.charsets.gl = 0,
+            // C1 controls as bytes are not controls in UTF-8 (xterm agrees).
+            _ => {}
+        }
+    }
+
+    fn hook(&mut self, _params: &Params, intermediates: &[u8], ignore: bool, action: char) {
+        self.flush();
+        self.dcs = match (intermediates, action) {
+            _ if ignore => Dcs::None,
+            (b"$", 'q') => Dcs::Decrqss(Vec::new()),
+            (b"+", 'q') => Dcs::Termcap(Vec::new()),
+            _ => Dcs::None,
+        };
+    }
+
+    fn put(&mut self, byte: u8) {
+        match &mut self.dcs {
+            Dcs::Decrqss(buf) | Dcs::Termcap(buf) if buf.len() < DCS_MAX => buf.push(byte),
+            _ => {}
+        }
+    }
+
+    fn unhook(&mut self) {
+        match std::mem::take(&mut self.dcs) {
+            Dcs::Decrqss(buf) => self.report_decrqss(&buf),
+            Dcs::Termcap(buf) => self.report_termcap(&buf),
+            Dcs::None => {}
+        }
+    }
+
+    fn osc_dispatch(&mut self, params: &[&[u8]], bell_terminated: bool) {
+        self.flush();
+        self.osc(params, bell_terminated);
+    }
+
+    fn csi_dispatch(&mut self, params: &Params, intermediates: &[u8], ignore: bool, action: char) {
+        self.flush();
+        self.dispatched = true;
+        if ignore {
+            return;
+        }
+        if action == 'm' && intermediates.is_empty() {
+            return self.sgr(params);
+        }
+        let a = Args::new(params);
+        match (intermediates, action) {
+            (b"", '@') => self.insert_chars(a.n(0)),
+            (b" ", '@') => self.scroll_columns(-(a.n(0) as isize)),
+            (b" ", 'A') => self.scroll_columns(a.n(0) as isize),
+            (b"", 'A') => self.up(a.n(0)),
+            (b"", 'B') => self.down(a.n(0)),
+            (b"", 'C') => self.forward(a.n(0)),
+            (b"", 'D') => self.backward(a.n(0)),
+            (b"", 'E') => {
+                self.down(a.n(0));
+                self.carriage_return();
+            }
+            (b"", 'F') => {
+                self.up(a.n(0));
+                self.carriage_return();
+            }
+            (b"", 'G') | (b"", '`') => self.goto_col(a.n(0) - 1),
+            (b"", 'H') | (b"", 'f') => self.goto_origin(a.n(1) - 1, a.n(0) - 1),
+            (b"", 'I') => self.tab(a.n(0)),
+            (b"", 'J') => self.erase_display(a.get(0), false),
+            (b"?", 'J') => self.erase_display(a.get(0), true),
+            (b"", 'K') => self.erase_line(a.get(0), false),
+            (b"?", 'K') => self.erase_line(a.get(0), true),
+            (b"", 'L') => self.insert_lines(a.n(0)),
+            (b"", 'M') => self.delete_lines(a.n(0)),
+            (b"", 'P') => self.delete_chars(a.n(0)),
+            (b"", 'S') => self.scroll_up(a.n(0)),
+            (b"", 'T') if a.len() <= 1 => self.scroll_down(a.n(0)),
+            (b"", 'X') => self.erase_chars(a.n(0)),
+            (b"", 'Z') => self.back_tab(a.n(0)),
+            (b"", 'a') => self.forward_unbounded(a.n(0)),
+            (b"", 'b') => self.repeat(a.n(0)),
+            (b"", 'c') if a.get(0) == 0 => self.report_da1(),
+            (b">", 'c') if a.get(0) == 0 => self.report_da2(),
+            (b"=", 'c') if a.get(0) == 0 => self.report_da3(),
+            (b"", 'd') => self.goto_row(a.n(0) - 1),
+            (b"", 'e') => self.down_unbounded(a.n(0)),
+            (b"", 'g') => self.clear_tabs(a.get(0)),
+            (b"", 'h') => a.iter().for_each(|m| self.set_ansi_mode(m, true)),
+            (b"", 'l') => a.iter().for_each(|m| self.set_ansi_mode(m, false)),
+            (b"?", 'h') => a.iter().for_each(|m| self.set_private_mode(m, true)),
+            (b"?", 'l') => a.iter().for_each(|m| self.set_private_mode(m, false)),
+            (b"?", 's') => a.iter().for_each(|m| self.save_private_mode(m)),
+            (b"?", 'r') => a.iter().for_each(|m| self.restore_private_mode(m)),
+            (b"", 'n') => self.report_dsr(a.get(0)),
+            (b"?", 'n') if a.get(0) == 63 => self.report_memory_checksum(a.get(1)),
+            (b"?", 'n') => self.report_dec_dsr(a.get(0)),
+            (b"!", 'p') => self.soft_reset(),
+            (b"\"", 'p') => self.set_conformance(a.get(0), a.get(1)),
+            (b"$", 'p') if self.conformance >= 63 => self.report_ansi_mode(a.get(0)),
+            (b"?$", 'p') if self.conformance >= 63 => self.report_private_mode(a.get(0)),
+            (b"\"", 'q') => self.set_protection(a.get(0)),
+            (b" ", 'q') if a.get(0) <= 6 => self.cursor_style = a.get(0) as u8,
+            (b"", 'r') => self.set_top_bottom(a.get(0) as usize, a.get(1) as usize),
+            (b"", 's') => {
+                if self.modes.left_right_margins && self.conformance >= 64 {
+                    self.set_left_right(a.get(0) as usize, a.get(1) as usize);
+                } else {
+                    self.save_cursor();
+                }
+            }
+            (b"", 't') => self.window_op(&a),
+            (b">", 't') => a.iter().for_each(|m| self.set_title_mode(m, true)),
+            (b">", 'T') => a.iter().for_each(|m| self.set_title_mode(m, false)),
+            (b"", 'u') => self.restore_cursor(),
+            (b"$", 'r') => self.change_attributes(params, false),
+            (b"$", 't') => self.change_attributes(params, true),
+            (b"$", 'v') => self.copy_rect(&a),
+            (b"$", 'x') => self.fill_rect(&a),
+            (b"$", 'z') => self.erase_rect(&a, false),
+            (b"$", '{') => self.erase_rect(&a, true),
+            (b"*", 'x') if a.get(0) <= 2 => self.attr_extent = a.get(0),
+            (b"$", '~') if a.get(0) <= 2 => self.status_display = a.get(0),
+            (b"*", '|') => self.request_size(self.cols, a.or(0, self.rows as u16)),
+            (b"$", '|') if self.modes.allow_column_switch => {
+                self.request_size(if a.get(0) == 132 { 132 } else { 80 }, self.rows)
+            }
+            (b"*", 'y') => self.report_checksum(&a),
+            (b"'", '}') => self.insert_columns(a.n(0)),
+            (b"'", '~') => self.delete_columns(a.n(0)),
+            _ => {}
+        }
+    }
+
+    fn esc_dispatch(&mut self, intermediates: &[u8], ignore: bool, byte: u8) {
+        self.flush();
+        self.dispatched = true;
+        if ignore {
+            return;
+        }
+        match (intermediates, byte) {
+            (b"", b'7') => self.save_cursor(),
+            (b"", b'8') => self.restore_cursor(),
+            (b"", b'6') => self.back_index(),
+            (b"", b'9') => self.forward_index(),
+            (b"", b'D') => self.index(),
+            (b"", b'E') => {
+                self.index();
+                self.carriage_return();
+            }
+            (b"", b'H') => self.set_tab(),
+            (b"", b'M') => self.reverse_index(),
+            (b"", b'N') => self.cursor.charsets.single = Some(2),
+            (b"", b'O') => self.cursor.charsets.single = Some(3),
+            (b"", b'Z') => self.report_da1(),
+            (b"", b'c') => self.full_reset(),
+            (b"", b'n') => self.cursor.charsets.gl = 2,
+            (b"", b'o') => self.cursor.charsets.gl = 3,
+            (b"", b'V') => {
+                self.cursor.pen.flags.insert(Flags::PROTECTED);
+                self.protection = Protection::Iso;
+            }
+            (b"", b'W') => self.cursor.pen.flags.remove(Flags::PROTECTED),
+            (b"", b'=') => self.modes.app_keypad = true,
+            (b"", b'>') => self.modes.app_keypad = false,
+            (b"#", b'8') => self.alignment_test(),
+            (b" ", b'F') => self.c1_8bit = false,
+            (b" ", b'G') => self.c1_8bit = self.conformance > 61,
+            ([i @ b'('..=b'+'], f) => self.designate((i - b'(') as usize, f),
+            ([i @ b'-'..=b'/'], f) => self.designate((i - b',') as usize, f),
+            _ => {}
+        }
+    }
+}
+
+impl Screen {
+    fn designate(&mut self, slot: usize, final_byte: u8) {
+        if let Some(g) = self.cursor.charsets.g.get_mut(slot) {
+            *g = Charset::from_final(final_byte);
+        }
+    }
+
+    fn set_tab(&mut self) {
+        let x = self.cursor.x;
+        if let Some(t) = self.tabs.get_mut(x) {
+            *t = true;
+        }
+    }
+
+    /// TBC: 0 clears the stop at the cursor, 3 all of them.
+    fn clear_tabs(&mut self, mode: u16) {
+        match mode {
+            0 => {
+                let x = self.cursor.x;
+                self.tabs[x] = false;
+            }
+            3 => self.tabs.fill(false),
+            _ => {}
+        }
+    }
+
+    /// HPR: right, ignoring the margins.
+    fn forward_unbounded(&mut self, n: usize) {
+        let x = self.cursor.x.saturating_add(n);
+        self.goto(x, self.cursor.y);
+    }
+
+    /// VPR: down, ignoring the margins.
+    fn down_unbounded(&mut self, n: usize) {
+        let y = self.cursor.y.saturating_add(n);
+        self.goto(self.cursor.x, y);
+    }
+
+    /// SL/SR: shifts the columns of the margin rectangle.
+    fn scroll_columns(&mut self, delta: isize) {
+        self.shift_columns(self.left, delta);
+    }
+
+    /// DECIC: inserts columns at the cursor inside the margins.
+    fn insert_columns(&mut self, n: usize) {
+        if (self.left..=self.right).contains(&self.cursor.x)
+            && (self.top..=self.bottom).contains(&self.cursor.y)
+        {
+            self.shift_columns(self.cursor.x, n as isize);
+        }
+    }
+
+    /// DECDC: deletes columns at the cursor inside the margins.
+    fn delete_columns(&mut self, n: usize) {
+        if (self.left..=self.right).contains(&self.cursor.x)
+            && (self.top..=self.bottom).contains(&self.cursor.y)
+        {
+            self.shift_columns(self.cursor.x, -(n as isize));
+        }
+    }
+
+    /// DECSCA: 1 makes new characters protected from selective erase.
+    fn set_protection(&mut self, ps: u16) {
+        match ps {
+            1 => {
+                self.cursor.pen.flags.insert(Flags::PROTECTED);
+                self.protection = Protection::Dec;
+            }
+            0 | 2 => self.cursor.pen.flags.remove(Flags::PROTECTED),
+            _ => {}
+        }
+    }
+
+    /// DECSCL: conformance level 61–65 and 7/8-bit replies; a soft reset.
+    fn set_conformance(&mut self, level: u16, bits: u16) {
+        if !(61..=65).contains(&level) {
+            return;
+        }
+        self.soft_reset();
+        self.conformance = level as u8;
+        self.c1_8bit = level > 61 && bits != 1;
+    }
+
+    fn set_title_mode(&mut self, mode: u16, on: bool) {
+        if mode <= 3 {
+            let bit = 1u8 << mode;
+            if on {
+                self.title_modes |= bit;
+            } else {
+                self.title_modes &= !bit;
+            }
+        }
+    }
+
+    fn set_ansi_mode(&mut self, mode: u16, on: bool) {
+        match mode {
+            2 => self.modes.keyboard_locked = on,
+            4 => self.modes.insert = on,
+            12 => self.modes.send_receive = on,
+            20 => self.modes.newline = on,
+            _ => {}
+        }
+    }
+
+    /// The state of ANSI mode `mode`, `None` when we do not know it.
+    pub(crate) fn ansi_mode(&self, mode: u16) -> Option<bool> {
+        Some(match mode {
+            2 => self.modes.keyboard_locked,
+            4 => self.modes.insert,
+            12 => self.modes.send_receive,
+            20 => self.modes.newline,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn set_private_mode(&mut self, mode: u16, on: bool) {
+        let m = &mut self.modes;
+        match mode {
+            1 => m.app_cursor = on,
+            3 => self.column_switch(on),
+            5 if m.reverse_video != on => {
+                m.reverse_video = on;
+                self.damage.all();
+            }
+            6 => {
+                m.origin = on;
+                self.goto_origin(0, 0);
+            }
+            7 => {
+                m.autowrap = on;
+                if !on {
+                    self.cursor.pending_wrap = false;
+                }
+            }
+            9 => {
+                m.mouse = if on {
+                    MouseTracking::X10
+                } else {
+                    MouseTracking::Off
+                }
+            }
+            12 => self.cursor_blink_mode = on,
+            25 => m.cursor_visible = on,
+            40 => m.allow_column_switch = on,
+            45 => m.reverse_wrap = on,
+            47 => {
+                if on {
+                    self.enter_alt(false)
+                } else {
+                    self.leave_alt(false)
+                }
+            }
+            66 => m.app_keypad = on,
+            67 => m.backarrow_sends_bs = on,
+            69 => {
+                m.left_right_margins = on;
+                if !on {
+                    self.left = 0;
+                    self.right = self.cols - 1;
+                }
+            }
+            95 if self.conformance >= 65 => m.no_clear_on_column_switch = on,
+            1000 => {
+                m.mouse = if on {
+                    MouseTracking::Normal
+                } else {
+                    MouseTracking::Off
+                }
+            }
+            1002 => {
+                m.mouse = if on {
+                    MouseTracking::ButtonMotion
+                } else {
+                    MouseTracking::Off
+                }
+            }
+            1003 => {
+                m.mouse = if on {
+                    MouseTracking::AnyMotion
+                } else {
+                    MouseTracking::Off
+                }
+            }
+            1004 => m.focus_events = on,
+            1005 | 1006 | 1015 => {
+                let enc = match mode {
+                    1005 => MouseEncoding::Utf8,
+                    1006 => MouseEncoding::Sgr,
+                    _ => MouseEncoding::Urxvt,
+                };
+                if on {
+                    m.mouse_encoding = enc;
+                } else if m.mouse_encoding == enc {
+                    m.mouse_encoding = MouseEncoding::Default;
+                }
+            }
+            1007 => m.alternate_scroll = on,
+            1047 => {
+                if on {
+                    self.enter_alt(false)
+                } else {
+                    self.leave_alt(true)
+                }
+            }
+            1048 => {
+                if on {
+                    self.save_cursor()
+                } else {
+                    self.restore_cursor()
+                }
+            }
+            1049 => {
+                if on {
+                    if !self.alt {
+                        self.save_cursor();
+                    }
+                    self.enter_alt(true);
+                } else if self.alt {
+                    self.leave_alt(false);
+                    self.restore_cursor();
+                }
+            }
+            2004 => m.bracketed_paste = on,
+            2026 => m.synchronized_output = on,
+            _ if INERT_PRIVATE_MODES.contains(&mode) => {
+                self.inert_on.retain(|&x| x != mode);
+                if on {
+                    self.inert_on.push(mode);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The state of DEC private mode `mode`, `None` when we do not know it.
+    pub(crate) fn private_mode(&self, mode: u16) -> Option<bool> {
+        let m = &self.modes;
+        Some(match mode {
+            1 => m.app_cursor,
+            3 => self.cols == 132,
+            5 => m.reverse_video,
+            6 => m.origin,
+            7 => m.autowrap,
+            9 => m.mouse == MouseTracking::X10,
+            12 => self.cursor_blink_mode,
+            25 => m.cursor_visible,
+            40 => m.allow_column_switch,
+            45 => m.reverse_wrap,
+            47 | 1047 => self.alt,
+            1049 => self.alt,
+            66 => m.app_keypad,
+            67 => m.backarrow_sends_bs,
+            69 => m.left_right_margins,
+            95 => m.no_clear_on_column_switch,
+            1000 => m.mouse == MouseTracking::Normal,
+            1002 => m.mouse == MouseTracking::ButtonMotion,
+            1003 => m.mouse == MouseTracking::AnyMotion,
+            1004 => m.focus_events,
+            1005 => m.mouse_encoding == MouseEncoding::Utf8,
+            1006 => m.mouse_encoding == MouseEncoding::Sgr,
+            1015 => m.mouse_encoding == MouseEncoding::Urxvt,
+            1007 => m.alternate_scroll,
+            1048 => false,
+            2004 => m.bracketed_paste,
+            2026 => m.synchronized_output,
+            _ if INERT_PRIVATE_MODES.contains(&mode) => self.inert_on.contains(&mode),
+            _ => return None,
+        })
+    }
+
+    /// XTSAVE.
+    fn save_private_mode(&mut self, mode: u16) {
+        if let Some(on) = self.private_mode(mode) {
+            self.saved_modes.retain(|&(m, _)| m != mode);
+            if self.saved_modes.len() < 256 {
+                self.saved_modes.push((mode, on));
+            }
+        }
+    }
+
+    /// XTRESTORE.
+    fn restore_private_mode(&mut self, mode: u16) {
+        if let Some(&(_, on)) = self.saved_modes.iter().find(|&&(m, _)| m == mode) {
+            self.set_private_mode(mode, on);
+        }
+    }
+
+    /// DECCOLM: 132 (set) or 80 columns, when DECSET 40 allows it.
+    fn column_switch(&mut self, wide: bool) {
+        if !self.modes.allow_column_switch {
+            return;
+        }
+        let cols = if wide { 132 } else { 80 };
+        self.deccolm = wide;
+        self.resize(cols, self.rows);
+        self.size_requested = true;
+        self.reset_margins();
+        if !self.modes.no_clear_on_column_switch {
+            self.erase_display(2, false);
+        }
+        self.goto(0, 0);
+    }
+
+    /// XTWINOPS: reports, title stack, window state and resizes. The
+    /// "display" is `MAX_COLS` x `MAX_ROWS` cells.
+    fn window_op(&mut self, a: &Args) {
+        let (cw, ch) = self.cell_px;
+        match a.get(0) {
+            1 => self.iconified = false,
+            2 => self.iconified = true,
+            3 => self.window_pos = (a.get(1), a.get(2)),
+            4 => {
+                let rows = match a.get(1) {
+                    0 => MAX_ROWS,
+                    h => h as usize / ch,
+                };
+                let cols = match a.get(2) {
+                    0 => MAX_COLS,
+                    w => w as usize / cw,
+                };
+                self.request_size(cols, rows);
+            }
+            8 => {
+                let rows = match a.get(1) {
+                    0 => MAX_ROWS,
+                    h => h as usize,
+                };
+                let cols = match a.get(2) {
+                    0 => MAX_COLS,
+                    w => w as usize,
+                };
+                self.request_size(cols, rows);
+            }
+            9 => match a.get(1) {
+                0 => self.unmaximize(),
+                1 => self.maximize(MAX_COLS, MAX_ROWS),
+                2 => self.maximize(self.cols, MAX_ROWS),
+                3 => self.maximize(MAX_COLS, self.rows),
+                _ => {}
+            },
+            10 => match a.get(1) {
+                0 => self.unmaximize(),
+                1 => self.maximize(MAX_COLS, MAX_ROWS),
+                2 if self.restore_size.is_some() => self.unmaximize(),
+                2 => self.maximize(MAX_COLS, MAX_ROWS),
+                _ => {}
+            },
+            22 => {
+                if self.title_stack.len() < 10 {
+                    self.title_stack
+                        .push((self.icon_title.clone(), self.title.clone()));
+                }
+            }
+            23 => {
+                if let Some((icon, title)) = self.title_stack.pop() {
+                    match a.get(1) {
+                        1 => self.icon_title = icon,
+                        2 => self.title = title,
+                        _ => {
+                            self.icon_title = icon;
+                            self.title = title;
+                        }
+                    }
+                    self.title_changed = true;
+                }
+            }
+            n if n >= 24 => self.request_size(self.cols, n as usize),
+            n => self.report_window(n),
+        }
+    }
+
+    fn maximize(&mut self, cols: usize, rows: usize) {
+        if self.restore_size.is_none() {
+            self.restore_size = Some((self.cols, self.rows));
+        }
+        self.request_size(cols, rows);
+    }
+
+    fn unmaximize(&mut self) {
+        if let Some((cols, rows)) = self.restore_size.take() {
+            self.request_size(cols, rows);
+        }
+    }
+
+    fn request_size(&mut self, cols: usize, rows: usize) {
+        let cols = cols.clamp(1, MAX_COLS);
+        let rows = rows.clamp(1, MAX_ROWS);
+        if (cols, rows) != (self.cols, self.rows) {
+            self.resize(cols, rows);
+            self.size_requested = true;
+        }
+    }
+
+    /// SGR.
+    fn sgr(&mut self, params: &Params) {
+        let pen = &mut self.cursor.pen;
+        if params.is_empty() {
+            pen.fg = Color::Default;
+            pen.bg = Color::Default;
+            pen.flags.remove(Flags::SGR);
+            return;
+        }
+        let mut it = params.iter();
+        while let Some(p) = it.next() {
+            let code = p.first().copied().unwrap_or(0);
+            match code {
+                0 => {
+                    pen.fg = Color::Default;
+                    pen.bg = Color::Default;
+                    pen.flags.remove(Flags::SGR);
+                }
+                1 => pen.flags.insert(Flags::BOLD),
+                2 => pen.flags.insert(Flags::DIM),
+                3 => pen.flags.insert(Flags::ITALIC),
+                4 => {
+                    pen.flags.remove(Flags::ANY_UNDERLINE);
+                    match p.get(1).copied().unwrap_or(1) {
+                        0 => {}
+                        1 => pen.flags.insert(Flags::UNDERLINE),
+                        2 => pen.flags.insert(Flags::DOUBLE_UNDERLINE),
+                        _ => pen.flags.insert(Flags::CURLY_UNDERLINE),
+                    }
+                }
+                5 | 6 => pen.flags.insert(Flags::BLINK),
+                7 => pen.flags.insert(Flags::INVERSE),
+                8 => pen.flags.insert(Flags::HIDDEN),
+                9 => pen.flags.insert(Flags::STRIKE),
+                21 => {
+                    pen.flags.remove(Flags::ANY_UNDERLINE);
+                    pen.flags.insert(Flags::DOUBLE_UNDERLINE);
+                }
+                22 => pen.flags.remove(Flags::BOLD.or(Flags::DIM)),
+                23 => pen.flags.remove(Flags::ITALIC),
+                24 => pen.flags.remove(Flags::ANY_UNDERLINE),
+                25 => pen.flags.remove(Flags::BLINK),
+                27 => pen.flags.remove(Flags::INVERSE),
+                28 => pen.flags.remove(Flags::HIDDEN),
+                29 => pen.flags.remove(Flags::STRIKE),
+                30..=37 => pen.fg = Color::Indexed((code - 30) as u8),
+                38 => {
+                    if let Some(c) = extended_color(p, &mut it) {
+                        pen.fg = c;
+                    }
+                }
+                39 => pen.fg = Color::Default,
+                40..=47 => pen.bg = Color::Indexed((code - 40) as u8),
+                48 => {
+                    if let Some(c) = extended_color(p, &mut it) {
+                        pen.bg = c;
+                    }
+                }
+                49 => pen.bg = Color::Default,
+                53 => pen.flags.insert(Flags::OVERLINE),
+                55 => pen.flags.remove(Flags::OVERLINE),
+                58 => {
+                    // Underline colour: parsed so that its arguments are not
+                    // taken as attributes, not drawn.
+                    let _ = extended_color(p, &mut it);
+                }
+                90..=97 => pen.fg = Color::Indexed((code - 90 + 8) as u8),
+                100..=107 => pen.bg = Color::Indexed((code - 100 + 8) as u8),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The colour of SGR 38/48/58, in the colon form (sub-parameters of `p`) or
+/// the semicolon form (the next parameters of `it`).
+fn extended_color<'a>(p: &[u16], it: &mut impl Iterator<Item = &'a [u16]>) -> Option<Color> {
+    let byte = |v: u16| v.min(255) as u8;
+    if p.len() > 1 {
+        return match p[1] {
+            5 => p.get(2).map(|&i| Color::Indexed(byte(i))),
+            2 => {
+                // 38:2:R:G:B or 38:2:CS:R:G:B
+                let rgb = if p.len() >= 6 { &p[3..6] } else { p.get(2..5)? };
+                Some(Color::Rgb(byte(rgb[0]), byte(rgb[1]), byte(rgb[2])))
+            }
+            _ => None,
+        };
+    }
+    let mut next = || it.next().and_then(|q| q.first().copied());
+    match next()? {
+        5 => next().map(|i| Color::Indexed(byte(i))),
+        2 => {
+            let r = next()?;
+            let g = next()?;
+            let b = next()?;
+            Some(Color::Rgb(byte(r), byte(g), byte(b)))
+        }
+        _ => None,
+    }
+}

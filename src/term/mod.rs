@@ -1,0 +1,273 @@
+//! The terminal emulator behind the vc backend: bytes in (the vte parser),
+//! a grid of cells out, plus the replies programs wait for.
+//!
+//! The aim is xterm's behaviour cell for cell: scroll regions and left/right
+//! margins, the alternate screen, xterm's pending wrap, DEC line drawing,
+//! 256 and direct colours, rectangle operations, and answers to DA, DSR/CPR,
+//! DECRQM, DECRQSS, XTWINOPS, DECRQCRA and colour queries.
+//!
+//! Pure library code: no I/O, no async, no pixels. [`Terminal`] is the whole
+//! interface; the modules below each do one job.
+
+mod cell;
+mod charset;
+mod damage;
+mod dump;
+mod handler;
+mod modes;
+mod palette;
+mod rect;
+mod reply;
+mod screen;
+mod storage;
+mod width;
+
+pub use cell::{Cell, Color, Flags};
+pub use damage::{Damage, Scroll};
+pub use modes::{Modes, MouseEncoding, MouseTracking};
+pub use palette::{Rgb, default_color};
+pub use screen::{ClipboardEvent, CursorShape};
+pub use width::char_width;
+
+use screen::Screen;
+
+/// Where the cursor is and how to draw it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CursorState {
+    /// Column, 0-based.
+    pub col: u16,
+    /// Row of the view, 0-based (moves down while the view is scrolled back).
+    pub row: u16,
+    /// Block, underline or bar (DECSCUSR).
+    pub shape: CursorShape,
+    /// Whether it blinks (DECSCUSR, DECSET 12).
+    pub blinking: bool,
+    /// DECTCEM is set and the cursor's row is in view.
+    pub visible: bool,
+}
+
+/// A terminal emulator: feed it the console's output with [`advance`], read
+/// the screen, send [`take_replies`] back to the console.
+///
+/// [`advance`]: Terminal::advance
+/// [`take_replies`]: Terminal::take_replies
+pub struct Terminal {
+    parser: vte::Parser,
+    screen: Screen,
+    /// The parser is in its ground state with nothing pending, so plain
+    /// text can be handled without it.
+    ground: bool,
+}
+
+impl Terminal {
+    /// A terminal of `cols` x `rows` cells (at least 1 each) keeping up to
+    /// `scrollback` lines of history.
+    pub fn new(cols: u16, rows: u16, scrollback: usize) -> Terminal {
+        Terminal {
+            parser: vte::Parser::new(),
+            screen: Screen::new(cols as usize, rows as usize, scrollback),
+            ground: true,
+        }
+    }
+
+    /// Parses `bytes` and applies them to the screen. Any input is accepted;
+    /// sequences split across calls are joined.
+    pub fn advance(&mut self, bytes: &[u8]) {
+        // Plain ASCII text and C0 controls are handled directly while the
+        // parser is known to be in its ground state; everything from an ESC
+        // or a non-ASCII byte on goes through vte, which is stopped again
+        // right after the next CSI or ESC sequence (then it is in ground).
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.ground {
+                i += self.screen.ground_text(&bytes[i..]);
+                if i == bytes.len() {
+                    break;
+                }
+                self.ground = false;
+            }
+            self.screen.dispatched = false;
+            i += self
+                .parser
+                .advance_until_terminated(&mut self.screen, &bytes[i..]);
+            self.ground = std::mem::take(&mut self.screen.dispatched);
+        }
+        self.screen.flush();
+    }
+
+    /// Changes the size, keeping the content (wrapped lines are reflowed on
+    /// the primary screen).
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        self.screen.resize(cols as usize, rows as usize);
+    }
+
+    /// Width in cells.
+    pub fn cols(&self) -> u16 {
+        self.screen.cols as u16
+    }
+
+    /// Height in cells.
+    pub fn rows(&self) -> u16 {
+        self.screen.rows as u16
+    }
+
+    /// Bytes the terminal wants sent back to the program (answers to DA, CPR,
+    /// DECRQCRA …), in order; empties the queue.
+    pub fn take_replies(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.screen.replies)
+    }
+
+    /// A size the program set itself (XTWINOPS 8/4/DECSLPP, DECCOLM) since the
+    /// last call: the owner should make the console's window size follow.
+    pub fn take_size_request(&mut self) -> Option<(u16, u16)> {
+        std::mem::take(&mut self.screen.size_requested).then(|| (self.cols(), self.rows()))
+    }
+
+    /// The live screen as text: one line per row, each ending in `\n`,
+    /// trailing blanks trimmed, a wide character once.
+    pub fn screen_text(&self) -> String {
+        let mut out = String::with_capacity(self.screen.rows * (self.screen.cols + 1));
+        let grid = self.screen.grid();
+        for y in 0..self.screen.rows {
+            dump::row_text(grid.row(y).cells(), &self.screen.marks, &mut out);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The live screen as text with SGR colour and attribute sequences, one
+    /// line per row, each ending in the default state and `\n`.
+    pub fn screen_ansi(&self) -> String {
+        let mut out = String::new();
+        let grid = self.screen.grid();
+        for y in 0..self.screen.rows {
+            dump::row_ansi(grid.row(y).cells(), &self.screen.marks, &mut out);
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Row `y` of the view (the live screen, or history when scrolled back
+    /// with [`scroll_display`](Terminal::scroll_display)); `None` past the
+    /// last row.
+    pub fn row(&self, y: u16) -> Option<&[Cell]> {
+        let y = y as usize;
+        if y >= self.screen.rows {
+            return None;
+        }
+        let grid = self.screen.grid();
+        let offset = if self.screen.alt {
+            0
+        } else {
+            self.screen.display_offset
+        };
+        Some(grid.view_row(offset, y).cells())
+    }
+
+    /// The combining marks drawn on `cell`, in order.
+    pub fn marks(&self, cell: &Cell) -> &[char] {
+        self.screen.marks.get(cell.marks)
+    }
+
+    /// The cursor, in view coordinates.
+    pub fn cursor(&self) -> CursorState {
+        let s = &self.screen;
+        let offset = if s.alt { 0 } else { s.display_offset };
+        let row = s.cursor.y + offset;
+        let shape = match s.cursor_style {
+            3 | 4 => CursorShape::Underline,
+            5 | 6 => CursorShape::Bar,
+            _ => CursorShape::Block,
+        };
+        let blinking = match s.cursor_style {
+            0 => s.cursor_blink_mode,
+            n => n % 2 == 1,
+        };
+        CursorState {
+            col: s.cursor.x as u16,
+            row: row.min(s.rows - 1) as u16,
+            shape,
+            blinking,
+            visible: s.modes.cursor_visible && row < s.rows,
+        }
+    }
+
+    /// The modes the key/mouse mapping and the renderer need (DECCKM,
+    /// DECKPAM, mouse, bracketed paste, DECSCNM …).
+    pub fn modes(&self) -> &Modes {
+        &self.screen.modes
+    }
+
+    /// Whether the alternate screen is shown.
+    pub fn is_alternate_screen(&self) -> bool {
+        self.screen.alt
+    }
+
+    /// Rows changed and regions scrolled since the last call.
+    pub fn take_damage(&mut self) -> Damage {
+        self.screen.damage.take()
+    }
+
+    /// Palette entry `index` as changed by OSC 4 (and reset by OSC 104);
+    /// `None` means the renderer's default ([`default_color`]).
+    pub fn palette_override(&self, index: u8) -> Option<Rgb> {
+        self.screen.palette[index as usize].map(palette::narrow)
+    }
+
+    /// Default foreground, background and cursor colour as set by OSC
+    /// 10/11/12, `None` where unchanged.
+    pub fn dynamic_colors(&self) -> [Option<Rgb>; 3] {
+        let d = &self.screen.dynamic;
+        [d[0], d[1], d[2]].map(|c| c.map(palette::narrow))
+    }
+
+    /// The window title (OSC 0/2).
+    pub fn title(&self) -> &str {
+        &self.screen.title
+    }
+
+    /// The title, if it changed since the last call.
+    pub fn take_title_change(&mut self) -> Option<String> {
+        std::mem::take(&mut self.screen.title_changed).then(|| self.screen.title.clone())
+    }
+
+    /// Clipboard writes (OSC 52) since the last call, for the VNC server.
+    pub fn take_clipboard(&mut self) -> Vec<ClipboardEvent> {
+        std::mem::take(&mut self.screen.clipboard_events)
+    }
+
+    /// Number of BELs since the last call.
+    pub fn take_bells(&mut self) -> usize {
+        std::mem::take(&mut self.screen.bells)
+    }
+
+    /// Scrolls the view into history by `delta` rows (positive: back in time),
+    /// clamped; the primary screen only. New output keeps the view still.
+    pub fn scroll_display(&mut self, delta: isize) {
+        let s = &mut self.screen;
+        if s.alt {
+            return;
+        }
+        let max = s.primary.history() as isize;
+        let new = (s.display_offset as isize + delta).clamp(0, max) as usize;
+        if new != s.display_offset {
+            s.display_offset = new;
+            s.damage.all();
+        }
+    }
+
+    /// How many rows the view is scrolled back.
+    pub fn display_offset(&self) -> usize {
+        self.screen.display_offset
+    }
+
+    /// Number of history rows kept.
+    pub fn history_len(&self) -> usize {
+        self.screen.primary.history()
+    }
+
+    /// Sets the pixel size of a cell that XTWINOPS reports (default 8x16).
+    pub fn set_cell_pixels(&mut self, width: u16, height: u16) {
+        self.screen.cell_px = (width.max(1) as usize, height.max(1) as usize);
+    }
+}

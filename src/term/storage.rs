@@ -1,0 +1,417 @@
+//! The rows of one screen plus its scrollback, kept in a ring.
+//!
+//! Scrolling the whole screen up moves the ring's zero instead of moving rows:
+//! the top visible row becomes the newest history row and the oldest history
+//! row (once the scrollback is full) is recycled as the new bottom row, so a
+//! scroll costs one row clear and no copying or allocation.
+
+use super::cell::{Cell, Flags};
+
+/// One line of cells.
+#[derive(Clone, Debug)]
+pub(crate) struct Row {
+    cells: Vec<Cell>,
+    /// Cells from here on are all [`Cell::BLANK`], so that blanking a row
+    /// that held a short line (a scroll) touches only what was written.
+    occupied: usize,
+    /// The line continues on the next row (autowrap happened here); resize
+    /// joins such rows when it reflows.
+    pub wrapped: bool,
+}
+
+impl Row {
+    pub fn new(cols: usize, blank: Cell) -> Row {
+        Row::from_cells(vec![blank; cols], false)
+    }
+
+    fn from_cells(cells: Vec<Cell>, wrapped: bool) -> Row {
+        Row {
+            occupied: cells.len(),
+            cells,
+            wrapped,
+        }
+    }
+
+    /// The cells, for reading.
+    #[inline]
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    /// The cells, for writing anywhere.
+    #[inline]
+    pub fn cells_mut(&mut self) -> &mut [Cell] {
+        self.occupied = self.cells.len();
+        &mut self.cells
+    }
+
+    /// The cells, for writing below column `end` only.
+    #[inline]
+    pub fn cells_upto(&mut self, end: usize) -> &mut [Cell] {
+        self.occupied = self.occupied.max(end.min(self.cells.len()));
+        &mut self.cells
+    }
+
+    /// Sets cells `from..` to [`Cell::BLANK`], blanking a wide character cut
+    /// in half at `from`.
+    pub fn clear_from(&mut self, from: usize) {
+        if from > 0
+            && from < self.cells.len()
+            && self.cells[from].flags.contains(Flags::WIDE_SPACER)
+        {
+            self.cells[from - 1] = Cell::erased(self.cells[from - 1].bg);
+        }
+        if from < self.occupied {
+            super::cell::fill(&mut self.cells[from..self.occupied], Cell::BLANK);
+            self.occupied = from;
+        }
+    }
+
+    /// Blanks the whole row, keeping its width.
+    #[inline]
+    pub fn reset(&mut self, blank: Cell) {
+        if blank == Cell::BLANK {
+            super::cell::fill(&mut self.cells[..self.occupied], blank);
+            self.occupied = 0;
+        } else {
+            super::cell::fill(&mut self.cells, blank);
+            self.occupied = self.cells.len();
+        }
+        self.wrapped = false;
+    }
+}
+
+/// A ring of rows: `history` scrollback rows followed by `visible` screen rows.
+#[derive(Clone, Debug)]
+pub(crate) struct Storage {
+    /// Physical rows; logical row `i` is `inner[(zero + i) % inner.len()]`.
+    inner: Vec<Row>,
+    zero: usize,
+    visible: usize,
+    history: usize,
+    max_history: usize,
+    cols: usize,
+}
+
+impl Storage {
+    pub fn new(cols: usize, visible: usize, max_history: usize) -> Storage {
+        Storage {
+            inner: (0..visible).map(|_| Row::new(cols, Cell::BLANK)).collect(),
+            zero: 0,
+            visible,
+            history: 0,
+            max_history,
+            cols,
+        }
+    }
+
+    #[inline]
+    fn physical(&self, logical: usize) -> usize {
+        let i = self.zero + logical;
+        if i >= self.inner.len() {
+            i - self.inner.len()
+        } else {
+            i
+        }
+    }
+
+    /// Number of scrollback rows currently held.
+    pub fn history(&self) -> usize {
+        self.history
+    }
+
+    /// Visible row `y` (0 = top of the screen). `y` must be below `visible`.
+    #[inline]
+    pub fn row(&self, y: usize) -> &Row {
+        &self.inner[self.physical(self.history + y)]
+    }
+
+    /// Visible row `y`, mutable.
+    #[inline]
+    pub fn row_mut(&mut self, y: usize) -> &mut Row {
+        let p = self.physical(self.history + y);
+        &mut self.inner[p]
+    }
+
+    /// Row `y` of the view scrolled back by `offset` rows (`offset` at most
+    /// `history`).
+    pub fn view_row(&self, offset: usize, y: usize) -> &Row {
+        &self.inner[self.physical(self.history - offset.min(self.history) + y)]
+    }
+
+    /// Two distinct visible rows at once.
+    pub fn two_rows_mut(&mut self, a: usize, b: usize) -> (&mut Row, &mut Row) {
+        let pa = self.physical(self.history + a);
+        let pb = self.physical(self.history + b);
+        debug_assert_ne!(pa, pb);
+        if pa < pb {
+            let (lo, hi) = self.inner.split_at_mut(pb);
+            (&mut lo[pa], &mut hi[0])
+        } else {
+            let (lo, hi) = self.inner.split_at_mut(pa);
+            (&mut hi[0], &mut lo[pb])
+        }
+    }
+
+    /// Swaps visible rows `a` and `b`.
+    #[inline]
+    pub fn swap(&mut self, a: usize, b: usize) {
+        let pa = self.physical(self.history + a);
+        let pb = self.physical(self.history + b);
+        self.inner.swap(pa, pb);
+    }
+
+    /// Moves visible rows `top..=bottom` up by `n` (`n` at most the region's
+    /// height), leaving the rows that fell off at the bottom for the caller
+    /// to clear.
+    pub fn rotate_up(&mut self, top: usize, bottom: usize, n: usize) {
+        let (pt, pb) = (
+            self.physical(self.history + top),
+            self.physical(self.history + bottom),
+        );
+        if pt <= pb {
+            self.inner[pt..=pb].rotate_left(n);
+        } else {
+            for y in top..=bottom - n {
+                self.swap(y, y + n);
+            }
+        }
+    }
+
+    /// Moves visible rows `top..=bottom` down by `n`, leaving the rows that
+    /// fell off at the top for the caller to clear.
+    pub fn rotate_down(&mut self, top: usize, bottom: usize, n: usize) {
+        let (pt, pb) = (
+            self.physical(self.history + top),
+            self.physical(self.history + bottom),
+        );
+        if pt <= pb {
+            self.inner[pt..=pb].rotate_right(n);
+        } else {
+            for y in (top + n..=bottom).rev() {
+                self.swap(y, y - n);
+            }
+        }
+    }
+
+    /// Scrolls the whole screen up by one row: the top row goes to history
+    /// (or is dropped when there is none), a blank row appears at the bottom.
+    pub fn scroll_up_into_history(&mut self, blank: Cell) {
+        if self.history < self.max_history {
+            if self.inner.len() < self.history + self.visible + 1 {
+                // Growing: only ever done while zero is 0, so the end of
+                // `inner` is the logical end.
+                debug_assert_eq!(self.zero, 0);
+                self.inner.push(Row::new(self.cols, blank));
+                self.history += 1;
+                return;
+            }
+            self.history += 1;
+        } else {
+            self.zero = self.physical(1);
+        }
+        let bottom = self.visible - 1;
+        let row = self.row_mut(bottom);
+        row.reset(blank);
+    }
+
+    /// Drops all scrollback rows.
+    pub fn clear_history(&mut self) {
+        let rows = self.take_rows(false);
+        self.rebuild(rows, self.cols, self.visible);
+    }
+
+    /// All rows, oldest history first, leaving the storage empty; with
+    /// `with_history` false only the visible ones.
+    fn take_rows(&mut self, with_history: bool) -> Vec<Row> {
+        let start = if with_history { 0 } else { self.history };
+        let total = self.history + self.visible;
+        let mut inner = std::mem::take(&mut self.inner);
+        inner.rotate_left(self.zero);
+        inner.truncate(total);
+        inner.drain(..start);
+        self.zero = 0;
+        self.history = 0;
+        inner
+    }
+
+    /// Takes `rows` (history then visible, each `cols` wide) as the new content.
+    fn rebuild(&mut self, mut rows: Vec<Row>, cols: usize, visible: usize) {
+        while rows.len() < visible {
+            rows.push(Row::new(cols, Cell::BLANK));
+        }
+        let excess = rows.len() - visible;
+        let drop = excess.saturating_sub(self.max_history);
+        rows.drain(..drop);
+        self.history = rows.len() - visible;
+        self.inner = rows;
+        self.zero = 0;
+        self.visible = visible;
+        self.cols = cols;
+    }
+
+    /// Resizes to `cols` x `visible`, keeping the content.
+    ///
+    /// With `reflow`, wrapped lines are re-joined and re-wrapped at the new
+    /// width. Rows leave the top of the screen into history when the screen
+    /// gets shorter (after dropping blank rows below `cursor_y`), and come
+    /// back from history when it gets taller. Returns the cursor's new row.
+    pub fn resize(&mut self, cols: usize, visible: usize, reflow: bool, cursor_y: usize) -> usize {
+        let old_history = self.history;
+        let mut rows = self.take_rows(true);
+        let mut cursor_line = old_history + cursor_y;
+        if reflow && cols != self.cols {
+            (rows, cursor_line) = reflow_rows(rows, cols, cursor_line);
+        } else {
+            for row in &mut rows {
+                row.cells.resize(cols, Cell::BLANK);
+                row.occupied = cols;
+                fix_wide_at_edge(&mut row.cells);
+            }
+        }
+        while rows.len() > visible
+            && rows.len() > cursor_line + 1
+            && rows
+                .last()
+                .is_some_and(|r| r.cells.iter().all(|c| *c == Cell::BLANK))
+        {
+            rows.pop();
+        }
+        let top = rows.len().saturating_sub(visible);
+        let new_y = cursor_line.saturating_sub(top).min(visible - 1);
+        self.rebuild(rows, cols, visible);
+        new_y
+    }
+}
+
+/// Blanks a wide character cut in half at the right edge.
+fn fix_wide_at_edge(cells: &mut [Cell]) {
+    if let Some(last) = cells.last_mut()
+        && last.flags.contains(Flags::WIDE)
+    {
+        *last = Cell {
+            c: ' ',
+            flags: Flags::empty(),
+            marks: 0,
+            ..*last
+        };
+    }
+}
+
+/// Re-wraps logical lines (runs of rows joined by `wrapped`) at `cols`.
+/// Returns the new rows and the new index of `cursor_line`.
+fn reflow_rows(rows: Vec<Row>, cols: usize, cursor_line: usize) -> (Vec<Row>, usize) {
+    let mut out: Vec<Row> = Vec::with_capacity(rows.len());
+    let mut line: Vec<Cell> = Vec::new();
+    let mut new_cursor = None;
+    let mut line_start = 0;
+    let total = rows.len();
+    for (i, row) in rows.into_iter().enumerate() {
+        let wrapped = row.wrapped && i + 1 < total;
+        let mut cells = row.cells;
+        if !wrapped {
+            while cells.last().is_some_and(|c| *c == Cell::BLANK) {
+                cells.pop();
+            }
+        }
+        line.extend(cells);
+        if wrapped {
+            continue;
+        }
+        let start = out.len();
+        push_wrapped(&mut out, std::mem::take(&mut line), cols);
+        if (line_start..=i).contains(&cursor_line) {
+            new_cursor = Some((start + cursor_line - line_start).min(out.len() - 1));
+        }
+        line_start = i + 1;
+    }
+    let last = out.len().saturating_sub(1);
+    (out, new_cursor.unwrap_or(last))
+}
+
+/// Appends `line` to `out` as rows of `cols` cells, marking all but the last
+/// as wrapped and never splitting a wide character.
+fn push_wrapped(out: &mut Vec<Row>, line: Vec<Cell>, cols: usize) {
+    let mut rest = &line[..];
+    loop {
+        let mut take = rest.len().min(cols);
+        if take < rest.len() && take > 0 && rest[take - 1].flags.contains(Flags::WIDE) {
+            take -= 1;
+        }
+        if take == 0 && !rest.is_empty() {
+            // A single wide char on a 1-column screen: drop it.
+            rest = &rest[1..];
+            continue;
+        }
+        let mut cells = rest[..take].to_vec();
+        cells.resize(cols, Cell::BLANK);
+        rest = &rest[take..];
+        let more = !rest.is_empty();
+        out.push(Row::from_cells(cells, more));
+        if !more {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(c: char) -> Cell {
+        Cell { c, ..Cell::BLANK }
+    }
+
+    fn put(s: &mut Storage, y: usize, text: &str) {
+        for (x, c) in text.chars().enumerate() {
+            s.row_mut(y).cells_mut()[x] = cell(c);
+        }
+    }
+
+    fn text(r: &Row) -> String {
+        r.cells
+            .iter()
+            .map(|c| c.c)
+            .collect::<String>()
+            .trim_end()
+            .to_string()
+    }
+
+    #[test]
+    fn scroll_rotates_without_losing_rows() {
+        let mut s = Storage::new(4, 3, 2);
+        for i in 0..10 {
+            put(&mut s, 2, &i.to_string());
+            s.scroll_up_into_history(Cell::BLANK);
+        }
+        assert_eq!(s.history(), 2);
+        assert_eq!(text(s.row(1)), "9");
+        assert_eq!(text(s.row(0)), "8");
+        assert_eq!(text(s.view_row(2, 0)), "6");
+        assert_eq!(text(s.row(2)), "");
+    }
+
+    #[test]
+    fn no_history_still_scrolls() {
+        let mut s = Storage::new(4, 2, 0);
+        put(&mut s, 0, "a");
+        put(&mut s, 1, "b");
+        s.scroll_up_into_history(Cell::BLANK);
+        assert_eq!(text(s.row(0)), "b");
+        assert_eq!(text(s.row(1)), "");
+    }
+
+    #[test]
+    fn reflow_joins_and_splits() {
+        let mut s = Storage::new(4, 3, 10);
+        put(&mut s, 0, "abcd");
+        s.row_mut(0).wrapped = true;
+        put(&mut s, 1, "ef");
+        let y = s.resize(6, 3, true, 1);
+        assert_eq!(text(s.row(0)), "abcdef");
+        assert_eq!(y, 0);
+        s.resize(3, 3, true, 0);
+        assert_eq!(text(s.row(0)), "abc");
+        assert_eq!(text(s.row(1)), "def");
+    }
+}
