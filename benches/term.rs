@@ -126,32 +126,12 @@ fn workloads() -> Vec<Workload> {
         .iter()
         .flat_map(|f| std::fs::read(format!("{corpus}{f}")).unwrap_or_default())
         .collect();
-    let vim = if vim.is_empty() {
-        Vec::new()
-    } else {
-        repeat(|out| out.extend_from_slice(&vim))
-    };
+    let vim = if vim.is_empty() { Vec::new() } else { repeat(|out| out.extend_from_slice(&vim)) };
     vec![
-        Workload {
-            name: "dense_cells",
-            setup: b"\x1b[?1049h".to_vec(),
-            payload: dense,
-        },
-        Workload {
-            name: "light_cells",
-            setup: b"\x1b[?1049h".to_vec(),
-            payload: light,
-        },
-        Workload {
-            name: "cursor_motion",
-            setup: Vec::new(),
-            payload: cursor,
-        },
-        Workload {
-            name: "scrolling",
-            setup: scroll_fill(),
-            payload: scrolling.clone(),
-        },
+        Workload { name: "dense_cells", setup: b"\x1b[?1049h".to_vec(), payload: dense },
+        Workload { name: "light_cells", setup: b"\x1b[?1049h".to_vec(), payload: light },
+        Workload { name: "cursor_motion", setup: Vec::new(), payload: cursor },
+        Workload { name: "scrolling", setup: scroll_fill(), payload: scrolling.clone() },
         Workload {
             name: "scrolling_bottom_region",
             setup: format!("\x1b[?1049h\x1b[1;{}r", ROWS - 1).into_bytes(),
@@ -162,21 +142,9 @@ fn workloads() -> Vec<Workload> {
             setup: format!("\x1b[?1049h\x1b[{};{}r", ROWS / 2, ROWS).into_bytes(),
             payload: scrolling,
         },
-        Workload {
-            name: "scrolling_fullscreen",
-            setup: scroll_fill(),
-            payload: fullscreen,
-        },
-        Workload {
-            name: "unicode",
-            setup: Vec::new(),
-            payload: unicode,
-        },
-        Workload {
-            name: "vim",
-            setup: Vec::new(),
-            payload: vim,
-        },
+        Workload { name: "scrolling_fullscreen", setup: scroll_fill(), payload: fullscreen },
+        Workload { name: "unicode", setup: Vec::new(), payload: unicode },
+        Workload { name: "vim", setup: Vec::new(), payload: vim },
     ]
 }
 
@@ -223,11 +191,7 @@ fn bench(c: &mut Criterion) {
         });
 
         let replies = Replies::default();
-        let mut alac = Term::new(
-            Config::default(),
-            &TermSize::new(COLS, ROWS),
-            replies.clone(),
-        );
+        let mut alac = Term::new(Config::default(), &TermSize::new(COLS, ROWS), replies.clone());
         let mut processor: Processor<StdSyncHandler> = Processor::new();
         processor.advance(&mut alac, &w.setup);
         group.bench_function("alacritty_terminal", |b| {

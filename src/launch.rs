@@ -43,9 +43,12 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
     }
 
     let mut hubs = Vec::with_capacity(config.hubs.len());
+    let mut windows = Vec::with_capacity(config.hubs.len());
     let mut waits = Vec::new();
     for (hub_config, backends) in config.hubs.iter().zip(opened) {
         let mut hub = Hub::new(&hub_config.id);
+        // The console's window is the first vc's size.
+        windows.push(backends.iter().find_map(|b| b.window.clone()));
         for backend in backends {
             // The configuration was validated, so a hub never refuses a backend here.
             match hub.attach(&backend.id, backend.connector, backend.logfile) {
@@ -71,8 +74,8 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
     }
 
     let mut frontends = Vec::with_capacity(hubs.len());
-    for hub_config in &config.hubs {
-        match chardev::open_frontend(&hub_config.id, &hub_config.frontend).await {
+    for (hub_config, window) in config.hubs.iter().zip(windows) {
+        match chardev::open_frontend(&hub_config.id, &hub_config.frontend, window).await {
             Ok(frontend) => frontends.push(frontend),
             Err(e) => {
                 for hub in hubs {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
-use vcmux::cli::{self, Parsed};
+use vcmux::cli::{self, Parsed, Tool};
 
 fn main() -> ExitCode {
     let cli = match cli::parse(std::env::args_os()) {
@@ -17,6 +17,15 @@ fn main() -> ExitCode {
         }
         Parsed::Error(message) => return usage_error(&message),
     };
+    if let Some(Tool::Render(args)) = &cli.tool {
+        return match cli::render::run(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("vcmux render: {e}");
+                ExitCode::from(e.exit_code())
+            }
+        };
+    }
     let config = match cli.config() {
         Ok(config) => config,
         Err(e) => return usage_error(&e.to_string()),

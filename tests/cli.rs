@@ -154,3 +154,48 @@ fn help_teaches_by_example_and_exits_0() {
         assert!(help.contains(needle), "help lacks {needle:?}");
     }
 }
+
+#[test]
+fn render_prints_the_final_screen_of_a_recording() {
+    // A real program's bytes and the screen tmux showed for them (the corpus).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/term-corpus");
+    let line = std::fs::read_to_string(dir.join("cases.txt")).unwrap();
+    let (name, cols, rows) = line
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 3 && f[0].starts_with("vim"))
+                .then(|| (f[0].to_string(), f[1].to_string(), f[2].to_string()))
+        })
+        .next()
+        .expect("a vim recording in the corpus");
+    let input = dir.join(format!("{name}.in"));
+    let out = temp_dir();
+    let txt = path_in(&out, "screen.txt");
+    let mut vcmux =
+        Vcmux::start(&["render", input.to_str().unwrap(), "--cols", &cols, "--rows", &rows, "-o", &txt]);
+    assert_eq!(vcmux.wait_exit(), 0, "{}", vcmux.log());
+    let want = std::fs::read_to_string(dir.join(format!("{name}.txt"))).unwrap();
+    assert_eq!(std::fs::read_to_string(&txt).unwrap(), want);
+
+    let ansi = path_in(&out, "screen.ansi");
+    let mut vcmux =
+        Vcmux::start(&["render", input.to_str().unwrap(), "--cols", &cols, "--rows", &rows, "-o", &ansi]);
+    assert_eq!(vcmux.wait_exit(), 0);
+    assert!(std::fs::read_to_string(&ansi).unwrap().contains("\x1b["), "the .ans dump carries SGR");
+}
+
+#[test]
+fn render_refuses_what_it_cannot_do_in_one_line() {
+    for (args, code, needle) in [
+        (&["render", "/nonexistent/stream"][..], 1, "cannot read /nonexistent/stream"),
+        (&["render", "-", "-o", "/tmp/screen.bmp"], 2, "--format"),
+        (&["render", "-", "--cols", "0"], 2, "--cols"),
+    ] {
+        let mut vcmux = Vcmux::start(args);
+        assert_eq!(vcmux.wait_exit(), code, "{args:?}");
+        let log = vcmux.log();
+        assert_eq!(log.lines().count(), 1, "{log}");
+        assert!(log.contains(needle), "{log}");
+    }
+}

@@ -43,14 +43,9 @@ fn diff(actual: &str, expected: &str) -> String {
     let a: Vec<&str> = actual.lines().collect();
     let e: Vec<&str> = expected.lines().collect();
     for i in 0..a.len().max(e.len()) {
-        let (x, y) = (
-            a.get(i).copied().unwrap_or(""),
-            e.get(i).copied().unwrap_or(""),
-        );
+        let (x, y) = (a.get(i).copied().unwrap_or(""), e.get(i).copied().unwrap_or(""));
         if x != y {
-            out.push_str(&format!(
-                "  row {i:2} vcmux: {x:?}\n         tmux:  {y:?}\n"
-            ));
+            out.push_str(&format!("  row {i:2} vcmux: {x:?}\n         tmux:  {y:?}\n"));
         }
     }
     out

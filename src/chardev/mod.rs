@@ -10,6 +10,7 @@ pub mod null;
 pub mod pty;
 pub mod socket;
 pub mod stdio;
+pub mod vc;
 
 use std::future::Future;
 use std::io;
@@ -17,6 +18,8 @@ use std::path::Path;
 use std::pin::Pin;
 
 use tokio::io::{AsyncRead, AsyncWrite};
+
+use tokio::sync::watch;
 
 use crate::config::{BackendConfig, BackendKind, FrontendConfig, FrontendKind, LogfileConfig};
 
@@ -82,12 +85,15 @@ pub struct OpenedBackend {
     pub wait: bool,
     /// Its `logfile=` copy, if any.
     pub logfile: Option<BoxWriter>,
+    /// For a vc: its size in cells, which a command frontend's window follows.
+    pub window: Option<watch::Receiver<vc::WindowSize>>,
 }
 
 /// Opens a backend (binds its socket, creates its file or PTY) without waiting for
 /// any peer.
 pub async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenError> {
     let id = config.id.as_str();
+    let mut window = None;
     let (connector, wait): (Box<dyn Connector>, bool) = match &config.kind {
         BackendKind::Socket(socket) => {
             (Box::new(socket::SocketConnector::open(id, socket).await?), socket.wait)
@@ -96,9 +102,14 @@ pub async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenE
         BackendKind::Pty(pty) => (Box::new(pty::PtyBackend::open(id, pty)?), false),
         BackendKind::Stdio(stdio) => (Box::new(stdio::StdioConnector::backend(id, stdio)?), false),
         BackendKind::Null => (Box::new(null::NullConnector::default()), false),
+        BackendKind::Vc(config) => {
+            let vc = vc::VcConnector::open(id, config);
+            window = Some(vc.window());
+            (Box::new(vc), false)
+        }
     };
     let logfile = open_logfile(id, config.logfile.as_ref()).await?;
-    Ok(OpenedBackend { id: id.to_string(), connector, wait, logfile })
+    Ok(OpenedBackend { id: id.to_string(), connector, wait, logfile, window })
 }
 
 /// An opened frontend: its connector, its `logfile=` copy, and for a command, the
@@ -113,11 +124,16 @@ pub struct OpenedFrontend {
 }
 
 /// Opens a frontend: starts the command, connects to or listens on the socket.
-pub async fn open_frontend(hub: &str, config: &FrontendConfig) -> Result<OpenedFrontend, OpenError> {
+/// A command's window follows `window` (a vc's size) when there is one.
+pub async fn open_frontend(
+    hub: &str,
+    config: &FrontendConfig,
+    window: Option<watch::Receiver<vc::WindowSize>>,
+) -> Result<OpenedFrontend, OpenError> {
     let id = format!("{hub} frontend");
     let (connector, exit): (Box<dyn Connector>, _) = match &config.kind {
         FrontendKind::Command(argv) => {
-            let (command, exit) = pty::CommandFrontend::spawn(&id, argv)?;
+            let (command, exit) = pty::CommandFrontend::spawn(&id, argv, window)?;
             (Box::new(command), Some(exit))
         }
         FrontendKind::Socket(socket) => (Box::new(socket::SocketConnector::open(&id, socket).await?), None),

@@ -8,7 +8,7 @@
 
 use std::future::Future;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -26,13 +26,14 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 use tokio::time::Sleep;
-use tracing::info;
+use tracing::{info, warn};
 
+use super::vc::WindowSize;
 use super::{BoxFuture, Connection, Connector, OpenError};
 use crate::config::PtyConfig;
 
-/// The window a command starts with, until a terminal backend sets its own.
-const DEFAULT_WINDOW: Winsize = Winsize { ws_row: 24, ws_col: 80, ws_xpixel: 0, ws_ypixel: 0 };
+/// The window a command has when no terminal backend gives one.
+const DEFAULT_WINDOW: WindowSize = WindowSize { cols: 80, rows: 24 };
 
 /// After the command has exited, how long its PTY must stay quiet before the
 /// output counts as finished when something else (a background job) still holds
@@ -44,6 +45,11 @@ const QUIET_AFTER_EXIT: Duration = Duration::from_millis(100);
 const SLAVE_POLL: Duration = Duration::from_millis(200);
 
 nix::ioctl_write_int_bad!(set_controlling_terminal, nix::libc::TIOCSCTTY);
+nix::ioctl_write_ptr_bad!(set_window_size, nix::libc::TIOCSWINSZ, Winsize);
+
+fn winsize(size: WindowSize) -> Winsize {
+    Winsize { ws_row: size.rows, ws_col: size.cols, ws_xpixel: 0, ws_ypixel: 0 }
+}
 
 /// Resolves to the command's exit code once it has exited (128 + N when killed by
 /// signal N, as shells report it).
@@ -139,14 +145,20 @@ pub struct CommandFrontend {
 }
 
 impl CommandFrontend {
-    /// Starts `argv` in a new session with a new PTY as its controlling terminal,
-    /// window 80x24. The receiver learns its exit code.
-    pub fn spawn(label: &str, argv: &[String]) -> Result<(CommandFrontend, ExitStatusReceiver), OpenError> {
+    /// Starts `argv` in a new session with a new PTY as its controlling terminal.
+    /// Its window is `window`'s size and follows it (a vc's size), else 80x24.
+    /// The receiver learns its exit code.
+    pub fn spawn(
+        label: &str,
+        argv: &[String],
+        window: Option<watch::Receiver<WindowSize>>,
+    ) -> Result<(CommandFrontend, ExitStatusReceiver), OpenError> {
         let fail = |e: io::Error| OpenError::new(label, format!("cannot start '{}'", argv.join(" ")), e);
         let Some((program, args)) = argv.split_first() else {
             return Err(fail(io::Error::new(io::ErrorKind::InvalidInput, "empty command")));
         };
-        let pty = openpty(&DEFAULT_WINDOW, None).map_err(io::Error::from).map_err(fail)?;
+        let size = window.as_ref().map_or(DEFAULT_WINDOW, |w| *w.borrow());
+        let pty = openpty(&winsize(size), None).map_err(io::Error::from).map_err(fail)?;
         set_cloexec(&pty.slave).map_err(fail)?;
         let slave_name =
             nix::unistd::ttyname(&pty.slave).map(|p| p.display().to_string()).unwrap_or_default();
@@ -180,6 +192,9 @@ impl CommandFrontend {
         });
 
         let master = Master::new(pty.master).map_err(fail)?;
+        if let Some(window) = window {
+            tokio::spawn(follow_window(master.clone(), window, exit_rx.clone()));
+        }
         let output = CommandOutput {
             master: master.clone(),
             exited: Box::pin(wait_exit(exit_rx.clone())),
@@ -201,6 +216,24 @@ impl Connector for CommandFrontend {
         // One command, one connection: when its output ends, the console has ended.
         let connection = self.connection.take();
         Box::pin(async move { Ok(connection) })
+    }
+}
+
+/// Gives the PTY each new size of `window` (the kernel tells the command with
+/// SIGWINCH) until the command exits.
+async fn follow_window(master: Master, mut window: watch::Receiver<WindowSize>, exit: ExitStatusReceiver) {
+    let exited = wait_exit(exit);
+    tokio::pin!(exited);
+    loop {
+        tokio::select! {
+            changed = window.changed() => if changed.is_err() { return },
+            () = &mut exited => return,
+        }
+        let size = winsize(*window.borrow_and_update());
+        // SAFETY: TIOCSWINSZ reads one Winsize from the pointer, which is valid.
+        if let Err(e) = unsafe { set_window_size(master.0.get_ref().as_raw_fd(), &size) } {
+            warn!("cannot resize the command's window: {e}");
+        }
     }
 }
 

@@ -89,6 +89,8 @@ pub enum BackendKind {
     Stdio(StdioConfig),
     /// Discards output, never types.
     Null,
+    /// A terminal emulator whose screen the VNC server shows.
+    Vc(VcConfig),
 }
 
 /// Where a socket lives.
@@ -153,6 +155,20 @@ pub struct StdioConfig {
     pub signal: bool,
 }
 
+/// A vc chardev: the terminal's geometry and memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VcConfig {
+    /// Width in cells (QEMU's `cols=`, default 80).
+    pub cols: u16,
+    /// Height in cells (QEMU's `rows=`, default 24).
+    pub rows: u16,
+    /// Lines of history kept above the screen (default 10000).
+    pub scrollback: usize,
+}
+
+/// The largest terminal a vc may have, in cells each way.
+pub const MAX_VC_CELLS: u16 = 1000;
+
 /// QEMU's common `logfile=PATH[,logappend=on]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogfileConfig {
@@ -213,6 +229,7 @@ fn backend_kind_name(kind: &BackendKind) -> &'static str {
         BackendKind::Pty(_) => "pty",
         BackendKind::Stdio(_) => "stdio",
         BackendKind::Null => "null",
+        BackendKind::Vc(_) => "vc",
     }
 }
 
@@ -220,7 +237,7 @@ fn backend_kind_name(kind: &BackendKind) -> &'static str {
 const COMMON_KEYS: &[&str] = &["id", "mux-be-id", "mux", "logfile", "logappend"];
 
 /// The chardev kinds vcmux knows, for messages.
-const CHARDEV_KINDS: &str = "mux-be, hub, socket, file, pty, stdio, null";
+const CHARDEV_KINDS: &str = "mux-be, hub, socket, file, pty, stdio, null, vc";
 
 impl Config {
     /// Builds and validates the graph. `default_command` is the frontend for a hub
@@ -487,6 +504,7 @@ fn parse_chardev(text: &str) -> Result<Chardev, ConfigError> {
             (ChardevKind::Backend(BackendKind::Stdio(stdio)), &["signal"])
         }
         "null" => (ChardevKind::Backend(BackendKind::Null), &[]),
+        "vc" => (ChardevKind::Backend(BackendKind::Vc(vc(&opts)?)), &["cols", "rows", "scrollback"]),
         other => {
             return Err(opts.error(format!("unknown chardev kind '{other}' (vcmux knows {CHARDEV_KINDS})")));
         }
@@ -525,6 +543,19 @@ fn socket(opts: &Opts, backend: bool) -> Result<SocketConfig, ConfigError> {
         return Err(opts.error("'reconnect' is for connecting sockets (server=off)"));
     }
     Ok(SocketConfig { address, server, wait: wait.unwrap_or(server), reconnect })
+}
+
+fn vc(opts: &Opts) -> Result<VcConfig, ConfigError> {
+    let cells = |key: &str, default: u16| -> Result<u16, ConfigError> {
+        match opts.number(key)? {
+            None => Ok(default),
+            Some(n) if (2..=u64::from(MAX_VC_CELLS)).contains(&n) => Ok(n as u16),
+            Some(n) => Err(opts.error(format!("'{key}={n}' is outside 2-{MAX_VC_CELLS}"))),
+        }
+    };
+    let scrollback = opts.number("scrollback")?.unwrap_or(10_000);
+    let scrollback = usize::try_from(scrollback).map_err(|_| opts.error("'scrollback' is too large"))?;
+    Ok(VcConfig { cols: cells("cols", 80)?, rows: cells("rows", 24)?, scrollback })
 }
 
 fn logfile(opts: &Opts) -> Result<Option<LogfileConfig>, ConfigError> {

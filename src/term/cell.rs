@@ -129,13 +129,8 @@ impl Default for Cell {
 
 impl Cell {
     /// An empty cell with default colours.
-    pub const BLANK: Cell = Cell {
-        c: ' ',
-        fg: Color::Default,
-        bg: Color::Default,
-        flags: Flags::empty(),
-        marks: 0,
-    };
+    pub const BLANK: Cell =
+        Cell { c: ' ', fg: Color::Default, bg: Color::Default, flags: Flags::empty(), marks: 0 };
 
     /// An empty cell as an erase leaves it: the pen's background, nothing else
     /// (xterm's background colour erase).

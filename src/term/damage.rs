@@ -40,11 +40,7 @@ pub(crate) struct Tracker {
 
 impl Tracker {
     pub fn new(rows: usize) -> Tracker {
-        Tracker {
-            dirty: vec![true; rows],
-            count: rows,
-            scrolls: Vec::new(),
-        }
+        Tracker { dirty: vec![true; rows], count: rows, scrolls: Vec::new() }
     }
 
     #[inline]
@@ -129,10 +125,7 @@ impl Tracker {
             .filter_map(|(y, d)| std::mem::take(d).then_some(y as u16))
             .collect();
         self.count = 0;
-        Damage {
-            scrolls: std::mem::take(&mut self.scrolls),
-            rows,
-        }
+        Damage { scrolls: std::mem::take(&mut self.scrolls), rows }
     }
 }
 
@@ -148,14 +141,7 @@ mod tests {
         t.scroll(0, 4, -1);
         t.scroll(0, 4, -1);
         let d = t.take();
-        assert_eq!(
-            d.scrolls,
-            vec![Scroll {
-                top: 0,
-                bottom: 4,
-                delta: -2
-            }]
-        );
+        assert_eq!(d.scrolls, vec![Scroll { top: 0, bottom: 4, delta: -2 }]);
         assert_eq!(d.rows, vec![2, 3, 4]);
     }
 

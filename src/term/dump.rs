@@ -23,10 +23,7 @@ pub(crate) fn row_text(cells: &[Cell], marks: &Marks, out: &mut String) {
 /// One row with SGR sequences: attributes change only where they change,
 /// trailing default blanks are trimmed, and the row ends in the default state.
 pub(crate) fn row_ansi(cells: &[Cell], marks: &Marks, out: &mut String) {
-    let end = cells
-        .iter()
-        .rposition(|c| *c != Cell::BLANK)
-        .map_or(0, |i| i + 1);
+    let end = cells.iter().rposition(|c| *c != Cell::BLANK).map_or(0, |i| i + 1);
     let mut current = (Color::Default, Color::Default, Flags::empty());
     for cell in &cells[..end] {
         if cell.flags.contains(Flags::WIDE_SPACER) {

@@ -387,13 +387,7 @@ impl Screen {
                     self.cursor.pending_wrap = false;
                 }
             }
-            9 => {
-                m.mouse = if on {
-                    MouseTracking::X10
-                } else {
-                    MouseTracking::Off
-                }
-            }
+            9 => m.mouse = if on { MouseTracking::X10 } else { MouseTracking::Off },
             12 => self.cursor_blink_mode = on,
             25 => m.cursor_visible = on,
             40 => m.allow_column_switch = on,
@@ -415,27 +409,9 @@ impl Screen {
                 }
             }
             95 if self.conformance >= 65 => m.no_clear_on_column_switch = on,
-            1000 => {
-                m.mouse = if on {
-                    MouseTracking::Normal
-                } else {
-                    MouseTracking::Off
-                }
-            }
-            1002 => {
-                m.mouse = if on {
-                    MouseTracking::ButtonMotion
-                } else {
-                    MouseTracking::Off
-                }
-            }
-            1003 => {
-                m.mouse = if on {
-                    MouseTracking::AnyMotion
-                } else {
-                    MouseTracking::Off
-                }
-            }
+            1000 => m.mouse = if on { MouseTracking::Normal } else { MouseTracking::Off },
+            1002 => m.mouse = if on { MouseTracking::ButtonMotion } else { MouseTracking::Off },
+            1003 => m.mouse = if on { MouseTracking::AnyMotion } else { MouseTracking::Off },
             1004 => m.focus_events = on,
             1005 | 1006 | 1015 => {
                 let enc = match mode {
@@ -602,8 +578,7 @@ impl Screen {
             },
             22 => {
                 if self.title_stack.len() < 10 {
-                    self.title_stack
-                        .push((self.icon_title.clone(), self.title.clone()));
+                    self.title_stack.push((self.icon_title.clone(), self.title.clone()));
                 }
             }
             23 => {

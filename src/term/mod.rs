@@ -87,9 +87,7 @@ impl Terminal {
                 self.ground = false;
             }
             self.screen.dispatched = false;
-            i += self
-                .parser
-                .advance_until_terminated(&mut self.screen, &bytes[i..]);
+            i += self.parser.advance_until_terminated(&mut self.screen, &bytes[i..]);
             self.ground = std::mem::take(&mut self.screen.dispatched);
         }
         self.screen.flush();
@@ -156,11 +154,7 @@ impl Terminal {
             return None;
         }
         let grid = self.screen.grid();
-        let offset = if self.screen.alt {
-            0
-        } else {
-            self.screen.display_offset
-        };
+        let offset = if self.screen.alt { 0 } else { self.screen.display_offset };
         Some(grid.view_row(offset, y).cells())
     }
 

@@ -109,9 +109,9 @@ impl Default for Modes {
 /// DEC private modes that are accepted and reported by DECRQM but change
 /// nothing we emulate (smooth scroll, autorepeat, meta keys …).
 pub(crate) const INERT_PRIVATE_MODES: &[u16] = &[
-    2, 4, 10, 18, 19, 30, 35, 38, 41, 42, 44, 46, 80, 117, 1010, 1011, 1014, 1034, 1035, 1036,
-    1037, 1039, 1040, 1041, 1042, 1043, 1044, 1045, 1046, 1050, 1051, 1052, 1053, 1060, 1061, 1070,
-    1243, 2001, 2002, 2003, 2005, 2006, 8452,
+    2, 4, 10, 18, 19, 30, 35, 38, 41, 42, 44, 46, 80, 117, 1010, 1011, 1014, 1034, 1035, 1036, 1037, 1039,
+    1040, 1041, 1042, 1043, 1044, 1045, 1046, 1050, 1051, 1052, 1053, 1060, 1061, 1070, 1243, 2001, 2002,
+    2003, 2005, 2006, 8452,
 ];
 
 /// Inert private modes that are set by default (xterm's defaults).

@@ -83,11 +83,7 @@ fn parse_spec16(spec: &[u8]) -> Option<Rgb16> {
             return None;
         }
         let w = n / 3;
-        return Some([
-            shift_hex(&hex[..w])?,
-            shift_hex(&hex[w..2 * w])?,
-            shift_hex(&hex[2 * w..])?,
-        ]);
+        return Some([shift_hex(&hex[..w])?, shift_hex(&hex[w..2 * w])?, shift_hex(&hex[2 * w..])?]);
     }
     named(&s.to_ascii_lowercase()).map(widen)
 }

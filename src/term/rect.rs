@@ -19,24 +19,15 @@ impl Screen {
         };
         let t = (oy + a.n(i) - 1).min(maxy);
         let l = (ox + a.n(i + 1) - 1).min(maxx);
-        let b = if a.get(i + 2) == 0 {
-            maxy
-        } else {
-            (oy + a.get(i + 2) as usize - 1).min(maxy)
-        };
-        let r = if a.get(i + 3) == 0 {
-            maxx
-        } else {
-            (ox + a.get(i + 3) as usize - 1).min(maxx)
-        };
+        let b = if a.get(i + 2) == 0 { maxy } else { (oy + a.get(i + 2) as usize - 1).min(maxy) };
+        let r = if a.get(i + 3) == 0 { maxx } else { (ox + a.get(i + 3) as usize - 1).min(maxx) };
         (t <= b && l <= r).then_some((t, l, b, r))
     }
 
     /// DECFRA: fills a rectangle with one character in the current colours.
     pub(crate) fn fill_rect(&mut self, a: &Args) {
         let ch = a.get(0) as u32;
-        let Some(c) =
-            char::from_u32(ch).filter(|_| (32..=126).contains(&ch) || (160..=255).contains(&ch))
+        let Some(c) = char::from_u32(ch).filter(|_| (32..=126).contains(&ch) || (160..=255).contains(&ch))
         else {
             return;
         };
@@ -45,13 +36,7 @@ impl Screen {
         };
         let c = self.cursor.charsets.map(c);
         let pen = self.cursor.pen;
-        let cell = Cell {
-            c,
-            fg: pen.fg,
-            bg: pen.bg,
-            flags: pen.flags,
-            marks: 0,
-        };
+        let cell = Cell { c, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 };
         for y in t..=b {
             super::cell::fill(&mut self.row_mut(y).cells_mut()[l..=r], cell);
             self.fix_edges(y, l, r);
@@ -80,16 +65,9 @@ impl Screen {
         let Some((t, l, b, r)) = self.rect_from(a, 0) else {
             return;
         };
-        let (oy, ox) = if self.modes.origin {
-            (self.top, self.left)
-        } else {
-            (0, 0)
-        };
-        let (maxy, maxx) = if self.modes.origin {
-            (self.bottom, self.right)
-        } else {
-            (self.rows - 1, self.cols - 1)
-        };
+        let (oy, ox) = if self.modes.origin { (self.top, self.left) } else { (0, 0) };
+        let (maxy, maxx) =
+            if self.modes.origin { (self.bottom, self.right) } else { (self.rows - 1, self.cols - 1) };
         let dt = oy + a.n(5) - 1;
         let dl = ox + a.n(6) - 1;
         if dt > maxy || dl > maxx {
@@ -97,9 +75,8 @@ impl Screen {
         }
         let h = (b - t).min(maxy - dt);
         let w = (r - l).min(maxx - dl);
-        let block: Vec<Vec<Cell>> = (t..=t + h)
-            .map(|y| self.grid().row(y).cells()[l..=l + w].to_vec())
-            .collect();
+        let block: Vec<Vec<Cell>> =
+            (t..=t + h).map(|y| self.grid().row(y).cells()[l..=l + w].to_vec()).collect();
         for (i, src) in block.into_iter().enumerate() {
             let y = dt + i;
             self.row_mut(y).cells_mut()[dl..=dl + w].copy_from_slice(&src);
@@ -120,10 +97,7 @@ impl Screen {
         let mut bg = None;
         let attrs: Vec<u16> = a.iter().skip(4).collect();
         let attrs = if attrs.is_empty() { vec![0] } else { attrs };
-        let all = Flags::BOLD
-            .or(Flags::UNDERLINE)
-            .or(Flags::BLINK)
-            .or(Flags::INVERSE);
+        let all = Flags::BOLD.or(Flags::UNDERLINE).or(Flags::BLINK).or(Flags::INVERSE);
         for p in attrs {
             let (flag, on) = match p {
                 0 => {
@@ -178,14 +152,8 @@ impl Screen {
         let stream = self.attr_extent != 2;
         let cols = self.cols;
         for y in t..=b {
-            let (from, to) = if stream {
-                (
-                    if y == t { l } else { 0 },
-                    if y == b { r } else { cols - 1 },
-                )
-            } else {
-                (l, r)
-            };
+            let (from, to) =
+                if stream { (if y == t { l } else { 0 }, if y == b { r } else { cols - 1 }) } else { (l, r) };
             for cell in &mut self.row_mut(y).cells_mut()[from..=to] {
                 if reverse {
                     cell.flags.toggle(set);

@@ -153,15 +153,8 @@ impl Screen {
             b"r" => Some(format!("{};{}r", self.top + 1, self.bottom + 1)),
             b"s" => Some(format!("{};{}s", self.left + 1, self.right + 1)),
             b" q" => Some(format!("{} q", self.cursor_style.max(1))),
-            b"\"p" => Some(format!(
-                "{};{}\"p",
-                self.conformance,
-                if self.c1_8bit { 0 } else { 1 }
-            )),
-            b"\"q" => Some(format!(
-                "{}\"q",
-                u8::from(self.cursor.pen.flags.contains(Flags::PROTECTED))
-            )),
+            b"\"p" => Some(format!("{};{}\"p", self.conformance, if self.c1_8bit { 0 } else { 1 })),
+            b"\"q" => Some(format!("{}\"q", u8::from(self.cursor.pen.flags.contains(Flags::PROTECTED)))),
             b"t" => Some(format!("{}t", self.rows)),
             b"$|" => Some(format!("{}$|", self.cols)),
             b"*|" => Some(format!("{}*|", self.rows)),
@@ -215,11 +208,8 @@ impl Screen {
             };
             match value {
                 Some(v) => {
-                    let body = format!(
-                        "1+r{}={}",
-                        String::from_utf8_lossy(name_hex),
-                        hex_encode(v.as_bytes())
-                    );
+                    let body =
+                        format!("1+r{}={}", String::from_utf8_lossy(name_hex), hex_encode(v.as_bytes()));
                     self.reply_dcs(&body);
                 }
                 None => self.reply_dcs(&format!("0+r{}", String::from_utf8_lossy(name_hex))),
@@ -240,11 +230,7 @@ impl Screen {
             15 => self.reply_csi(&format!("5;{};{}t", 500 * ch, 1000 * cw)),
             16 => self.reply_csi(&format!("6;{ch};{cw}t")),
             18 => self.reply_csi(&format!("8;{};{}t", self.rows, self.cols)),
-            19 => self.reply_csi(&format!(
-                "9;{};{}t",
-                super::screen::MAX_ROWS,
-                super::screen::MAX_COLS
-            )),
+            19 => self.reply_csi(&format!("9;{};{}t", super::screen::MAX_ROWS, super::screen::MAX_COLS)),
             20 => {
                 let t = self.encode_title(&self.icon_title.clone());
                 self.reply_osc(&format!("L{t}"), false);
@@ -259,11 +245,7 @@ impl Screen {
 
     /// A title as queries return it: hex when XTSMTITLE 1 is set.
     fn encode_title(&self, t: &str) -> String {
-        if self.title_modes & 2 != 0 {
-            hex_encode(t.as_bytes())
-        } else {
-            t.to_string()
-        }
+        if self.title_modes & 2 != 0 { hex_encode(t.as_bytes()) } else { t.to_string() }
     }
 
     /// A title as it was set: decoded from hex when XTSMTITLE 0 is set.
@@ -320,9 +302,7 @@ impl Screen {
             4 | 5 => {
                 let base = if code == 5 { 256 } else { 0 };
                 for pair in rest.chunks(2) {
-                    let (Some(n), Some(spec)) =
-                        (pair.first().and_then(|p| parse_num(p)), pair.get(1))
-                    else {
+                    let (Some(n), Some(spec)) = (pair.first().and_then(|p| parse_num(p)), pair.get(1)) else {
                         break;
                     };
                     let idx = base + n as usize;
@@ -347,10 +327,7 @@ impl Screen {
                     }
                     if *spec == b"?" {
                         let rgb = self.dynamic[which].unwrap_or_else(|| default_dynamic(which));
-                        self.reply_osc(
-                            &format!("{};{}", 10 + which, palette::format_rgb(rgb)),
-                            bel,
-                        );
+                        self.reply_osc(&format!("{};{}", 10 + which, palette::format_rgb(rgb)), bel);
                     } else if let Some(rgb) = palette::parse_spec(spec) {
                         self.dynamic[which] = Some(rgb);
                         self.damage.all();
@@ -358,11 +335,7 @@ impl Screen {
                 }
             }
             104 | 105 => {
-                let (from, to) = if code == 104 {
-                    (0, 256)
-                } else {
-                    (256, PALETTE_LEN)
-                };
+                let (from, to) = if code == 104 { (0, 256) } else { (256, PALETTE_LEN) };
                 if rest.iter().all(|p| p.is_empty()) {
                     self.palette[from..to].fill(None);
                 } else {
@@ -389,11 +362,8 @@ impl Screen {
         let (Some(sel), Some(data)) = (rest.first(), rest.get(1)) else {
             return;
         };
-        let mut selection: String = sel
-            .iter()
-            .filter(|b| b"cpqs01234567".contains(b))
-            .map(|&b| b as char)
-            .collect();
+        let mut selection: String =
+            sel.iter().filter(|b| b"cpqs01234567".contains(b)).map(|&b| b as char).collect();
         if selection.is_empty() {
             selection = "s0".to_string();
         }
@@ -414,10 +384,7 @@ impl Screen {
             self.clipboard.push((c, decoded.clone()));
         }
         if self.clipboard_events.len() < 64 {
-            self.clipboard_events.push(ClipboardEvent {
-                selection,
-                data: decoded,
-            });
+            self.clipboard_events.push(ClipboardEvent { selection, data: decoded });
         }
     }
 }
@@ -489,11 +456,7 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 fn base64_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
+        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {
@@ -537,10 +500,7 @@ mod tests {
     #[test]
     fn base64_round_trip() {
         for s in [&b""[..], b"a", b"ab", b"abc", b"hello world"] {
-            assert_eq!(
-                base64_decode(base64_encode(s).as_bytes()).as_deref(),
-                Some(s)
-            );
+            assert_eq!(base64_decode(base64_encode(s).as_bytes()).as_deref(), Some(s));
         }
         assert_eq!(base64_encode(b"hi"), "aGk=");
     }

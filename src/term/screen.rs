@@ -221,20 +221,12 @@ impl Screen {
 
     #[inline]
     pub fn grid(&self) -> &Storage {
-        if self.alt {
-            &self.alternate
-        } else {
-            &self.primary
-        }
+        if self.alt { &self.alternate } else { &self.primary }
     }
 
     #[inline]
     pub fn grid_mut(&mut self) -> &mut Storage {
-        if self.alt {
-            &mut self.alternate
-        } else {
-            &mut self.primary
-        }
+        if self.alt { &mut self.alternate } else { &mut self.primary }
     }
 
     #[inline]
@@ -253,26 +245,17 @@ impl Screen {
     /// left of it, else the screen edge.
     #[inline]
     pub fn right_edge(&self) -> usize {
-        if self.cursor.x <= self.right {
-            self.right
-        } else {
-            self.cols - 1
-        }
+        if self.cursor.x <= self.right { self.right } else { self.cols - 1 }
     }
 
     /// The left edge the cursor obeys (see [`Self::right_edge`]).
     #[inline]
     pub fn left_edge(&self) -> usize {
-        if self.cursor.x >= self.left {
-            self.left
-        } else {
-            0
-        }
+        if self.cursor.x >= self.left { self.left } else { 0 }
     }
 
     fn inside_margins(&self) -> bool {
-        (self.top..=self.bottom).contains(&self.cursor.y)
-            && (self.left..=self.right).contains(&self.cursor.x)
+        (self.top..=self.bottom).contains(&self.cursor.y) && (self.left..=self.right).contains(&self.cursor.x)
     }
 
     fn full_width(&self) -> bool {
@@ -315,10 +298,8 @@ impl Screen {
         while let Some(&b) = bytes.get(i) {
             match b {
                 0x20..=0x7e => {
-                    let len = bytes[i..]
-                        .iter()
-                        .position(|b| !(0x20..=0x7e).contains(b))
-                        .unwrap_or(bytes.len() - i);
+                    let len =
+                        bytes[i..].iter().position(|b| !(0x20..=0x7e).contains(b)).unwrap_or(bytes.len() - i);
                     self.write_ascii(&bytes[i..i + len]);
                     i += len;
                 }
@@ -351,11 +332,7 @@ impl Screen {
             let n = (len - i).min(self.right - x);
             let y = self.cursor.y;
             let pen = self.cursor.pen;
-            let grid = if self.alt {
-                &mut self.alternate
-            } else {
-                &mut self.primary
-            };
+            let grid = if self.alt { &mut self.alternate } else { &mut self.primary };
             let row = grid.row_mut(y).cells_upto(x + n + 1);
             if row[x].flags.contains(Flags::WIDE_SPACER) {
                 clear_wide_pair(row, x);
@@ -364,13 +341,7 @@ impl Screen {
                 clear_wide_pair(row, x + n - 1);
             }
             for (cell, &b) in row[x..x + n].iter_mut().zip(&run[i..i + n]) {
-                *cell = Cell {
-                    c: b as char,
-                    fg: pen.fg,
-                    bg: pen.bg,
-                    flags: pen.flags,
-                    marks: 0,
-                };
+                *cell = Cell { c: b as char, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 };
             }
             self.cursor.x = x + n;
             self.last_char = Some(run[i + n - 1] as char);
@@ -385,11 +356,7 @@ impl Screen {
             // DEL is ignored, as in xterm.
             return;
         }
-        let c = if self.cursor.charsets.is_identity() {
-            c
-        } else {
-            self.cursor.charsets.map(c)
-        };
+        let c = if self.cursor.charsets.is_identity() { c } else { self.cursor.charsets.map(c) };
         let width = char_width(c);
         if width == 0 {
             self.add_mark(c);
@@ -420,13 +387,7 @@ impl Screen {
             self.shift_right(y, x, right, width);
         }
         let pen = self.cursor.pen;
-        let cell = Cell {
-            c,
-            fg: pen.fg,
-            bg: pen.bg,
-            flags: pen.flags,
-            marks: 0,
-        };
+        let cell = Cell { c, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 };
         self.damage.row(y);
         let cols = self.cols;
         let row = self.grid_mut().row_mut(y).cells_upto(x + 3);
@@ -470,11 +431,7 @@ impl Screen {
             return;
         };
         let y = self.cursor.y;
-        let grid = if self.alt {
-            &mut self.alternate
-        } else {
-            &mut self.primary
-        };
+        let grid = if self.alt { &mut self.alternate } else { &mut self.primary };
         let row = grid.row_mut(y).cells_mut();
         if x > 0 && row[x].flags.contains(Flags::WIDE_SPACER) {
             x -= 1;
@@ -542,22 +499,14 @@ impl Screen {
 
     /// CUU: up, stopping at the top margin when starting below it.
     pub fn up(&mut self, n: usize) {
-        let limit = if self.cursor.y >= self.top {
-            self.top
-        } else {
-            0
-        };
+        let limit = if self.cursor.y >= self.top { self.top } else { 0 };
         let y = self.cursor.y.saturating_sub(n).max(limit);
         self.goto(self.cursor.x, y);
     }
 
     /// CUD: down, stopping at the bottom margin when starting above it.
     pub fn down(&mut self, n: usize) {
-        let limit = if self.cursor.y <= self.bottom {
-            self.bottom
-        } else {
-            self.rows - 1
-        };
+        let limit = if self.cursor.y <= self.bottom { self.bottom } else { self.rows - 1 };
         let y = self.cursor.y.saturating_add(n).min(limit);
         self.goto(self.cursor.x, y);
     }
@@ -588,11 +537,7 @@ impl Screen {
                 self.cursor.x -= 1;
                 continue;
             }
-            let top = if self.cursor.y >= self.top {
-                self.top
-            } else {
-                0
-            };
+            let top = if self.cursor.y >= self.top { self.top } else { 0 };
             if self.cursor.y > top {
                 self.cursor.y -= 1;
             } else if self.cursor.y == self.top {
@@ -968,10 +913,7 @@ impl Screen {
         self.left = 0;
         self.right = self.cols - 1;
         self.modes.origin = false;
-        let e = Cell {
-            c: 'E',
-            ..Cell::BLANK
-        };
+        let e = Cell { c: 'E', ..Cell::BLANK };
         for y in 0..self.rows {
             super::cell::fill(self.row_mut(y).cells_mut(), e);
         }
@@ -983,11 +925,7 @@ impl Screen {
     /// DECSTBM with 1-based bounds (0 = default); ignored unless top < bottom.
     pub fn set_top_bottom(&mut self, top: usize, bottom: usize) {
         let top = top.max(1) - 1;
-        let bottom = if bottom == 0 {
-            self.rows
-        } else {
-            bottom.min(self.rows)
-        } - 1;
+        let bottom = if bottom == 0 { self.rows } else { bottom.min(self.rows) } - 1;
         if top < bottom {
             self.top = top;
             self.bottom = bottom;
@@ -1001,11 +939,7 @@ impl Screen {
             return;
         }
         let left = left.max(1) - 1;
-        let right = if right == 0 {
-            self.cols
-        } else {
-            right.min(self.cols)
-        } - 1;
+        let right = if right == 0 { self.cols } else { right.min(self.cols) } - 1;
         if left < right {
             self.left = left;
             self.right = right;
@@ -1024,10 +958,7 @@ impl Screen {
 
     /// DECSC.
     pub fn save_cursor(&mut self) {
-        self.saved[self.alt as usize] = Saved {
-            cursor: self.cursor,
-            origin: self.modes.origin,
-        };
+        self.saved[self.alt as usize] = Saved { cursor: self.cursor, origin: self.modes.origin };
     }
 
     /// DECRC: restores what DECSC saved (or homes the cursor with default
@@ -1129,22 +1060,10 @@ impl Screen {
         if cols == self.cols && rows == self.rows {
             return;
         }
-        let alt_y = if self.alt {
-            self.cursor.y
-        } else {
-            self.saved[1].cursor.y
-        };
-        let main_y = if self.alt {
-            self.saved[0].cursor.y
-        } else {
-            self.cursor.y
-        };
-        let new_main_y = self
-            .primary
-            .resize(cols, rows, self.reflow, main_y.min(self.rows - 1));
-        let new_alt_y = self
-            .alternate
-            .resize(cols, rows, false, alt_y.min(self.rows - 1));
+        let alt_y = if self.alt { self.cursor.y } else { self.saved[1].cursor.y };
+        let main_y = if self.alt { self.saved[0].cursor.y } else { self.cursor.y };
+        let new_main_y = self.primary.resize(cols, rows, self.reflow, main_y.min(self.rows - 1));
+        let new_alt_y = self.alternate.resize(cols, rows, false, alt_y.min(self.rows - 1));
         if self.alt {
             self.cursor.y = new_alt_y;
         } else {
@@ -1171,11 +1090,7 @@ impl Screen {
 
 /// Blanks both halves of the wide character that covers column `x`.
 fn clear_wide_pair(row: &mut [Cell], x: usize) {
-    let start = if row[x].flags.contains(Flags::WIDE_SPACER) && x > 0 {
-        x - 1
-    } else {
-        x
-    };
+    let start = if row[x].flags.contains(Flags::WIDE_SPACER) && x > 0 { x - 1 } else { x };
     for cell in row.iter_mut().skip(start).take(2) {
         if cell.flags.intersects(Flags::WIDE.or(Flags::WIDE_SPACER)) {
             *cell = Cell::erased(cell.bg);
@@ -1195,8 +1110,7 @@ fn fix_split_wide(row: &mut [Cell], x: usize, right: usize) {
     if right + 1 < row.len() && row[right + 1].flags.contains(Flags::WIDE_SPACER) {
         row[right + 1] = Cell::erased(row[right + 1].bg);
     }
-    if x > 0 && row[x - 1].flags.contains(Flags::WIDE) && !row[x].flags.contains(Flags::WIDE_SPACER)
-    {
+    if x > 0 && row[x - 1].flags.contains(Flags::WIDE) && !row[x].flags.contains(Flags::WIDE_SPACER) {
         row[x - 1] = Cell::erased(row[x - 1].bg);
     }
 }

@@ -25,11 +25,7 @@ impl Row {
     }
 
     fn from_cells(cells: Vec<Cell>, wrapped: bool) -> Row {
-        Row {
-            occupied: cells.len(),
-            cells,
-            wrapped,
-        }
+        Row { occupied: cells.len(), cells, wrapped }
     }
 
     /// The cells, for reading.
@@ -55,10 +51,7 @@ impl Row {
     /// Sets cells `from..` to [`Cell::BLANK`], blanking a wide character cut
     /// in half at `from`.
     pub fn clear_from(&mut self, from: usize) {
-        if from > 0
-            && from < self.cells.len()
-            && self.cells[from].flags.contains(Flags::WIDE_SPACER)
-        {
+        if from > 0 && from < self.cells.len() && self.cells[from].flags.contains(Flags::WIDE_SPACER) {
             self.cells[from - 1] = Cell::erased(self.cells[from - 1].bg);
         }
         if from < self.occupied {
@@ -108,11 +101,7 @@ impl Storage {
     #[inline]
     fn physical(&self, logical: usize) -> usize {
         let i = self.zero + logical;
-        if i >= self.inner.len() {
-            i - self.inner.len()
-        } else {
-            i
-        }
+        if i >= self.inner.len() { i - self.inner.len() } else { i }
     }
 
     /// Number of scrollback rows currently held.
@@ -165,10 +154,7 @@ impl Storage {
     /// height), leaving the rows that fell off at the bottom for the caller
     /// to clear.
     pub fn rotate_up(&mut self, top: usize, bottom: usize, n: usize) {
-        let (pt, pb) = (
-            self.physical(self.history + top),
-            self.physical(self.history + bottom),
-        );
+        let (pt, pb) = (self.physical(self.history + top), self.physical(self.history + bottom));
         if pt <= pb {
             self.inner[pt..=pb].rotate_left(n);
         } else {
@@ -181,10 +167,7 @@ impl Storage {
     /// Moves visible rows `top..=bottom` down by `n`, leaving the rows that
     /// fell off at the top for the caller to clear.
     pub fn rotate_down(&mut self, top: usize, bottom: usize, n: usize) {
-        let (pt, pb) = (
-            self.physical(self.history + top),
-            self.physical(self.history + bottom),
-        );
+        let (pt, pb) = (self.physical(self.history + top), self.physical(self.history + bottom));
         if pt <= pb {
             self.inner[pt..=pb].rotate_right(n);
         } else {
@@ -271,9 +254,7 @@ impl Storage {
         }
         while rows.len() > visible
             && rows.len() > cursor_line + 1
-            && rows
-                .last()
-                .is_some_and(|r| r.cells.iter().all(|c| *c == Cell::BLANK))
+            && rows.last().is_some_and(|r| r.cells.iter().all(|c| *c == Cell::BLANK))
         {
             rows.pop();
         }
@@ -289,12 +270,7 @@ fn fix_wide_at_edge(cells: &mut [Cell]) {
     if let Some(last) = cells.last_mut()
         && last.flags.contains(Flags::WIDE)
     {
-        *last = Cell {
-            c: ' ',
-            flags: Flags::empty(),
-            marks: 0,
-            ..*last
-        };
+        *last = Cell { c: ' ', flags: Flags::empty(), marks: 0, ..*last };
     }
 }
 
@@ -369,12 +345,7 @@ mod tests {
     }
 
     fn text(r: &Row) -> String {
-        r.cells
-            .iter()
-            .map(|c| c.c)
-            .collect::<String>()
-            .trim_end()
-            .to_string()
+        r.cells.iter().map(|c| c.c).collect::<String>().trim_end().to_string()
     }
 
     #[test]

@@ -8,9 +8,11 @@
 
 use std::ffi::OsString;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Options};
+
+pub mod render;
 
 /// The options vcmux takes, long names that QEMU spells with one dash.
 const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "help", "version"];
@@ -22,6 +24,7 @@ byte, to up to four backends (log files, sockets, PTYs, stdio), and whatever a
 backend types goes back to the console.
 
 Usage: vcmux [OPTIONS] [-- COMMAND [ARGS]...]
+       vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi]
 
 The frontend (where the console comes from), one per hub:
   -- COMMAND [ARGS]...      run COMMAND under a new PTY (default: $SHELL, else /bin/sh);
@@ -49,6 +52,9 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   -chardev stdio,id=ID[,signal=off]
         this terminal; Ctrl-C stops vcmux unless signal=off
   -chardev null,id=ID
+  -chardev vc,id=ID[,cols=N][,rows=N][,scrollback=LINES]
+        a terminal emulator (80x24, 10000 lines of history by default); a command
+        under vcmux's PTY gets its size, and it answers the command's queries
   Every chardev takes logfile=F[,logappend=on]: a copy of all the output it is sent.
   With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,
   the console is shown in this terminal (a stdio backend).
@@ -78,6 +84,11 @@ Examples:
   Serve a console on TCP for anyone on this machine (port 4555):
     vcmux -chardev socket,id=s0,port=4555,server=on,wait=off -- top
 
+Offline:
+  vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi]
+        the final screen of a byte stream (a console log, a `script` recording) as
+        text, or as text with colours (ANSI); stdout unless -o; see vcmux render --help
+
 Options:
   -h, --help      this text
   -V, --version   the version
@@ -86,8 +97,17 @@ Logs go to stderr; RUST_LOG sets the level (default info).";
 
 /// The parsed command line.
 #[derive(Debug, Parser)]
-#[command(name = "vcmux", version, override_help = HELP, disable_help_subcommand = true)]
+#[command(
+    name = "vcmux",
+    version,
+    override_help = HELP,
+    disable_help_subcommand = true,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// An offline tool instead of running a console.
+    #[command(subcommand)]
+    pub tool: Option<Tool>,
     /// `-chardev KIND,id=ID,…`, repeatable.
     #[arg(long = "chardev")]
     pub chardev: Vec<String>,
@@ -97,6 +117,13 @@ pub struct Cli {
     /// The command after `--`.
     #[arg(last = true)]
     pub command: Vec<String>,
+}
+
+/// The offline tools.
+#[derive(Debug, Subcommand)]
+pub enum Tool {
+    /// The final screen of a byte stream, as text or ANSI.
+    Render(render::RenderArgs),
 }
 
 /// What the command line asks for, or why it cannot be read.
@@ -139,6 +166,10 @@ fn qemu_style(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
         if expect_value {
             expect_value = false;
             continue;
+        }
+        if !text.starts_with('-') {
+            // A tool's name: its own options follow, in clap's spelling.
+            break;
         }
         if let Some(name) = text.strip_prefix('-').filter(|n| !n.starts_with('-') && n.len() > 1) {
             if !LONG_OPTIONS.contains(&name) {
