@@ -5,6 +5,9 @@
 //! hub like anything a peer types. Its geometry is the console's window size: a
 //! command under vcmux's PTY gets the vc's columns and rows.
 
+pub mod keys;
+pub mod mouse;
+
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
