@@ -506,3 +506,22 @@ fn a_listening_console_socket_takes_one_source_after_another() {
     assert_eq!(vcmux.wait_exit(), 0);
     assert_eq!(std::fs::read_to_string(&log).unwrap(), "first guest\nsecond guest\n");
 }
+
+#[test]
+fn a_socket_another_vcmux_listens_on_is_left_alone() {
+    let dir = temp_dir();
+    let sock = path_in(&dir, "s0.sock");
+    let spec = format!("socket,id=s0,path={sock},server=on,wait=off");
+    let mut first = Vcmux::start(&["-chardev", &spec, "--", "sleep", "600"]);
+    first.wait_log("s0: listening on");
+    let mut second = Vcmux::start(&["-chardev", &spec, "--", "true"]);
+    assert_eq!(second.wait_exit(), 1);
+    let log = second.log();
+    assert!(log.contains("s0") && log.contains("another process is listening there"), "{log}");
+    // The first one still serves its socket.
+    let client = connect(std::path::Path::new(&sock));
+    first.wait_log("s0: unix:");
+    drop(client);
+    first.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(first.wait_exit(), 0);
+}

@@ -122,12 +122,17 @@ async fn listen(label: &str, address: &SocketAddress) -> Result<Listener, OpenEr
     }
 }
 
-/// QEMU removes a socket left by an earlier run before binding; a path that is
-/// not a socket is never removed.
+/// QEMU removes a socket left by an earlier run before binding; we do too, but
+/// never one that something still listens on, nor a path that is not a socket.
 fn remove_stale_socket(path: &Path) -> io::Result<()> {
     use std::os::unix::fs::FileTypeExt;
     match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_socket() => std::fs::remove_file(path),
+        Ok(meta) if meta.file_type().is_socket() => {
+            if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                return Err(io::Error::new(io::ErrorKind::AddrInUse, "another process is listening there"));
+            }
+            std::fs::remove_file(path)
+        }
         Ok(_) => Err(io::Error::new(io::ErrorKind::AlreadyExists, "the path exists and is not a socket")),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),

@@ -144,6 +144,16 @@ pub enum ConfigError {
     /// Several hubs lack a frontend; the command can serve only one.
     #[error("hubs {} have no frontend: the command can serve one; give the others -frontend KIND,…,chardev=ID", quoted(.0))]
     HubsWithoutFrontend(Vec<String>),
+    /// Two listeners on one address.
+    #[error("{first} and {second} both listen on {address}")]
+    SameAddress {
+        /// The first listener.
+        first: String,
+        /// The second.
+        second: String,
+        /// The address.
+        address: String,
+    },
     /// stdin/stdout claimed twice.
     #[error("stdio is used by {first} and by {second}: it can serve one")]
     StdioTwice {

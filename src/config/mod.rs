@@ -322,6 +322,7 @@ impl Config {
             }
         }
         check_stdio(&hubs)?;
+        check_listeners(&hubs)?;
         Ok(Config { hubs })
     }
 }
@@ -461,6 +462,33 @@ fn check_stdio(hubs: &[HubConfig]) -> Result<(), ConfigError> {
         [first, second, ..] => Err(ConfigError::StdioTwice { first: first.clone(), second: second.clone() }),
         _ => Ok(()),
     }
+}
+
+/// Two chardevs cannot listen on one address (a fixed TCP port or a unix path).
+fn check_listeners(hubs: &[HubConfig]) -> Result<(), ConfigError> {
+    let mut seen: Vec<(&SocketAddress, String)> = Vec::new();
+    for hub in hubs {
+        let frontend = match &hub.frontend.kind {
+            FrontendKind::Socket(s) if s.server => Some((s, format!("the frontend of hub '{}'", hub.id))),
+            _ => None,
+        };
+        let backends = hub.backends.iter().filter_map(|b| match &b.kind {
+            BackendKind::Socket(s) if s.server => Some((s, format!("chardev '{}'", b.id))),
+            _ => None,
+        });
+        for (socket, user) in frontend.into_iter().chain(backends) {
+            let ephemeral = matches!(socket.address, SocketAddress::Tcp { port: 0, .. });
+            if let Some((_, first)) = seen.iter().find(|(a, _)| **a == socket.address && !ephemeral) {
+                return Err(ConfigError::SameAddress {
+                    first: first.clone(),
+                    second: user,
+                    address: socket.address.to_string(),
+                });
+            }
+            seen.push((&socket.address, user));
+        }
+    }
+    Ok(())
 }
 
 fn frontend_name(frontend: &FrontendConfig) -> String {

@@ -178,3 +178,11 @@ fn no_chardev_means_the_console_in_this_terminal() {
     assert_eq!(c.hubs[0].backends[0].kind, BackendKind::Stdio(StdioConfig { signal: false }));
     assert_eq!(c.hubs[0].frontend.kind, FrontendKind::Command(vec!["top".into()]));
 }
+
+#[test]
+fn two_listeners_on_one_address_are_refused() {
+    let message =
+        error(&["socket,id=a,path=/x,server=on", "socket,id=b,path=/x,server=on,wait=off"], &[], &[]);
+    assert!(message.contains("'a'") && message.contains("'b'") && message.contains("unix:/x"), "{message}");
+    config(&["socket,id=a,port=0,server=on", "socket,id=b,port=0,server=on"], &[], &[]).unwrap();
+}
