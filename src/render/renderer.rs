@@ -111,7 +111,14 @@ impl Renderer {
         }
         self.dirty.clear();
         self.dirty.resize(usize::from(rows), false);
-        for scroll in &term_damage.scrolls {
+        // The terminal's damage is in rows of the live screen; while the view
+        // is scrolled back into history they are not the rows shown, so every
+        // row is compared with what was painted instead.
+        let scrolled_back = term.display_offset() > 0 && !term.is_alternate_screen();
+        if scrolled_back {
+            self.full = true;
+        }
+        for scroll in term_damage.scrolls.iter().filter(|_| !scrolled_back) {
             if scroll.bottom >= rows || scroll.top > scroll.bottom {
                 self.dirty.fill(true);
                 continue;
