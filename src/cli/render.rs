@@ -1,5 +1,7 @@
-//! `vcmux render`: the final screen of a byte stream, offline, through the same
-//! terminal emulator as the vc backend.
+//! `vcmux render`: the final screen of a byte stream (or of an asciicast
+//! recording at a given moment), offline, through the same terminal emulator
+//! and renderer as the vc backend: as text, text with colours, or a PNG whose
+//! pixels are those a VNC viewer of the vc would see.
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -7,27 +9,42 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use crate::config::MAX_VC_CELLS;
+use crate::render::{self, FontConfig, Renderer, Theme};
 use crate::term::Terminal;
 
 /// `vcmux render`'s options.
 #[derive(Debug, Args)]
-#[command(about = "The final screen of a byte stream (a console log, a recording), as text or ANSI")]
+#[command(about = "The final screen of a byte stream or an asciicast recording, as text, ANSI or PNG")]
 pub struct RenderArgs {
-    /// The byte stream: a file, or - for stdin.
+    /// The byte stream or asciicast v2 recording (.cast): a file, or - for stdin.
     pub input: PathBuf,
     /// Where to write the screen (default: stdout).
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
-    /// Terminal width in cells.
-    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u16).range(2..=i64::from(MAX_VC_CELLS)))]
-    pub cols: u16,
-    /// Terminal height in cells.
-    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u16).range(2..=i64::from(MAX_VC_CELLS)))]
-    pub rows: u16,
-    /// txt (plain text) or ansi (text with SGR colours); default: from OUT's
-    /// extension, else txt.
+    /// Terminal width in cells (default: the recording's, else 80).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(2..=i64::from(MAX_VC_CELLS)))]
+    pub cols: Option<u16>,
+    /// Terminal height in cells (default: the recording's, else 24).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(2..=i64::from(MAX_VC_CELLS)))]
+    pub rows: Option<u16>,
+    /// txt (plain text), ansi (text with SGR colours) or png; default: from
+    /// OUT's extension, else txt.
     #[arg(long)]
     pub format: Option<Format>,
+    /// For an asciicast recording: the screen at this many seconds in
+    /// (default: at its end).
+    #[arg(long, value_name = "SECONDS")]
+    pub at: Option<f64>,
+    /// PNG: font size in pixels (the vc's font-size=).
+    #[arg(long, value_name = "PX", default_value_t = render::DEFAULT_SIZE)]
+    pub font_size: f32,
+    /// PNG: a TrueType/OpenType font file instead of the built-in DejaVu Sans
+    /// Mono (the vc's font=).
+    #[arg(long, value_name = "FILE")]
+    pub font: Option<PathBuf>,
+    /// PNG: default colours, xterm (black on white) or dark (grey on black).
+    #[arg(long, default_value = "xterm")]
+    pub theme: Theme,
 }
 
 /// The forms a screen can be written in.
@@ -37,14 +54,19 @@ pub enum Format {
     Txt,
     /// The same with SGR sequences for colours and attributes.
     Ansi,
+    /// The rendered screen, as the vc shows it over VNC.
+    Png,
 }
 
 /// Why `vcmux render` failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     /// The output's extension names no format and `--format` was not given.
-    #[error("cannot tell the format of {0}: use --format txt|ansi")]
+    #[error("cannot tell the format of {0}: use --format txt|ansi|png")]
     UnknownFormat(PathBuf),
+    /// `--at` was given for an input that is not a recording.
+    #[error("--at is for asciicast recordings, and {0} is not one")]
+    AtWithoutCast(PathBuf),
     /// The input could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -53,6 +75,30 @@ pub enum RenderError {
         /// Why.
         source: io::Error,
     },
+    /// The recording is not valid asciicast v2.
+    #[error("{path}: line {line}: {reason}")]
+    Cast {
+        /// The input.
+        path: PathBuf,
+        /// The line at fault, from 1.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The font could not be used.
+    #[error(transparent)]
+    Font(#[from] render::RenderError),
+    /// The screen is larger than a PNG of this font size can be.
+    #[error("{cols}x{rows} cells at this font size do not fit 65535 pixels")]
+    TooLarge {
+        /// Columns.
+        cols: u16,
+        /// Rows.
+        rows: u16,
+    },
+    /// The PNG could not be made.
+    #[error(transparent)]
+    Png(#[from] render::png::PngError),
     /// The output could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -64,11 +110,17 @@ pub enum RenderError {
 }
 
 impl RenderError {
-    /// Usage errors exit 2, I/O failures 1.
+    /// Usage errors exit 2, failures to read, parse or write 1.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RenderError::UnknownFormat(_) => 2,
-            RenderError::Read { .. } | RenderError::Write { .. } => 1,
+            RenderError::UnknownFormat(_)
+            | RenderError::AtWithoutCast(_)
+            | RenderError::Font(_)
+            | RenderError::TooLarge { .. } => 2,
+            RenderError::Read { .. }
+            | RenderError::Cast { .. }
+            | RenderError::Png(_)
+            | RenderError::Write { .. } => 1,
         }
     }
 }
@@ -83,6 +135,7 @@ impl RenderArgs {
         match output.extension().and_then(|e| e.to_str()) {
             Some("txt") => Ok(Format::Txt),
             Some("ansi") => Ok(Format::Ansi),
+            Some("png") => Ok(Format::Png),
             _ => Err(RenderError::UnknownFormat(output.clone())),
         }
     }
@@ -93,20 +146,54 @@ pub fn run(args: &RenderArgs) -> Result<(), RenderError> {
     let format = args.format()?;
     let bytes =
         read_input(&args.input).map_err(|source| RenderError::Read { path: args.input.clone(), source })?;
-    let mut terminal = Terminal::new(args.cols, args.rows, 0);
-    terminal.advance(&bytes);
+    let mut terminal = match cast::header(&bytes) {
+        Some(header) => {
+            let header =
+                header.map_err(|reason| RenderError::Cast { path: args.input.clone(), line: 1, reason })?;
+            let cols = args.cols.unwrap_or(clamp_cells(header.width));
+            let rows = args.rows.unwrap_or(clamp_cells(header.height));
+            let mut terminal = Terminal::new(cols, rows, 0);
+            cast::play(&bytes, args.at, &mut terminal).map_err(|(line, reason)| RenderError::Cast {
+                path: args.input.clone(),
+                line,
+                reason,
+            })?;
+            terminal
+        }
+        None if args.at.is_some() => return Err(RenderError::AtWithoutCast(args.input.clone())),
+        None => {
+            let mut terminal = Terminal::new(args.cols.unwrap_or(80), args.rows.unwrap_or(24), 0);
+            terminal.advance(&bytes);
+            terminal
+        }
+    };
     let screen = match format {
-        Format::Txt => terminal.screen_text(),
-        Format::Ansi => terminal.screen_ansi(),
+        Format::Txt => terminal.screen_text().into_bytes(),
+        Format::Ansi => terminal.screen_ansi().into_bytes(),
+        Format::Png => {
+            let mut renderer = Renderer::new(&FontConfig { size: args.font_size, path: args.font.clone() })?;
+            let (cols, rows) = (terminal.cols(), terminal.rows());
+            if renderer.frame_size(cols, rows).is_none() {
+                return Err(RenderError::TooLarge { cols, rows });
+            }
+            renderer.set_theme(args.theme);
+            renderer.render(&mut terminal, true);
+            render::png::encode(renderer.framebuffer())?
+        }
     };
     match &args.output {
         Some(path) => {
             std::fs::write(path, screen).map_err(|source| RenderError::Write { path: path.clone(), source })
         }
         None => io::stdout()
-            .write_all(screen.as_bytes())
+            .write_all(&screen)
             .map_err(|source| RenderError::Write { path: PathBuf::from("stdout"), source }),
     }
+}
+
+/// A recording's size, within what a vc may have.
+fn clamp_cells(n: u64) -> u16 {
+    n.clamp(2, u64::from(MAX_VC_CELLS)) as u16
 }
 
 fn read_input(path: &Path) -> io::Result<Vec<u8>> {
@@ -116,5 +203,69 @@ fn read_input(path: &Path) -> io::Result<Vec<u8>> {
         Ok(bytes)
     } else {
         std::fs::read(path)
+    }
+}
+
+/// asciicast v2 (asciinema's format): a JSON header line, then one JSON event
+/// a line, `[seconds, "o", "output"]`; `"r"` events resize (`"COLSxROWS"`),
+/// others (input, markers) are skipped.
+mod cast {
+    use serde_json::Value;
+
+    use crate::term::Terminal;
+
+    /// The header's terminal size.
+    pub struct Header {
+        pub width: u64,
+        pub height: u64,
+    }
+
+    /// The header, when `bytes` is a recording: `None` when its first line
+    /// is not a JSON object with `"version": 2`.
+    pub fn header(bytes: &[u8]) -> Option<Result<Header, String>> {
+        let first = bytes.split(|&b| b == b'\n').next()?;
+        let value: Value = serde_json::from_slice(first).ok()?;
+        if value.get("version").and_then(Value::as_u64) != Some(2) {
+            return None;
+        }
+        let size = |key: &str| {
+            value.get(key).and_then(Value::as_u64).ok_or_else(|| format!("the header has no \"{key}\""))
+        };
+        Some(size("width").and_then(|width| Ok(Header { width, height: size("height")? })))
+    }
+
+    /// Feeds the output events up to `at` seconds (all of them without it)
+    /// to `terminal`; an error names the line and what is wrong with it.
+    pub fn play(bytes: &[u8], at: Option<f64>, terminal: &mut Terminal) -> Result<(), (usize, String)> {
+        for (i, line) in bytes.split(|&b| b == b'\n').enumerate().skip(1) {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let event: Value =
+                serde_json::from_slice(line).map_err(|e| (i + 1, format!("not a JSON event: {e}")))?;
+            let (Some(time), Some(kind), Some(data)) = (
+                event.get(0).and_then(Value::as_f64),
+                event.get(1).and_then(Value::as_str),
+                event.get(2).and_then(Value::as_str),
+            ) else {
+                return Err((i + 1, "an event is [seconds, kind, data]".to_string()));
+            };
+            if at.is_some_and(|at| time > at) {
+                break;
+            }
+            match kind {
+                "o" => terminal.advance(data.as_bytes()),
+                "r" => {
+                    let size =
+                        data.split_once('x').and_then(|(c, r)| Some((c.parse().ok()?, r.parse().ok()?)));
+                    let Some((cols, rows)) = size else {
+                        return Err((i + 1, format!("a resize is \"COLSxROWS\", not {data:?}")));
+                    };
+                    terminal.resize(super::clamp_cells(cols), super::clamp_cells(rows));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }

@@ -1,4 +1,40 @@
 //! The pixels a vc shows: its framebuffer and what changed in it between two
 //! renders, the form in which the VNC server takes them.
 
+mod boxdraw;
+mod damage;
+mod font;
 pub mod frame;
+mod glyph_cache;
+mod painter;
+mod palette;
+pub mod png;
+mod renderer;
+
+pub use font::{DEFAULT_SIZE, FontConfig};
+pub use palette::Theme;
+pub use renderer::Renderer;
+
+/// Why a renderer could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The font file could not be read.
+    #[error("cannot read the font {path}: {source}")]
+    FontRead {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The font file is not a font fontdue can use.
+    #[error("cannot use the font {path}: {reason}")]
+    FontParse {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the parser said.
+        reason: String,
+    },
+    /// The font size is outside what the renderer accepts.
+    #[error("font size {0} px is outside 6-96")]
+    FontSize(f32),
+}

@@ -1,0 +1,225 @@
+//! Paints one cell (or the two of a wide character) into a framebuffer: the
+//! background, the glyph blended by coverage, the lines of underline,
+//! strikethrough and overline, and the cursor.
+
+use crate::term::{Cell, CursorShape, Flags};
+
+use super::font::{Fonts, Style};
+use super::frame::Framebuffer;
+use super::glyph_cache::{Glyph, GlyphCache};
+use super::palette::Ink;
+
+/// Colour pairs whose blend tables are kept (direct-mapped by a hash).
+const LUT_SLOTS: usize = 64;
+
+/// The 256 blends of a foreground over a background.
+struct Lut {
+    fg: u32,
+    bg: u32,
+    mix: [u32; 256],
+}
+
+impl Lut {
+    fn new(fg: u32, bg: u32) -> Lut {
+        let mut mix = [0; 256];
+        for (a, out) in mix.iter_mut().enumerate() {
+            *out = blend(fg, bg, a as u8);
+        }
+        Lut { fg, bg, mix }
+    }
+}
+
+/// `fg` over `bg` at coverage `a` (0–255), rounded, channel by channel.
+fn blend(fg: u32, bg: u32, a: u8) -> u32 {
+    let a = i32::from(a);
+    let channel = |shift: u32| {
+        let (f, b) = ((fg >> shift & 0xff) as i32, (bg >> shift & 0xff) as i32);
+        ((b + ((f - b) * a + if f >= b { 127 } else { -127 }) / 255) as u32 & 0xff) << shift
+    };
+    channel(16) | channel(8) | channel(0)
+}
+
+/// Where the lines drawn over text go, in pixel rows of the cell.
+struct Lines {
+    thickness: u16,
+    underline: u16,
+    double_underline: u16,
+    strike: u16,
+    cursor: u16,
+    /// One period of a curly underline, a cell wide, as coverage.
+    curly: Vec<u8>,
+    curly_top: u16,
+    curly_rows: u16,
+}
+
+impl Lines {
+    fn new(fonts: &Fonts) -> Lines {
+        let (w, h, baseline, px) = (fonts.cell_w, fonts.cell_h, fonts.baseline, fonts.px);
+        let t = ((px / 14.0).round() as u16).clamp(1, h / 4 + 1);
+        let below = h - baseline;
+        let underline = (baseline + (below / 3).max(1)).min(h - t);
+        let double_underline = (underline + 2 * t).min(h - t);
+        let underline = double_underline.saturating_sub(2 * t).min(underline);
+        let strike = baseline.saturating_sub(((px * 0.545 + f32::from(t)) / 2.0).round() as u16);
+        // The wave: one sine period a cell, so that it runs on across cells.
+        let amplitude = (f32::from(below) / 3.0).clamp(0.75, 2.0);
+        let curly_top = (f32::from(underline) - amplitude).floor().max(0.0) as u16;
+        let curly_rows = ((2.0 * amplitude + f32::from(t)).ceil() as u16 + 1).min(h - curly_top);
+        let centre = f32::from(underline) + f32::from(t) / 2.0;
+        let mut curly = vec![0u8; usize::from(w) * usize::from(curly_rows)];
+        for row in 0..curly_rows {
+            for x in 0..w {
+                let mut hits = 0;
+                for sy in 0..4 {
+                    for sx in 0..4 {
+                        let px_x = f32::from(x) + (sx as f32 + 0.5) / 4.0;
+                        let px_y = f32::from(curly_top + row) + (sy as f32 + 0.5) / 4.0;
+                        let wave = centre - amplitude * (std::f32::consts::TAU * px_x / f32::from(w)).sin();
+                        hits += u32::from((px_y - wave).abs() <= f32::from(t) / 2.0 + 0.25);
+                    }
+                }
+                curly[usize::from(row) * usize::from(w) + usize::from(x)] = (hits * 255 / 16) as u8;
+            }
+        }
+        Lines {
+            thickness: t,
+            underline,
+            double_underline,
+            strike,
+            cursor: ((px / 8.0).round() as u16).clamp(1, w.min(h)),
+            curly,
+            curly_top,
+            curly_rows,
+        }
+    }
+}
+
+/// One cell's worth of painting, as the renderer decided it.
+pub struct CellPaint<'a> {
+    /// The cell (the left one of a wide character).
+    pub cell: &'a Cell,
+    /// Its combining marks.
+    pub marks: &'a [char],
+    /// Whether it covers two cells.
+    pub wide: bool,
+    /// Its colours.
+    pub ink: Ink,
+    /// The cursor drawn on it, with its colour.
+    pub cursor: Option<(CursorShape, u32)>,
+}
+
+/// The glyph cache and the geometry of the lines: all a cell's painting needs.
+pub struct Painter {
+    cache: GlyphCache,
+    luts: Vec<Option<Box<Lut>>>,
+    lines: Lines,
+}
+
+impl Painter {
+    /// A painter drawing with `fonts`.
+    pub fn new(fonts: Fonts) -> Painter {
+        let lines = Lines::new(&fonts);
+        Painter { cache: GlyphCache::new(fonts), luts: (0..LUT_SLOTS).map(|_| None).collect(), lines }
+    }
+
+    /// The size of a cell in pixels.
+    pub fn cell_size(&self) -> (u16, u16) {
+        let fonts = self.cache.fonts();
+        (fonts.cell_w, fonts.cell_h)
+    }
+
+    /// Paints `paint` with its top-left corner at cell (`col`, `row`).
+    pub fn paint(&mut self, fb: &mut Framebuffer, col: u16, row: u16, paint: &CellPaint<'_>) {
+        let (cell_w, cell_h) = self.cell_size();
+        let cell = paint.cell;
+        let mut ink = paint.ink;
+        if let Some((CursorShape::Block, colour)) = paint.cursor {
+            // The block shows the cell in reverse: text in the background's
+            // colour on the cursor's.
+            ink = Ink { fg: ink.bg, bg: colour, visible: ink.visible };
+        }
+        let width = if paint.wide { cell_w * 2 } else { cell_w };
+        let x0 = usize::from(col) * usize::from(cell_w);
+        let y0 = usize::from(row) * usize::from(cell_h);
+        let stride = usize::from(fb.width());
+        let pixels = fb.pixels_mut();
+        let style = Style::new(cell.flags.contains(Flags::BOLD), cell.flags.contains(Flags::ITALIC));
+        let composed: Glyph;
+        let glyph = if !ink.visible {
+            None
+        } else if paint.marks.is_empty() {
+            Some(self.cache.get(cell.c, style, paint.wide))
+        } else {
+            composed = self.cache.with_marks(cell.c, paint.marks, style, paint.wide);
+            Some(&composed)
+        };
+        let (w, h) = (usize::from(width), usize::from(cell_h));
+        match glyph {
+            Some(glyph) if !glyph.blank => {
+                let slot = ((ink.fg ^ ink.bg.rotate_left(11)).wrapping_mul(0x9e37_79b9) >> 26) as usize;
+                let lut = match &mut self.luts[slot] {
+                    Some(lut) if lut.fg == ink.fg && lut.bg == ink.bg => lut,
+                    entry => entry.insert(Box::new(Lut::new(ink.fg, ink.bg))),
+                };
+                for gy in 0..h {
+                    let start = (y0 + gy) * stride + x0;
+                    let dst = &mut pixels[start..start + w];
+                    let src = &glyph.cov[gy * w..gy * w + w];
+                    for (p, &c) in dst.iter_mut().zip(src) {
+                        *p = lut.mix[usize::from(c)];
+                    }
+                }
+            }
+            _ => {
+                for gy in 0..h {
+                    let start = (y0 + gy) * stride + x0;
+                    pixels[start..start + w].fill(ink.bg);
+                }
+            }
+        }
+        let lines = &self.lines;
+        let fill_rows = |pixels: &mut [u32], top: u16, rows: u16, cols: usize, colour: u32| {
+            for y in top..(top + rows).min(cell_h) {
+                let start = (y0 + usize::from(y)) * stride + x0;
+                pixels[start..start + cols.min(w)].fill(colour);
+            }
+        };
+        if ink.visible {
+            let flags = cell.flags;
+            let t = lines.thickness;
+            if flags.contains(Flags::CURLY_UNDERLINE) {
+                let cw = usize::from(cell_w);
+                for r in 0..usize::from(lines.curly_rows) {
+                    let start = (y0 + usize::from(lines.curly_top) + r) * stride + x0;
+                    for x in 0..w {
+                        let c = lines.curly[r * cw + x % cw];
+                        if c > 0 {
+                            let p = &mut pixels[start + x];
+                            *p = blend(ink.fg, *p, c);
+                        }
+                    }
+                }
+            } else if flags.contains(Flags::DOUBLE_UNDERLINE) {
+                fill_rows(pixels, lines.underline, t, w, ink.fg);
+                fill_rows(pixels, lines.double_underline, t, w, ink.fg);
+            } else if flags.contains(Flags::UNDERLINE) {
+                fill_rows(pixels, lines.underline, t, w, ink.fg);
+            }
+            if flags.contains(Flags::STRIKE) {
+                fill_rows(pixels, lines.strike, t, w, ink.fg);
+            }
+            if flags.contains(Flags::OVERLINE) {
+                fill_rows(pixels, 0, t, w, ink.fg);
+            }
+        }
+        match paint.cursor {
+            Some((CursorShape::Underline, colour)) => {
+                fill_rows(pixels, cell_h - lines.cursor, lines.cursor, w, colour);
+            }
+            Some((CursorShape::Bar, colour)) => {
+                fill_rows(pixels, 0, cell_h, usize::from(lines.cursor), colour)
+            }
+            _ => {}
+        }
+    }
+}
