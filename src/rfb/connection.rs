@@ -113,7 +113,7 @@ where
         let name = shared.screen.name();
         init.extend_from_slice(&(name.len() as u32).to_be_bytes());
         init.extend_from_slice(name.as_bytes());
-        stream.write_all(&init).await.map_err(|e| Ended::Handshake(e.into()))?;
+        handshake::send(&mut stream, &init).await.map_err(|e| Ended::Handshake(e.into()))?;
         Ok::<_, Ended>((agreed, registration, width, height))
     };
     let (agreed, registration, width, height) = match tokio::time::timeout(timeout, start).await {

@@ -84,7 +84,7 @@ pub async fn negotiate<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    stream.write_all(b"RFB 003.008\n").await?;
+    send(stream, b"RFB 003.008\n").await?;
     let mut announced = [0u8; 12];
     stream.read_exact(&mut announced).await?;
     let version = parse_version(&announced)?;
@@ -94,21 +94,21 @@ where
         let reason = format!("too many authentication failures; try again in {} s", wait.as_secs() + 1);
         // 3.3 says "failed" with a security type of 0, later versions with no types.
         if version == Version::V3_3 {
-            stream.write_all(&0u32.to_be_bytes()).await?;
+            send(stream, &0u32.to_be_bytes()).await?;
         } else {
-            stream.write_all(&[0]).await?;
+            send(stream, &[0]).await?;
         }
         write_reason(stream, &reason).await?;
         return Err(HandshakeError::BackingOff(wait));
     }
     if version == Version::V3_3 {
-        stream.write_all(&u32::from(offered).to_be_bytes()).await?;
+        send(stream, &u32::from(offered).to_be_bytes()).await?;
     } else {
-        stream.write_all(&[1, offered]).await?;
+        send(stream, &[1, offered]).await?;
         let chosen = stream.read_u8().await?;
         if chosen != offered {
             if version == Version::V3_8 {
-                stream.write_all(&1u32.to_be_bytes()).await?;
+                send(stream, &1u32.to_be_bytes()).await?;
                 write_reason(stream, &format!("security type {chosen} was not offered")).await?;
             }
             return Err(HandshakeError::SecurityTypeNotOffered(chosen));
@@ -118,7 +118,7 @@ where
     let mut view_only = false;
     if offered == SECURITY_VNC_AUTH {
         let challenge = auth::challenge();
-        stream.write_all(&challenge).await?;
+        send(stream, &challenge).await?;
         let mut answer = [0u8; CHALLENGE_LEN];
         stream.read_exact(&mut answer).await?;
         let full = config.password.as_ref().is_some_and(|p| auth::matches(p.as_bytes(), &challenge, &answer));
@@ -129,16 +129,16 @@ where
                 .is_some_and(|p| auth::matches(p.as_bytes(), &challenge, &answer));
         if !full && !view_only {
             backoff.failed(address);
-            stream.write_all(&1u32.to_be_bytes()).await?;
+            send(stream, &1u32.to_be_bytes()).await?;
             if version == Version::V3_8 {
                 write_reason(stream, "authentication failed").await?;
             }
             return Err(HandshakeError::AuthenticationFailed);
         }
         backoff.succeeded(address);
-        stream.write_all(&0u32.to_be_bytes()).await?;
+        send(stream, &0u32.to_be_bytes()).await?;
     } else if version == Version::V3_8 {
-        stream.write_all(&0u32.to_be_bytes()).await?;
+        send(stream, &0u32.to_be_bytes()).await?;
     }
 
     let shared = stream.read_u8().await? != 0;
@@ -162,7 +162,14 @@ fn parse_version(announced: &[u8; 12]) -> Result<Version, HandshakeError> {
 async fn write_reason<S: AsyncWrite + Unpin>(stream: &mut S, reason: &str) -> std::io::Result<()> {
     let mut message = (reason.len() as u32).to_be_bytes().to_vec();
     message.extend_from_slice(reason.as_bytes());
-    stream.write_all(&message).await
+    send(stream, &message).await
+}
+
+/// Writes and flushes: the viewer answers only what reached it, and a
+/// WebSocket transport holds writes until flushed.
+pub(crate) async fn send<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
 }
 
 #[cfg(test)]

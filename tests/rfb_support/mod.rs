@@ -21,7 +21,9 @@ use vnc::{PixelFormat, VncClient, VncConnector, VncEncoding, VncError, VncEvent,
 pub const STEP: Duration = Duration::from_secs(60);
 
 /// A server for `canvas` listening on a free loopback port.
+/// The server's log goes to the test's output, shown when it fails.
 pub async fn start(canvas: &Arc<Canvas>, config: Config) -> (Server, SocketAddr) {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let server = Server::new(canvas.clone(), config).expect("a valid configuration");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
     let addr = listener.local_addr().expect("a bound address");
