@@ -1,0 +1,271 @@
+//! Bytes on the wire and encoding time of the VNC server's encodings for a full
+//! 80x24 text screen (a kernel log, and prose) and for a one-line scroll, next
+//! to QEMU 7.2's figures for the same screen (ANCHORS.md).
+//!
+//! The text is real: DejaVu Sans Mono rasterised by fontdue, anti-aliased, in
+//! 8x16 cells (640x384, QEMU's vc size) and 10x20 cells (800x480). The bytes
+//! are those the server writes for the update: the 4-byte FramebufferUpdate
+//! header, then each rectangle as `rfb::encoding` encodes it (headers included),
+//! for the region `rfb::pending` hands over after the change.
+//!
+//! `cargo bench --bench rfb` (needs `apt-get install fonts-dejavu-core`); the
+//! table is printed first, then criterion's timings.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use fontdue::{Font, FontSettings};
+use vcmux::render::frame::{Damage, Framebuffer, Move, Rect};
+use vcmux::rfb::encoding::{Encoders, Encoding, Patch};
+use vcmux::rfb::pending::Pending;
+use vcmux::rfb::pixel_format::PixelFormat;
+
+const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
+const COLS: usize = 80;
+const ROWS: usize = 24;
+const FOREGROUND: u32 = 0x00aaaaaa;
+const BACKGROUND: u32 = 0x00000000;
+
+const KERNEL_LOG: &str = "\
+[    0.000000] Linux version 6.1.0-13-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0)
+[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/vda1 ro console=ttyS0,115200n8
+[    0.000000] BIOS-provided physical RAM map:
+[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000000009fbff] usable
+[    0.000000] BIOS-e820: [mem 0x000000000009fc00-0x000000000009ffff] reserved
+[    0.000000] NX (Execute Disable) protection: active
+[    0.000000] SMBIOS 2.8 present.
+[    0.000000] DMI: QEMU Standard PC (i440FX + PIIX, 1996), BIOS 1.16.2-debian-1.16.2-1 04/01/2014
+[    0.000000] tsc: Fast TSC calibration using PIT
+[    0.004122] e820: update [mem 0x00000000-0x00000fff] usable ==> reserved
+[    0.012380] ACPI: Early table checksum verification disabled
+[    0.018112] Zone ranges:
+[    0.018114]   DMA      [mem 0x0000000000001000-0x0000000000ffffff]
+[    0.052331] Memory: 1987604K/2096632K available (14342K kernel code, 2331K rwdata)
+[    0.061220] rcu: Hierarchical RCU implementation.
+[    0.110843] Console: colour VGA+ 80x25
+[    0.114702] printk: console [ttyS0] enabled
+[    0.221904] pid_max: default: 32768 minimum: 301
+[    0.301177] smpboot: CPU0: AMD EPYC-Milan Processor (family: 0x19, model: 0x1, stepping: 0x1)
+[    0.482010] PCI: Using configuration type 1 for base access
+[    0.911337] virtio_blk virtio2: [vda] 20971520 512-byte logical blocks (10.7 GB/10.0 GiB)
+[    0.923415]  vda: vda1 vda2 < vda5 >
+[    1.204981] EXT4-fs (vda1): mounted filesystem with ordered data mode. Quota mode: none.
+[    1.733200] systemd[1]: Inserted module 'autofs4'
+[    1.901123] systemd[1]: Reached target local-fs.target - Local File Systems.
+[    2.004412] virtio_net virtio0 enp0s3: renamed from eth0";
+
+const PROSE: &str = "vcmux is one process that takes one console byte stream, a guest's serial or virtio \
+console or a command running under a PTY, and multiplexes it to several backends at once, exactly as \
+QEMU's mux-be chardev does inside QEMU. The star backend is vc: a real terminal emulator whose screen is \
+rasterised and served over VNC, so that people can watch and type into the console with any VNC viewer. \
+Next to it sit a unix-socket backend for raw bidirectional access, a log file, stdio. Who uses it: an \
+engineer who connects a VNC viewer to see a guest's console; who shares that console with a remote \
+colleague (several viewers, passwords, view-only); a CI job that takes screenshots and text dumps of \
+consoles as artifacts. The vc backend never holds the hub back: it parses every byte as it arrives, so \
+the slowest backend is a real consumer, never the console's own screen. Rendering is lazy: the \
+framebuffer is brought up to date only when someone looks, so a flood of output costs one render per \
+viewer frame, not one per byte. Each viewer keeps its own pending region: the damage and scrolls \
+accumulated since its last update. A fast viewer gets small updates often; a slow one gets one merged \
+update later. Nothing per viewer grows without bound.";
+
+/// A text screen: a font at a cell size, painting lines into a framebuffer.
+struct TextScreen {
+    font: Font,
+    size: f32,
+    cell: (usize, usize),
+    ascent: f32,
+}
+
+impl TextScreen {
+    fn new(cell: (usize, usize)) -> TextScreen {
+        let bytes =
+            std::fs::read(FONT).unwrap_or_else(|e| panic!("{FONT}: {e} (apt-get install fonts-dejavu-core)"));
+        let font = Font::from_bytes(bytes, FontSettings::default()).expect("DejaVu Sans Mono parses");
+        // The font size whose advance fills the cell's width.
+        let advance = font.metrics('M', 100.0).advance_width / 100.0;
+        let size = cell.0 as f32 / advance;
+        let ascent = font.horizontal_line_metrics(size).map_or(size * 0.8, |m| m.ascent);
+        // Centre the font's line in the cell.
+        let line = font.horizontal_line_metrics(size).map_or(size, |m| m.new_line_size);
+        let ascent = ascent + (cell.1 as f32 - line) / 2.0;
+        TextScreen { font, size, cell, ascent }
+    }
+
+    fn width(&self) -> u16 {
+        (COLS * self.cell.0) as u16
+    }
+
+    fn height(&self) -> u16 {
+        (ROWS * self.cell.1) as u16
+    }
+
+    fn blank(&self) -> Framebuffer {
+        let mut fb = Framebuffer::new(self.width(), self.height());
+        fb.pixels_mut().fill(BACKGROUND);
+        fb
+    }
+
+    /// Paints `text` on `row`, clearing the row first.
+    fn draw_line(&self, fb: &mut Framebuffer, row: usize, text: &str) {
+        let width = usize::from(fb.width());
+        let (cw, ch) = self.cell;
+        for y in row * ch..(row + 1) * ch {
+            fb.pixels_mut()[y * width..(y + 1) * width].fill(BACKGROUND);
+        }
+        for (col, c) in text.chars().take(COLS).enumerate() {
+            let (m, coverage) = self.font.rasterize(c, self.size);
+            let left = (col * cw) as i32 + m.xmin;
+            let top = (row * ch) as i32 + self.ascent.round() as i32 - m.height as i32 - m.ymin;
+            for gy in 0..m.height {
+                for gx in 0..m.width {
+                    let (x, y) = (left + gx as i32, top + gy as i32);
+                    let in_cell = y >= (row * ch) as i32 && y < ((row + 1) * ch) as i32;
+                    if x < 0 || x >= width as i32 || !in_cell {
+                        continue;
+                    }
+                    let a = u32::from(coverage[gy * m.width + gx]);
+                    let blend = |shift: u32| {
+                        let (f, b) = ((FOREGROUND >> shift) & 0xff, (BACKGROUND >> shift) & 0xff);
+                        ((f * a + b * (255 - a)) / 255) << shift
+                    };
+                    fb.pixels_mut()[y as usize * width + x as usize] = blend(16) | blend(8) | blend(0);
+                }
+            }
+        }
+    }
+
+    /// A full screen of `lines`.
+    fn screen(&self, lines: &[String]) -> Framebuffer {
+        let mut fb = self.blank();
+        for (row, line) in lines.iter().take(ROWS).enumerate() {
+            self.draw_line(&mut fb, row, line);
+        }
+        fb
+    }
+}
+
+fn kernel_lines() -> Vec<String> {
+    KERNEL_LOG.lines().map(|l| l.chars().take(COLS).collect()).collect()
+}
+
+fn prose_lines() -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in PROSE.split(' ') {
+        let last = lines.last_mut().expect("a line");
+        if last.len() + word.len() + 1 > COLS {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    while lines.len() < ROWS + 1 {
+        lines.extend(lines.clone());
+    }
+    lines
+}
+
+/// Bytes of one FramebufferUpdate carrying what `pending` holds, over `fb`.
+fn update_bytes(
+    pending: &mut Pending,
+    fb: &Framebuffer,
+    encoding: Encoding,
+    encoders: &mut Encoders,
+) -> usize {
+    let taken = pending.take();
+    let mut out = vec![0u8; 4];
+    out.extend(std::iter::repeat_n(0u8, 16 * taken.moves.len()));
+    for rect in taken.rects {
+        let mut pixels = Vec::new();
+        fb.copy_rect(rect, &mut pixels);
+        encoders.encode(encoding, &Patch { rect, pixels }, &PixelFormat::SERVER, &mut out);
+    }
+    out.len()
+}
+
+/// The full screen, then a one-line scroll with a new line, in one encoding;
+/// with or without CopyRect. Returns (full screen, scroll) in bytes.
+fn measure(text: &TextScreen, lines: &[String], encoding: Encoding, copy_rect: bool) -> (usize, usize) {
+    let mut encoders = Encoders::new();
+    let fb = text.screen(&lines[..ROWS]);
+    let (w, h) = (fb.width(), fb.height());
+    let mut pending = Pending::everything(w, h, copy_rect);
+    let full = update_bytes(&mut pending, &fb, encoding, &mut encoders);
+
+    // Scroll by one text line and draw the next line at the bottom, as the
+    // renderer reports it: the move, then the new row.
+    let mut scrolled = fb.clone();
+    let row = text.cell.1 as u16;
+    let mv = Move { dst: Rect::new(0, 0, w, h - row), src_x: 0, src_y: row };
+    scrolled.apply_move(&mv);
+    text.draw_line(&mut scrolled, ROWS - 1, &lines[ROWS]);
+    pending.add(w, h, &Damage { moves: vec![mv], rects: vec![Rect::new(0, h - row, w, row)] });
+    let scroll = update_bytes(&mut pending, &scrolled, encoding, &mut encoders);
+    (full, scroll)
+}
+
+fn kb(bytes: usize) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}
+
+fn print_table() {
+    let encodings = [
+        (Encoding::Raw, "Raw", "983 KB", "280-490 KB"),
+        (Encoding::Hextile, "Hextile", "30-40 KB", "23-40 KB"),
+        (Encoding::Zrle, "ZRLE", "5.5-7 KB", "5-17 KB"),
+        (Encoding::Tight, "Tight", "-", "-"),
+    ];
+    println!();
+    println!("Bytes on the wire, 80x24 text screen, 32 bpp (QEMU 7.2: 640x384, no CopyRect)");
+    println!(
+        "| cells | text | encoding | full screen | QEMU full | scroll + CopyRect | scroll, no CopyRect | QEMU scroll |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for cell in [(8, 16), (10, 20)] {
+        let text = TextScreen::new(cell);
+        for (name, lines) in [("kernel log", kernel_lines()), ("prose", prose_lines())] {
+            for (encoding, label, qemu_full, qemu_scroll) in encodings {
+                let (full, scroll) = measure(&text, &lines, encoding, true);
+                let (_, scroll_without) = measure(&text, &lines, encoding, false);
+                println!(
+                    "| {}x{} ({}x{}) | {name} | {label} | {} | {qemu_full} | {} | {} | {qemu_scroll} |",
+                    cell.0,
+                    cell.1,
+                    text.width(),
+                    text.height(),
+                    kb(full),
+                    kb(scroll),
+                    kb(scroll_without)
+                );
+            }
+        }
+    }
+    println!();
+}
+
+fn encoding_time(c: &mut Criterion) {
+    print_table();
+    let text = TextScreen::new((8, 16));
+    let fb = text.screen(&kernel_lines()[..ROWS]);
+    let patch = Patch { rect: fb.bounds(), pixels: fb.pixels().to_vec() };
+    let mut group = c.benchmark_group("encode a 640x384 kernel-log screen");
+    for (encoding, label) in [
+        (Encoding::Raw, "raw"),
+        (Encoding::Hextile, "hextile"),
+        (Encoding::Zrle, "zrle"),
+        (Encoding::Tight, "tight"),
+    ] {
+        let mut encoders = Encoders::new();
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                let mut out = Vec::new();
+                encoders.encode(encoding, &patch, &PixelFormat::SERVER, &mut out);
+                out.len()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, encoding_time);
+criterion_main!(benches);

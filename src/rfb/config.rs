@@ -1,0 +1,130 @@
+//! How a VNC server is set up: passwords, view-only, sharing and the connection
+//! limit, as QEMU's `-vnc` options give them.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The longest VNC password: DES takes 8 bytes, and every VNC server silently
+/// ignores the rest; we refuse it instead, so nobody believes the rest counts.
+pub const MAX_PASSWORD_LEN: usize = 8;
+
+/// What the shared flag of ClientInit does (QEMU's `share=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SharePolicy {
+    /// A viewer asking for exclusive access disconnects the others; while it is
+    /// connected, viewers asking to share are refused (QEMU's default).
+    #[default]
+    AllowExclusive,
+    /// Viewers asking for exclusive access are refused.
+    ForceShared,
+    /// The flag is ignored: everyone shares.
+    Ignore,
+}
+
+impl FromStr for SharePolicy {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<SharePolicy, ConfigError> {
+        match s {
+            "allow-exclusive" => Ok(SharePolicy::AllowExclusive),
+            "force-shared" => Ok(SharePolicy::ForceShared),
+            "ignore" => Ok(SharePolicy::Ignore),
+            other => Err(ConfigError::SharePolicy(other.to_string())),
+        }
+    }
+}
+
+/// Why a server configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A password past [`MAX_PASSWORD_LEN`] bytes.
+    #[error("the VNC {which} is {len} bytes long; VNC authentication uses at most {MAX_PASSWORD_LEN}")]
+    PasswordTooLong {
+        /// "password" or "view-only password".
+        which: &'static str,
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// An empty password would let nobody in with VNC authentication.
+    #[error("the VNC {0} is empty")]
+    EmptyPassword(&'static str),
+    /// `connections=0`.
+    #[error("the VNC connection limit must be at least 1")]
+    NoConnections,
+    /// An unknown `share=` value.
+    #[error("unknown VNC share policy '{0}' (allow-exclusive, force-shared or ignore)")]
+    SharePolicy(String),
+}
+
+/// A VNC server's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// With a password, viewers must use VNC authentication; without one (and
+    /// no view-only password), security type None is offered.
+    pub password: Option<String>,
+    /// A second password that lets a viewer watch but not type.
+    pub view_only_password: Option<String>,
+    /// Every viewer only watches.
+    pub view_only: bool,
+    /// What the shared flag does.
+    pub share: SharePolicy,
+    /// Most viewers connected at once, handshakes included (QEMU: 32).
+    pub connections: usize,
+    /// A connection that has not finished its handshake by then is dropped.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            password: None,
+            view_only_password: None,
+            view_only: false,
+            share: SharePolicy::default(),
+            connections: 32,
+            handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Config {
+    /// Checks what a server cannot start with.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (which, password) in
+            [("password", &self.password), ("view-only password", &self.view_only_password)]
+        {
+            match password {
+                Some(p) if p.is_empty() => return Err(ConfigError::EmptyPassword(which)),
+                Some(p) if p.len() > MAX_PASSWORD_LEN => {
+                    return Err(ConfigError::PasswordTooLong { which, len: p.len() });
+                }
+                _ => {}
+            }
+        }
+        if self.connections == 0 {
+            return Err(ConfigError::NoConnections);
+        }
+        Ok(())
+    }
+
+    /// Whether viewers must authenticate.
+    pub fn needs_password(&self) -> bool {
+        self.password.is_some() || self.view_only_password.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_or_empty_passwords_are_refused() {
+        let long = Config { password: Some("123456789".into()), ..Config::default() };
+        assert_eq!(long.validate(), Err(ConfigError::PasswordTooLong { which: "password", len: 9 }));
+        let empty = Config { view_only_password: Some(String::new()), ..Config::default() };
+        assert_eq!(empty.validate(), Err(ConfigError::EmptyPassword("view-only password")));
+        assert!(Config { password: Some("12345678".into()), ..Config::default() }.validate().is_ok());
+        assert_eq!("force-shared".parse(), Ok(SharePolicy::ForceShared));
+        assert!("exclusive".parse::<SharePolicy>().is_err());
+    }
+}

@@ -1,0 +1,460 @@
+//! One viewer, from handshake to goodbye: its messages are read by a task of
+//! their own, its output is written by another, and between them this module
+//! answers update requests with the viewer's pending region, encoded in its
+//! pixel format and preferred encoding.
+//!
+//! Output is throttled as QEMU does: an incremental update waits while more
+//! than [`Throttle::threshold`] bytes are still unsent, and a viewer whose
+//! unsent output passes five times that is dropped.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use super::encoding::{Encoders, Encoding, Patch, copyrect, number, put_header};
+use super::handshake::{self, HandshakeError};
+use super::messages::{self, ClientMessage, MessageError};
+use super::pending::Taken;
+use super::pixel_format::PixelFormat;
+use super::screen::{ViewerId, ViewerInput};
+use super::server::{Peer, Registration, Shared, lock};
+use crate::render::frame::Rect;
+
+/// The least output allowed to wait unsent before incremental updates pause (QEMU: 1 MiB).
+const MIN_THROTTLE: usize = 1 << 20;
+
+/// Unsent output past this many thresholds drops the viewer (QEMU: 5).
+const DROP_FACTOR: usize = 5;
+
+/// Messages read ahead of the updater.
+const MESSAGE_QUEUE: usize = 16;
+
+/// The longest ServerCutText sent, as for ClientCutText.
+const MAX_SERVER_CUT_TEXT: usize = messages::MAX_CUT_TEXT as usize;
+
+/// Why a viewer's connection ended.
+#[derive(Debug, thiserror::Error)]
+enum Ended {
+    #[error("handshake failed: {0}")]
+    Handshake(#[from] HandshakeError),
+    #[error("refused: {0}")]
+    Refused(#[from] super::server::JoinRefused),
+    #[error("protocol error: {0}")]
+    Protocol(#[from] MessageError),
+    #[error("closed by the viewer")]
+    Closed,
+    #[error("write failed: {0}")]
+    WriteFailed(std::io::Error),
+    #[error("disconnected: another viewer took exclusive access, or the server stopped")]
+    Kicked,
+    #[error("dropped: {0} bytes of output unsent (the limit is {1})")]
+    TooSlow(usize, usize),
+    #[error("the screen went away")]
+    ScreenGone,
+    #[error("the screen was resized and the viewer takes no DesktopSize")]
+    CannotResize,
+}
+
+impl Ended {
+    /// Whether the viewer misbehaved (a warning), rather than just leaving.
+    fn is_fault(&self) -> bool {
+        match self {
+            Ended::Protocol(MessageError::Io(_)) => false,
+            Ended::Protocol(_) | Ended::TooSlow(..) => true,
+            Ended::Handshake(e) => matches!(
+                e,
+                HandshakeError::BadVersion(_)
+                    | HandshakeError::SecurityTypeNotOffered(_)
+                    | HandshakeError::AuthenticationFailed
+                    | HandshakeError::BackingOff(_)
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// Serves one viewer on `stream` to the end, logging its arrival and departure.
+pub(crate) async fn serve<S>(shared: Arc<Shared>, stream: S, peer: Peer)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let id = shared.next_id();
+    info!("vnc: viewer {id} connected from {peer}");
+    let mut joined = false;
+    let ended = run(&shared, id, stream, &peer, &mut joined).await;
+    if joined {
+        shared.screen.input(ViewerInput::Left { viewer: id });
+    }
+    if ended.is_fault() {
+        warn!("vnc: viewer {id} from {peer} disconnected: {ended}");
+    } else {
+        info!("vnc: viewer {id} from {peer} disconnected: {ended}");
+    }
+}
+
+async fn run<S>(shared: &Arc<Shared>, id: ViewerId, mut stream: S, peer: &Peer, joined: &mut bool) -> Ended
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let timeout = shared.config.handshake_timeout;
+    let start = async {
+        let agreed =
+            handshake::negotiate(&mut stream, &shared.config, &shared.backoff, &peer.backoff_key()).await?;
+        let Some(registered) = shared.register(id, agreed.shared) else { return Err(Ended::ScreenGone) };
+        let (registration, width, height) = registered?;
+        let mut init = Vec::new();
+        init.extend_from_slice(&width.to_be_bytes());
+        init.extend_from_slice(&height.to_be_bytes());
+        init.extend_from_slice(&PixelFormat::SERVER.to_bytes());
+        let name = shared.screen.name();
+        init.extend_from_slice(&(name.len() as u32).to_be_bytes());
+        init.extend_from_slice(name.as_bytes());
+        handshake::send(&mut stream, &init).await.map_err(|e| Ended::Handshake(e.into()))?;
+        Ok::<_, Ended>((agreed, registration, width, height))
+    };
+    let (agreed, registration, width, height) = match tokio::time::timeout(timeout, start).await {
+        Ok(Ok(started)) => started,
+        Ok(Err(ended)) => return ended,
+        Err(_) => return Ended::Handshake(HandshakeError::TimedOut(timeout)),
+    };
+    *joined = true;
+    let (reader, writer) = tokio::io::split(stream);
+    let output = Output::start(writer);
+    let (message_tx, messages) = mpsc::channel(MESSAGE_QUEUE);
+    let reading = AbortOnDrop(tokio::spawn(read_messages(reader, message_tx)));
+    let mut viewer = Viewer {
+        shared: shared.clone(),
+        registration,
+        view_only: agreed.view_only || shared.config.view_only,
+        format: PixelFormat::SERVER,
+        announced: Vec::new(),
+        encoding: Encoding::Raw,
+        encoders: Encoders::new(),
+        request: None,
+        announce_layout: false,
+        announce_qemu_key: false,
+        resize_answer: None,
+        size: (width, height),
+        output,
+    };
+    let ended = viewer.run(messages).await;
+    drop(reading);
+    ended
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn read_messages<R: AsyncRead + Unpin>(
+    mut reader: R,
+    to: mpsc::Sender<Result<ClientMessage, MessageError>>,
+) {
+    loop {
+        let read = messages::read(&mut reader).await;
+        let last = !matches!(read, Ok(Some(_)));
+        let Some(message) = read.transpose() else { return };
+        if to.send(message).await.is_err() || last {
+            return;
+        }
+    }
+}
+
+/// The viewer's output: buffers handed to a writer task, and how many bytes
+/// are still unsent.
+struct Output {
+    buffers: mpsc::UnboundedSender<Vec<u8>>,
+    unsent: Arc<AtomicUsize>,
+    drained: Arc<Notify>,
+    writer: JoinHandle<std::io::Result<()>>,
+}
+
+impl Output {
+    fn start<W: AsyncWrite + Unpin + Send + 'static>(mut writer: W) -> Output {
+        let (buffers, mut queue) = mpsc::unbounded_channel::<Vec<u8>>();
+        let unsent = Arc::new(AtomicUsize::new(0));
+        let drained = Arc::new(Notify::new());
+        let (left, notify) = (unsent.clone(), drained.clone());
+        let writer = tokio::spawn(async move {
+            while let Some(buffer) = queue.recv().await {
+                writer.write_all(&buffer).await?;
+                writer.flush().await?;
+                left.fetch_sub(buffer.len(), Ordering::SeqCst);
+                notify.notify_one();
+            }
+            Ok(())
+        });
+        Output { buffers, unsent, drained, writer }
+    }
+
+    fn unsent(&self) -> usize {
+        self.unsent.load(Ordering::SeqCst)
+    }
+
+    fn send(&self, buffer: Vec<u8>) {
+        self.unsent.fetch_add(buffer.len(), Ordering::SeqCst);
+        // If the writer is gone, its failure ends the connection anyway.
+        let _ = self.buffers.send(buffer);
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        self.writer.abort();
+    }
+}
+
+/// A viewer past its handshake.
+struct Viewer {
+    shared: Arc<Shared>,
+    registration: Registration,
+    view_only: bool,
+    format: PixelFormat,
+    /// SetEncodings, in the viewer's order.
+    announced: Vec<i32>,
+    encoding: Encoding,
+    encoders: Encoders,
+    /// An update was asked for and not sent yet: Some(true) if every request
+    /// since the last update was incremental.
+    request: Option<bool>,
+    /// Tell the viewer our screen layout (it just announced ExtendedDesktopSize).
+    announce_layout: bool,
+    /// Tell the viewer it may send QEMU extended key events.
+    announce_qemu_key: bool,
+    /// Answer a SetDesktopSize with this status (0 done, 1 prohibited).
+    resize_answer: Option<u16>,
+    /// The framebuffer size the viewer knows.
+    size: (u16, u16),
+    output: Output,
+}
+
+impl Viewer {
+    fn id(&self) -> ViewerId {
+        self.registration.id
+    }
+
+    fn takes(&self, encoding: i32) -> bool {
+        self.announced.contains(&encoding)
+    }
+
+    /// The unsent output past which incremental updates wait: a screenful in
+    /// the viewer's format, at least [`MIN_THROTTLE`].
+    fn threshold(&self) -> usize {
+        (usize::from(self.size.0) * usize::from(self.size.1) * self.format.bytes_per_pixel())
+            .max(MIN_THROTTLE)
+    }
+
+    fn throttled(&self) -> bool {
+        self.output.unsent() > self.threshold()
+    }
+
+    async fn run(&mut self, mut messages: mpsc::Receiver<Result<ClientMessage, MessageError>>) -> Ended {
+        let mut changes = self.shared.screen.changes();
+        let mut clipboard = self.shared.screen.clipboard();
+        clipboard.borrow_and_update();
+        let mut clipboard_open = true;
+        let kick = self.registration.kick.clone();
+        loop {
+            if let Err(ended) = self.update(&mut changes) {
+                return ended;
+            }
+            let throttled = self.throttled();
+            let waiting = self.request.is_some() && !throttled;
+            tokio::select! {
+                biased;
+                () = kick.cancelled() => return Ended::Kicked,
+                written = &mut self.output.writer => {
+                    return match written {
+                        Ok(Err(e)) => Ended::WriteFailed(e),
+                        _ => Ended::Closed,
+                    };
+                }
+                message = messages.recv() => match message {
+                    Some(Ok(message)) => self.handle(message),
+                    Some(Err(MessageError::Io(e))) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                        return Ended::Closed;
+                    }
+                    Some(Err(e)) => return Ended::Protocol(e),
+                    None => return Ended::Closed,
+                },
+                changed = changes.changed(), if waiting => {
+                    if changed.is_err() {
+                        return Ended::ScreenGone;
+                    }
+                }
+                changed = clipboard.changed(), if clipboard_open => match changed {
+                    Ok(()) => {
+                        let text = clipboard.borrow_and_update().clone();
+                        if let Some(text) = text {
+                            self.send_cut_text(&text);
+                        }
+                    }
+                    Err(_) => clipboard_open = false,
+                },
+                () = self.output.drained.notified(), if throttled => {}
+            }
+            let unsent = self.output.unsent();
+            if unsent > DROP_FACTOR * self.threshold() {
+                return Ended::TooSlow(unsent, DROP_FACTOR * self.threshold());
+            }
+        }
+    }
+
+    fn handle(&mut self, message: ClientMessage) {
+        let viewer = self.id();
+        match message {
+            ClientMessage::SetPixelFormat(format) => self.format = format,
+            ClientMessage::SetEncodings(encodings) => {
+                let had_layout = self.takes(number::EXTENDED_DESKTOP_SIZE);
+                let had_qemu_key = self.takes(number::QEMU_EXTENDED_KEY);
+                self.announced = encodings;
+                self.encoding = Encoding::preferred(&self.announced);
+                let moves = self.takes(number::COPY_RECT);
+                lock(&self.registration.pending).set_moves_allowed(moves);
+                self.announce_layout |= !had_layout && self.takes(number::EXTENDED_DESKTOP_SIZE);
+                self.announce_qemu_key |= !had_qemu_key && self.takes(number::QEMU_EXTENDED_KEY);
+            }
+            ClientMessage::UpdateRequest { incremental, area } => {
+                if !incremental {
+                    lock(&self.registration.pending).add_rect(area);
+                }
+                self.request = Some(self.request.unwrap_or(true) && incremental);
+            }
+            ClientMessage::Key { down, keysym } => {
+                if !self.view_only {
+                    self.shared.screen.input(ViewerInput::Key { viewer, keysym, down });
+                }
+            }
+            ClientMessage::Pointer { buttons, x, y } => {
+                if !self.view_only {
+                    self.shared.screen.input(ViewerInput::Pointer { viewer, x, y, buttons });
+                }
+            }
+            ClientMessage::CutText(text) => {
+                if !self.view_only {
+                    self.shared.screen.input(ViewerInput::Clipboard { viewer, text });
+                }
+            }
+            ClientMessage::SetDesktopSize { width, height } => {
+                if self.view_only || width == 0 || height == 0 {
+                    self.resize_answer = Some(1);
+                } else {
+                    self.shared.screen.input(ViewerInput::Resize { viewer, width, height });
+                    self.resize_answer = Some(0);
+                }
+            }
+        }
+    }
+
+    /// Sends an update if one was asked for and there is something to send (or
+    /// it was not incremental), and output is not throttled.
+    fn update(&mut self, changes: &mut watch::Receiver<u64>) -> Result<(), Ended> {
+        let Some(incremental) = self.request else { return Ok(()) };
+        if incremental && self.throttled() {
+            return Ok(());
+        }
+        changes.borrow_and_update();
+        let pending = self.registration.pending.clone();
+        let copied = self.shared.refresh(|framebuffer| {
+            let taken = lock(&pending).take();
+            let patches: Vec<Patch> = taken
+                .rects
+                .iter()
+                .map(|&rect| {
+                    let mut pixels = Vec::new();
+                    framebuffer.copy_rect(rect, &mut pixels);
+                    Patch { rect, pixels }
+                })
+                .collect();
+            (taken, patches)
+        });
+        let Some((taken, patches)) = copied else { return Err(Ended::ScreenGone) };
+        let announcements = self.announce_layout || self.announce_qemu_key || self.resize_answer.is_some();
+        if taken.moves.is_empty() && patches.is_empty() && !taken.resized && !announcements {
+            return Ok(());
+        }
+        self.send_update(taken, &patches)?;
+        self.request = None;
+        Ok(())
+    }
+
+    fn send_update(&mut self, taken: Taken, patches: &[Patch]) -> Result<(), Ended> {
+        let (width, height) = (taken.width, taken.height);
+        let extended = self.takes(number::EXTENDED_DESKTOP_SIZE);
+        if taken.resized && !extended && !self.takes(number::DESKTOP_SIZE) {
+            return Err(Ended::CannotResize);
+        }
+        self.size = (width, height);
+        // ExtendedDesktopSize goes alone: vnc-rs refuses pixels in its update.
+        if extended && (taken.resized || self.announce_layout || self.resize_answer.is_some()) {
+            let (reason, status) = match self.resize_answer.take() {
+                Some(status) => (1, status),
+                None => (0, 0),
+            };
+            let mut message = update_header(1);
+            put_header(Rect::new(reason, status, width, height), number::EXTENDED_DESKTOP_SIZE, &mut message);
+            // One screen, id 0, covering the framebuffer, no flags.
+            message.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            message.extend_from_slice(&width.to_be_bytes());
+            message.extend_from_slice(&height.to_be_bytes());
+            message.extend_from_slice(&[0, 0, 0, 0]);
+            self.output.send(message);
+            self.announce_layout = false;
+        }
+        self.resize_answer = None;
+
+        let mut body = Vec::new();
+        let mut count: u32 = 0;
+        if taken.resized && !extended {
+            put_header(Rect::new(0, 0, width, height), number::DESKTOP_SIZE, &mut body);
+            count += 1;
+        }
+        if std::mem::take(&mut self.announce_qemu_key) {
+            put_header(Rect::new(0, 0, 0, 0), number::QEMU_EXTENDED_KEY, &mut body);
+            count += 1;
+        }
+        for mv in &taken.moves {
+            copyrect::encode(mv, &mut body);
+            count += 1;
+        }
+        for patch in patches {
+            count += u32::from(self.encoders.encode(self.encoding, patch, &self.format, &mut body));
+        }
+        if count > 0 {
+            // More than 65535 rectangles cannot happen: at most a few hundred
+            // Tight pieces of an 8192x8192 screen, plus 36 moves and rects.
+            let mut message = update_header(count.min(u32::from(u16::MAX)) as u16);
+            message.extend_from_slice(&body);
+            self.output.send(message);
+        }
+        Ok(())
+    }
+
+    fn send_cut_text(&self, text: &str) {
+        let latin1: Vec<u8> = text
+            .chars()
+            .take(MAX_SERVER_CUT_TEXT)
+            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+            .collect();
+        let mut message = vec![3, 0, 0, 0];
+        message.extend_from_slice(&(latin1.len() as u32).to_be_bytes());
+        message.extend_from_slice(&latin1);
+        self.output.send(message);
+    }
+}
+
+/// FramebufferUpdate's header: type 0, padding, rectangle count.
+fn update_header(count: u16) -> Vec<u8> {
+    let mut message = vec![0, 0];
+    message.extend_from_slice(&count.to_be_bytes());
+    message
+}

@@ -1,0 +1,12 @@
+//! CopyRect: the viewer copies pixels it already has. A terminal scroll costs
+//! 16 bytes instead of a screenful.
+
+use super::{number, put_header};
+use crate::render::frame::Move;
+
+/// Appends a move as one CopyRect rectangle.
+pub fn encode(mv: &Move, out: &mut Vec<u8>) {
+    put_header(mv.dst, number::COPY_RECT, out);
+    out.extend_from_slice(&mv.src_x.to_be_bytes());
+    out.extend_from_slice(&mv.src_y.to_be_bytes());
+}

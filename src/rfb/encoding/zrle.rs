@@ -1,0 +1,215 @@
+//! ZRLE: 64x64 tiles, each solid, palette-packed, run-length or raw, whichever
+//! is smallest, all through one zlib stream per connection (RFC 6143 7.7.6).
+//! Text screens have few colours per tile, so palettes and runs do most of the work.
+
+use flate2::Compress;
+
+use super::{Palette, Patch, deflate_sync, number, put_header, zlib_stream};
+use crate::rfb::pixel_format::PixelFormat;
+
+/// ZRLE's tile size.
+const TILE: usize = 64;
+
+/// The connection's ZRLE zlib stream.
+pub struct Zrle {
+    stream: Compress,
+}
+
+impl Zrle {
+    /// A fresh stream, as the viewer's decoder starts.
+    pub fn new() -> Zrle {
+        Zrle { stream: zlib_stream() }
+    }
+
+    /// Appends `patch` as one ZRLE rectangle.
+    pub fn encode(&mut self, patch: &Patch, format: &PixelFormat, out: &mut Vec<u8>) -> u16 {
+        put_header(patch.rect, number::ZRLE, out);
+        let tiles = encode_tiles(patch, format, TILE);
+        let length_at = out.len();
+        out.extend_from_slice(&[0; 4]);
+        deflate_sync(&mut self.stream, &tiles, out);
+        let length = (out.len() - length_at - 4) as u32;
+        out[length_at..length_at + 4].copy_from_slice(&length.to_be_bytes());
+        1
+    }
+}
+
+impl Default for Zrle {
+    fn default() -> Self {
+        Zrle::new()
+    }
+}
+
+/// The tiles of `patch`, `tile` pixels square, left to right then top to
+/// bottom, uncompressed.
+fn encode_tiles(patch: &Patch, format: &PixelFormat, tile: usize) -> Vec<u8> {
+    let (width, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
+    let mut out = Vec::new();
+    let mut pixels = Vec::with_capacity(tile * tile);
+    for y in (0..height).step_by(tile) {
+        let h = tile.min(height - y);
+        for x in (0..width).step_by(tile) {
+            let w = tile.min(width - x);
+            patch.tile(x, y, w, h, &mut pixels);
+            encode_tile(&pixels, w, format, &mut out);
+        }
+    }
+    out
+}
+
+/// Bytes a run length takes: 255 for every full 255, then the rest.
+fn run_length_len(run: usize) -> usize {
+    (run - 1) / 255 + 1
+}
+
+fn put_run_length(run: usize, out: &mut Vec<u8>) {
+    let mut left = run - 1;
+    while left >= 255 {
+        out.push(255);
+        left -= 255;
+    }
+    out.push(left as u8);
+}
+
+/// Runs of equal pixels in raster order: (colour, length).
+fn runs(pixels: &[u32]) -> Vec<(u32, usize)> {
+    let mut runs: Vec<(u32, usize)> = Vec::new();
+    for &p in pixels {
+        match runs.last_mut() {
+            Some((colour, length)) if *colour == p => *length += 1,
+            _ => runs.push((p, 1)),
+        }
+    }
+    runs
+}
+
+/// Appends one tile (`width` wide) in the smallest of the sub-encodings.
+fn encode_tile(pixels: &[u32], width: usize, format: &PixelFormat, out: &mut Vec<u8>) {
+    let height = pixels.len() / width;
+    let palette = Palette::of(pixels, 127);
+    let cpixel = format.cpixel_len();
+    if palette.colours.len() == 1 {
+        out.push(1);
+        format.put_cpixel(palette.colours[0], out);
+        return;
+    }
+    let runs = runs(pixels);
+    let raw_size = pixels.len() * cpixel;
+    let plain_rle_size: usize = runs.iter().map(|&(_, n)| cpixel + run_length_len(n)).sum();
+    let colours = palette.colours.len();
+    let palette_rle_size = (!palette.overflow).then(|| {
+        colours * cpixel
+            + runs.iter().map(|&(_, n)| if n == 1 { 1 } else { 1 + run_length_len(n) }).sum::<usize>()
+    });
+    let packed_bits = match colours {
+        _ if palette.overflow => None,
+        2 => Some(1),
+        3..=4 => Some(2),
+        5..=16 => Some(4),
+        _ => None,
+    };
+    let packed_size = packed_bits.map(|bits| colours * cpixel + height * (width * bits).div_ceil(8));
+
+    let best = [Some(raw_size), Some(plain_rle_size), palette_rle_size, packed_size]
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, size)| size.map(|s| (s, i)))
+        .min()
+        .map_or(0, |(_, i)| i);
+    match best {
+        1 => {
+            out.push(128);
+            for &(colour, n) in &runs {
+                format.put_cpixel(colour, out);
+                put_run_length(n, out);
+            }
+        }
+        2 => {
+            out.push(128 + colours as u8);
+            put_palette(&palette, format, out);
+            for &(colour, n) in &runs {
+                let index = palette.index(colour) as u8;
+                if n == 1 {
+                    out.push(index);
+                } else {
+                    out.push(index | 0x80);
+                    put_run_length(n, out);
+                }
+            }
+        }
+        3 => {
+            let bits = packed_bits.unwrap_or(4);
+            out.push(colours as u8);
+            put_palette(&palette, format, out);
+            put_packed(pixels, width, &palette, bits, out);
+        }
+        _ => {
+            out.push(0);
+            for &p in pixels {
+                format.put_cpixel(p, out);
+            }
+        }
+    }
+}
+
+fn put_palette(palette: &Palette, format: &PixelFormat, out: &mut Vec<u8>) {
+    for &c in &palette.colours {
+        format.put_cpixel(c, out);
+    }
+}
+
+/// Palette indices, `bits` each, most significant first, each row padded to a byte.
+fn put_packed(pixels: &[u32], width: usize, palette: &Palette, bits: usize, out: &mut Vec<u8>) {
+    for row in pixels.chunks(width) {
+        let mut byte = 0u8;
+        let mut used = 0;
+        for &p in row {
+            byte = (byte << bits) | palette.index(p) as u8;
+            used += bits;
+            if used == 8 {
+                out.push(byte);
+                byte = 0;
+                used = 0;
+            }
+        }
+        if used > 0 {
+            out.push(byte << (8 - used));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_solid_tile_is_one_pixel() {
+        let mut out = Vec::new();
+        encode_tile(&[7; 64], 8, &PixelFormat::SERVER, &mut out);
+        assert_eq!(out, [1, 7, 0, 0]);
+    }
+
+    #[test]
+    fn two_colours_pack_into_bits() {
+        let mut pixels = vec![0u32; 16 * 4];
+        for (i, p) in pixels.iter_mut().enumerate() {
+            *p = if (i / 3) % 2 == 0 { 0 } else { 0xffffff };
+        }
+        let mut out = Vec::new();
+        encode_tile(&pixels, 16, &PixelFormat::SERVER, &mut out);
+        // 2-colour packed: type, 2 cpixels, 4 rows of 2 bytes.
+        assert_eq!(out[0], 2);
+        assert_eq!(out.len(), 1 + 6 + 8);
+        // Row 0: pixels 0..3 colour 0, 3..6 colour 1, ...: 000111000111000 1.
+        assert_eq!(&out[7..9], &[0b0001_1100, 0b0111_0001]);
+    }
+
+    #[test]
+    fn long_runs_use_run_lengths() {
+        assert_eq!(run_length_len(1), 1);
+        assert_eq!(run_length_len(256), 2);
+        let mut out = Vec::new();
+        put_run_length(256, &mut out);
+        assert_eq!(out, [255, 0]);
+    }
+}

@@ -1,0 +1,70 @@
+// noVNC (core only) in headless Chromium, connected straight to the server's
+// WebSocket port: its canvas must show the server's framebuffer pixel for
+// pixel, before and after a key. Run by novnc.sh:
+//   node novnc.mjs WS_PORT WORK_DIR DEMO_LOG HTTP_PORT
+// novnc.html is served from 127.0.0.1:HTTP_PORT, so the page and the server
+// share the loopback address space (Chromium blocks public pages from it).
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const [wsPort, work, demoLog, httpPort] = process.argv.slice(2);
+const deadline = () => Date.now() + 60_000;
+const say = (m) => console.log(`[novnc.mjs] ${m}`);
+
+const context = await chromium.launchPersistentContext(mkdtempSync(join(work, 'chromium-')), {
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync'],
+});
+let ok = false;
+try {
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') say(`browser: ${m.text()}`); });
+  await page.goto(`http://127.0.0.1:${httpPort}/novnc.html?port=${wsPort}`);
+  await page.waitForFunction(() => window.connected || window.disconnected, null, { timeout: 60_000 });
+  const failed = await page.evaluate(() => window.disconnected);
+  if (failed) throw new Error(`noVNC disconnected: ${failed}`);
+  say('noVNC connected over WebSocket');
+
+  const canvasMatches = async () => {
+    const url = await page.evaluate(() => document.querySelector('#screen canvas').toDataURL('image/png'));
+    writeFileSync(join(work, 'novnc.png'), Buffer.from(url.split(',')[1], 'base64'));
+    try {
+      return execFileSync('python3', [join(here, 'compare.py'), join(work, 'novnc.png'), join(work, 'expected.ppm')])
+        .toString().trim();
+    } catch (e) {
+      return null;
+    }
+  };
+  const waitForMatch = async (what) => {
+    const end = deadline();
+    for (;;) {
+      const result = await canvasMatches();
+      if (result) return say(`${what}: ${result}`);
+      if (Date.now() > end) {
+        try { execFileSync('python3', [join(here, 'compare.py'), join(work, 'novnc.png'), join(work, 'expected.ppm')], { stdio: 'inherit' }); } catch (e) {}
+        throw new Error(`${what}: the canvas never matched`);
+      }
+      await page.waitForTimeout(200);
+    }
+  };
+  await waitForMatch('canvas');
+  await page.evaluate(() => window.rfb.sendKey(0x7a, 'KeyZ'));
+  const end = deadline();
+  while (!readFileSync(demoLog, 'utf8').includes('key 0x7a')) {
+    if (Date.now() > end) throw new Error('the key never reached the server');
+    await page.waitForTimeout(200);
+  }
+  await waitForMatch("canvas after the key 'z' scrolled the screen");
+  ok = true;
+} catch (e) {
+  say(`FAIL: ${e.message}`);
+} finally {
+  await context.close();
+}
+process.exit(ok ? 0 : 1);

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Every interop check against the rfb demo server: vncdotool, TigerVNC, noVNC.
+# Each installs what it needs (apt, pip, npm) and exits non-zero on failure;
+# this runs them all and fails if any failed.
+set -uo pipefail
+cd "$(dirname "$0")"
+failed=()
+for check in vncdotool tigervnc novnc; do
+    echo "=== $check"
+    ./"$check.sh" || failed+=("$check")
+done
+if ((${#failed[@]})); then
+    echo "interop: FAILED: ${failed[*]}"
+    exit 1
+fi
+echo "interop: all passed (vncdotool, tigervnc, novnc)"
