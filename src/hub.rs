@@ -342,13 +342,10 @@ impl Driver {
         let mut connecting = Connecting::start(connector);
         let mut live: Option<Live> = None;
         loop {
+            // A connection that is ready is taken before the next chunk, so that a
+            // log or a terminal is there from the console's first byte.
             tokio::select! {
-                delivery = inbox.recv() => {
-                    let Some(Delivery { data, done }) = delivery else { break };
-                    self.deliver(&mut live, &data).await;
-                    drop(data);
-                    let _ = done.send(());
-                }
+                biased;
                 (connector, result) = busy(&mut connecting) => {
                     connecting = match result {
                         Ok(Some(connection)) => {
@@ -367,6 +364,12 @@ impl Driver {
                         info!("{}: {} disconnected", self.id, gone.peer);
                         self.closed(gone).await;
                     }
+                }
+                delivery = inbox.recv() => {
+                    let Some(Delivery { data, done }) = delivery else { break };
+                    self.deliver(&mut live, &data).await;
+                    drop(data);
+                    let _ = done.send(());
                 }
             }
             if live.is_none()

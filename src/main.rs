@@ -17,14 +17,26 @@ fn main() -> ExitCode {
         }
         Parsed::Error(message) => return usage_error(&message),
     };
-    if let Some(Tool::Render(args)) = &cli.tool {
-        return match cli::render::run(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("vcmux render: {e}");
-                ExitCode::from(e.exit_code())
-            }
-        };
+    match &cli.tool {
+        Some(Tool::Render(args)) => {
+            return match cli::render::run(args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("vcmux render: {e}");
+                    ExitCode::from(e.exit_code())
+                }
+            };
+        }
+        Some(Tool::Screenshot(args)) => {
+            return match cli::screenshot::run(args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("vcmux screenshot: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        None => {}
     }
     let config = match cli.config() {
         Ok(config) => config,

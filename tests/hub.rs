@@ -504,7 +504,7 @@ fn a_listening_console_socket_takes_one_source_after_another() {
     }
     vcmux.signal(nix::sys::signal::Signal::SIGINT);
     assert_eq!(vcmux.wait_exit(), 0);
-    assert_eq!(std::fs::read_to_string(&log).unwrap(), "first guest\nsecond guest\n");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "first guest\nsecond guest\n", "{}", vcmux.log());
 }
 
 #[test]

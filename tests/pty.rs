@@ -111,19 +111,19 @@ fn a_pty_backend_shows_the_console_on_its_slave_and_takes_input_from_it() {
 }
 
 #[test]
-fn with_no_chardev_the_console_is_this_terminal_and_the_terminal_is_restored() {
+fn a_stdio_backend_is_this_terminal_in_raw_mode_and_the_terminal_is_restored() {
     use nix::sys::termios::{LocalFlags, tcgetattr};
     let pty = nix::pty::openpty(None, None).unwrap();
     let before = tcgetattr(&pty.slave).unwrap();
     assert!(before.local_flags.contains(LocalFlags::ICANON));
     let (stdin, stdout) = (pty.slave.try_clone().unwrap(), pty.slave.try_clone().unwrap());
-    let mut vcmux = Vcmux::start_with(&[], |c| {
+    let mut vcmux = Vcmux::start_with(&["-chardev", "stdio,id=con,signal=off"], |c| {
         c.stdin(stdin).stdout(stdout).env("SHELL", "/bin/sh").env("PS1", "$ ");
     });
     vcmux.wait_log("started '/bin/sh'");
     let during = tcgetattr(&pty.slave).unwrap();
     assert!(!during.local_flags.contains(LocalFlags::ICANON), "raw while vcmux runs");
-    assert!(!during.local_flags.contains(LocalFlags::ISIG), "Ctrl-C goes to the console by default");
+    assert!(!during.local_flags.contains(LocalFlags::ISIG), "signal=off: Ctrl-C goes to the console");
 
     let master = std::fs::File::from(pty.master);
     let mut typing = master.try_clone().unwrap();

@@ -50,10 +50,10 @@ async fn websocket_pipe(addr: SocketAddr) -> tokio::io::DuplexStream {
     });
     tokio::spawn(async move {
         while let Some(Ok(message)) = messages.next().await {
-            if let Message::Binary(data) = message {
-                if to_viewer.write_all(&data).await.is_err() {
-                    break;
-                }
+            if let Message::Binary(data) = message
+                && to_viewer.write_all(&data).await.is_err()
+            {
+                break;
             }
         }
     });

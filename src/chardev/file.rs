@@ -21,7 +21,9 @@ pub struct FileConnector {
     path: String,
     file: File,
     timestamps: bool,
-    handed_out: bool,
+    /// The first connection, made while opening so that the log is connected
+    /// from the console's first byte.
+    first: Option<File>,
 }
 
 impl FileConnector {
@@ -30,11 +32,15 @@ impl FileConnector {
         let file = super::open_for_writing(&config.path, config.append)
             .await
             .map_err(|e| OpenError::new(label, format!("cannot open {}", config.path.display()), e))?;
+        let first = file
+            .try_clone()
+            .await
+            .map_err(|e| OpenError::new(label, format!("cannot open {}", config.path.display()), e))?;
         Ok(FileConnector {
             path: config.path.display().to_string(),
             file,
             timestamps: config.timestamps,
-            handed_out: false,
+            first: Some(first),
         })
     }
 }
@@ -42,11 +48,13 @@ impl FileConnector {
 impl Connector for FileConnector {
     fn connect(&mut self) -> BoxFuture<'_, io::Result<Option<Connection>>> {
         Box::pin(async move {
-            if self.handed_out {
-                tokio::time::sleep(RETRY_AFTER).await; // allow-sleep: a failed log rests before the retry
-            }
-            self.handed_out = true;
-            let file = self.file.try_clone().await?;
+            let file = match self.first.take() {
+                Some(file) => file,
+                None => {
+                    tokio::time::sleep(RETRY_AFTER).await; // allow-sleep: a failed log rests before the retry
+                    self.file.try_clone().await?
+                }
+            };
             let writer: BoxWriter =
                 if self.timestamps { Box::new(Timestamped::new(file)) } else { Box::new(file) };
             Ok(Some(Connection { peer: self.path.clone(), writer, reader: None, eof_is_hangup: false }))

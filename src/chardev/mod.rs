@@ -16,6 +16,7 @@ use std::future::Future;
 use std::io;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -85,15 +86,16 @@ pub struct OpenedBackend {
     pub wait: bool,
     /// Its `logfile=` copy, if any.
     pub logfile: Option<BoxWriter>,
-    /// For a vc: its size in cells, which a command frontend's window follows.
-    pub window: Option<watch::Receiver<vc::WindowSize>>,
+    /// For a vc: the terminal, which a VNC server shows and whose size a
+    /// command frontend's window follows.
+    pub vc: Option<Arc<vc::Vc>>,
 }
 
 /// Opens a backend (binds its socket, creates its file or PTY) without waiting for
 /// any peer.
 pub async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenError> {
     let id = config.id.as_str();
-    let mut window = None;
+    let mut shown = None;
     let (connector, wait): (Box<dyn Connector>, bool) = match &config.kind {
         BackendKind::Socket(socket) => {
             (Box::new(socket::SocketConnector::open(id, socket).await?), socket.wait)
@@ -103,13 +105,13 @@ pub async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenE
         BackendKind::Stdio(stdio) => (Box::new(stdio::StdioConnector::backend(id, stdio)?), false),
         BackendKind::Null => (Box::new(null::NullConnector::default()), false),
         BackendKind::Vc(config) => {
-            let vc = vc::VcConnector::open(id, config);
-            window = Some(vc.window());
-            (Box::new(vc), false)
+            let (vc, connector) = vc::Vc::open(id, config)?;
+            shown = Some(vc);
+            (Box::new(connector), false)
         }
     };
     let logfile = open_logfile(id, config.logfile.as_ref()).await?;
-    Ok(OpenedBackend { id: id.to_string(), connector, wait, logfile, window })
+    Ok(OpenedBackend { id: id.to_string(), connector, wait, logfile, vc: shown })
 }
 
 /// An opened frontend: its connector, its `logfile=` copy, and for a command, the

@@ -13,18 +13,23 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, ConfigError, Options};
 
 pub mod render;
+pub mod screenshot;
 
 /// The options vcmux takes, long names that QEMU spells with one dash.
-const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "help", "version"];
+const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "vnc", "help", "version"];
 
 const HELP: &str = "\
 vcmux fans one console out to several places at once, as QEMU's mux-be / hub
 chardev does inside QEMU: one console stream (the frontend) is copied, byte for
-byte, to up to four backends (log files, sockets, PTYs, stdio), and whatever a
-backend types goes back to the console.
+byte, to up to four backends (a terminal served over VNC, log files, sockets,
+PTYs, stdio), and whatever a backend types goes back to the console.
+
+With no options at all, vcmux runs your shell in a terminal that any VNC viewer
+shows on localhost:5900:  vcmux   then   vncviewer localhost:5900
 
 Usage: vcmux [OPTIONS] [-- COMMAND [ARGS]...]
-       vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi]
+       vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi|png]
+       vcmux screenshot HOST:PORT|unix:PATH -o OUT.png [--password-file F]
 
 The frontend (where the console comes from), one per hub:
   -- COMMAND [ARGS]...      run COMMAND under a new PTY (default: $SHELL, else /bin/sh);
@@ -52,12 +57,20 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   -chardev stdio,id=ID[,signal=off]
         this terminal; Ctrl-C stops vcmux unless signal=off
   -chardev null,id=ID
-  -chardev vc,id=ID[,cols=N][,rows=N][,scrollback=LINES]
-        a terminal emulator (80x24, 10000 lines of history by default); a command
-        under vcmux's PTY gets its size, and it answers the command's queries
+  -chardev vc,id=ID[,cols=N][,rows=N][,scrollback=LINES][,font-size=PX][,font=F][,theme=xterm|dark]
+        a terminal emulator (80x24, 10000 lines of history by default) shown by -vnc;
+        a command under vcmux's PTY gets its size, and it answers the command's queries
   Every chardev takes logfile=F[,logappend=on]: a copy of all the output it is sent.
   With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,
-  the console is shown in this terminal (a stdio backend).
+  there is one vc, vc0, served on 127.0.0.1:5900.
+
+A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
+  -vnc HOST:DISPLAY|unix:PATH[,display=VCID][,password-file=F][,viewonly-password-file=F]
+       [,view-only=on][,websocket=PORT][,share=allow-exclusive|force-shared|ignore]
+       [,connections=N][,auth=none]
+        :0 is 127.0.0.1:5900; display= picks the vc (default: the first); a password
+        file's first line is the VNC password (8 characters at most); websocket=PORT
+        serves noVNC directly; listening beyond loopback needs a password or auth=none
   On/off values accept on, off, yes, no, true, false.
 
 How the hub behaves: every backend that is connected gets every byte, in order,
@@ -66,6 +79,16 @@ connected (or that fails) is skipped, its missed bytes counted, and it rejoins a
 the current position when someone connects. vcmux stops cleanly on SIGINT/SIGTERM.
 
 Examples:
+  Share a shell with a colleague who may only watch (passwords in files):
+    vcmux -vnc 0.0.0.0:1,password-file=rw.pass,viewonly-password-file=ro.pass -- bash
+
+  A QEMU guest's serial console in a browser (noVNC on port 5700) and in a log:
+    vcmux -frontend socket,path=/tmp/ttyS0,reconnect=1 \\
+          -chardev hub,id=hub0,chardevs.0=vc0,chardevs.1=log \\
+          -chardev vc,id=vc0,cols=120,rows=40 -chardev file,id=log,path=guest.log \\
+          -vnc :0,websocket=5700
+    vcmux screenshot 127.0.0.1:5900 -o console.png
+
   Log a shell and let a colleague watch and type through a socket:
     vcmux -chardev mux-be,id=mux0 \\
           -chardev file,id=log,path=console.log,mux-be-id=mux0 \\
@@ -84,10 +107,12 @@ Examples:
   Serve a console on TCP for anyone on this machine (port 4555):
     vcmux -chardev socket,id=s0,port=4555,server=on,wait=off -- top
 
-Offline:
-  vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi]
-        the final screen of a byte stream (a console log, a `script` recording) as
-        text, or as text with colours (ANSI); stdout unless -o; see vcmux render --help
+Tools:
+  vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi|png]
+        the final screen of a byte stream (a console log, a `script` recording, an
+        asciicast .cast) as text, text with colours (ANSI) or PNG; see vcmux render --help
+  vcmux screenshot HOST:PORT|unix:PATH -o OUT.png [--password-file F]
+        one frame from any VNC server (vcmux's, QEMU's) as PNG
 
 Options:
   -h, --help      this text
@@ -114,6 +139,9 @@ pub struct Cli {
     /// `-frontend KIND,…`, repeatable (one per hub).
     #[arg(long = "frontend")]
     pub frontend: Vec<String>,
+    /// `-vnc HOST:DISPLAY|unix:PATH,…`, repeatable (one per vc).
+    #[arg(long = "vnc")]
+    pub vnc: Vec<String>,
     /// The command after `--`.
     #[arg(last = true)]
     pub command: Vec<String>,
@@ -122,8 +150,10 @@ pub struct Cli {
 /// The offline tools.
 #[derive(Debug, Subcommand)]
 pub enum Tool {
-    /// The final screen of a byte stream, as text or ANSI.
+    /// The final screen of a byte stream, as text, ANSI or PNG.
     Render(render::RenderArgs),
+    /// One frame from a VNC server as PNG.
+    Screenshot(screenshot::ScreenshotArgs),
 }
 
 /// What the command line asks for, or why it cannot be read.
@@ -175,10 +205,10 @@ fn qemu_style(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
             if !LONG_OPTIONS.contains(&name) {
                 return Err(format!("unknown option '{text}' (see vcmux --help)"));
             }
-            expect_value = matches!(name, "chardev" | "frontend");
+            expect_value = matches!(name, "chardev" | "frontend" | "vnc");
             *arg = OsString::from(format!("--{name}"));
         } else if let Some(name) = text.strip_prefix("--") {
-            expect_value = matches!(name, "chardev" | "frontend");
+            expect_value = matches!(name, "chardev" | "frontend" | "vnc");
         }
     }
     Ok(args)
@@ -190,6 +220,7 @@ impl Cli {
         let options = Options {
             chardevs: self.chardev.clone(),
             frontends: self.frontend.clone(),
+            vnc: self.vnc.clone(),
             command: self.command.clone(),
         };
         Config::from_options(&options, default_command())

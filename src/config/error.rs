@@ -154,6 +154,20 @@ pub enum ConfigError {
         /// The address.
         address: String,
     },
+    /// `-vnc …,display=ID` naming something that is not a vc.
+    #[error("-vnc '{vnc}': display={id} names no vc chardev")]
+    VncNotAVc {
+        /// The -vnc as given.
+        vnc: String,
+        /// The id.
+        id: String,
+    },
+    /// `-vnc` with no vc to show.
+    #[error("-vnc '{0}': there is no vc chardev to show (add -chardev vc,id=ID,…)")]
+    VncWithoutVc(String),
+    /// A listener others can reach, with no password and no `auth=none`.
+    #[error("-vnc '{0}': listening beyond this machine needs password-file=F, or auth=none to let anyone in")]
+    VncOpenToAll(String),
     /// stdin/stdout claimed twice.
     #[error("stdio is used by {first} and by {second}: it can serve one")]
     StdioTwice {

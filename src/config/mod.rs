@@ -9,31 +9,40 @@
 
 mod error;
 mod opts;
+mod vnc;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::render::Theme;
+
 pub use error::ConfigError;
 use opts::Opts;
+pub use vnc::{VNC_BASE_PORT, VncConfig, VncListen};
 
 /// QEMU's MAX_MUX: a hub has at most this many backends.
 pub const MAX_BACKENDS: usize = 4;
 
-/// The id of the backend vcmux adds when no `-chardev` is given.
-pub const DEFAULT_BACKEND: &str = "stdio0";
+/// The id of the vc vcmux adds when no `-chardev` is given.
+pub const DEFAULT_BACKEND: &str = "vc0";
+
+/// Where the default vc is served when no `-vnc` is given: 127.0.0.1:5900.
+pub const DEFAULT_VNC: &str = ":0";
 
 /// The id of the hub vcmux makes when chardevs are given but no hub is.
 pub const IMPLICIT_HUB: &str = "hub0";
 
 /// A validated configuration: every hub with its frontend and backends.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// The hubs, in the order they were defined.
     pub hubs: Vec<HubConfig>,
+    /// The VNC servers, each showing one vc.
+    pub vnc: Vec<VncConfig>,
 }
 
 /// One hub: a console stream (the frontend) and the backends it fans out to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HubConfig {
     /// The hub's id (`mux-be,id=…` or `hub,id=…`).
     pub id: String,
@@ -65,7 +74,7 @@ pub enum FrontendKind {
 }
 
 /// One backend of a hub.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BackendConfig {
     /// The chardev id.
     pub id: String,
@@ -77,7 +86,7 @@ pub struct BackendConfig {
 }
 
 /// The kinds of backend.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum BackendKind {
     /// A unix or TCP socket, listening or connecting.
     Socket(SocketConfig),
@@ -155,8 +164,8 @@ pub struct StdioConfig {
     pub signal: bool,
 }
 
-/// A vc chardev: the terminal's geometry and memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A vc chardev: the terminal's geometry and memory, and how it is drawn.
+#[derive(Debug, Clone, PartialEq)]
 pub struct VcConfig {
     /// Width in cells (QEMU's `cols=`, default 80).
     pub cols: u16,
@@ -164,6 +173,25 @@ pub struct VcConfig {
     pub rows: u16,
     /// Lines of history kept above the screen (default 10000).
     pub scrollback: usize,
+    /// `font=`: a font file instead of the shipped ones.
+    pub font: Option<PathBuf>,
+    /// `font-size=`: pixels per em.
+    pub font_size: f32,
+    /// `theme=xterm|dark`: the default colours.
+    pub theme: Theme,
+}
+
+impl Default for VcConfig {
+    fn default() -> VcConfig {
+        VcConfig {
+            cols: 80,
+            rows: 24,
+            scrollback: 10_000,
+            font: None,
+            font_size: crate::render::DEFAULT_SIZE,
+            theme: Theme::default(),
+        }
+    }
 }
 
 /// The largest terminal a vc may have, in cells each way.
@@ -185,6 +213,8 @@ pub struct Options {
     pub chardevs: Vec<String>,
     /// Each `-frontend` value.
     pub frontends: Vec<String>,
+    /// Each `-vnc` value.
+    pub vnc: Vec<String>,
     /// The words after `--`, if any.
     pub command: Vec<String>,
 }
@@ -251,11 +281,12 @@ impl Config {
             }
             chardevs.push(chardev);
         }
-        if chardevs.is_empty() {
-            // The default graph: the console in this terminal, Ctrl-C included.
+        let default_graph = chardevs.is_empty();
+        if default_graph {
+            // The default graph: one vc, served over VNC.
             chardevs.push(Chardev {
                 id: DEFAULT_BACKEND.to_string(),
-                kind: ChardevKind::Backend(BackendKind::Stdio(StdioConfig { signal: false })),
+                kind: ChardevKind::Backend(BackendKind::Vc(VcConfig::default())),
                 mux_be_id: None,
                 logfile: None,
             });
@@ -323,7 +354,18 @@ impl Config {
         }
         check_stdio(&hubs)?;
         check_listeners(&hubs)?;
-        Ok(Config { hubs })
+
+        let vcs: Vec<&str> = hubs
+            .iter()
+            .flat_map(|h| &h.backends)
+            .filter(|b| matches!(b.kind, BackendKind::Vc(_)))
+            .map(|b| b.id.as_str())
+            .collect();
+        let default_vnc = [DEFAULT_VNC.to_string()];
+        let vnc_options =
+            if default_graph && options.vnc.is_empty() { &default_vnc[..] } else { &options.vnc[..] };
+        let vnc = vnc_options.iter().map(|text| vnc::parse(text, &vcs)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Config { hubs, vnc })
     }
 }
 
@@ -532,7 +574,10 @@ fn parse_chardev(text: &str) -> Result<Chardev, ConfigError> {
             (ChardevKind::Backend(BackendKind::Stdio(stdio)), &["signal"])
         }
         "null" => (ChardevKind::Backend(BackendKind::Null), &[]),
-        "vc" => (ChardevKind::Backend(BackendKind::Vc(vc(&opts)?)), &["cols", "rows", "scrollback"]),
+        "vc" => (
+            ChardevKind::Backend(BackendKind::Vc(vc(&opts)?)),
+            &["cols", "rows", "scrollback", "font", "font-size", "theme"],
+        ),
         other => {
             return Err(opts.error(format!("unknown chardev kind '{other}' (vcmux knows {CHARDEV_KINDS})")));
         }
@@ -581,9 +626,28 @@ fn vc(opts: &Opts) -> Result<VcConfig, ConfigError> {
             Some(n) => Err(opts.error(format!("'{key}={n}' is outside 2-{MAX_VC_CELLS}"))),
         }
     };
-    let scrollback = opts.number("scrollback")?.unwrap_or(10_000);
-    let scrollback = usize::try_from(scrollback).map_err(|_| opts.error("'scrollback' is too large"))?;
-    Ok(VcConfig { cols: cells("cols", 80)?, rows: cells("rows", 24)?, scrollback })
+    let defaults = VcConfig::default();
+    let scrollback = opts.number("scrollback")?.map_or(Ok(defaults.scrollback), usize::try_from);
+    let scrollback = scrollback.map_err(|_| opts.error("'scrollback' is too large"))?;
+    let font_size = match opts.string("font-size")? {
+        None => defaults.font_size,
+        Some(text) => match text.parse::<f32>() {
+            Ok(px) if (4.0..=256.0).contains(&px) => px,
+            _ => return Err(opts.error(format!("'font-size={text}' is not a size in pixels from 4 to 256"))),
+        },
+    };
+    let theme = match opts.string("theme")? {
+        None => defaults.theme,
+        Some(name) => name.parse().map_err(|e: String| opts.error(e))?,
+    };
+    Ok(VcConfig {
+        cols: cells("cols", defaults.cols)?,
+        rows: cells("rows", defaults.rows)?,
+        scrollback,
+        font: opts.path("font")?,
+        font_size,
+        theme,
+    })
 }
 
 fn logfile(opts: &Opts) -> Result<Option<LogfileConfig>, ConfigError> {

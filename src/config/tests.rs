@@ -5,6 +5,7 @@ fn config(chardevs: &[&str], frontends: &[&str], command: &[&str]) -> Result<Con
         chardevs: chardevs.iter().map(|s| s.to_string()).collect(),
         frontends: frontends.iter().map(|s| s.to_string()).collect(),
         command: command.iter().map(|s| s.to_string()).collect(),
+        vnc: Vec::new(),
     };
     Config::from_options(&options, vec!["/bin/sh".into()])
 }
@@ -171,12 +172,15 @@ fn chardevs_outside_hubs_are_refused_when_hubs_exist() {
 }
 
 #[test]
-fn no_chardev_means_the_console_in_this_terminal() {
+fn no_chardev_means_a_vc_served_on_5900() {
     let c = config(&[], &[], &["top"]).unwrap();
     assert_eq!(c.hubs.len(), 1);
     assert_eq!(c.hubs[0].backends[0].id, DEFAULT_BACKEND);
-    assert_eq!(c.hubs[0].backends[0].kind, BackendKind::Stdio(StdioConfig { signal: false }));
+    assert!(matches!(c.hubs[0].backends[0].kind, BackendKind::Vc(_)));
     assert_eq!(c.hubs[0].frontend.kind, FrontendKind::Command(vec!["top".into()]));
+    assert_eq!(c.vnc.len(), 1);
+    assert_eq!(c.vnc[0].listen, VncListen::Tcp { host: "127.0.0.1".into(), port: 5900 });
+    assert_eq!(c.vnc[0].vc, DEFAULT_BACKEND);
 }
 
 #[test]

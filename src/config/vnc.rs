@@ -149,7 +149,8 @@ fn websocket(opts: &Opts, value: &str, listen: &VncListen) -> Result<(String, u1
             VncListen::Unix(_) => ("127.0.0.1".to_string(), value),
         },
     };
-    let port = port.parse().map_err(|_| opts.error(format!("'websocket={value}' is not PORT or HOST:PORT")))?;
+    let port =
+        port.parse().map_err(|_| opts.error(format!("'websocket={value}' is not PORT or HOST:PORT")))?;
     Ok((host, port))
 }
 
@@ -170,7 +171,10 @@ mod tests {
         let c = vnc(":0").unwrap();
         assert_eq!(c.listen, VncListen::Tcp { host: "127.0.0.1".into(), port: 5900 });
         assert_eq!(c.vc, "v0");
-        assert_eq!(vnc("localhost:3,display=v1").unwrap().listen, VncListen::Tcp { host: "localhost".into(), port: 5903 });
+        assert_eq!(
+            vnc("localhost:3,display=v1").unwrap().listen,
+            VncListen::Tcp { host: "localhost".into(), port: 5903 }
+        );
         assert_eq!(vnc("[::1]:1").unwrap().listen, VncListen::Tcp { host: "::1".into(), port: 5901 });
         assert_eq!(vnc("unix:/run/vc.sock").unwrap().listen, VncListen::Unix("/run/vc.sock".into()));
         assert_eq!(vnc(":0,websocket=5700").unwrap().websocket, Some(("127.0.0.1".into(), 5700)));

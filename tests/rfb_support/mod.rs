@@ -171,10 +171,10 @@ impl Mirror {
         match event {
             VncEvent::SetResolution(screen) => self.resize(screen.width, screen.height),
             VncEvent::DesktopUpdate(update) => {
-                if let Some(layout) = update.layout {
-                    if (layout.width, layout.height) != (self.width, self.height) {
-                        self.resize(layout.width, layout.height);
-                    }
+                if let Some(layout) = update.layout
+                    && (layout.width, layout.height) != (self.width, self.height)
+                {
+                    self.resize(layout.width, layout.height);
                 }
             }
             VncEvent::RawImage(rect, data) => {

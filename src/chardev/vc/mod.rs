@@ -1,34 +1,53 @@
-//! The vc chardev: a terminal emulator fed with the console's output.
+//! The vc chardev: a terminal emulator fed with the console's output, whose
+//! screen the VNC server shows.
 //!
-//! It parses every byte as it arrives (so it never holds the hub back), and what
-//! the terminal answers (DA, CPR, DECRQCRA…) goes back to the console through the
-//! hub like anything a peer types. Its geometry is the console's window size: a
-//! command under vcmux's PTY gets the vc's columns and rows.
+//! One [`Vc`] is shared by two sides:
+//! - the hub's: console output is parsed as it arrives (so the vc never holds the
+//!   hub back), and what the terminal answers (DA, CPR, DECRQCRA…) goes back to the
+//!   console like anything a peer types;
+//! - the VNC server's ([`Screen`]): a frame is rendered only when a viewer asks for
+//!   one, and viewers' keys, pointer and pastes become the bytes xterm would send.
+//!
+//! Its geometry is the console's window size: a command under vcmux's PTY gets the
+//! vc's columns and rows, and follows when a viewer resizes its window.
 
 pub mod keys;
 pub mod mouse;
 
+use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, watch};
 use tracing::warn;
 
-use super::{BoxFuture, Connection, Connector};
-use crate::config::VcConfig;
+use super::{BoxFuture, Connection, Connector, OpenError};
+use crate::config::{MAX_VC_CELLS, VcConfig};
+use crate::render::frame::{Damage, Framebuffer};
+use crate::render::{FontConfig, Renderer};
+use crate::rfb::screen::{Screen, ViewerId, ViewerInput};
 use crate::term::Terminal;
+use keys::{Modifiers, encode_key, encode_paste, keysym};
+use mouse::{Pointer, pointer_event};
 
-/// The most console output parsed under one lock, so that whoever reads the
-/// screen (a viewer's update) never waits long.
+/// The most console output parsed under one lock, so that a viewer's update
+/// never waits long for the screen.
 const PARSE_SLICE: usize = 64 * 1024;
 
-/// Replies and keystrokes queued towards the console; past this, replies are
+/// Replies and keystrokes queued towards the console; past this, they are
 /// dropped with a warning rather than letting memory grow.
-const REPLY_QUEUE: usize = 256;
+const TO_CONSOLE_QUEUE: usize = 256;
+
+/// Half a blink period: xterm's cursor blinks at about 1 Hz.
+const BLINK_HALF_PERIOD: Duration = Duration::from_millis(500);
+
+/// Rows the wheel scrolls the history per step, as xterm.
+const WHEEL_ROWS: isize = 3;
 
 /// A terminal's size in cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,78 +58,271 @@ pub struct WindowSize {
     pub rows: u16,
 }
 
-/// A vc: the terminal, and the ways to watch it.
-pub struct VcConnector {
-    label: String,
-    /// The connection, until the hub takes it (a vc never disconnects).
-    connection: Option<Connection>,
-    window: watch::Receiver<WindowSize>,
+/// A vc: the terminal, its renderer, and the ways to watch and drive them.
+pub struct Vc {
+    id: String,
+    state: Mutex<State>,
+    /// Grows whenever the screen may have changed.
+    changes: watch::Sender<u64>,
+    /// The last OSC 52 text, for viewers' clipboards.
+    clipboard: watch::Sender<Option<String>>,
+    /// Bytes for the console: terminal replies and what viewers type.
+    to_console: mpsc::Sender<Bytes>,
+    /// The terminal's size in cells, which a command's window follows.
+    window: watch::Sender<WindowSize>,
+    /// When blinking started, for the blink phase.
+    epoch: Instant,
 }
 
-impl VcConnector {
-    /// Makes the terminal with the configured geometry.
-    pub fn open(label: &str, config: &VcConfig) -> VcConnector {
-        let terminal = Arc::new(Mutex::new(Terminal::new(config.cols, config.rows, config.scrollback)));
-        let (window_tx, window) = watch::channel(WindowSize { cols: config.cols, rows: config.rows });
-        let (replies_tx, replies_rx) = mpsc::channel(REPLY_QUEUE);
-        let writer =
-            TerminalWriter { label: label.to_string(), terminal, replies: replies_tx, window: window_tx };
+/// What the lock guards: the terminal, its pixels, and each viewer's keyboard
+/// and pointer state.
+struct State {
+    terminal: Terminal,
+    renderer: Renderer,
+    viewers: HashMap<ViewerId, ViewerState>,
+}
+
+/// One viewer's modifiers, buttons and clipboard.
+#[derive(Default)]
+struct ViewerState {
+    modifiers: Modifiers,
+    pointer: Pointer,
+    /// The viewer's clipboard (ClientCutText), pasted on Shift+Insert or a middle click.
+    clipboard: String,
+}
+
+impl Vc {
+    /// Makes the terminal and its renderer; returns the vc and the hub's side of it.
+    pub fn open(id: &str, config: &VcConfig) -> Result<(Arc<Vc>, VcConnector), OpenError> {
+        let font = FontConfig { size: config.font_size, path: config.font.clone() };
+        let mut renderer = Renderer::new(&font)
+            .map_err(|e| OpenError::new(id, "cannot load its font", io::Error::other(e.to_string())))?;
+        renderer.set_theme(config.theme);
+        let mut terminal = Terminal::new(config.cols, config.rows, config.scrollback);
+        let (cell_w, cell_h) = renderer.cell_size();
+        terminal.set_cell_pixels(cell_w, cell_h);
+        let (to_console, from_vc) = mpsc::channel(TO_CONSOLE_QUEUE);
+        let vc = Arc::new(Vc {
+            id: id.to_string(),
+            state: Mutex::new(State { terminal, renderer, viewers: HashMap::new() }),
+            changes: watch::Sender::new(0),
+            clipboard: watch::Sender::new(None),
+            to_console,
+            window: watch::Sender::new(WindowSize { cols: config.cols, rows: config.rows }),
+            epoch: Instant::now(),
+        });
+        tokio::spawn(blink(Arc::downgrade(&vc)));
         let connection = Connection {
             peer: format!("terminal {}x{}", config.cols, config.rows),
-            writer: Box::new(writer),
-            reader: Some(Box::new(ChannelReader { chunks: replies_rx, current: Bytes::new() })),
+            writer: Box::new(TerminalWriter(vc.clone())),
+            reader: Some(Box::new(ChannelReader { chunks: from_vc, current: Bytes::new() })),
             eof_is_hangup: false,
         };
-        VcConnector { label: label.to_string(), connection: Some(connection), window }
+        Ok((vc.clone(), VcConnector { connection: Some(connection) }))
     }
 
     /// The terminal's size now and as it changes: a PTY frontend follows it.
     pub fn window(&self) -> watch::Receiver<WindowSize> {
-        self.window.clone()
+        self.window.subscribe()
     }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Sends bytes to the console, dropping them if it has not read for long.
+    fn send(&self, bytes: Vec<u8>) {
+        if !bytes.is_empty() && self.to_console.try_send(Bytes::from(bytes)).is_err() {
+            warn!("{}: the console is not reading; input was dropped", self.id);
+        }
+    }
+
+    /// Console output: parsed at once; replies, size and clipboard requests passed on.
+    fn feed(&self, bytes: &[u8]) {
+        let (replies, resized, clipboard) = {
+            let mut state = self.lock();
+            state.terminal.advance(bytes);
+            (
+                state.terminal.take_replies(),
+                state.terminal.take_size_request(),
+                state.terminal.take_clipboard(),
+            )
+        };
+        self.send(replies);
+        if let Some((cols, rows)) = resized {
+            self.window.send_replace(WindowSize { cols, rows });
+        }
+        if let Some(event) = clipboard.into_iter().last() {
+            self.clipboard.send_replace(Some(String::from_utf8_lossy(&event.data).into_owned()));
+        }
+        self.changed();
+    }
+
+    /// A key pressed on a viewer: the bytes xterm sends, or a paste on Shift+Insert.
+    fn key(&self, state: &mut State, viewer: ViewerId, keysym: u32, down: bool) -> Vec<u8> {
+        let modes = *state.terminal.modes();
+        let viewer = state.viewers.entry(viewer).or_default();
+        if viewer.modifiers.update(keysym, down) || !down {
+            return Vec::new();
+        }
+        if keysym == keysym::INSERT && viewer.modifiers.shift {
+            return encode_paste(&viewer.clipboard, &modes);
+        }
+        let bytes = encode_key(keysym, viewer.modifiers, &modes).unwrap_or_default();
+        if !bytes.is_empty() && state.terminal.display_offset() > 0 {
+            // Typing brings a view scrolled into history back to the live screen.
+            state.terminal.scroll_display(isize::MIN / 2);
+            self.changed();
+        }
+        bytes
+    }
+
+    /// The pointer on a viewer: mouse reports, history scrolling, or a paste.
+    fn pointer(&self, state: &mut State, viewer: ViewerId, x: u16, y: u16, buttons: u8) -> Vec<u8> {
+        let (cell_w, cell_h) = state.renderer.cell_size();
+        let cell = (
+            (x / cell_w.max(1)).min(state.terminal.cols().saturating_sub(1)),
+            (y / cell_h.max(1)).min(state.terminal.rows().saturating_sub(1)),
+        );
+        let modes = *state.terminal.modes();
+        let viewer = state.viewers.entry(viewer).or_default();
+        let outcome = pointer_event(&mut viewer.pointer, cell, buttons, viewer.modifiers, &modes);
+        let mut bytes = outcome.reports;
+        if outcome.paste {
+            bytes.extend(encode_paste(&viewer.clipboard, &modes));
+        }
+        if outcome.wheel != 0 {
+            if state.terminal.is_alternate_screen() && modes.alternate_scroll {
+                // xterm's alternateScroll: the wheel moves the cursor in full-screen programs.
+                let arrow = if outcome.wheel < 0 { keysym::UP } else { keysym::DOWN };
+                for _ in 0..WHEEL_ROWS {
+                    bytes.extend(encode_key(arrow, Modifiers::default(), &modes).unwrap_or_default());
+                }
+            } else {
+                state.terminal.scroll_display(-(outcome.wheel as isize) * WHEEL_ROWS);
+                self.changed();
+            }
+        }
+        bytes
+    }
+
+    /// A viewer asked for a window of `width` x `height` pixels: the terminal
+    /// takes as many whole cells as fit, and the console's window follows.
+    fn resize(&self, state: &mut State, width: u16, height: u16) {
+        let (cell_w, cell_h) = state.renderer.cell_size();
+        let cols = (width / cell_w.max(1)).clamp(2, MAX_VC_CELLS);
+        let rows = (height / cell_h.max(1)).clamp(2, MAX_VC_CELLS);
+        if (cols, rows) == (state.terminal.cols(), state.terminal.rows())
+            || state.renderer.frame_size(cols, rows).is_none()
+        {
+            return;
+        }
+        state.terminal.resize(cols, rows);
+        self.window.send_replace(WindowSize { cols, rows });
+        self.changed();
+    }
+
+    /// Whether anything on the screen blinks now (only the cursor is looked at:
+    /// it is what applications ask to blink).
+    fn blinks(&self) -> bool {
+        let state = self.lock();
+        let cursor = state.terminal.cursor();
+        cursor.blinking && cursor.visible
+    }
+
+    fn blink_on(&self) -> bool {
+        (self.epoch.elapsed().as_millis() / BLINK_HALF_PERIOD.as_millis()).is_multiple_of(2)
+    }
+}
+
+impl Screen for Vc {
+    fn name(&self) -> String {
+        format!("vcmux {}", self.id)
+    }
+
+    fn refresh(&self, f: &mut dyn FnMut(&Framebuffer, &Damage)) {
+        let blink_on = self.blink_on();
+        let mut state = self.lock();
+        let State { terminal, renderer, .. } = &mut *state;
+        let damage = renderer.render(terminal, blink_on);
+        f(renderer.framebuffer(), &damage);
+    }
+
+    fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn clipboard(&self) -> watch::Receiver<Option<String>> {
+        self.clipboard.subscribe()
+    }
+
+    fn input(&self, event: ViewerInput) {
+        let bytes = {
+            let mut state = self.lock();
+            match event {
+                ViewerInput::Key { viewer, keysym, down } => self.key(&mut state, viewer, keysym, down),
+                ViewerInput::Pointer { viewer, x, y, buttons } => {
+                    self.pointer(&mut state, viewer, x, y, buttons)
+                }
+                ViewerInput::Clipboard { viewer, text } => {
+                    state.viewers.entry(viewer).or_default().clipboard = text;
+                    Vec::new()
+                }
+                ViewerInput::Resize { width, height, .. } => {
+                    self.resize(&mut state, width, height);
+                    Vec::new()
+                }
+                ViewerInput::Left { viewer } => {
+                    state.viewers.remove(&viewer);
+                    Vec::new()
+                }
+            }
+        };
+        self.send(bytes);
+    }
+}
+
+/// While the cursor blinks, tells viewers twice a second that the screen changed.
+async fn blink(vc: Weak<Vc>) {
+    let mut ticks = tokio::time::interval(BLINK_HALF_PERIOD);
+    loop {
+        ticks.tick().await;
+        let Some(vc) = vc.upgrade() else { return };
+        if vc.blinks() {
+            vc.changed();
+        }
+    }
+}
+
+/// The hub's side of a vc: one connection that never ends.
+pub struct VcConnector {
+    connection: Option<Connection>,
 }
 
 impl Connector for VcConnector {
     fn connect(&mut self) -> BoxFuture<'_, io::Result<Option<Connection>>> {
         let connection = self.connection.take();
-        let label = self.label.clone();
         Box::pin(async move {
             match connection {
                 Some(connection) => Ok(Some(connection)),
-                None => {
-                    // Parsing cannot fail, so there is never a second connection.
-                    warn!("{label}: the terminal was asked to reconnect");
-                    std::future::pending().await
-                }
+                // Parsing cannot fail, so there is never a second connection.
+                None => std::future::pending().await,
             }
         })
     }
 }
 
-/// Console output into the terminal; its replies out to the console.
-struct TerminalWriter {
-    label: String,
-    terminal: Arc<Mutex<Terminal>>,
-    replies: mpsc::Sender<Bytes>,
-    window: watch::Sender<WindowSize>,
-}
+/// Console output into the terminal.
+struct TerminalWriter(Arc<Vc>);
 
 impl AsyncWrite for TerminalWriter {
     fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let taken = buf.len().min(PARSE_SLICE);
-        let (replies, resized) = {
-            let Ok(mut terminal) = self.terminal.lock() else {
-                return Poll::Ready(Err(io::Error::other("the terminal's lock is poisoned")));
-            };
-            terminal.advance(&buf[..taken]);
-            (terminal.take_replies(), terminal.take_size_request())
-        };
-        if !replies.is_empty() && self.replies.try_send(Bytes::from(replies)).is_err() {
-            warn!("{}: the console is not reading; a terminal reply was dropped", self.label);
-        }
-        if let Some((cols, rows)) = resized {
-            self.window.send_replace(WindowSize { cols, rows });
-        }
+        self.0.feed(&buf[..taken]);
         Poll::Ready(Ok(taken))
     }
 

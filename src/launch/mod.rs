@@ -6,6 +6,10 @@
 //! half-started; the console source starts only once every `wait=on` backend
 //! has its first client, so that client sees the console from its first byte.
 
+mod vnc;
+
+use std::collections::HashMap;
+
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -23,6 +27,9 @@ pub enum LaunchError {
     /// The signal handlers could not be installed.
     #[error("cannot watch for signals: {0}")]
     Signals(std::io::Error),
+    /// A VNC server could not start (a listener, a password).
+    #[error("{0}")]
+    Vnc(String),
 }
 
 /// Runs `config` until every hub's frontend has ended or a signal asks to stop.
@@ -42,13 +49,24 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
         opened.push(backends);
     }
 
+    // The VNC servers, before any console runs: a viewer sees it from the start.
+    let vcs: HashMap<String, _> =
+        opened.iter().flatten().filter_map(|b| b.vc.clone().map(|vc| (b.id.clone(), vc))).collect();
+    let mut servers = Vec::with_capacity(config.vnc.len());
+    for vnc_config in &config.vnc {
+        // Every -vnc names an existing vc: the configuration was validated.
+        if let Some(vc) = vcs.get(&vnc_config.vc) {
+            servers.push(vnc::start(vnc_config, vc.clone()).await?);
+        }
+    }
+
     let mut hubs = Vec::with_capacity(config.hubs.len());
     let mut windows = Vec::with_capacity(config.hubs.len());
     let mut waits = Vec::new();
     for (hub_config, backends) in config.hubs.iter().zip(opened) {
         let mut hub = Hub::new(&hub_config.id);
         // The console's window is the first vc's size.
-        windows.push(backends.iter().find_map(|b| b.window.clone()));
+        windows.push(backends.iter().find_map(|b| b.vc.as_ref().map(|vc| vc.window())));
         for backend in backends {
             // The configuration was validated, so a hub never refuses a backend here.
             match hub.attach(&backend.id, backend.connector, backend.logfile) {
@@ -99,6 +117,9 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
         if let Ok(report) = hub.await {
             log_report(&report);
         }
+    }
+    for server in servers {
+        server.shutdown();
     }
     if shutdown.is_cancelled() {
         return Ok(0);
