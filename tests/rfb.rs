@@ -16,7 +16,17 @@ use vnc::{PixelFormat, VncEncoding, VncError, VncEvent, X11Event};
 
 /// Paints, scrolls (reported as moves) and fills, syncing the viewer after each.
 async fn follow_changes(encodings: &[VncEncoding], format: PixelFormat) {
+    follow_changes_on(busy_canvas(333, 211), encodings, format).await;
+}
+
+/// The same on a screen of 9x17 character cells (37x12 of them, and a margin).
+async fn follow_changes_in_cells(encodings: &[VncEncoding], format: PixelFormat) {
     let canvas = busy_canvas(333, 211);
+    canvas.set_cell_size(Some((9, 17)));
+    follow_changes_on(canvas, encodings, format).await;
+}
+
+async fn follow_changes_on(canvas: Arc<Canvas>, encodings: &[VncEncoding], format: PixelFormat) {
     let (_server, addr) = start(&canvas, Config::default()).await;
     let client = connect(addr, None, encodings, format, true).await.expect("the viewer connects");
     let mut mirror = Mirror::new(&format);
@@ -64,6 +74,16 @@ async fn tight_shows_the_framebuffer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zrle_shows_the_framebuffer() {
     follow_changes(&[VncEncoding::Zrle, VncEncoding::CopyRect, VncEncoding::Raw], PixelFormat::bgra()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zrle_by_cell_columns_shows_the_framebuffer() {
+    follow_changes_in_cells(
+        &[VncEncoding::Zrle, VncEncoding::CopyRect, VncEncoding::Raw],
+        PixelFormat::bgra(),
+    )
+    .await;
+    follow_changes_in_cells(&[VncEncoding::Zrle, VncEncoding::Raw], rgb565()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

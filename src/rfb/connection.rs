@@ -426,6 +426,7 @@ impl Viewer {
             copyrect::encode(mv, &mut body);
             count += 1;
         }
+        self.encoders.set_cell_size(self.shared.screen.cell_size());
         for patch in patches {
             count += u32::from(self.encoders.encode(self.encoding, patch, &self.format, &mut body));
         }
