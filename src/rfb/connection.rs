@@ -30,11 +30,19 @@ const MIN_THROTTLE: usize = 1 << 20;
 /// Unsent output past this many thresholds drops the viewer (QEMU: 5).
 const DROP_FACTOR: usize = 5;
 
-/// Messages read ahead of the updater.
-const MESSAGE_QUEUE: usize = 16;
+/// Messages read ahead of the updater: few, as each may be a 1 MiB ClientCutText.
+const MESSAGE_QUEUE: usize = 4;
+
+/// The largest desktop a viewer may ask for, per side (vnc-rs's limit too).
+const MAX_DESKTOP_SIDE: u16 = 8192;
 
 /// The longest ServerCutText sent, as for ClientCutText.
 const MAX_SERVER_CUT_TEXT: usize = messages::MAX_CUT_TEXT as usize;
+
+/// ExtendedDesktopSize status codes answering a SetDesktopSize.
+const DONE: u16 = 0;
+const PROHIBITED: u16 = 1;
+const INVALID_LAYOUT: u16 = 3;
 
 /// Why a viewer's connection ended.
 #[derive(Debug, thiserror::Error)]
@@ -230,7 +238,7 @@ struct Viewer {
     announce_layout: bool,
     /// Tell the viewer it may send QEMU extended key events.
     announce_qemu_key: bool,
-    /// Answer a SetDesktopSize with this status (0 done, 1 prohibited).
+    /// Answer a SetDesktopSize with this status.
     resize_answer: Option<u16>,
     /// The framebuffer size the viewer knows.
     size: (u16, u16),
@@ -330,7 +338,8 @@ impl Viewer {
                 self.request = Some(self.request.unwrap_or(true) && incremental);
             }
             ClientMessage::Key { down, keysym } => {
-                if !self.view_only {
+                // keysym 0: a QEMU extended key event with only a keycode.
+                if !self.view_only && keysym != 0 {
                     self.shared.screen.input(ViewerInput::Key { viewer, keysym, down });
                 }
             }
@@ -345,11 +354,14 @@ impl Viewer {
                 }
             }
             ClientMessage::SetDesktopSize { width, height } => {
-                if self.view_only || width == 0 || height == 0 {
-                    self.resize_answer = Some(1);
+                let sides = 1..=MAX_DESKTOP_SIDE;
+                if self.view_only {
+                    self.resize_answer = Some(PROHIBITED);
+                } else if !sides.contains(&width) || !sides.contains(&height) {
+                    self.resize_answer = Some(INVALID_LAYOUT);
                 } else {
                     self.shared.screen.input(ViewerInput::Resize { viewer, width, height });
-                    self.resize_answer = Some(0);
+                    self.resize_answer = Some(DONE);
                 }
             }
         }
@@ -398,7 +410,7 @@ impl Viewer {
         if extended && (taken.resized || self.announce_layout || self.resize_answer.is_some()) {
             let (reason, status) = match self.resize_answer.take() {
                 Some(status) => (1, status),
-                None => (0, 0),
+                None => (0, DONE),
             };
             let mut message = update_header(1);
             put_header(Rect::new(reason, status, width, height), number::EXTENDED_DESKTOP_SIZE, &mut message);
