@@ -351,3 +351,36 @@ async fn a_long_password_is_refused_at_construction() {
     let error = vcmux::rfb::Server::new(canvas, config).err().expect("refused");
     assert!(error.to_string().contains("at most 8"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_only_viewer_cannot_resize() {
+    let canvas = busy_canvas(80, 60);
+    let config = Config {
+        password: Some("full".into()),
+        view_only_password: Some("look".into()),
+        ..Config::default()
+    };
+    let (_server, addr) = start(&canvas, config).await;
+    let encodings = [VncEncoding::Raw, VncEncoding::ExtendedDesktopSizePseudo];
+    let watcher = connect(addr, Some("look"), &encodings, PixelFormat::bgra(), true).await.unwrap();
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    sync(&watcher, &mut mirror, &canvas).await;
+    // The layout announcement may come after the first pixels: wait for it.
+    while watcher.desktop_layout().is_none() {
+        watcher.input(X11Event::Refresh).await.unwrap();
+        let event = wait_event(&watcher, Some).await;
+        mirror.apply(event);
+    }
+    let asked = watcher.clone();
+    let mut resizing = tokio::spawn(async move { asked.resize_desktop(40, 30).await });
+    let deadline = tokio::time::Instant::now() + STEP;
+    let answer = loop {
+        tokio::select! {
+            done = &mut resizing => break done.expect("the resize task"),
+            event = watcher.recv_event() => mirror.apply(event.expect("the viewer stays connected")),
+            () = tokio::time::sleep_until(deadline) => panic!("the resize was not answered within {STEP:?}"),
+        }
+    };
+    assert_eq!(answer, Err(vnc::ResizeError::Denied(vnc::DesktopStatus::Prohibited)));
+    assert_eq!(canvas.framebuffer().width(), 80);
+}

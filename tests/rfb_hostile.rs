@@ -8,7 +8,9 @@ mod rfb_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rfb_support::{Mirror, RawClient, busy_canvas, connect, draw_specks, start, sync};
+use tokio::io::AsyncWriteExt;
+
+use rfb_support::{Mirror, RawClient, STEP, busy_canvas, connect, draw_specks, start, sync};
 use vcmux::render::frame::Rect;
 use vcmux::rfb::canvas::Canvas;
 use vcmux::rfb::{Config, Server};
@@ -264,18 +266,18 @@ async fn a_viewer_whose_output_piles_up_is_dropped() {
     let mut hog = victim.raw().await;
     hog.set_encodings(&[0]).await;
     // Each full Raw update is 38 KB; the throttle's floor is 1 MiB, so 5 MiB
-    // of unread updates takes ~140 of them. The socket buffers take some.
+    // of unread updates takes ~140 of them, plus what the socket buffers hold.
+    // The hog never reads: it asks until the server lets it go.
     let request = [3u8, 0, 0, 0, 0, 0, 0, 120, 0, 80];
-    let mut closed = false;
-    for _ in 0..2000 {
-        if tokio::io::AsyncWriteExt::write_all(&mut hog.stream, &request).await.is_err() {
-            closed = true;
+    let deadline = tokio::time::Instant::now() + STEP;
+    while victim.server.viewers() > 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the hog was never dropped");
+        let sent = tokio::time::timeout(STEP, hog.stream.write_all(&request)).await;
+        if !matches!(sent, Ok(Ok(()))) {
             break;
         }
     }
-    if !closed {
-        hog.closed().await;
-    }
+    hog.closed().await;
     victim.still_serves().await;
     assert_eq!(victim.server.viewers(), 1);
 }
