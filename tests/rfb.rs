@@ -384,3 +384,43 @@ async fn a_view_only_viewer_cannot_resize() {
     assert_eq!(answer, Err(vnc::ResizeError::Denied(vnc::DesktopStatus::Prohibited)));
     assert_eq!(canvas.framebuffer().width(), 80);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unix_socket_serves_too() {
+    let canvas = busy_canvas(90, 50);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vnc.sock");
+    let server = vcmux::rfb::Server::new(canvas.clone(), Config::default()).unwrap();
+    let listener = tokio::net::UnixListener::bind(&path).unwrap();
+    let serving = server.clone();
+    tokio::spawn(async move { serving.serve_unix(listener).await });
+    let stream = tokio::net::UnixStream::connect(&path).await.unwrap();
+    let client = rfb_support::connect_over(stream, None, &[VncEncoding::Tight], PixelFormat::bgra(), true)
+        .await
+        .unwrap();
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    sync(&client, &mut mirror, &canvas).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_disconnects_everyone() {
+    let canvas = busy_canvas(40, 30);
+    let (server, addr) = start(&canvas, Config::default()).await;
+    let client = connect(addr, None, &[VncEncoding::Raw], PixelFormat::bgra(), true).await.unwrap();
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    sync(&client, &mut mirror, &canvas).await;
+    // One more, stuck in its handshake.
+    let mut halfway = rfb_support::RawClient::connect(addr).await;
+    halfway.read(12).await;
+    server.shutdown();
+    halfway.closed().await;
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        match tokio::time::timeout_at(deadline, client.recv_event()).await {
+            Ok(Ok(_)) => continue,
+            Ok(Err(_)) => break,
+            Err(_) => panic!("the viewer stayed connected after shutdown"),
+        }
+    }
+    assert_eq!(server.viewers(), 0);
+}

@@ -65,6 +65,8 @@ enum Ended {
     ScreenGone,
     #[error("the screen was resized and the viewer takes no DesktopSize")]
     CannotResize,
+    #[error("encoding an update failed")]
+    EncoderFailed,
 }
 
 impl Ended {
@@ -124,7 +126,11 @@ where
         handshake::send(&mut stream, &init).await.map_err(|e| Ended::Handshake(e.into()))?;
         Ok::<_, Ended>((agreed, registration, width, height))
     };
-    let (agreed, registration, width, height) = match tokio::time::timeout(timeout, start).await {
+    let started = tokio::select! {
+        started = tokio::time::timeout(timeout, start) => started,
+        () = shared.shutdown().cancelled() => return Ended::Kicked,
+    };
+    let (agreed, registration, width, height) = match started {
         Ok(Ok(started)) => started,
         Ok(Err(ended)) => return ended,
         Err(_) => return Ended::Handshake(HandshakeError::TimedOut(timeout)),
@@ -272,7 +278,7 @@ impl Viewer {
         let mut clipboard_open = true;
         let kick = self.registration.kick.clone();
         loop {
-            if let Err(ended) = self.update(&mut changes) {
+            if let Err(ended) = self.update(&mut changes).await {
                 return ended;
             }
             let throttled = self.throttled();
@@ -369,7 +375,7 @@ impl Viewer {
 
     /// Sends an update if one was asked for and there is something to send (or
     /// it was not incremental), and output is not throttled.
-    fn update(&mut self, changes: &mut watch::Receiver<u64>) -> Result<(), Ended> {
+    async fn update(&mut self, changes: &mut watch::Receiver<u64>) -> Result<(), Ended> {
         let Some(incremental) = self.request else { return Ok(()) };
         if incremental && self.throttled() {
             return Ok(());
@@ -394,12 +400,12 @@ impl Viewer {
         if taken.moves.is_empty() && patches.is_empty() && !taken.resized && !announcements {
             return Ok(());
         }
-        self.send_update(taken, &patches)?;
+        self.send_update(taken, patches).await?;
         self.request = None;
         Ok(())
     }
 
-    fn send_update(&mut self, taken: Taken, patches: &[Patch]) -> Result<(), Ended> {
+    async fn send_update(&mut self, taken: Taken, patches: Vec<Patch>) -> Result<(), Ended> {
         let (width, height) = (taken.width, taken.height);
         let extended = self.takes(number::EXTENDED_DESKTOP_SIZE);
         if taken.resized && !extended && !self.takes(number::DESKTOP_SIZE) {
@@ -438,13 +444,26 @@ impl Viewer {
             copyrect::encode(mv, &mut body);
             count += 1;
         }
-        self.encoders.set_cell_size(self.shared.screen.cell_size());
-        for patch in patches {
-            count += u32::from(self.encoders.encode(self.encoding, patch, &self.format, &mut body));
-        }
+        // zlib takes milliseconds a screenful: off the runtime's threads.
+        let mut encoders = std::mem::take(&mut self.encoders);
+        encoders.set_cell_size(self.shared.screen.cell_size());
+        let (encoding, format) = (self.encoding, self.format);
+        let encoded = tokio::task::spawn_blocking(move || {
+            let mut count = 0u32;
+            for patch in &patches {
+                count += u32::from(encoders.encode(encoding, patch, &format, &mut body));
+            }
+            (encoders, body, count)
+        })
+        .await;
+        let Ok((encoders, body, encoded_count)) = encoded else { return Err(Ended::EncoderFailed) };
+        self.encoders = encoders;
+        count += encoded_count;
         if count > 0 {
-            // More than 65535 rectangles cannot happen: at most a few hundred
-            // Tight pieces of an 8192x8192 screen, plus 36 moves and rects.
+            // Past 65535 rectangles the count would not fit: it cannot get there.
+            // The pending rectangles (at most 32) add up to at most the screen,
+            // Tight cuts them into pieces of 65536 pixels (a few thousand for
+            // the largest screen), ZRLE into at most 256 cell columns each.
             let mut message = update_header(count.min(u32::from(u16::MAX)) as u16);
             message.extend_from_slice(&body);
             self.output.send(message);

@@ -19,6 +19,10 @@ use crate::rfb::pixel_format::PixelFormat;
 /// ZRLE's tile size.
 const TILE: usize = 64;
 
+/// The most cell columns a rectangle is cut into (a terminal 256 columns wide),
+/// which bounds the rectangles of one update; wider ones go whole.
+const MAX_COLUMNS: u16 = 256;
+
 /// The connection's ZRLE zlib stream.
 pub struct Zrle {
     stream: Compress,
@@ -42,7 +46,13 @@ impl Zrle {
     ) -> u16 {
         let rect = patch.rect;
         let columns = cell.filter(|&(w, h)| {
-            w > 0 && h > 0 && rect.x % w == 0 && rect.width % w == 0 && rect.width > w && rect.height >= 2 * h
+            w > 0
+                && h > 0
+                && rect.x % w == 0
+                && rect.width % w == 0
+                && rect.width > w
+                && rect.width / w <= MAX_COLUMNS
+                && rect.height >= 2 * h
         });
         let Some((cell_width, _)) = columns else {
             self.encode_one(patch, format, out);
