@@ -56,7 +56,8 @@ impl Tight {
     }
 
     fn encode_piece(&mut self, pixels: &[u32], width: usize, format: &PixelFormat, out: &mut Vec<u8>) {
-        let palette = Palette::of(pixels, 256);
+        let mut palette = Palette::of(pixels, 256);
+        palette.colours.sort_unstable();
         match palette.colours.len() {
             1 => {
                 out.push(FILL);
