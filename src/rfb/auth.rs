@@ -56,7 +56,7 @@ pub fn matches(password: &[u8], challenge: &[u8; CHALLENGE_LEN], answer: &[u8; C
     response(password, challenge).iter().zip(answer).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
 }
 
-/// Failed authentications per address: after [`FREE_FAILURES`] an address must
+/// Failed authentications per address: after 5 failures an address must
 /// wait before it may try again, longer after every further failure. Nothing
 /// sleeps: a viewer that comes back too early is refused at once.
 #[derive(Default)]

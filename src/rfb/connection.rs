@@ -4,8 +4,9 @@
 //! pixel format and preferred encoding.
 //!
 //! Output is throttled as QEMU does: an incremental update waits while more
-//! than [`Throttle::threshold`] bytes are still unsent, and a viewer whose
-//! unsent output passes five times that is dropped.
+//! than a threshold of bytes (a screenful in its pixel format, at least 1 MiB)
+//! is still unsent, and a viewer whose unsent output passes five times that is
+//! dropped.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
