@@ -3,7 +3,9 @@
 //! to QEMU 7.2's figures for the same screen (ANCHORS.md).
 //!
 //! The text is real: DejaVu Sans Mono rasterised by fontdue, anti-aliased, in
-//! 8x16 cells (640x384, QEMU's vc size) and 10x20 cells (800x480). The bytes
+//! 8x16 cells (640x384, QEMU's vc size) and 10x20 cells (800x480); and, to
+//! compare like with like, thresholded to two colours as QEMU's 1-bit VGA
+//! font is. The encoders know the cell size, as the vc's screen tells them. The bytes
 //! are those the server writes for the update: the 4-byte FramebufferUpdate
 //! header, then each rectangle as `rfb::encoding` encodes it (headers included),
 //! for the region `rfb::pending` hands over after the change.
@@ -69,13 +71,15 @@ update later. Nothing per viewer grows without bound.";
 /// A text screen: a font at a cell size, painting lines into a framebuffer.
 struct TextScreen {
     font: Font,
+    /// Coverage thresholded to on/off, as QEMU's 1-bit VGA font draws.
+    one_bit: bool,
     size: f32,
     cell: (usize, usize),
     ascent: f32,
 }
 
 impl TextScreen {
-    fn new(cell: (usize, usize)) -> TextScreen {
+    fn new(cell: (usize, usize), one_bit: bool) -> TextScreen {
         let bytes =
             std::fs::read(FONT).unwrap_or_else(|e| panic!("{FONT}: {e} (apt-get install fonts-dejavu-core)"));
         let font = Font::from_bytes(bytes, FontSettings::default()).expect("DejaVu Sans Mono parses");
@@ -86,7 +90,7 @@ impl TextScreen {
         // Centre the font's line in the cell.
         let line = font.horizontal_line_metrics(size).map_or(size, |m| m.new_line_size);
         let ascent = ascent + (cell.1 as f32 - line) / 2.0;
-        TextScreen { font, size, cell, ascent }
+        TextScreen { font, one_bit, size, cell, ascent }
     }
 
     fn width(&self) -> u16 {
@@ -121,7 +125,11 @@ impl TextScreen {
                     if x < 0 || x >= width as i32 || !in_cell {
                         continue;
                     }
-                    let a = u32::from(coverage[gy * m.width + gx]);
+                    let a = match u32::from(coverage[gy * m.width + gx]) {
+                        a if !self.one_bit => a,
+                        a if a >= 128 => 255,
+                        _ => 0,
+                    };
                     let blend = |shift: u32| {
                         let (f, b) = ((FOREGROUND >> shift) & 0xff, (BACKGROUND >> shift) & 0xff);
                         ((f * a + b * (255 - a)) / 255) << shift
@@ -187,6 +195,7 @@ fn update_bytes(
 /// with or without CopyRect. Returns (full screen, scroll) in bytes.
 fn measure(text: &TextScreen, lines: &[String], encoding: Encoding, copy_rect: bool) -> (usize, usize) {
     let mut encoders = Encoders::new();
+    encoders.set_cell_size(Some((text.cell.0 as u16, text.cell.1 as u16)));
     let fb = text.screen(&lines[..ROWS]);
     let (w, h) = (fb.width(), fb.height());
     let mut pending = Pending::everything(w, h, copy_rect);
@@ -221,9 +230,12 @@ fn print_table() {
         "| cells | text | encoding | full screen | QEMU full | scroll + CopyRect | scroll, no CopyRect | QEMU scroll |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for cell in [(8, 16), (10, 20)] {
-        let text = TextScreen::new(cell);
-        for (name, lines) in [("kernel log", kernel_lines()), ("prose", prose_lines())] {
+    for (cell, one_bit) in [((8, 16), false), ((10, 20), false), ((8, 16), true)] {
+        let text = TextScreen::new(cell, one_bit);
+        let kind = if one_bit { ", 1-bit" } else { "" };
+        for (name, lines) in
+            [(format!("kernel log{kind}"), kernel_lines()), (format!("prose{kind}"), prose_lines())]
+        {
             for (encoding, label, qemu_full, qemu_scroll) in encodings {
                 let (full, scroll) = measure(&text, &lines, encoding, true);
                 let (_, scroll_without) = measure(&text, &lines, encoding, false);
@@ -245,7 +257,7 @@ fn print_table() {
 
 fn encoding_time(c: &mut Criterion) {
     print_table();
-    let text = TextScreen::new((8, 16));
+    let text = TextScreen::new((8, 16), false);
     let fb = text.screen(&kernel_lines()[..ROWS]);
     let patch = Patch { rect: fb.bounds(), pixels: fb.pixels().to_vec() };
     let mut group = c.benchmark_group("encode a 640x384 kernel-log screen");
@@ -256,6 +268,7 @@ fn encoding_time(c: &mut Criterion) {
         (Encoding::Tight, "tight"),
     ] {
         let mut encoders = Encoders::new();
+        encoders.set_cell_size(Some((8, 16)));
         group.bench_function(label, |b| {
             b.iter(|| {
                 let mut out = Vec::new();

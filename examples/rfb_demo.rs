@@ -139,6 +139,7 @@ async fn main() -> Result<()> {
         .init();
     let o = options()?;
     let canvas = Arc::new(Canvas::new("vcmux rfb demo", o.size.0, o.size.1));
+    canvas.set_cell_size(Some((8, LINE)));
     paint_screen(&canvas);
     if let Some(path) = &o.expect {
         write_expected(&canvas, path)?;

@@ -16,7 +16,17 @@ use vnc::{PixelFormat, VncEncoding, VncError, VncEvent, X11Event};
 
 /// Paints, scrolls (reported as moves) and fills, syncing the viewer after each.
 async fn follow_changes(encodings: &[VncEncoding], format: PixelFormat) {
+    follow_changes_on(busy_canvas(333, 211), encodings, format).await;
+}
+
+/// The same on a screen of 9x17 character cells (37x12 of them, and a margin).
+async fn follow_changes_in_cells(encodings: &[VncEncoding], format: PixelFormat) {
     let canvas = busy_canvas(333, 211);
+    canvas.set_cell_size(Some((9, 17)));
+    follow_changes_on(canvas, encodings, format).await;
+}
+
+async fn follow_changes_on(canvas: Arc<Canvas>, encodings: &[VncEncoding], format: PixelFormat) {
     let (_server, addr) = start(&canvas, Config::default()).await;
     let client = connect(addr, None, encodings, format, true).await.expect("the viewer connects");
     let mut mirror = Mirror::new(&format);
@@ -64,6 +74,16 @@ async fn tight_shows_the_framebuffer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn zrle_shows_the_framebuffer() {
     follow_changes(&[VncEncoding::Zrle, VncEncoding::CopyRect, VncEncoding::Raw], PixelFormat::bgra()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zrle_by_cell_columns_shows_the_framebuffer() {
+    follow_changes_in_cells(
+        &[VncEncoding::Zrle, VncEncoding::CopyRect, VncEncoding::Raw],
+        PixelFormat::bgra(),
+    )
+    .await;
+    follow_changes_in_cells(&[VncEncoding::Zrle, VncEncoding::Raw], rgb565()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -330,4 +350,77 @@ async fn a_long_password_is_refused_at_construction() {
     let config = Config { password: Some("nine chars".into()), ..Config::default() };
     let error = vcmux::rfb::Server::new(canvas, config).err().expect("refused");
     assert!(error.to_string().contains("at most 8"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_only_viewer_cannot_resize() {
+    let canvas = busy_canvas(80, 60);
+    let config = Config {
+        password: Some("full".into()),
+        view_only_password: Some("look".into()),
+        ..Config::default()
+    };
+    let (_server, addr) = start(&canvas, config).await;
+    let encodings = [VncEncoding::Raw, VncEncoding::ExtendedDesktopSizePseudo];
+    let watcher = connect(addr, Some("look"), &encodings, PixelFormat::bgra(), true).await.unwrap();
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    sync(&watcher, &mut mirror, &canvas).await;
+    // The layout announcement may come after the first pixels: wait for it.
+    while watcher.desktop_layout().is_none() {
+        watcher.input(X11Event::Refresh).await.unwrap();
+        let event = wait_event(&watcher, Some).await;
+        mirror.apply(event);
+    }
+    let asked = watcher.clone();
+    let mut resizing = tokio::spawn(async move { asked.resize_desktop(40, 30).await });
+    let deadline = tokio::time::Instant::now() + STEP;
+    let answer = loop {
+        tokio::select! {
+            done = &mut resizing => break done.expect("the resize task"),
+            event = watcher.recv_event() => mirror.apply(event.expect("the viewer stays connected")),
+            () = tokio::time::sleep_until(deadline) => panic!("the resize was not answered within {STEP:?}"),
+        }
+    };
+    assert_eq!(answer, Err(vnc::ResizeError::Denied(vnc::DesktopStatus::Prohibited)));
+    assert_eq!(canvas.framebuffer().width(), 80);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unix_socket_serves_too() {
+    let canvas = busy_canvas(90, 50);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vnc.sock");
+    let server = vcmux::rfb::Server::new(canvas.clone(), Config::default()).unwrap();
+    let listener = tokio::net::UnixListener::bind(&path).unwrap();
+    let serving = server.clone();
+    tokio::spawn(async move { serving.serve_unix(listener).await });
+    let stream = tokio::net::UnixStream::connect(&path).await.unwrap();
+    let client = rfb_support::connect_over(stream, None, &[VncEncoding::Tight], PixelFormat::bgra(), true)
+        .await
+        .unwrap();
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    sync(&client, &mut mirror, &canvas).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_disconnects_everyone() {
+    let canvas = busy_canvas(40, 30);
+    let (server, addr) = start(&canvas, Config::default()).await;
+    let client = connect(addr, None, &[VncEncoding::Raw], PixelFormat::bgra(), true).await.unwrap();
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    sync(&client, &mut mirror, &canvas).await;
+    // One more, stuck in its handshake.
+    let mut halfway = rfb_support::RawClient::connect(addr).await;
+    halfway.read(12).await;
+    server.shutdown();
+    halfway.closed().await;
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        match tokio::time::timeout_at(deadline, client.recv_event()).await {
+            Ok(Ok(_)) => continue,
+            Ok(Err(_)) => break,
+            Err(_) => panic!("the viewer stayed connected after shutdown"),
+        }
+    }
+    assert_eq!(server.viewers(), 0);
 }

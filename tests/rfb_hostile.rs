@@ -8,7 +8,9 @@ mod rfb_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rfb_support::{Mirror, RawClient, busy_canvas, connect, draw_specks, start, sync};
+use tokio::io::AsyncWriteExt;
+
+use rfb_support::{Mirror, RawClient, STEP, busy_canvas, connect, draw_specks, start, sync};
 use vcmux::render::frame::Rect;
 use vcmux::rfb::canvas::Canvas;
 use vcmux::rfb::{Config, Server};
@@ -264,18 +266,51 @@ async fn a_viewer_whose_output_piles_up_is_dropped() {
     let mut hog = victim.raw().await;
     hog.set_encodings(&[0]).await;
     // Each full Raw update is 38 KB; the throttle's floor is 1 MiB, so 5 MiB
-    // of unread updates takes ~140 of them. The socket buffers take some.
+    // of unread updates takes ~140 of them, plus what the socket buffers hold.
+    // The hog never reads: it asks until the server lets it go.
     let request = [3u8, 0, 0, 0, 0, 0, 0, 120, 0, 80];
-    let mut closed = false;
-    for _ in 0..2000 {
-        if tokio::io::AsyncWriteExt::write_all(&mut hog.stream, &request).await.is_err() {
-            closed = true;
+    let deadline = tokio::time::Instant::now() + STEP;
+    while victim.server.viewers() > 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the hog was never dropped");
+        let sent = tokio::time::timeout(STEP, hog.stream.write_all(&request)).await;
+        if !matches!(sent, Ok(Ok(()))) {
             break;
         }
     }
-    if !closed {
-        hog.closed().await;
-    }
+    hog.closed().await;
     victim.still_serves().await;
     assert_eq!(victim.server.viewers(), 1);
+}
+
+/// Random bytes after the handshake, many times over: each connection ends or
+/// carries on, nothing panics (a panic in a connection's task would only end
+/// that task, so panics are counted), the good viewer keeps being served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_messages_break_nothing() {
+    static PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        default_hook(info);
+    }));
+    let mut victim = Victim::new(Config::default()).await;
+    let mut state = 0x2545f4914f6cdd1du64;
+    for round in 0..40 {
+        let mut raw = victim.raw().await;
+        let mut junk = vec![0u8; 512];
+        for b in junk.iter_mut() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *b = state as u8;
+        }
+        // Start most of them with a real message type, so the parser goes deeper.
+        junk[0] = [0u8, 2, 3, 4, 5, 6, 251, 255][round % 8];
+        let _ = raw.stream.write_all(&junk).await;
+        // If it survived, make it encode something in whatever it set up.
+        let _ = raw.stream.write_all(&[3, 0, 0, 0, 0, 0, 0, 120, 0, 80]).await;
+        drop(raw);
+    }
+    victim.still_serves().await;
+    assert_eq!(PANICS.load(std::sync::atomic::Ordering::SeqCst), 0, "something panicked");
 }

@@ -18,6 +18,7 @@ pub struct Canvas {
     changes: watch::Sender<u64>,
     clipboard: watch::Sender<Option<String>>,
     inputs: watch::Sender<Vec<ViewerInput>>,
+    cell_size: Mutex<Option<(u16, u16)>>,
 }
 
 struct State {
@@ -38,6 +39,7 @@ impl Canvas {
             changes: watch::channel(0).0,
             clipboard: watch::channel(None).0,
             inputs: watch::channel(Vec::new()).0,
+            cell_size: Mutex::new(None),
         }
     }
 
@@ -92,6 +94,11 @@ impl Canvas {
         });
     }
 
+    /// Says the canvas is drawn in character cells of this size, as a terminal is.
+    pub fn set_cell_size(&self, cell_size: Option<(u16, u16)>) {
+        *lock(&self.cell_size) = cell_size;
+    }
+
     /// A copy of the framebuffer as it is now.
     pub fn framebuffer(&self) -> Framebuffer {
         lock(&self.state).framebuffer.clone()
@@ -125,6 +132,10 @@ impl Screen for Canvas {
 
     fn clipboard(&self) -> watch::Receiver<Option<String>> {
         self.clipboard.subscribe()
+    }
+
+    fn cell_size(&self) -> Option<(u16, u16)> {
+        *lock(&self.cell_size)
     }
 
     fn input(&self, event: ViewerInput) {

@@ -4,8 +4,9 @@
 //! pixel format and preferred encoding.
 //!
 //! Output is throttled as QEMU does: an incremental update waits while more
-//! than [`Throttle::threshold`] bytes are still unsent, and a viewer whose
-//! unsent output passes five times that is dropped.
+//! than a threshold of bytes (a screenful in its pixel format, at least 1 MiB)
+//! is still unsent, and a viewer whose unsent output passes five times that is
+//! dropped.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,11 +31,19 @@ const MIN_THROTTLE: usize = 1 << 20;
 /// Unsent output past this many thresholds drops the viewer (QEMU: 5).
 const DROP_FACTOR: usize = 5;
 
-/// Messages read ahead of the updater.
-const MESSAGE_QUEUE: usize = 16;
+/// Messages read ahead of the updater: few, as each may be a 1 MiB ClientCutText.
+const MESSAGE_QUEUE: usize = 4;
+
+/// The largest desktop a viewer may ask for, per side (vnc-rs's limit too).
+const MAX_DESKTOP_SIDE: u16 = 8192;
 
 /// The longest ServerCutText sent, as for ClientCutText.
 const MAX_SERVER_CUT_TEXT: usize = messages::MAX_CUT_TEXT as usize;
+
+/// ExtendedDesktopSize status codes answering a SetDesktopSize.
+const DONE: u16 = 0;
+const PROHIBITED: u16 = 1;
+const INVALID_LAYOUT: u16 = 3;
 
 /// Why a viewer's connection ended.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +66,8 @@ enum Ended {
     ScreenGone,
     #[error("the screen was resized and the viewer takes no DesktopSize")]
     CannotResize,
+    #[error("encoding an update failed")]
+    EncoderFailed,
 }
 
 impl Ended {
@@ -116,7 +127,11 @@ where
         handshake::send(&mut stream, &init).await.map_err(|e| Ended::Handshake(e.into()))?;
         Ok::<_, Ended>((agreed, registration, width, height))
     };
-    let (agreed, registration, width, height) = match tokio::time::timeout(timeout, start).await {
+    let started = tokio::select! {
+        started = tokio::time::timeout(timeout, start) => started,
+        () = shared.shutdown().cancelled() => return Ended::Kicked,
+    };
+    let (agreed, registration, width, height) = match started {
         Ok(Ok(started)) => started,
         Ok(Err(ended)) => return ended,
         Err(_) => return Ended::Handshake(HandshakeError::TimedOut(timeout)),
@@ -230,7 +245,7 @@ struct Viewer {
     announce_layout: bool,
     /// Tell the viewer it may send QEMU extended key events.
     announce_qemu_key: bool,
-    /// Answer a SetDesktopSize with this status (0 done, 1 prohibited).
+    /// Answer a SetDesktopSize with this status.
     resize_answer: Option<u16>,
     /// The framebuffer size the viewer knows.
     size: (u16, u16),
@@ -264,7 +279,7 @@ impl Viewer {
         let mut clipboard_open = true;
         let kick = self.registration.kick.clone();
         loop {
-            if let Err(ended) = self.update(&mut changes) {
+            if let Err(ended) = self.update(&mut changes).await {
                 return ended;
             }
             let throttled = self.throttled();
@@ -330,7 +345,8 @@ impl Viewer {
                 self.request = Some(self.request.unwrap_or(true) && incremental);
             }
             ClientMessage::Key { down, keysym } => {
-                if !self.view_only {
+                // keysym 0: a QEMU extended key event with only a keycode.
+                if !self.view_only && keysym != 0 {
                     self.shared.screen.input(ViewerInput::Key { viewer, keysym, down });
                 }
             }
@@ -345,11 +361,14 @@ impl Viewer {
                 }
             }
             ClientMessage::SetDesktopSize { width, height } => {
-                if self.view_only || width == 0 || height == 0 {
-                    self.resize_answer = Some(1);
+                let sides = 1..=MAX_DESKTOP_SIDE;
+                if self.view_only {
+                    self.resize_answer = Some(PROHIBITED);
+                } else if !sides.contains(&width) || !sides.contains(&height) {
+                    self.resize_answer = Some(INVALID_LAYOUT);
                 } else {
                     self.shared.screen.input(ViewerInput::Resize { viewer, width, height });
-                    self.resize_answer = Some(0);
+                    self.resize_answer = Some(DONE);
                 }
             }
         }
@@ -357,7 +376,7 @@ impl Viewer {
 
     /// Sends an update if one was asked for and there is something to send (or
     /// it was not incremental), and output is not throttled.
-    fn update(&mut self, changes: &mut watch::Receiver<u64>) -> Result<(), Ended> {
+    async fn update(&mut self, changes: &mut watch::Receiver<u64>) -> Result<(), Ended> {
         let Some(incremental) = self.request else { return Ok(()) };
         if incremental && self.throttled() {
             return Ok(());
@@ -382,12 +401,12 @@ impl Viewer {
         if taken.moves.is_empty() && patches.is_empty() && !taken.resized && !announcements {
             return Ok(());
         }
-        self.send_update(taken, &patches)?;
+        self.send_update(taken, patches).await?;
         self.request = None;
         Ok(())
     }
 
-    fn send_update(&mut self, taken: Taken, patches: &[Patch]) -> Result<(), Ended> {
+    async fn send_update(&mut self, taken: Taken, patches: Vec<Patch>) -> Result<(), Ended> {
         let (width, height) = (taken.width, taken.height);
         let extended = self.takes(number::EXTENDED_DESKTOP_SIZE);
         if taken.resized && !extended && !self.takes(number::DESKTOP_SIZE) {
@@ -398,7 +417,7 @@ impl Viewer {
         if extended && (taken.resized || self.announce_layout || self.resize_answer.is_some()) {
             let (reason, status) = match self.resize_answer.take() {
                 Some(status) => (1, status),
-                None => (0, 0),
+                None => (0, DONE),
             };
             let mut message = update_header(1);
             put_header(Rect::new(reason, status, width, height), number::EXTENDED_DESKTOP_SIZE, &mut message);
@@ -426,12 +445,26 @@ impl Viewer {
             copyrect::encode(mv, &mut body);
             count += 1;
         }
-        for patch in patches {
-            count += u32::from(self.encoders.encode(self.encoding, patch, &self.format, &mut body));
-        }
+        // zlib takes milliseconds a screenful: off the runtime's threads.
+        let mut encoders = std::mem::take(&mut self.encoders);
+        encoders.set_cell_size(self.shared.screen.cell_size());
+        let (encoding, format) = (self.encoding, self.format);
+        let encoded = tokio::task::spawn_blocking(move || {
+            let mut count = 0u32;
+            for patch in &patches {
+                count += u32::from(encoders.encode(encoding, patch, &format, &mut body));
+            }
+            (encoders, body, count)
+        })
+        .await;
+        let Ok((encoders, body, encoded_count)) = encoded else { return Err(Ended::EncoderFailed) };
+        self.encoders = encoders;
+        count += encoded_count;
         if count > 0 {
-            // More than 65535 rectangles cannot happen: at most a few hundred
-            // Tight pieces of an 8192x8192 screen, plus 36 moves and rects.
+            // Past 65535 rectangles the count would not fit: it cannot get there.
+            // The pending rectangles (at most 32) add up to at most the screen,
+            // Tight cuts them into pieces of 65536 pixels (a few thousand for
+            // the largest screen), ZRLE into at most 256 cell columns each.
             let mut message = update_header(count.min(u32::from(u16::MAX)) as u16);
             message.extend_from_slice(&body);
             self.output.send(message);

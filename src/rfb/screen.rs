@@ -80,4 +80,11 @@ pub trait Screen: Send + Sync + 'static {
 
     /// A viewer's input.
     fn input(&self, event: ViewerInput);
+
+    /// The size in pixels of the character cells the screen is drawn in, if it
+    /// is: the encoders then cut text along cell columns, which roughly halves
+    /// a text screen in ZRLE. Pixels are exact either way.
+    fn cell_size(&self) -> Option<(u16, u16)> {
+        None
+    }
 }

@@ -253,6 +253,11 @@ impl Shared {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Fires when the server shuts down.
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
     /// Renders: adds the damage since the last render to every viewer's pending
     /// region, then runs `then` with the framebuffer, all under the screen's
     /// lock. `None` if the screen did not call back.

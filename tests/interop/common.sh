@@ -58,7 +58,8 @@ start_demo() {
     local log="$WORK/demo.log"
     : >"$log"
     "$REPO_DIR/target/release/examples/rfb_demo" --port 0 --expect "$WORK/expected.ppm" "$@" 2>"$log" &
-    PIDS+=($!)
+    DEMO_PID=$!
+    PIDS+=($DEMO_PID)
     DEMO_LOG="$log"
     wait_for "the demo server listens" grep -q "listening on" "$log"
     PORT=$(grep -m1 " listening on" "$log" | sed 's/.*listening on [0-9.]*://')
@@ -66,6 +67,12 @@ start_demo() {
         WS_PORT=$(grep -m1 "websocket listening" "$log" | sed 's/.*listening on [0-9.]*://')
     fi
     say "demo server on port $PORT${WS_PORT:+, websocket $WS_PORT}"
+}
+
+# Stops the demo server started last.
+stop_demo() {
+    kill "$DEMO_PID" 2>/dev/null || true
+    wait "$DEMO_PID" 2>/dev/null || true
 }
 
 # compare.py CAPTURE EXPECTED [X Y]: exit 0 when identical.

@@ -5,6 +5,7 @@
 source "$(dirname "$0")/common.sh"
 need_apt chromium fonts-dejavu-core
 need_pip PIL pillow
+command -v npm >/dev/null || need_apt nodejs npm
 need_npm
 
 start_demo --websocket-port 0

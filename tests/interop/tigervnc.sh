@@ -2,10 +2,23 @@
 # TigerVNC's viewer under Xvfb, once with each encoding it can prefer (Tight,
 # its default, then ZRLE, Hextile, Raw; it always takes CopyRect too): its
 # window must show the server's framebuffer pixel for pixel, before and after
-# keys typed into it with xdotool.
+# keys typed into it with xdotool. Then with VNC authentication: TigerVNC's
+# password file gets it in, and a wrong one does not.
 source "$(dirname "$0")/common.sh"
 need_apt tigervnc-viewer xvfb xdotool imagemagick fonts-dejavu-core
 need_pip PIL pillow
+need_pip vncdotool vncdotool
+
+# A ~/.vnc/passwd-style file: the password DES-encrypted with VNC's fixed key
+# (vncpasswd's obfuscation), using vncdotool's DES.
+tiger_password_file() {
+    python3 -W ignore - "$1" "$2" <<'PY'
+import sys
+from vncdotool.rfb import des_encrypt, reverse_bits
+fixed = bytes([23, 82, 107, 6, 35, 78, 88, 7])
+open(sys.argv[2], "wb").write(des_encrypt(reverse_bits(fixed), sys.argv[1].encode().ljust(8, b"\0")[:8]))
+PY
+}
 
 start_demo
 exec 3>"$WORK/display"
@@ -41,4 +54,22 @@ for encoding in Tight ZRLE Hextile Raw; do
     kill "$VIEWER"
     wait_for "the viewer closes" bash -c "! xdotool search --name 'vcmux rfb demo'"
 done
+stop_demo
+
+say "VNC authentication"
+echo "s3cret" >"$WORK/password"
+start_demo --password-file "$WORK/password"
+tiger_password_file s3cret "$WORK/tiger-right"
+tiger_password_file guess "$WORK/tiger-wrong"
+xtigervncviewer -SecurityTypes=VncAuth -passwd "$WORK/tiger-wrong" "127.0.0.1::$PORT" >"$WORK/viewer-wrong.log" 2>&1 &
+PIDS+=($!)
+wait_for "the wrong password is refused" grep -q "authentication failed" "$DEMO_LOG"
+say "a wrong password is refused"
+xtigervncviewer -SecurityTypes=VncAuth -passwd "$WORK/tiger-right" -FullScreen=0 -RemoteResize=0 \
+    "127.0.0.1::$PORT" >"$WORK/viewer.log" 2>&1 &
+PIDS+=($!)
+wait_for "the viewer's window appears" xdotool search --name "vcmux rfb demo"
+WINDOW=$(xdotool search --name "vcmux rfb demo" | head -1)
+wait_for "with a password: the window shows the framebuffer" window_matches
+say "with the password: window $(cat "$WORK/compare.txt")"
 say "PASS"

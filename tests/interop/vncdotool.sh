@@ -26,7 +26,7 @@ timeout 30 vncdo -s "127.0.0.1::$PORT" type "ab" || fail "vncdo type"
 wait_for "the keys reach the server" grep -q "key 0x62" "$DEMO_LOG"
 capture_matches
 say "typed 'ab': the screen scrolled twice and the capture still matches"
-cleanup; PIDS=()
+stop_demo
 
 say "VNC authentication"
 echo "s3cret" >"$WORK/password"

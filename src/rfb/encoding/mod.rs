@@ -92,11 +92,12 @@ impl Patch {
     }
 }
 
-/// The compression state a connection keeps across updates: one zlib stream for
-/// ZRLE, Tight's four.
+/// The compression state a connection keeps across updates (one zlib stream for
+/// ZRLE, Tight's four), and what it knows of the screen's layout.
 pub struct Encoders {
     zrle: Option<zrle::Zrle>,
     tight: Option<tight::Tight>,
+    cell_size: Option<(u16, u16)>,
 }
 
 impl Default for Encoders {
@@ -108,7 +109,12 @@ impl Default for Encoders {
 impl Encoders {
     /// No stream started yet: each starts on first use, as its decoder does.
     pub fn new() -> Encoders {
-        Encoders { zrle: None, tight: None }
+        Encoders { zrle: None, tight: None, cell_size: None }
+    }
+
+    /// The screen's character cell in pixels, if it has one ([`Screen::cell_size`](crate::rfb::screen::Screen::cell_size)).
+    pub fn set_cell_size(&mut self, cell_size: Option<(u16, u16)>) {
+        self.cell_size = cell_size;
     }
 
     /// Appends `patch` in `encoding` (headers included) and returns how many
@@ -123,7 +129,9 @@ impl Encoders {
         match encoding {
             Encoding::Raw => raw::encode(patch, format, out),
             Encoding::Hextile => hextile::encode(patch, format, out),
-            Encoding::Zrle => self.zrle.get_or_insert_with(zrle::Zrle::new).encode(patch, format, out),
+            Encoding::Zrle => {
+                self.zrle.get_or_insert_with(zrle::Zrle::new).encode(patch, format, self.cell_size, out)
+            }
             Encoding::Tight => self.tight.get_or_insert_with(tight::Tight::new).encode(patch, format, out),
         }
     }

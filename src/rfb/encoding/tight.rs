@@ -56,7 +56,8 @@ impl Tight {
     }
 
     fn encode_piece(&mut self, pixels: &[u32], width: usize, format: &PixelFormat, out: &mut Vec<u8>) {
-        let palette = Palette::of(pixels, 256);
+        let mut palette = Palette::of(pixels, 256);
+        palette.colours.sort_unstable();
         match palette.colours.len() {
             1 => {
                 out.push(FILL);
@@ -165,6 +166,166 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(Tight::new().encode(&patch, &PixelFormat::SERVER, &mut out), 1);
         assert_eq!(&out[12..], &[FILL, 0x10, 0x20, 0x30]);
+    }
+
+    /// A Tight decoder (no JPEG, no gradient) returning pixel values in
+    /// `format`, enough to check the encoder where vnc-rs cannot (it takes
+    /// only 32-bit formats): the pixels of every rectangle in `data`, with the
+    /// connection's zlib streams.
+    fn decode(
+        mut data: &[u8],
+        format: &PixelFormat,
+        count: u16,
+        streams: &mut [flate2::Decompress],
+    ) -> Vec<(Rect, Vec<u32>)> {
+        let take = |n: usize, data: &mut &[u8]| {
+            let (head, rest) = data.split_at(n);
+            *data = rest;
+            head.to_vec()
+        };
+        let pixel = |b: &[u8]| -> u32 {
+            if format.tpixel_len() == 3 {
+                return format.convert(u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]));
+            }
+            match (b.len(), format.big_endian) {
+                (1, _) => u32::from(b[0]),
+                (2, false) => u32::from(u16::from_le_bytes([b[0], b[1]])),
+                (2, true) => u32::from(u16::from_be_bytes([b[0], b[1]])),
+                (_, false) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                (_, true) => u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+            }
+        };
+        let tp = format.tpixel_len();
+        let mut rects = Vec::new();
+        for _ in 0..count {
+            let h = take(12, &mut data);
+            let at = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+            let rect = Rect::new(at(0), at(2), at(4), at(6));
+            let n = usize::from(rect.width) * usize::from(rect.height);
+            let ctrl = take(1, &mut data)[0];
+            if ctrl == FILL {
+                let c = pixel(&take(tp, &mut data));
+                rects.push((rect, vec![c; n]));
+                continue;
+            }
+            let stream = usize::from((ctrl >> 4) & 3);
+            let palette: Vec<u32> = if ctrl & 0x40 != 0 {
+                assert_eq!(take(1, &mut data)[0], PALETTE_FILTER);
+                let colours = usize::from(take(1, &mut data)[0]) + 1;
+                (0..colours).map(|_| pixel(&take(tp, &mut data))).collect()
+            } else {
+                Vec::new()
+            };
+            let row_bytes = usize::from(rect.width).div_ceil(8);
+            let len = match palette.len() {
+                0 => n * tp,
+                2 => row_bytes * usize::from(rect.height),
+                _ => n,
+            };
+            let raw = if len < MIN_TO_COMPRESS {
+                take(len, &mut data)
+            } else {
+                let b = take(1, &mut data)[0];
+                let mut compressed = usize::from(b & 0x7f);
+                if b & 0x80 != 0 {
+                    let b = take(1, &mut data)[0];
+                    compressed |= usize::from(b & 0x7f) << 7;
+                    if b & 0x80 != 0 {
+                        compressed |= usize::from(take(1, &mut data)[0]) << 14;
+                    }
+                }
+                let input = take(compressed, &mut data);
+                let mut out = Vec::with_capacity(len);
+                streams[stream].decompress_vec(&input, &mut out, flate2::FlushDecompress::Sync).unwrap();
+                assert_eq!(out.len(), len);
+                out
+            };
+            let pixels = match palette.len() {
+                0 => raw.chunks(tp).map(pixel).collect(),
+                2 => (0..n)
+                    .map(|i| {
+                        let (x, y) = (i % usize::from(rect.width), i / usize::from(rect.width));
+                        palette[usize::from(raw[y * row_bytes + x / 8] >> (7 - x % 8) & 1)]
+                    })
+                    .collect(),
+                _ => raw.iter().map(|&i| palette[usize::from(i)]).collect(),
+            };
+            rects.push((rect, pixels));
+        }
+        assert!(data.is_empty(), "trailing bytes");
+        rects
+    }
+
+    #[test]
+    fn every_kind_of_piece_decodes_in_every_format() {
+        let formats = [
+            PixelFormat::SERVER,
+            PixelFormat { big_endian: true, red_shift: 0, blue_shift: 16, ..PixelFormat::SERVER },
+            PixelFormat {
+                bits_per_pixel: 16,
+                depth: 16,
+                big_endian: true,
+                red_max: 31,
+                green_max: 63,
+                blue_max: 31,
+                red_shift: 11,
+                green_shift: 5,
+                blue_shift: 0,
+            },
+            PixelFormat {
+                bits_per_pixel: 8,
+                depth: 8,
+                big_endian: false,
+                red_max: 7,
+                green_max: 7,
+                blue_max: 3,
+                red_shift: 0,
+                green_shift: 3,
+                blue_shift: 6,
+            },
+        ];
+        let (w, h) = (300u16, 250u16);
+        let pixels: Vec<u32> = (0..u32::from(w) * u32::from(h))
+            .map(|i| {
+                let (x, y) = (i % u32::from(w), i / u32::from(w));
+                match y / 50 {
+                    0 => 0x00123456,                                                      // fill
+                    1 => [0x00ffffff, 0x00000000][((x / 3 + y) % 2) as usize],            // mono
+                    2 => [0x00ff0000, 0x0000ff00, 0x000000ff, 0][((x + y) % 4) as usize], // palette
+                    3 => (x * 0x10203 + y * 0x30201) & 0xffffff,                          // full colour
+                    _ => (x % 7) * 0x101010,                                              // palette
+                }
+            })
+            .collect();
+        for format in formats {
+            let mut tight = Tight::new();
+            let mut streams: Vec<flate2::Decompress> =
+                (0..4).map(|_| flate2::Decompress::new(true)).collect();
+            // The whole, each band alone (fill, mono, palette, full colour,
+            // palette), and rectangles too small to compress.
+            let bands = (0..5).map(|b| Rect::new(0, b * 50, w, 50));
+            let small = [Rect::new(0, 50, 3, 2), Rect::new(0, 50, 1, 1), Rect::new(0, 100, 2, 1)];
+            for rect in std::iter::once(Rect::new(0, 0, w, h)).chain(bands).chain(small) {
+                let mut patch_pixels = Vec::new();
+                for y in rect.y..rect.y + rect.height {
+                    let row = usize::from(y) * usize::from(w);
+                    patch_pixels.extend_from_slice(&pixels[row..row + usize::from(rect.width)]);
+                }
+                let patch = Patch { rect, pixels: patch_pixels };
+                let mut out = Vec::new();
+                let count = tight.encode(&patch, &format, &mut out);
+                for (piece, got) in decode(&out, &format, count, &mut streams) {
+                    for (i, value) in got.iter().enumerate() {
+                        let (x, y) = (
+                            usize::from(piece.x) + i % usize::from(piece.width),
+                            usize::from(piece.y) + i / usize::from(piece.width),
+                        );
+                        let want = format.convert(pixels[y * usize::from(w) + x]);
+                        assert_eq!(*value, want, "{format:?} at ({x},{y})");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
