@@ -48,8 +48,8 @@ impl Zrle {
         let columns = cell.filter(|&(w, h)| {
             w > 0
                 && h > 0
-                && rect.x % w == 0
-                && rect.width % w == 0
+                && rect.x.is_multiple_of(w)
+                && rect.width.is_multiple_of(w)
                 && rect.width > w
                 && rect.width / w <= MAX_COLUMNS
                 && rect.height >= 2 * h
