@@ -260,6 +260,10 @@ impl Screen for Vc {
         self.clipboard.subscribe()
     }
 
+    fn cell_size(&self) -> Option<(u16, u16)> {
+        Some(self.lock().renderer.cell_size())
+    }
+
     fn input(&self, event: ViewerInput) {
         let bytes = {
             let mut state = self.lock();

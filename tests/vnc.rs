@@ -1,0 +1,193 @@
+//! vcmux's vc over VNC, end to end: the real binary running a shell under its
+//! PTY, a vc and a console log, and vnc-rs viewers on its `-vnc unix:` socket.
+//! What a viewer shows is compared pixel for pixel with a fresh render of the
+//! log's bytes (what `vcmux render` makes of them).
+
+mod common;
+mod rfb_support;
+
+use std::path::{Path, PathBuf};
+
+use common::{STEP, Vcmux, path_in, temp_dir};
+use rfb_support::{Mirror, connect_over};
+use tokio::net::UnixStream;
+use tokio::time::{Instant, timeout_at};
+use vcmux::render::frame::Framebuffer;
+use vcmux::render::{FontConfig, Renderer};
+use vcmux::term::Terminal;
+use vnc::{ClientKeyEvent, PixelFormat, VncClient, VncEncoding, VncEvent, X11Event};
+
+const RETURN: u32 = 0xff0d;
+
+/// vcmux with a shell, a vc, a log of the console and a VNC unix socket.
+struct Console {
+    vcmux: Vcmux,
+    log: String,
+    socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Console {
+    fn start(vnc_options: &str, files: &[(&str, &str)]) -> Console {
+        let dir = temp_dir();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let log = path_in(&dir, "console.log");
+        let socket = dir.path().join("vnc.sock");
+        let vnc = format!("unix:{}{vnc_options}", socket.display())
+            .replace("DIR", &dir.path().display().to_string());
+        let vcmux = Vcmux::start_with(
+            &[
+                "-chardev",
+                "vc,id=vc0",
+                "-chardev",
+                &format!("file,id=log,path={log}"),
+                "-vnc",
+                &vnc,
+                "--",
+                "sh",
+            ],
+            |c| {
+                c.env("PS1", "$ ").env("ENV", "/dev/null");
+            },
+        );
+        vcmux.wait_log("VNC viewers welcome");
+        vcmux.wait_log("started 'sh'");
+        Console { vcmux, log, socket, _dir: dir }
+    }
+
+    async fn viewer(&self, password: Option<&str>) -> Result<VncClient, vnc::VncError> {
+        let stream = UnixStream::connect(&self.socket).await?;
+        connect_over(
+            stream,
+            password,
+            &[VncEncoding::Zrle, VncEncoding::CopyRect, VncEncoding::Raw],
+            PixelFormat::bgra(),
+            true,
+        )
+        .await
+    }
+
+    fn log_text(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
+    }
+
+    /// Waits for the console log to contain `needle`.
+    fn wait_output(&self, needle: &str) {
+        common::poll_until(&format!("the console shows {needle:?}"), || self.log_text().contains(needle));
+    }
+}
+
+/// What `vcmux render` shows for these bytes at the vc's default geometry.
+fn render(bytes: &[u8]) -> Framebuffer {
+    let mut terminal = Terminal::new(80, 24, 10_000);
+    terminal.advance(bytes);
+    let mut renderer = Renderer::new(&FontConfig::default()).unwrap();
+    renderer.render(&mut terminal, true);
+    renderer.framebuffer().clone()
+}
+
+/// Asks for updates until the viewer shows `expected()` (computed afresh each
+/// time, as the console may still be writing).
+async fn sync_with(client: &VncClient, mirror: &mut Mirror, expected: impl Fn() -> Framebuffer) {
+    let deadline = Instant::now() + STEP;
+    loop {
+        if mirror.shows(&expected()) {
+            return;
+        }
+        client.input(X11Event::Refresh).await.expect("the viewer takes input");
+        match timeout_at(deadline, client.recv_event()).await {
+            Ok(Ok(event)) => mirror.apply(event),
+            Ok(Err(e)) => panic!("the viewer failed: {e}"),
+            Err(_) => panic!("the viewer never showed what vcmux render shows for the log"),
+        }
+    }
+}
+
+/// Asks for updates until the viewer shows the render of the console log.
+async fn sync_with_log(client: &VncClient, mirror: &mut Mirror, log: &Path) {
+    sync_with(client, mirror, || render(&std::fs::read(log).unwrap_or_default())).await;
+}
+
+async fn type_text(client: &VncClient, text: &str) {
+    for keysym in text.chars().map(u32::from).chain([RETURN]) {
+        for down in [true, false] {
+            client.input(X11Event::KeyEvent(ClientKeyEvent { keycode: keysym, down })).await.unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_keys_reach_the_shell_and_the_screen_is_what_render_shows() {
+    let mut console = Console::start("", &[]);
+    let client = console.viewer(None).await.expect("no password needed");
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    type_text(&client, "echo $((6 * 7))").await;
+    console.wait_output("\r\n42\r\n");
+    sync_with_log(&client, &mut mirror, Path::new(&console.log)).await;
+    type_text(&client, "exit 4").await;
+    assert_eq!(console.vcmux.wait_exit(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_viewers_see_the_same_screen() {
+    let console = Console::start("", &[]);
+    let (a, b) = (console.viewer(None).await.unwrap(), console.viewer(None).await.unwrap());
+    let (mut ma, mut mb) = (Mirror::new(&PixelFormat::bgra()), Mirror::new(&PixelFormat::bgra()));
+    type_text(&a, "seq 1 40").await;
+    console.wait_output("40\r\n$ ");
+    sync_with_log(&a, &mut ma, Path::new(&console.log)).await;
+    sync_with_log(&b, &mut mb, Path::new(&console.log)).await;
+    assert_eq!(ma.pixels, mb.pixels);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_decide_who_may_type() {
+    let console = Console::start(
+        ",password-file=DIR/rw.pass,viewonly-password-file=DIR/ro.pass",
+        &[("rw.pass", "s3cret\n"), ("ro.pass", "lookonly\n")],
+    );
+    assert!(console.viewer(Some("wrong")).await.is_err(), "a wrong password is refused");
+    assert!(console.viewer(None).await.is_err(), "no password is refused");
+    let watcher = console.viewer(Some("lookonly")).await.expect("the view-only password lets in");
+    let typist = console.viewer(Some("s3cret")).await.expect("the password lets in");
+
+    type_text(&watcher, "echo watcher-typed").await;
+    // A round trip on the watcher's connection: its keys were handled before.
+    watcher.input(X11Event::FullRefresh).await.unwrap();
+    rfb_support::wait_event(&watcher, |e| matches!(e, VncEvent::RawImage(..)).then_some(())).await;
+    type_text(&typist, "echo typist-typed").await;
+    console.wait_output("\r\ntypist-typed\r\n");
+    assert!(!console.log_text().contains("watcher"), "a view-only viewer typed: {:?}", console.log_text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_that_never_reads_holds_back_neither_a_flood_nor_another_viewer() {
+    let mut console = Console::start("", &[]);
+    // vnc-rs stops reading its socket when nobody takes its events.
+    let stuck = console.viewer(None).await.unwrap();
+    stuck.input(X11Event::Refresh).await.unwrap();
+    let active = console.viewer(None).await.unwrap();
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    // 50 MiB of output through the vc while the stuck viewer is connected.
+    type_text(&active, "head -c 37500000 /dev/zero | base64 -w 79; echo flood-done").await;
+    console.wait_output("\r\nflood-done\r\n$ ");
+    sync_with_log_tail(&active, &mut mirror, &console).await;
+    type_text(&active, "exit").await;
+    assert_eq!(console.vcmux.wait_exit(), 0);
+    drop(stuck);
+}
+
+/// Like [`sync_with_log`], but renders only the log's last 64 KiB (the screen
+/// of a 50 MiB flood does not depend on what scrolled away long before).
+async fn sync_with_log_tail(client: &VncClient, mirror: &mut Mirror, console: &Console) {
+    let tail = || {
+        let bytes = std::fs::read(&console.log).unwrap_or_default();
+        let from = bytes.len().saturating_sub(64 << 10);
+        // Start at a line start, so the tail renders as the whole log does.
+        let start = bytes[from..].iter().position(|&b| b == b'\n').map_or(from, |p| from + p + 1);
+        render(&bytes[start..])
+    };
+    sync_with(client, mirror, tail).await;
+}
