@@ -1,4 +1,4 @@
-# Shared by the interop scripts: installs the viewers, starts the demo server,
+# Shared by the interop scripts: installs the viewers, starts vcmux,
 # waits for conditions with deadlines, compares pictures. Sourced, not run.
 set -euo pipefail
 
@@ -51,28 +51,60 @@ wait_for() {
     done
 }
 
-# Builds and starts the demo server on free ports; sets PORT (and WS_PORT with
-# --websocket-port 0). Its screen is written to $WORK/expected.ppm.
-start_demo() {
-    (cd "$REPO_DIR" && cargo build --release --quiet --example rfb_demo)
-    local log="$WORK/demo.log"
-    : >"$log"
-    "$REPO_DIR/target/release/examples/rfb_demo" --port 0 --expect "$WORK/expected.ppm" "$@" 2>"$log" &
-    DEMO_PID=$!
-    PIDS+=($DEMO_PID)
-    DEMO_LOG="$log"
-    wait_for "the demo server listens" grep -q "listening on" "$log"
-    PORT=$(grep -m1 " listening on" "$log" | sed 's/.*listening on [0-9.]*://')
-    if grep -q "websocket listening" "$log"; then
-        WS_PORT=$(grep -m1 "websocket listening" "$log" | sed 's/.*listening on [0-9.]*://')
-    fi
-    say "demo server on port $PORT${WS_PORT:+, websocket $WS_PORT}"
+# A free TCP port on loopback at or above $1.
+free_port() {
+    python3 - "$1" <<'PY'
+import socket, sys
+for port in range(int(sys.argv[1]), 65536):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+PY
 }
 
-# Stops the demo server started last.
-stop_demo() {
-    kill "$DEMO_PID" 2>/dev/null || true
-    wait "$DEMO_PID" 2>/dev/null || true
+# Builds vcmux and starts it as a newcomer would: a shell under its PTY, a vc
+# shown with -vnc on a free display (and a free WebSocket port), and a log of
+# the console, $WORK/console.log. Extra -vnc options may follow ("password-file=F").
+# Sets PORT, WS_PORT and VCMUX_LOG.
+VCMUX="$REPO_DIR/target/release/vcmux"
+start_vcmux() {
+    (cd "$REPO_DIR" && cargo build --release --quiet)
+    PORT=$(free_port 5900)
+    WS_PORT=$(free_port 15700)
+    local extra=""
+    for option in "$@"; do extra+=",$option"; done
+    VCMUX_LOG="$WORK/vcmux.log"
+    : >"$VCMUX_LOG"
+    : >"$WORK/console.log"
+    PS1='$ ' ENV=/dev/null "$VCMUX" -chardev vc,id=vc0 -chardev "file,id=log,path=$WORK/console.log" \
+        -vnc "127.0.0.1:$((PORT - 5900)),websocket=$WS_PORT$extra" -- sh 2>"$VCMUX_LOG" &
+    VCMUX_PID=$!
+    PIDS+=($VCMUX_PID)
+    wait_for "vcmux serves VNC" grep -q "WebSocket (noVNC) viewers welcome" "$VCMUX_LOG"
+    wait_for "the shell prompts" grep -q '\$ ' "$WORK/console.log"
+    say "vcmux on port $PORT, websocket $WS_PORT"
+}
+
+# Stops the vcmux started last.
+stop_vcmux() {
+    kill "$VCMUX_PID" 2>/dev/null || true
+    wait "$VCMUX_PID" 2>/dev/null || true
+}
+
+# Waits until the console log holds the text (a command's output).
+wait_output() {
+    wait_for "the console shows '$1'" grep -q -- "$1" "$WORK/console.log"
+}
+
+# What `vcmux render` makes of the console's bytes so far: $WORK/expected.png.
+render_expected() {
+    "$VCMUX" render "$WORK/console.log" -o "$WORK/expected.png"
 }
 
 # compare.py CAPTURE EXPECTED [X Y]: exit 0 when identical.

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Compares a viewer's picture with the server's framebuffer, pixel for pixel.
+"""Compares a viewer's picture with what `vcmux render` shows, pixel for pixel.
 
 compare.py CAPTURE EXPECTED [X Y]: CAPTURE (any format Pillow reads) must show
-EXPECTED (the demo's PPM) exactly, at (X, Y) if given. Prints what it compared;
+EXPECTED (vcmux render's PNG of the console's bytes) exactly, at (X, Y) if given. Prints what it compared;
 exits 0 when identical, 1 otherwise.
 """
 import sys

@@ -1,7 +1,8 @@
-// noVNC (core only) in headless Chromium, connected straight to the server's
-// WebSocket port: its canvas must show the server's framebuffer pixel for
-// pixel, before and after a key. Run by novnc.sh:
-//   node novnc.mjs WS_PORT WORK_DIR DEMO_LOG HTTP_PORT
+// noVNC (core only) in headless Chromium, connected straight to vcmux's
+// WebSocket port: a command typed through it runs, and its canvas shows what
+// `vcmux render` makes of the console's bytes, pixel for pixel, before and after.
+// Run by novnc.sh:
+//   node novnc.mjs WS_PORT WORK_DIR VCMUX HTTP_PORT
 // novnc.html is served from 127.0.0.1:HTTP_PORT, so the page and the server
 // share the loopback address space (Chromium blocks public pages from it).
 import { chromium } from 'playwright-core';
@@ -11,7 +12,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const [wsPort, work, demoLog, httpPort] = process.argv.slice(2);
+const [wsPort, work, vcmux, httpPort] = process.argv.slice(2);
+const consoleLog = join(work, 'console.log');
+const expected = join(work, 'expected.png');
 const deadline = () => Date.now() + 60_000;
 const say = (m) => console.log(`[novnc.mjs] ${m}`);
 
@@ -35,7 +38,8 @@ try {
     const url = await page.evaluate(() => document.querySelector('#screen canvas').toDataURL('image/png'));
     writeFileSync(join(work, 'novnc.png'), Buffer.from(url.split(',')[1], 'base64'));
     try {
-      return execFileSync('python3', [join(here, 'compare.py'), join(work, 'novnc.png'), join(work, 'expected.ppm')])
+      execFileSync(vcmux, ['render', consoleLog, '-o', expected]);
+      return execFileSync('python3', [join(here, 'compare.py'), join(work, 'novnc.png'), expected])
         .toString().trim();
     } catch (e) {
       return null;
@@ -47,20 +51,24 @@ try {
       const result = await canvasMatches();
       if (result) return say(`${what}: ${result}`);
       if (Date.now() > end) {
-        try { execFileSync('python3', [join(here, 'compare.py'), join(work, 'novnc.png'), join(work, 'expected.ppm')], { stdio: 'inherit' }); } catch (e) {}
+        try { execFileSync('python3', [join(here, 'compare.py'), join(work, 'novnc.png'), expected], { stdio: 'inherit' }); } catch (e) {}
         throw new Error(`${what}: the canvas never matched`);
       }
       await page.waitForTimeout(200);
     }
   };
   await waitForMatch('canvas');
-  await page.evaluate(() => window.rfb.sendKey(0x7a, 'KeyZ'));
+  const command = 'echo typed-in-novnc';
+  await page.evaluate((text) => {
+    for (const c of text) window.rfb.sendKey(c.codePointAt(0));
+    window.rfb.sendKey(0xff0d, 'Enter');
+  }, command);
   const end = deadline();
-  while (!readFileSync(demoLog, 'utf8').includes('key 0x7a')) {
-    if (Date.now() > end) throw new Error('the key never reached the server');
+  while (!readFileSync(consoleLog, 'utf8').includes('\ntyped-in-novnc\r')) {
+    if (Date.now() > end) throw new Error('the command never ran');
     await page.waitForTimeout(200);
   }
-  await waitForMatch("canvas after the key 'z' scrolled the screen");
+  await waitForMatch('canvas after typing a command');
   ok = true;
 } catch (e) {
   say(`FAIL: ${e.message}`);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every interop check against the rfb demo server: vncdotool, TigerVNC, noVNC.
+# Every interop check against vcmux serving a shell: vncdotool, TigerVNC, noVNC.
 # Each installs what it needs (apt, pip, npm) and exits non-zero on failure;
 # this runs them all and fails if any failed.
 set -uo pipefail
