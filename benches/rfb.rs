@@ -10,8 +10,16 @@
 //! header, then each rectangle as `rfb::encoding` encodes it (headers included),
 //! for the region `rfb::pending` hands over after the change.
 //!
+//! Then keypress-to-pixels latency: vcmux (the real binary) runs `cat` under
+//! its PTY with a vc served on loopback; a viewer with an update request
+//! outstanding sends a key and reads the whole update that shows its echo.
+//! The PTY's echo is the round trip a shell's would be.
+//!
 //! `cargo bench --bench rfb` (needs `apt-get install fonts-dejavu-core`); the
-//! table is printed first, then criterion's timings.
+//! tables are printed first, then criterion's timings.
+
+#[path = "../tests/rfb_support/mod.rs"]
+mod rfb_support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fontdue::{Font, FontSettings};
@@ -280,5 +288,94 @@ fn encoding_time(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, encoding_time);
+/// Keys typed for the latency figures, and how many are thrown away first.
+const KEYPRESSES: usize = 400;
+const WARM_UP: usize = 20;
+
+/// vcmux with `cat` under its PTY and a vc served on a free loopback port.
+struct EchoConsole {
+    child: std::process::Child,
+    address: std::net::SocketAddr,
+}
+
+impl EchoConsole {
+    fn start() -> EchoConsole {
+        // A free port above 5900, so that it is a VNC display number.
+        let port = (|| {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").ok()?;
+            probe.local_addr().ok().map(|a| a.port())
+        })()
+        .expect("a free port");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_vcmux"))
+            .args(["-chardev", "vc,id=vc0", "-vnc", &format!("127.0.0.1:{}", port - 5900), "--", "cat"])
+            .env("RUST_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .spawn()
+            .expect("vcmux starts");
+        EchoConsole { child, address: std::net::SocketAddr::from(([127, 0, 0, 1], port)) }
+    }
+}
+
+impl Drop for EchoConsole {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Types [`KEYPRESSES`] letters (no Return: each echo is one byte, one update;
+/// the line wraps and scrolls on its own) and returns each one's time from the
+/// key to the update that shows its echo.
+async fn keypress_latencies(console: &EchoConsole) -> Vec<std::time::Duration> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let stream = loop {
+        match tokio::net::TcpStream::connect(console.address).await {
+            Ok(stream) => break stream,
+            Err(_) if std::time::Instant::now() < deadline => tokio::task::yield_now().await,
+            Err(e) => panic!("vcmux's VNC port: {e}"),
+        }
+    };
+    stream.set_nodelay(true).expect("TCP_NODELAY");
+    let mut viewer = rfb_support::RawClient { stream };
+    let (width, height, _) = viewer.handshake().await;
+    viewer.set_encodings(&[16, 1, 0]).await;
+    viewer.request(false, width, height).await;
+    viewer.read_update().await;
+    let mut latencies = Vec::with_capacity(KEYPRESSES);
+    for i in 0..KEYPRESSES + WARM_UP {
+        viewer.request(true, width, height).await;
+        let keysym = u32::from(b'a' + (i % 26) as u8);
+        let start = std::time::Instant::now();
+        for down in [1u8, 0] {
+            let mut key = vec![4, down, 0, 0];
+            key.extend_from_slice(&keysym.to_be_bytes());
+            viewer.write(&key).await;
+        }
+        viewer.read_update().await;
+        if i >= WARM_UP {
+            latencies.push(start.elapsed());
+        }
+    }
+    latencies
+}
+
+fn latency_table() {
+    let console = EchoConsole::start();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let mut latencies = runtime.block_on(keypress_latencies(&console));
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    println!("Keypress to pixels through vcmux's PTY echo, {KEYPRESSES} keys, ZRLE over loopback TCP");
+    println!("| p50 | p90 | p99 | max |");
+    println!("|---|---|---|---|");
+    println!("| {:.2?} | {:.2?} | {:.2?} | {:.2?} |", at(0.5), at(0.9), at(0.99), at(1.0));
+    println!();
+}
+
+fn keypress_to_pixels(c: &mut Criterion) {
+    latency_table();
+    let _ = c;
+}
+
+criterion_group!(benches, encoding_time, keypress_to_pixels);
 criterion_main!(benches);
