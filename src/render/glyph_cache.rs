@@ -3,6 +3,7 @@
 //! face and width in cells.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::boxdraw;
 use super::font::{Fonts, Source, Style};
@@ -16,12 +17,16 @@ pub struct Glyph {
     pub width: u16,
     /// Whether every byte is 0 (a space): only the background is painted.
     pub blank: bool,
+    /// Tells this glyph from every other of the process, for caches of its
+    /// blends.
+    pub id: u32,
 }
 
 impl Glyph {
     fn new(cov: Vec<u8>, width: u16) -> Glyph {
+        static NEXT_ID: AtomicU32 = AtomicU32::new(0);
         let blank = cov.iter().all(|&c| c == 0);
-        Glyph { cov: cov.into_boxed_slice(), width, blank }
+        Glyph { cov: cov.into_boxed_slice(), width, blank, id: NEXT_ID.fetch_add(1, Ordering::Relaxed) }
     }
 }
 

@@ -9,24 +9,15 @@ use super::frame::Framebuffer;
 use super::glyph_cache::{Glyph, GlyphCache};
 use super::palette::Ink;
 
-/// Colour pairs whose blend tables are kept (direct-mapped by a hash).
-const LUT_SLOTS: usize = 64;
+/// About how many bytes of blended glyphs are kept.
+const BLEND_CACHE_BYTES: usize = 4 << 20;
 
-/// The 256 blends of a foreground over a background.
-struct Lut {
+/// A glyph blended in two colours: the pixels of its cell box.
+struct Blend {
+    id: u32,
     fg: u32,
     bg: u32,
-    mix: [u32; 256],
-}
-
-impl Lut {
-    fn new(fg: u32, bg: u32) -> Lut {
-        let mut mix = [0; 256];
-        for (a, out) in mix.iter_mut().enumerate() {
-            *out = blend(fg, bg, a as u8);
-        }
-        Lut { fg, bg, mix }
-    }
+    pixels: Box<[u32]>,
 }
 
 /// `fg` over `bg` at coverage `a` (0–255), rounded, channel by channel.
@@ -111,7 +102,9 @@ pub struct CellPaint<'a> {
 /// The glyph cache and the geometry of the lines: all a cell's painting needs.
 pub struct Painter {
     cache: GlyphCache,
-    luts: Vec<Option<Box<Lut>>>,
+    /// Blended glyphs, direct-mapped by a hash of glyph and colours: a cell
+    /// painted before in the same colours is a copy.
+    blends: Vec<Option<Blend>>,
     lines: Lines,
 }
 
@@ -119,7 +112,9 @@ impl Painter {
     /// A painter drawing with `fonts`.
     pub fn new(fonts: Fonts) -> Painter {
         let lines = Lines::new(&fonts);
-        Painter { cache: GlyphCache::new(fonts), luts: (0..LUT_SLOTS).map(|_| None).collect(), lines }
+        let wide_cell = 2 * usize::from(fonts.cell_w) * usize::from(fonts.cell_h) * 4;
+        let slots = (BLEND_CACHE_BYTES / wide_cell).clamp(64, 4096).next_power_of_two();
+        Painter { cache: GlyphCache::new(fonts), blends: (0..slots).map(|_| None).collect(), lines }
     }
 
     /// The size of a cell in pixels.
@@ -156,18 +151,24 @@ impl Painter {
         let (w, h) = (usize::from(width), usize::from(cell_h));
         match glyph {
             Some(glyph) if !glyph.blank => {
-                let slot = ((ink.fg ^ ink.bg.rotate_left(11)).wrapping_mul(0x9e37_79b9) >> 26) as usize;
-                let lut = match &mut self.luts[slot] {
-                    Some(lut) if lut.fg == ink.fg && lut.bg == ink.bg => lut,
-                    entry => entry.insert(Box::new(Lut::new(ink.fg, ink.bg))),
-                };
-                for gy in 0..h {
-                    let start = (y0 + gy) * stride + x0;
-                    let dst = &mut pixels[start..start + w];
-                    let src = &glyph.cov[gy * w..gy * w + w];
-                    for (p, &c) in dst.iter_mut().zip(src) {
-                        *p = lut.mix[usize::from(c)];
+                let hash = (u64::from(glyph.id) << 48 ^ u64::from(ink.fg) << 24 ^ u64::from(ink.bg))
+                    .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                let slot = (hash >> (64 - self.blends.len().trailing_zeros())) as usize;
+                let blend = match &mut self.blends[slot] {
+                    Some(b) if (b.id, b.fg, b.bg) == (glyph.id, ink.fg, ink.bg) => b,
+                    entry => {
+                        let pixels = glyph.cov.iter().map(|&c| match c {
+                            0 => ink.bg,
+                            255 => ink.fg,
+                            c => blend(ink.fg, ink.bg, c),
+                        });
+                        let (fg, bg) = (ink.fg, ink.bg);
+                        entry.insert(Blend { id: glyph.id, fg, bg, pixels: pixels.collect() })
                     }
+                };
+                for (gy, src) in blend.pixels.chunks_exact(w).enumerate() {
+                    let start = (y0 + gy) * stride + x0;
+                    pixels[start..start + w].copy_from_slice(src);
                 }
             }
             _ => {
