@@ -77,6 +77,16 @@ impl Renderer {
         &self.fb
     }
 
+    /// Whether anything on the screen blinks: the cursor (when shown and set
+    /// to blink) or text painted by the last render with SGR 5. While it is
+    /// false, the caller's blink timer can sleep: `blink_on` changes nothing.
+    pub fn blinks(&self, term: &Terminal) -> bool {
+        let cursor = term.cursor();
+        (cursor.visible && cursor.blinking)
+            || (0..self.shadow.rows)
+                .any(|y| self.shadow.row(y).iter().any(|p| p.cell.flags.contains(Flags::BLINK)))
+    }
+
     /// Makes the next render repaint every cell (and report it all).
     pub fn repaint_all(&mut self) {
         self.shadow.forget();
@@ -248,5 +258,35 @@ impl Renderer {
             }
             x += span;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_renderer_can_move_to_another_thread() {
+        fn send<T: Send>() {}
+        send::<Renderer>();
+    }
+
+    #[test]
+    fn blinking_is_reported_and_drawn_by_phase() {
+        let mut term = Terminal::new(10, 2, 0);
+        let mut renderer = Renderer::new(&FontConfig::default()).unwrap();
+        renderer.render(&mut term, true);
+        assert!(!renderer.blinks(&term), "a steady cursor and no blinking text");
+        term.advance(b"\x1b[5mhi\x1b[0m");
+        renderer.render(&mut term, true);
+        assert!(renderer.blinks(&term));
+        let on = renderer.framebuffer().clone();
+        let damage = renderer.render(&mut term, false);
+        let (cell_w, cell_h) = renderer.cell_size();
+        assert_eq!(damage.rects, [Rect::new(0, 0, 2 * cell_w, cell_h)], "only the blinking cells");
+        assert_ne!(&on, renderer.framebuffer());
+        term.advance(b"\x1b[2J\x1b[1 q");
+        renderer.render(&mut term, false);
+        assert!(renderer.blinks(&term), "a blinking cursor");
     }
 }
