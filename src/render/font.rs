@@ -86,6 +86,7 @@ pub struct Source<'a> {
 }
 
 /// The primary faces, the lazily parsed fallbacks, and the cell geometry.
+#[derive(Clone)]
 pub struct Fonts {
     /// The four faces; a user font is one face standing in for all four.
     primary: Vec<Arc<Font>>,

@@ -5,7 +5,6 @@
 use crate::term::{Cell, CursorShape, Flags};
 
 use super::font::{Fonts, Style};
-use super::frame::Framebuffer;
 use super::glyph_cache::{Glyph, GlyphCache};
 use super::palette::Ink;
 
@@ -123,8 +122,9 @@ impl Painter {
         (fonts.cell_w, fonts.cell_h)
     }
 
-    /// Paints `paint` with its top-left corner at cell (`col`, `row`).
-    pub fn paint(&mut self, fb: &mut Framebuffer, col: u16, row: u16, paint: &CellPaint<'_>) {
+    /// Paints `paint` with its top-left corner at cell (`col`, `row`) of
+    /// `pixels`, rows of `stride` pixels.
+    pub fn paint(&mut self, pixels: &mut [u32], stride: usize, col: u16, row: u16, paint: &CellPaint<'_>) {
         let (cell_w, cell_h) = self.cell_size();
         let cell = paint.cell;
         let mut ink = paint.ink;
@@ -136,8 +136,6 @@ impl Painter {
         let width = if paint.wide { cell_w * 2 } else { cell_w };
         let x0 = usize::from(col) * usize::from(cell_w);
         let y0 = usize::from(row) * usize::from(cell_h);
-        let stride = usize::from(fb.width());
-        let pixels = fb.pixels_mut();
         let style = Style::new(cell.flags.contains(Flags::BOLD), cell.flags.contains(Flags::ITALIC));
         let composed: Glyph;
         let glyph = if !ink.visible {

@@ -14,7 +14,8 @@ use super::palette::{Colors, Theme};
 /// painted, so that each [`render`](Renderer::render) repaints only what
 /// changed and reports it as a [`Damage`].
 pub struct Renderer {
-    painter: Painter,
+    /// Two painters, one a thread, for the two halves of a large repaint.
+    painters: [Painter; 2],
     theme: Theme,
     fb: Framebuffer,
     shadow: Shadow,
@@ -26,11 +27,40 @@ pub struct Renderer {
     cursor_at: Option<(u16, u16)>,
     /// Every row is to be looked at: the shadow was forgotten.
     full: bool,
-    /// Scratch: which rows to look at, what each cell should look like, and
-    /// which of them differ from the shadow.
+    /// Scratch: which rows to look at, and each band's own.
     dirty: Vec<bool>,
+    scratch: [Scratch; 2],
+}
+
+/// Repaints of at least this many cells are split between two threads.
+const PARALLEL_CELLS: usize = 4000;
+
+/// A painting thread's scratch: what each cell of a row should look like,
+/// and which of them differ from the shadow.
+#[derive(Default)]
+struct Scratch {
     wanted: Vec<Painted>,
     changed: Vec<bool>,
+}
+
+/// What every band's painting reads.
+struct Frame<'a> {
+    term: &'a Terminal,
+    colors: &'a Colors,
+    dirty: &'a [bool],
+    cursor: Option<(u16, u16, CursorShape)>,
+    blink_on: bool,
+    cols: usize,
+    stride: usize,
+}
+
+/// Consecutive cell rows of the framebuffer and the shadow, painted by one
+/// thread.
+struct Band<'a> {
+    first_row: u16,
+    rows: u16,
+    pixels: &'a mut [u32],
+    shadow: &'a mut [Painted],
 }
 
 impl Renderer {
@@ -40,7 +70,7 @@ impl Renderer {
     pub fn new(config: &FontConfig) -> Result<Renderer, RenderError> {
         let fonts = Fonts::new(config.size, config.path.as_deref())?;
         Ok(Renderer {
-            painter: Painter::new(fonts),
+            painters: [Painter::new(fonts.clone()), Painter::new(fonts)],
             theme: Theme::default(),
             fb: Framebuffer::new(0, 0),
             shadow: Shadow::new(0, 0),
@@ -49,8 +79,7 @@ impl Renderer {
             cursor_at: None,
             full: true,
             dirty: Vec::new(),
-            wanted: Vec::new(),
-            changed: Vec::new(),
+            scratch: Default::default(),
         })
     }
 
@@ -62,7 +91,7 @@ impl Renderer {
 
     /// A cell's size in pixels: (width, height).
     pub fn cell_size(&self) -> (u16, u16) {
-        self.painter.cell_size()
+        self.painters[0].cell_size()
     }
 
     /// The framebuffer's size for a terminal of `cols` x `rows`, or `None`
@@ -179,86 +208,124 @@ impl Renderer {
         for (_, row) in self.cursor_at.iter().chain(cursor.map(|(c, r, _)| (c, r)).iter()) {
             self.dirty[usize::from(*row)] = true;
         }
-        self.cursor_at = None;
-        let mut rects = Rects::default();
-        for y in 0..rows {
-            if self.dirty[usize::from(y)] {
-                rects.start_row(y * cell_h, cell_h);
-                self.paint_row(term, y, cursor.filter(|&(_, r, _)| r == y), &mut rects);
-            }
-        }
-        damage.rects = rects.finish();
+        let Some(colors) = &self.colors else { return damage };
+        let frame = Frame {
+            term,
+            colors,
+            dirty: &self.dirty,
+            cursor,
+            blink_on,
+            cols: usize::from(cols),
+            stride: usize::from(cols) * usize::from(cell_w),
+        };
+        let cells = self.dirty.iter().filter(|&&d| d).count() * frame.cols;
+        let band_rows = if cells >= PARALLEL_CELLS { rows.div_ceil(2) } else { rows };
+        let (top_pixels, bottom_pixels) =
+            self.fb.pixels_mut().split_at_mut(usize::from(band_rows) * usize::from(cell_h) * frame.stride);
+        let (top_shadow, bottom_shadow) =
+            self.shadow.cells_mut().split_at_mut(usize::from(band_rows) * frame.cols);
+        let top = Band { first_row: 0, rows: band_rows, pixels: top_pixels, shadow: top_shadow };
+        let bottom = Band {
+            first_row: band_rows,
+            rows: rows - band_rows,
+            pixels: bottom_pixels,
+            shadow: bottom_shadow,
+        };
+        let ([top_painter, bottom_painter], [top_scratch, bottom_scratch]) =
+            (&mut self.painters, &mut self.scratch);
+        let ((top_rects, top_cursor), (bottom_rects, bottom_cursor)) = if bottom.rows == 0 {
+            (paint_band(&frame, top, top_painter, top_scratch), (Rects::default(), None))
+        } else {
+            std::thread::scope(|scope| {
+                let frame = &frame;
+                let worker = scope.spawn(move || paint_band(frame, bottom, bottom_painter, bottom_scratch));
+                let top = paint_band(frame, top, top_painter, top_scratch);
+                // A panic in the worker is a bug here; pass it on.
+                let bottom = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (top, bottom)
+            })
+        };
+        self.cursor_at = top_cursor.or(bottom_cursor);
+        damage.rects = top_rects.join(bottom_rects);
         damage
     }
+}
 
-    /// Repaints the cells of row `y` that differ from what was painted.
-    fn paint_row(
-        &mut self,
-        term: &Terminal,
-        y: u16,
-        cursor: Option<(u16, u16, CursorShape)>,
-        rects: &mut Rects,
-    ) {
-        let Some(cells) = term.row(y) else { return };
-        let cols = usize::from(self.shadow.cols).min(cells.len());
+/// Repaints the cells of a band's dirty rows that differ from what was
+/// painted; returns the rectangles and where the cursor is painted.
+fn paint_band(
+    frame: &Frame<'_>,
+    band: Band<'_>,
+    painter: &mut Painter,
+    scratch: &mut Scratch,
+) -> (Rects, Option<(u16, u16)>) {
+    let (cell_w, cell_h) = painter.cell_size();
+    let mut rects = Rects::default();
+    let mut cursor_at = None;
+    for y in band.first_row..band.first_row + band.rows {
+        if !frame.dirty[usize::from(y)] {
+            continue;
+        }
+        let Some(cells) = frame.term.row(y) else { continue };
+        rects.start_row(y * cell_h, cell_h);
+        let cols = frame.cols.min(cells.len());
         let cells = &cells[..cols];
-        let blink_on = self.blink_on;
+        let offset = usize::from(y - band.first_row) * frame.cols;
+        let shadow = &mut band.shadow[offset..offset + cols];
         // The cursor sits on the left half of a wide character.
-        let cursor = cursor.map(|(col, _, shape)| {
+        let cursor = frame.cursor.filter(|&(_, row, _)| row == y).map(|(col, _, shape)| {
             let col = usize::from(col);
             let on_spacer = col > 0
                 && cells[col].flags.contains(Flags::WIDE_SPACER)
                 && cells[col - 1].flags.contains(Flags::WIDE);
             (if on_spacer { col - 1 } else { col }, shape)
         });
-        self.wanted.clear();
-        self.wanted.extend(cells.iter().enumerate().map(|(x, cell)| {
+        let Scratch { wanted, changed } = scratch;
+        wanted.clear();
+        wanted.extend(cells.iter().enumerate().map(|(x, cell)| {
             let here = cursor.filter(|&(c, _)| c == x).map(|(_, shape)| shape);
-            Painted::new(*cell, here, blink_on)
+            Painted::new(*cell, here, frame.blink_on)
         }));
-        let shadow = self.shadow.row(y);
-        self.changed.clear();
-        self.changed.extend(self.wanted.iter().zip(shadow).map(|(w, s)| w != s));
+        changed.clear();
+        changed.extend(wanted.iter().zip(shadow.iter()).map(|(w, s)| w != s));
         // A wide character and its spacer are painted together: a change to
         // either half (before or after) repaints both.
         for (x, painted) in shadow.iter().enumerate().take(cols.saturating_sub(1)) {
-            if self.changed[x] && (self.wanted[x].is_wide() || painted.is_wide()) {
-                self.changed[x + 1] = true;
+            if changed[x] && (wanted[x].is_wide() || painted.is_wide()) {
+                changed[x + 1] = true;
             }
         }
         for x in (1..cols).rev() {
-            if self.changed[x] && (self.wanted[x].is_spacer() || shadow[x].is_spacer()) {
-                self.changed[x - 1] = true;
+            if changed[x] && (wanted[x].is_spacer() || shadow[x].is_spacer()) {
+                changed[x - 1] = true;
             }
         }
-        let Some(colors) = &self.colors else { return };
-        let (cell_w, _) = self.painter.cell_size();
         let mut x = 0;
         while x < cols {
-            let wide = self.wanted[x].is_wide() && x + 1 < cols && self.wanted[x + 1].is_spacer();
+            let wide = wanted[x].is_wide() && x + 1 < cols && wanted[x + 1].is_spacer();
             let span = if wide { 2 } else { 1 };
-            if self.changed[x..x + span].iter().any(|&c| c) {
-                let wanted = self.wanted[x];
-                let mut cell = wanted.cell;
-                if wanted.is_spacer() {
+            if wanted[x].cursor().is_some() {
+                cursor_at = Some((x as u16, y));
+            }
+            if changed[x..x + span].iter().any(|&c| c) {
+                let painted = wanted[x];
+                let mut cell = painted.cell;
+                if painted.is_spacer() {
                     // The right half of a character that is gone: blank.
                     cell.c = ' ';
                 }
-                let ink = colors.ink(&cell, blink_on);
-                let cursor = wanted.cursor().map(|shape| (shape, colors.cursor.unwrap_or(ink.fg)));
-                let paint = CellPaint { cell: &cell, marks: term.marks(&wanted.cell), wide, ink, cursor };
-                self.painter.paint(&mut self.fb, x as u16, y, &paint);
-                if cursor.is_some() {
-                    self.cursor_at = Some((x as u16, y));
-                }
-                self.shadow.row_mut(y)[x..x + span].copy_from_slice(&self.wanted[x..x + span]);
+                let ink = frame.colors.ink(&cell, frame.blink_on);
+                let cursor = painted.cursor().map(|shape| (shape, frame.colors.cursor.unwrap_or(ink.fg)));
+                let marks = frame.term.marks(&painted.cell);
+                let paint = CellPaint { cell: &cell, marks, wide, ink, cursor };
+                painter.paint(band.pixels, frame.stride, x as u16, y - band.first_row, &paint);
+                shadow[x..x + span].copy_from_slice(&wanted[x..x + span]);
                 rects.add(x as u16 * cell_w, span as u16 * cell_w);
-            } else if self.wanted[x].cursor().is_some() {
-                self.cursor_at = Some((x as u16, y));
             }
             x += span;
         }
     }
+    (rects, cursor_at)
 }
 
 #[cfg(test)]
