@@ -153,11 +153,12 @@ impl Renderer {
         // The terminal's damage is in rows of the live screen; while the view
         // is scrolled back into history they are not the rows shown, so every
         // row is compared with what was painted instead.
-        let scrolled_back = term.display_offset() > 0 && !term.is_alternate_screen();
-        if scrolled_back {
+        if term.display_offset() > 0 && !term.is_alternate_screen() {
             self.full = true;
         }
-        for scroll in term_damage.scrolls.iter().filter(|_| !scrolled_back) {
+        // When every row is compared anyway (and after a resize, when the
+        // viewer has nothing to move), moving pixels first is wasted.
+        for scroll in term_damage.scrolls.iter().filter(|_| !self.full) {
             if scroll.bottom >= rows || scroll.top > scroll.bottom {
                 self.dirty.fill(true);
                 continue;
