@@ -208,6 +208,16 @@ mod tests {
     }
 
     #[test]
+    fn a_font_file_is_one_face_with_the_shipped_ones_behind_it() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts/DejaVuSansMono-Oblique.ttf");
+        let fonts = Fonts::new(20.0, Some(&path)).unwrap();
+        assert_eq!((fonts.cell_w, fonts.cell_h), (12, 24));
+        assert!(fonts.source('a', Style::Bold).is_some_and(|s| s.monospace && s.embolden));
+        assert!(fonts.source('a', Style::Regular).is_some_and(|s| !s.embolden));
+        assert!(fonts.source('中', Style::Regular).is_some());
+    }
+
+    #[test]
     fn bad_sizes_and_files_are_errors() {
         assert!(matches!(Fonts::new(2.0, None), Err(RenderError::FontSize(_))));
         let missing = Fonts::new(16.0, Some(Path::new("/nonexistent/font.ttf")));
