@@ -13,6 +13,26 @@ use super::palette::{Colors, Theme};
 /// A terminal's rasteriser: it owns the framebuffer and remembers what it
 /// painted, so that each [`render`](Renderer::render) repaints only what
 /// changed and reports it as a [`Damage`].
+///
+/// It must be the only reader of the terminal's damage
+/// ([`Terminal::take_damage`]): it takes it on every render.
+///
+/// ```
+/// use vcmux::render::{FontConfig, Renderer};
+/// use vcmux::term::Terminal;
+///
+/// let mut term = Terminal::new(80, 24, 1000);
+/// let mut renderer = Renderer::new(&FontConfig::default())?;
+/// let (cell_w, cell_h) = renderer.cell_size();
+/// term.set_cell_pixels(cell_w, cell_h); // what XTWINOPS reports
+/// term.advance(b"$ ls\r\n");
+/// let damage = renderer.render(&mut term, true);
+/// assert_eq!(damage.rects, [renderer.framebuffer().bounds()]); // the first frame: all of it
+/// term.advance(b"a.txt");
+/// let damage = renderer.render(&mut term, true);
+/// assert_eq!(damage.rects.len(), 1); // five cells and the cursor, one rectangle
+/// # Ok::<(), vcmux::render::RenderError>(())
+/// ```
 pub struct Renderer {
     /// Two painters, one a thread, for the two halves of a large repaint.
     painters: [Painter; 2],
