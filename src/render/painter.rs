@@ -122,6 +122,16 @@ impl Painter {
         (fonts.cell_w, fonts.cell_h)
     }
 
+    /// Fills `cells` cells from cell (`col`, `row`) of `pixels` with `colour`:
+    /// blank cells, painted a run at a time.
+    pub fn fill(&self, pixels: &mut [u32], stride: usize, col: usize, cells: usize, row: u16, colour: u32) {
+        let (cell_w, cell_h) = (usize::from(self.cell_size().0), usize::from(self.cell_size().1));
+        let (x0, y0, w) = (col * cell_w, usize::from(row) * cell_h, cells * cell_w);
+        for y in y0..y0 + cell_h {
+            pixels[y * stride + x0..y * stride + x0 + w].fill(colour);
+        }
+    }
+
     /// Paints `paint` with its top-left corner at cell (`col`, `row`) of
     /// `pixels`, rows of `stride` pixels.
     pub fn paint(&mut self, pixels: &mut [u32], stride: usize, col: u16, row: u16, paint: &CellPaint<'_>) {

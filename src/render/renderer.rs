@@ -52,6 +52,9 @@ pub struct Renderer {
     scratch: [Scratch; 2],
 }
 
+/// The attributes that draw lines over a cell, even a blank one.
+const LINES: Flags = Flags::ANY_UNDERLINE.or(Flags::STRIKE).or(Flags::OVERLINE);
+
 /// Repaints of at least this many cells are split between two threads.
 const PARALLEL_CELLS: usize = 4000;
 
@@ -321,6 +324,8 @@ fn paint_band(
                 changed[x - 1] = true;
             }
         }
+        // Blank cells in a row with one background are filled together.
+        let mut blank: Option<(usize, usize, u32)> = None;
         let mut x = 0;
         while x < cols {
             let wide = wanted[x].is_wide() && x + 1 < cols && wanted[x + 1].is_spacer();
@@ -338,12 +343,35 @@ fn paint_band(
                 let ink = frame.colors.ink(&cell, frame.blink_on);
                 let cursor = painted.cursor().map(|shape| (shape, frame.colors.cursor.unwrap_or(ink.fg)));
                 let marks = frame.term.marks(&painted.cell);
-                let paint = CellPaint { cell: &cell, marks, wide, ink, cursor };
-                painter.paint(band.pixels, frame.stride, x as u16, y - band.first_row, &paint);
+                let plain = cursor.is_none()
+                    && (!ink.visible || (cell.c == ' ' && marks.is_empty() && !cell.flags.intersects(LINES)));
+                if plain {
+                    match &mut blank {
+                        Some((_, end, colour)) if *end == x && *colour == ink.bg => *end = x + span,
+                        run => {
+                            if let Some((start, end, colour)) = run.replace((x, x + span, ink.bg)) {
+                                painter.fill(
+                                    band.pixels,
+                                    frame.stride,
+                                    start,
+                                    end - start,
+                                    y - band.first_row,
+                                    colour,
+                                );
+                            }
+                        }
+                    }
+                } else {
+                    let paint = CellPaint { cell: &cell, marks, wide, ink, cursor };
+                    painter.paint(band.pixels, frame.stride, x as u16, y - band.first_row, &paint);
+                }
                 shadow[x..x + span].copy_from_slice(&wanted[x..x + span]);
                 rects.add(x as u16 * cell_w, span as u16 * cell_w);
             }
             x += span;
+        }
+        if let Some((start, end, colour)) = blank {
+            painter.fill(band.pixels, frame.stride, start, end - start, y - band.first_row, colour);
         }
     }
     (rects, cursor_at)
