@@ -17,16 +17,22 @@ pub struct Glyph {
     pub width: u16,
     /// Whether every byte is 0 (a space): only the background is painted.
     pub blank: bool,
-    /// Tells this glyph from every other of the process, for caches of its
-    /// blends.
-    pub id: u32,
+    /// Tells a cached glyph from every other of the process, for caches of
+    /// its blends; `None` for one made for a single paint.
+    pub id: Option<u32>,
 }
 
 impl Glyph {
+    /// A glyph for the cache.
     fn new(cov: Vec<u8>, width: u16) -> Glyph {
         static NEXT_ID: AtomicU32 = AtomicU32::new(0);
+        Glyph { id: Some(NEXT_ID.fetch_add(1, Ordering::Relaxed)), ..Glyph::single_use(cov, width) }
+    }
+
+    /// A glyph painted once and dropped (a character with combining marks).
+    fn single_use(cov: Vec<u8>, width: u16) -> Glyph {
         let blank = cov.iter().all(|&c| c == 0);
-        Glyph { cov: cov.into_boxed_slice(), width, blank, id: NEXT_ID.fetch_add(1, Ordering::Relaxed) }
+        Glyph { cov: cov.into_boxed_slice(), width, blank, id: None }
     }
 }
 
@@ -78,7 +84,7 @@ impl GlyphCache {
                 *c = (*c).max(m);
             }
         }
-        Glyph::new(cov, width)
+        Glyph::single_use(cov, width)
     }
 }
 

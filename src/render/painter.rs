@@ -158,25 +158,28 @@ impl Painter {
         };
         let (w, h) = (usize::from(width), usize::from(cell_h));
         match glyph {
-            Some(glyph) if !glyph.blank => {
-                let hash = (u64::from(glyph.id) << 48 ^ u64::from(ink.fg) << 24 ^ u64::from(ink.bg))
+            Some(Glyph { id: Some(id), cov, blank: false, .. }) => {
+                let hash = (u64::from(*id) << 48 ^ u64::from(ink.fg) << 24 ^ u64::from(ink.bg))
                     .wrapping_mul(0x9e37_79b9_7f4a_7c15);
                 let slot = (hash >> (64 - self.blends.len().trailing_zeros())) as usize;
                 let blend = match &mut self.blends[slot] {
-                    Some(b) if (b.id, b.fg, b.bg) == (glyph.id, ink.fg, ink.bg) => b,
+                    Some(b) if (b.id, b.fg, b.bg) == (*id, ink.fg, ink.bg) => b,
                     entry => {
-                        let pixels = glyph.cov.iter().map(|&c| match c {
-                            0 => ink.bg,
-                            255 => ink.fg,
-                            c => blend(ink.fg, ink.bg, c),
-                        });
-                        let (fg, bg) = (ink.fg, ink.bg);
-                        entry.insert(Blend { id: glyph.id, fg, bg, pixels: pixels.collect() })
+                        let pixels = cov.iter().map(|&c| blend(ink.fg, ink.bg, c)).collect();
+                        entry.insert(Blend { id: *id, fg: ink.fg, bg: ink.bg, pixels })
                     }
                 };
                 for (gy, src) in blend.pixels.chunks_exact(w).enumerate() {
                     let start = (y0 + gy) * stride + x0;
                     pixels[start..start + w].copy_from_slice(src);
+                }
+            }
+            Some(Glyph { id: None, cov, blank: false, .. }) => {
+                for (gy, src) in cov.chunks_exact(w).enumerate() {
+                    let start = (y0 + gy) * stride + x0;
+                    for (p, &c) in pixels[start..start + w].iter_mut().zip(src) {
+                        *p = blend(ink.fg, ink.bg, c);
+                    }
                 }
             }
             _ => {
