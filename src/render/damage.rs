@@ -23,7 +23,7 @@ const CURSOR_UNDERLINE: u8 = 2;
 /// `extra`: a bar cursor.
 const CURSOR_BAR: u8 = 3;
 /// `extra`: blinking text painted in its off phase.
-pub const BLINK_OFF: u8 = 4;
+const BLINK_OFF: u8 = 4;
 /// `extra`: nothing known was painted; equal to no cell.
 const UNKNOWN: u8 = 0x80;
 
