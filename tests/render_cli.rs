@@ -94,13 +94,17 @@ fn bad_input_and_options_are_one_line_errors() {
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken.cast");
     std::fs::write(&broken, "{\"version\": 2, \"width\": 30, \"height\": 4}\n[0.5, \"o\"]\n").unwrap();
+    let version1 = dir.path().join("old.cast");
+    std::fs::write(&version1, "{\"version\": 1, \"width\": 30, \"height\": 4, \"stdout\": []}\n").unwrap();
     let junk_font = dir.path().join("junk.ttf");
     std::fs::write(&junk_font, "not a font").unwrap();
     let out = dir.path().join("x.png");
     let (out, broken, junk_font) =
         (out.to_str().unwrap(), broken.to_str().unwrap(), junk_font.to_str().unwrap());
+    let version1 = version1.to_str().unwrap();
     for (args, code, needle) in [
         (&["render", broken][..], 1, "line 2"),
+        (&["render", version1][..], 1, "asciicast v2"),
         (&["render", "/dev/null", "--at", "3"][..], 2, "--at"),
         (&["render", "/dev/null", "--font", "/nonexistent.ttf", "-o", out][..], 2, "/nonexistent.ttf"),
         (&["render", "/dev/null", "--font", junk_font, "-o", out][..], 2, "junk.ttf"),

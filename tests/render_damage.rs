@@ -151,7 +151,7 @@ fn check(ops: &[Op]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
     #[test]
     fn damage_tracking_matches_a_full_render(ops in prop::collection::vec(op(), 1..40)) {
@@ -213,4 +213,36 @@ fn entering_the_alternate_screen_twice_clears_it_visibly() {
 #[ignore = "term bug: deleting as many lines as the region has, with left/right margins, overflows and panics"]
 fn deleting_lines_within_margins_does_not_panic() {
     assert!(incremental_equals_full(4, 2, b"\x1b[?7l", b"\x1b[?69h\x1b[2;3shello\x1b[2M"));
+}
+
+#[test]
+fn a_repaint_split_between_two_threads_paints_what_one_thread_does() {
+    // 120x50 cells: a full repaint is split in two bands; a few rows at a
+    // time are painted by one thread.
+    let config = FontConfig::default();
+    let (cols, rows) = (120u16, 50u16);
+    let mut lines = Vec::new();
+    for row in 0..rows {
+        let inverse = if row == rows / 2 { "\x1b[7m" } else { "" };
+        lines.push(format!(
+            "\x1b[{};1H\x1b[{}m{inverse}row {row:>2} ═╬═ 漢字 e\u{301} \x1b[4:3m{}\x1b[0m",
+            row + 1,
+            31 + row % 7,
+            "x".repeat(usize::from(row))
+        ));
+    }
+    let mut whole = Terminal::new(cols, rows, 0);
+    let mut stepwise = Terminal::new(cols, rows, 0);
+    let mut at_once = Renderer::new(&config).unwrap();
+    let mut few_rows = Renderer::new(&config).unwrap();
+    few_rows.render(&mut stepwise, true);
+    for line in &lines {
+        whole.advance(line.as_bytes());
+        stepwise.advance(line.as_bytes());
+        few_rows.render(&mut stepwise, true);
+    }
+    let damage = at_once.render(&mut whole, true);
+    assert!(at_once.framebuffer() == few_rows.framebuffer(), "the two bands differ from row-by-row painting");
+    // One rectangle over everything: the bands' rectangles joined.
+    assert_eq!(damage.rects, [at_once.framebuffer().bounds()]);
 }

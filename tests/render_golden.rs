@@ -97,3 +97,29 @@ fn golden_images() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn rendering_as_the_bytes_arrive_gives_the_golden_image() {
+    // The vc renders whenever a viewer asks, in the middle of the stream:
+    // chunk by chunk, the last frame is the one `vcmux render` makes at once.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for case in cases()
+        .iter()
+        .filter(|c| ["htop", "boot-log", "vim", "dec-menu", "cjk-wide"].contains(&c.name.as_str()))
+    {
+        let bytes = std::fs::read(&case.input).unwrap();
+        let mut term = Terminal::new(case.cols, case.rows, 1000);
+        let mut renderer = Renderer::new(&FontConfig { size: case.size, path: None }).unwrap();
+        for chunk in bytes.chunks(97) {
+            term.advance(chunk);
+            renderer.render(&mut term, true);
+        }
+        let golden = std::fs::read(root.join("golden-images").join(format!("{}.png", case.name))).unwrap();
+        let golden = png::decode(&golden).unwrap().unwrap();
+        assert!(
+            &golden == renderer.framebuffer(),
+            "{}: chunk by chunk differs from the golden image",
+            case.name
+        );
+    }
+}

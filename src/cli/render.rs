@@ -160,6 +160,13 @@ pub fn run(args: &RenderArgs) -> Result<(), RenderError> {
             })?;
             terminal
         }
+        None if args.input.extension().is_some_and(|e| e == "cast") => {
+            return Err(RenderError::Cast {
+                path: args.input.clone(),
+                line: 1,
+                reason: "not an asciicast v2 header (a JSON object with \"version\": 2)".to_string(),
+            });
+        }
         None if args.at.is_some() => return Err(RenderError::AtWithoutCast(args.input.clone())),
         None => {
             let mut terminal = Terminal::new(args.cols.unwrap_or(80), args.rows.unwrap_or(24), 0);

@@ -362,7 +362,8 @@ fn dashes(canvas: &mut Canvas, g: &Geometry, heavy: bool, vertical: bool, n: usi
     for i in 0..n {
         let start = i * len / n;
         let end = (i + 1) * len / n;
-        let gap = ((end - start) / 3).max(1).min(end - start - 1);
+        // A gap of a third, at least a pixel, when the dash has room for one.
+        let gap = if end - start >= 2 { ((end - start) / 3).max(1) } else { 0 };
         let (a, b) = (start + gap / 2, end - (gap - gap / 2));
         if vertical {
             let x = g.vx(t);
@@ -557,6 +558,16 @@ mod tests {
             '╯' => Some([L, N, N, L]),
             '╰' => Some([L, L, N, N]),
             _ => arms(c),
+        }
+    }
+
+    #[test]
+    fn every_shape_draws_in_any_cell_however_small() {
+        for (w, h) in [(1, 1), (1, 3), (2, 2), (3, 5), (4, 7)] {
+            for c in (0x2500..=0x259f).chain(0x23ba..=0x23bd).filter_map(char::from_u32) {
+                let cov = draw(c, w, h).unwrap();
+                assert_eq!(cov.len(), usize::from(w) * usize::from(h), "{c} at {w}x{h}");
+            }
         }
     }
 

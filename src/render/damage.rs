@@ -23,7 +23,7 @@ const CURSOR_UNDERLINE: u8 = 2;
 /// `extra`: a bar cursor.
 const CURSOR_BAR: u8 = 3;
 /// `extra`: blinking text painted in its off phase.
-pub const BLINK_OFF: u8 = 4;
+const BLINK_OFF: u8 = 4;
 /// `extra`: nothing known was painted; equal to no cell.
 const UNKNOWN: u8 = 0x80;
 
@@ -92,10 +92,9 @@ impl Shadow {
         &self.cells[start..start + usize::from(self.cols)]
     }
 
-    /// Row `y`, to record what was painted.
-    pub fn row_mut(&mut self, y: u16) -> &mut [Painted] {
-        let start = usize::from(y) * usize::from(self.cols);
-        &mut self.cells[start..start + usize::from(self.cols)]
+    /// Every row, to record what was painted.
+    pub fn cells_mut(&mut self) -> &mut [Painted] {
+        &mut self.cells
     }
 
     /// Moves `rows` rows from row `from` to row `to`, as the pixels move.
@@ -158,6 +157,24 @@ impl Rects {
     pub fn finish(mut self) -> Vec<Rect> {
         self.end_run();
         self.rects
+    }
+
+    /// The rectangles of `self` and then of `below` (a band further down),
+    /// a rectangle of `below` that continues one of `self` joined to it.
+    pub fn join(self, below: Rects) -> Vec<Rect> {
+        let mut rects = self.finish();
+        for rect in below.finish() {
+            let above = rects
+                .iter_mut()
+                .rev()
+                .take(8)
+                .find(|r| r.x == rect.x && r.width == rect.width && r.bottom() == u32::from(rect.y));
+            match above {
+                Some(r) => r.height += rect.height,
+                None => rects.push(rect),
+            }
+        }
+        rects
     }
 }
 

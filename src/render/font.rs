@@ -4,13 +4,18 @@
 //! Chinese and Japanese, Nanum Gothic Coding for Korean.
 //!
 //! The fonts are compiled into the binary, so vcmux draws the same from any
-//! directory. Each is parsed once per process, the fallbacks only when a
-//! character first needs them (Droid Sans Fallback takes most of a second).
+//! directory. The primary family is parsed by fontdue once per process. The
+//! fallbacks are not: fontdue parses every outline of a font up front, which
+//! for their 80,000 glyphs is a quarter of a gigabyte and most of a second, so
+//! their glyphs are read from the font's tables when first drawn and
+//! rasterised with ab_glyph_rasterizer.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use ab_glyph_rasterizer::{Point, Rasterizer, point};
 use fontdue::{Font, FontSettings};
+use ttf_parser::{Face, OutlineBuilder};
 
 use super::RenderError;
 
@@ -36,10 +41,12 @@ fn shipped_mono() -> &'static [Arc<Font>; 4] {
     MONO_FONTS.get_or_init(|| MONO.map(|bytes| Arc::new(parse_shipped(bytes))))
 }
 
-/// Fallback `i`, parsed on first use.
-fn fallback(i: usize) -> &'static Font {
-    static FALLBACK_FONTS: [OnceLock<Font>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    FALLBACK_FONTS[i].get_or_init(|| parse_shipped(FALLBACKS[i]))
+/// Fallback `i`'s tables (a cheap look at the file; `None` would be a broken
+/// build, which the tests catch).
+fn fallback(i: usize) -> Option<&'static Face<'static>> {
+    static FALLBACK_FACES: [OnceLock<Option<Face<'static>>>; 3] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    FALLBACK_FACES[i].get_or_init(|| Face::parse(FALLBACKS[i], 0).ok()).as_ref()
 }
 
 /// The smallest and largest font sizes accepted, in pixels.
@@ -74,18 +81,140 @@ impl Style {
     }
 }
 
-/// Where a glyph comes from: a parsed font, and whether it must be emboldened
-/// by hand (a user font has only one face).
+/// Where a glyph comes from: a font, and whether it must be emboldened by
+/// hand (a user font has only one face).
 pub struct Source<'a> {
     /// The font holding the glyph.
-    pub font: &'a Font,
+    pub outlines: Outlines<'a>,
     /// Whether the font is the monospace family (its advance is the cell's).
     pub monospace: bool,
     /// Draw it twice, one pixel apart, for a bold the font does not have.
     pub embolden: bool,
 }
 
+/// A font as the rasteriser reads it.
+#[derive(Clone, Copy)]
+pub enum Outlines<'a> {
+    /// Parsed whole by fontdue: the primary family, or a user's font.
+    Parsed(&'a Font),
+    /// A fallback, read glyph by glyph from its tables.
+    Lazy(&'a Face<'static>),
+}
+
+/// A rasterised glyph: its coverage and where it sits from the pen on the
+/// baseline (fontdue's convention: `ymin` is the bottom edge, up is positive).
+pub struct Raster {
+    /// Left edge, in pixels from the pen.
+    pub xmin: i32,
+    /// Bottom edge, in pixels above the baseline.
+    pub ymin: i32,
+    /// Width of `coverage` in pixels.
+    pub width: usize,
+    /// Height of `coverage` in pixels.
+    pub height: usize,
+    /// How far the pen moves.
+    pub advance: f32,
+    /// Coverage 0–255, row after row, top row first.
+    pub coverage: Vec<u8>,
+}
+
+impl Outlines<'_> {
+    /// `c` at `px` pixels per em.
+    pub fn rasterize(&self, c: char, px: f32) -> Raster {
+        match self {
+            Outlines::Parsed(font) => {
+                let (m, coverage) = font.rasterize(c, px);
+                Raster {
+                    xmin: m.xmin,
+                    ymin: m.ymin,
+                    width: m.width,
+                    height: m.height,
+                    advance: m.advance_width,
+                    coverage,
+                }
+            }
+            Outlines::Lazy(face) => rasterize_outline(face, c, px),
+        }
+    }
+}
+
+/// Rasterises one glyph of `face` from its outline.
+fn rasterize_outline(face: &Face<'_>, c: char, px: f32) -> Raster {
+    let empty = |advance| Raster { xmin: 0, ymin: 0, width: 0, height: 0, advance, coverage: Vec::new() };
+    let Some(id) = face.glyph_index(c) else { return empty(0.0) };
+    let scale = px / f32::from(face.units_per_em().max(1));
+    let advance = f32::from(face.glyph_hor_advance(id).unwrap_or(0)) * scale;
+    let Some(bbox) = face.glyph_bounding_box(id) else { return empty(advance) };
+    let x0 = (f32::from(bbox.x_min) * scale).floor();
+    let y0 = (f32::from(bbox.y_min) * scale).floor();
+    let x1 = (f32::from(bbox.x_max) * scale).ceil().max(x0 + 1.0);
+    let y1 = (f32::from(bbox.y_max) * scale).ceil().max(y0 + 1.0);
+    let (width, height) = ((x1 - x0) as usize, (y1 - y0) as usize);
+    let mut pen = Pen {
+        raster: Rasterizer::new(width, height),
+        scale,
+        x0,
+        y1,
+        start: point(0.0, 0.0),
+        last: point(0.0, 0.0),
+    };
+    face.outline_glyph(id, &mut pen);
+    let mut coverage = vec![0; width * height];
+    pen.raster.for_each_pixel(|i, a| coverage[i] = (a.clamp(0.0, 1.0) * 255.0).round() as u8);
+    Raster { xmin: x0 as i32, ymin: y0 as i32, width, height, advance, coverage }
+}
+
+/// Draws an outline, in font units, into a rasteriser whose origin is the
+/// glyph box's top-left corner.
+struct Pen {
+    raster: Rasterizer,
+    scale: f32,
+    x0: f32,
+    y1: f32,
+    start: Point,
+    last: Point,
+}
+
+impl Pen {
+    fn at(&self, x: f32, y: f32) -> Point {
+        point(x * self.scale - self.x0, self.y1 - y * self.scale)
+    }
+}
+
+impl OutlineBuilder for Pen {
+    fn move_to(&mut self, x: f32, y: f32) {
+        self.start = self.at(x, y);
+        self.last = self.start;
+    }
+
+    fn line_to(&mut self, x: f32, y: f32) {
+        let to = self.at(x, y);
+        self.raster.draw_line(self.last, to);
+        self.last = to;
+    }
+
+    fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
+        let (control, to) = (self.at(x1, y1), self.at(x, y));
+        self.raster.draw_quad(self.last, control, to);
+        self.last = to;
+    }
+
+    fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
+        let (a, b, to) = (self.at(x1, y1), self.at(x2, y2), self.at(x, y));
+        self.raster.draw_cubic(self.last, a, b, to);
+        self.last = to;
+    }
+
+    fn close(&mut self) {
+        if self.last != self.start {
+            self.raster.draw_line(self.last, self.start);
+        }
+        self.last = self.start;
+    }
+}
+
 /// The primary faces, the lazily parsed fallbacks, and the cell geometry.
+#[derive(Clone)]
 pub struct Fonts {
     /// The four faces; a user font is one face standing in for all four.
     primary: Vec<Arc<Font>>,
@@ -156,20 +285,25 @@ impl Fonts {
         let face = if self.single_face { 0 } else { style as usize };
         let embolden = self.single_face && style.is_bold();
         if self.primary[face].lookup_glyph_index(c) != 0 {
-            return Some(Source { font: &self.primary[face], monospace: true, embolden });
+            return Some(Source {
+                outlines: Outlines::Parsed(&self.primary[face]),
+                monospace: true,
+                embolden,
+            });
         }
         if self.primary[0].lookup_glyph_index(c) != 0 {
-            return Some(Source { font: &self.primary[0], monospace: true, embolden: style.is_bold() });
+            let outlines = Outlines::Parsed(&self.primary[0]);
+            return Some(Source { outlines, monospace: true, embolden: style.is_bold() });
         }
         if self.single_face {
             // A user font falls back on the shipped family first.
             let mono = &shipped_mono()[style as usize];
             if mono.lookup_glyph_index(c) != 0 {
-                return Some(Source { font: mono, monospace: true, embolden: false });
+                return Some(Source { outlines: Outlines::Parsed(mono), monospace: true, embolden: false });
             }
         }
-        let font = (0..FALLBACKS.len()).map(fallback).find(|font| font.lookup_glyph_index(c) != 0)?;
-        Some(Source { font, monospace: false, embolden: style.is_bold() })
+        let face = (0..FALLBACKS.len()).filter_map(fallback).find(|face| face.glyph_index(c).is_some())?;
+        Some(Source { outlines: Outlines::Lazy(face), monospace: false, embolden: style.is_bold() })
     }
 }
 
@@ -198,12 +332,23 @@ mod tests {
 
     #[test]
     fn shipped_fonts_parse_and_give_whole_pixel_cells() {
+        assert!((0..FALLBACKS.len()).all(|i| fallback(i).is_some()));
         let fonts = Fonts::new(16.0, None).unwrap();
         assert_eq!((fonts.cell_w, fonts.cell_h, fonts.baseline), (10, 19, 15));
         assert!(fonts.source('a', Style::Bold).is_some_and(|s| s.monospace && !s.embolden));
         assert!(fonts.source('中', Style::Regular).is_some_and(|s| !s.monospace));
         assert!(fonts.source('한', Style::Regular).is_some_and(|s| !s.monospace));
         assert!(fonts.source('\u{10ffff}', Style::Regular).is_none());
+    }
+
+    #[test]
+    fn a_font_file_is_one_face_with_the_shipped_ones_behind_it() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fonts/DejaVuSansMono-Oblique.ttf");
+        let fonts = Fonts::new(20.0, Some(&path)).unwrap();
+        assert_eq!((fonts.cell_w, fonts.cell_h), (12, 24));
+        assert!(fonts.source('a', Style::Bold).is_some_and(|s| s.monospace && s.embolden));
+        assert!(fonts.source('a', Style::Regular).is_some_and(|s| !s.embolden));
+        assert!(fonts.source('中', Style::Regular).is_some());
     }
 
     #[test]

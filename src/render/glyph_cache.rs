@@ -3,6 +3,7 @@
 //! face and width in cells.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::boxdraw;
 use super::font::{Fonts, Source, Style};
@@ -16,12 +17,22 @@ pub struct Glyph {
     pub width: u16,
     /// Whether every byte is 0 (a space): only the background is painted.
     pub blank: bool,
+    /// Tells a cached glyph from every other of the process, for caches of
+    /// its blends; `None` for one made for a single paint.
+    pub id: Option<u32>,
 }
 
 impl Glyph {
+    /// A glyph for the cache.
     fn new(cov: Vec<u8>, width: u16) -> Glyph {
+        static NEXT_ID: AtomicU32 = AtomicU32::new(0);
+        Glyph { id: Some(NEXT_ID.fetch_add(1, Ordering::Relaxed)), ..Glyph::single_use(cov, width) }
+    }
+
+    /// A glyph painted once and dropped (a character with combining marks).
+    fn single_use(cov: Vec<u8>, width: u16) -> Glyph {
         let blank = cov.iter().all(|&c| c == 0);
-        Glyph { cov: cov.into_boxed_slice(), width, blank }
+        Glyph { cov: cov.into_boxed_slice(), width, blank, id: None }
     }
 }
 
@@ -42,7 +53,7 @@ impl GlyphCache {
         GlyphCache { fonts, table: (0..4 * 2 * TABLE).map(|_| None).collect(), others: HashMap::new() }
     }
 
-    /// The fonts, for their metrics.
+    /// The fonts, for their glyph.
     pub fn fonts(&self) -> &Fonts {
         &self.fonts
     }
@@ -73,7 +84,7 @@ impl GlyphCache {
                 *c = (*c).max(m);
             }
         }
-        Glyph::new(cov, width)
+        Glyph::single_use(cov, width)
     }
 }
 
@@ -103,42 +114,38 @@ fn rasterise(fonts: &Fonts, c: char, style: Style, wide: bool) -> Glyph {
 /// The coverage of `c` placed in a box `width` wide; `None` when no font has it.
 fn place(fonts: &Fonts, c: char, style: Style, width: u16, placement: Placement) -> Option<Vec<u8>> {
     let (cell_h, baseline, px) = (usize::from(fonts.cell_h), i32::from(fonts.baseline), fonts.px);
-    let Source { font, monospace, embolden } = fonts.source(c, style)?;
-    let mut size = px;
-    let (mut metrics, mut bitmap) = font.rasterize(c, size);
+    let Source { outlines, monospace, embolden } = fonts.source(c, style)?;
+    let mut glyph = outlines.rasterize(c, px);
     // A fallback glyph wider than its box is shrunk to fit.
-    if placement == Placement::Base && metrics.advance_width > f32::from(width) + 0.5 {
-        size = px * f32::from(width) / metrics.advance_width;
-        (metrics, bitmap) = font.rasterize(c, size);
+    if placement == Placement::Base && glyph.advance > f32::from(width) + 0.5 {
+        glyph = outlines.rasterize(c, px * f32::from(width) / glyph.advance);
     }
     let box_w = i32::from(width);
     let origin = match placement {
-        Placement::Base if monospace && metrics.advance_width <= f32::from(width) + 0.5 => {
+        Placement::Base if monospace && glyph.advance <= f32::from(width) + 0.5 => {
             // Centre a narrow cell's glyph in a wide box (a monospace face's
             // wide characters are rare), keep it in place otherwise.
-            ((f32::from(width) - metrics.advance_width.max(f32::from(fonts.cell_w))) / 2.0).round() as i32
+            ((f32::from(width) - glyph.advance.max(f32::from(fonts.cell_w))) / 2.0).round() as i32
         }
-        Placement::Base => ((f32::from(width) - metrics.advance_width) / 2.0).round() as i32,
-        Placement::Mark if metrics.advance_width > 0.5 => {
-            ((f32::from(width) - metrics.advance_width) / 2.0).round() as i32
-        }
+        Placement::Base => ((f32::from(width) - glyph.advance) / 2.0).round() as i32,
+        Placement::Mark if glyph.advance > 0.5 => ((f32::from(width) - glyph.advance) / 2.0).round() as i32,
         Placement::Mark => box_w,
     };
-    let left = origin + metrics.xmin;
-    let top = baseline - (metrics.ymin + metrics.height as i32);
+    let left = origin + glyph.xmin;
+    let top = baseline - (glyph.ymin + glyph.height as i32);
     let (w, h) = (usize::from(width), cell_h);
     let mut cov = vec![0u8; w * h];
-    for gy in 0..metrics.height {
+    for gy in 0..glyph.height {
         let y = top + gy as i32;
         if y < 0 || y >= h as i32 {
             continue;
         }
-        for gx in 0..metrics.width {
+        for gx in 0..glyph.width {
             let x = left + gx as i32;
             if x < 0 || x >= box_w {
                 continue;
             }
-            let value = bitmap[gy * metrics.width + gx];
+            let value = glyph.coverage[gy * glyph.width + gx];
             let p = &mut cov[y as usize * w + x as usize];
             *p = (*p).max(value);
             if embolden && x + 1 < box_w {

@@ -1,5 +1,17 @@
 //! The pixels a vc shows: its framebuffer and what changed in it between two
 //! renders, the form in which the VNC server takes them.
+//!
+//! A [`Renderer`] owns a [`frame::Framebuffer`] and brings it up to date with a
+//! [`Terminal`](crate::term::Terminal) on demand: [`Renderer::render`] paints
+//! only what changed and returns a [`frame::Damage`] (the terminal's scrolls as
+//! moves, then the repainted rectangles). [`png`] writes a framebuffer as the
+//! PNG that `vcmux render` produces. No I/O but the optional font file, no
+//! async, nothing of RFB.
+//!
+//! The modules each do one job: `font` (the faces and the cell they give),
+//! `glyph_cache` (glyphs rasterised once), `boxdraw` (lines and blocks by code),
+//! `palette` (colours and attributes), `painter` (one cell into pixels),
+//! `damage` (what was painted, and the rectangles), `renderer` (all of it).
 
 mod boxdraw;
 mod damage;

@@ -5,28 +5,18 @@
 use crate::term::{Cell, CursorShape, Flags};
 
 use super::font::{Fonts, Style};
-use super::frame::Framebuffer;
 use super::glyph_cache::{Glyph, GlyphCache};
 use super::palette::Ink;
 
-/// Colour pairs whose blend tables are kept (direct-mapped by a hash).
-const LUT_SLOTS: usize = 64;
+/// About how many bytes of blended glyphs are kept.
+const BLEND_CACHE_BYTES: usize = 4 << 20;
 
-/// The 256 blends of a foreground over a background.
-struct Lut {
+/// A glyph blended in two colours: the pixels of its cell box.
+struct Blend {
+    id: u32,
     fg: u32,
     bg: u32,
-    mix: [u32; 256],
-}
-
-impl Lut {
-    fn new(fg: u32, bg: u32) -> Lut {
-        let mut mix = [0; 256];
-        for (a, out) in mix.iter_mut().enumerate() {
-            *out = blend(fg, bg, a as u8);
-        }
-        Lut { fg, bg, mix }
-    }
+    pixels: Box<[u32]>,
 }
 
 /// `fg` over `bg` at coverage `a` (0–255), rounded, channel by channel.
@@ -111,7 +101,9 @@ pub struct CellPaint<'a> {
 /// The glyph cache and the geometry of the lines: all a cell's painting needs.
 pub struct Painter {
     cache: GlyphCache,
-    luts: Vec<Option<Box<Lut>>>,
+    /// Blended glyphs, direct-mapped by a hash of glyph and colours: a cell
+    /// painted before in the same colours is a copy.
+    blends: Vec<Option<Blend>>,
     lines: Lines,
 }
 
@@ -119,7 +111,9 @@ impl Painter {
     /// A painter drawing with `fonts`.
     pub fn new(fonts: Fonts) -> Painter {
         let lines = Lines::new(&fonts);
-        Painter { cache: GlyphCache::new(fonts), luts: (0..LUT_SLOTS).map(|_| None).collect(), lines }
+        let wide_cell = 2 * usize::from(fonts.cell_w) * usize::from(fonts.cell_h) * 4;
+        let slots = (BLEND_CACHE_BYTES / wide_cell).clamp(64, 4096).next_power_of_two();
+        Painter { cache: GlyphCache::new(fonts), blends: (0..slots).map(|_| None).collect(), lines }
     }
 
     /// The size of a cell in pixels.
@@ -128,8 +122,19 @@ impl Painter {
         (fonts.cell_w, fonts.cell_h)
     }
 
-    /// Paints `paint` with its top-left corner at cell (`col`, `row`).
-    pub fn paint(&mut self, fb: &mut Framebuffer, col: u16, row: u16, paint: &CellPaint<'_>) {
+    /// Fills `cells` cells from cell (`col`, `row`) of `pixels` with `colour`:
+    /// blank cells, painted a run at a time.
+    pub fn fill(&self, pixels: &mut [u32], stride: usize, col: usize, cells: usize, row: u16, colour: u32) {
+        let (cell_w, cell_h) = (usize::from(self.cell_size().0), usize::from(self.cell_size().1));
+        let (x0, y0, w) = (col * cell_w, usize::from(row) * cell_h, cells * cell_w);
+        for y in y0..y0 + cell_h {
+            pixels[y * stride + x0..y * stride + x0 + w].fill(colour);
+        }
+    }
+
+    /// Paints `paint` with its top-left corner at cell (`col`, `row`) of
+    /// `pixels`, rows of `stride` pixels.
+    pub fn paint(&mut self, pixels: &mut [u32], stride: usize, col: u16, row: u16, paint: &CellPaint<'_>) {
         let (cell_w, cell_h) = self.cell_size();
         let cell = paint.cell;
         let mut ink = paint.ink;
@@ -141,8 +146,6 @@ impl Painter {
         let width = if paint.wide { cell_w * 2 } else { cell_w };
         let x0 = usize::from(col) * usize::from(cell_w);
         let y0 = usize::from(row) * usize::from(cell_h);
-        let stride = usize::from(fb.width());
-        let pixels = fb.pixels_mut();
         let style = Style::new(cell.flags.contains(Flags::BOLD), cell.flags.contains(Flags::ITALIC));
         let composed: Glyph;
         let glyph = if !ink.visible {
@@ -155,18 +158,27 @@ impl Painter {
         };
         let (w, h) = (usize::from(width), usize::from(cell_h));
         match glyph {
-            Some(glyph) if !glyph.blank => {
-                let slot = ((ink.fg ^ ink.bg.rotate_left(11)).wrapping_mul(0x9e37_79b9) >> 26) as usize;
-                let lut = match &mut self.luts[slot] {
-                    Some(lut) if lut.fg == ink.fg && lut.bg == ink.bg => lut,
-                    entry => entry.insert(Box::new(Lut::new(ink.fg, ink.bg))),
+            Some(Glyph { id: Some(id), cov, blank: false, .. }) => {
+                let hash = (u64::from(*id) << 48 ^ u64::from(ink.fg) << 24 ^ u64::from(ink.bg))
+                    .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                let slot = (hash >> (64 - self.blends.len().trailing_zeros())) as usize;
+                let blend = match &mut self.blends[slot] {
+                    Some(b) if (b.id, b.fg, b.bg) == (*id, ink.fg, ink.bg) => b,
+                    entry => {
+                        let pixels = cov.iter().map(|&c| blend(ink.fg, ink.bg, c)).collect();
+                        entry.insert(Blend { id: *id, fg: ink.fg, bg: ink.bg, pixels })
+                    }
                 };
-                for gy in 0..h {
+                for (gy, src) in blend.pixels.chunks_exact(w).enumerate() {
                     let start = (y0 + gy) * stride + x0;
-                    let dst = &mut pixels[start..start + w];
-                    let src = &glyph.cov[gy * w..gy * w + w];
-                    for (p, &c) in dst.iter_mut().zip(src) {
-                        *p = lut.mix[usize::from(c)];
+                    pixels[start..start + w].copy_from_slice(src);
+                }
+            }
+            Some(Glyph { id: None, cov, blank: false, .. }) => {
+                for (gy, src) in cov.chunks_exact(w).enumerate() {
+                    let start = (y0 + gy) * stride + x0;
+                    for (p, &c) in pixels[start..start + w].iter_mut().zip(src) {
+                        *p = blend(ink.fg, ink.bg, c);
                     }
                 }
             }

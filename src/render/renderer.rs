@@ -13,8 +13,29 @@ use super::palette::{Colors, Theme};
 /// A terminal's rasteriser: it owns the framebuffer and remembers what it
 /// painted, so that each [`render`](Renderer::render) repaints only what
 /// changed and reports it as a [`Damage`].
+///
+/// It must be the only reader of the terminal's damage
+/// ([`Terminal::take_damage`]): it takes it on every render.
+///
+/// ```
+/// use vcmux::render::{FontConfig, Renderer};
+/// use vcmux::term::Terminal;
+///
+/// let mut term = Terminal::new(80, 24, 1000);
+/// let mut renderer = Renderer::new(&FontConfig::default())?;
+/// let (cell_w, cell_h) = renderer.cell_size();
+/// term.set_cell_pixels(cell_w, cell_h); // what XTWINOPS reports
+/// term.advance(b"$ ls\r\n");
+/// let damage = renderer.render(&mut term, true);
+/// assert_eq!(damage.rects, [renderer.framebuffer().bounds()]); // the first frame: all of it
+/// term.advance(b"a.txt");
+/// let damage = renderer.render(&mut term, true);
+/// assert_eq!(damage.rects.len(), 1); // five cells and the cursor, one rectangle
+/// # Ok::<(), vcmux::render::RenderError>(())
+/// ```
 pub struct Renderer {
-    painter: Painter,
+    /// Two painters, one a thread, for the two halves of a large repaint.
+    painters: [Painter; 2],
     theme: Theme,
     fb: Framebuffer,
     shadow: Shadow,
@@ -26,11 +47,43 @@ pub struct Renderer {
     cursor_at: Option<(u16, u16)>,
     /// Every row is to be looked at: the shadow was forgotten.
     full: bool,
-    /// Scratch: which rows to look at, what each cell should look like, and
-    /// which of them differ from the shadow.
+    /// Scratch: which rows to look at, and each band's own.
     dirty: Vec<bool>,
+    scratch: [Scratch; 2],
+}
+
+/// The attributes that draw lines over a cell, even a blank one.
+const LINES: Flags = Flags::ANY_UNDERLINE.or(Flags::STRIKE).or(Flags::OVERLINE);
+
+/// Repaints of at least this many cells are split between two threads.
+const PARALLEL_CELLS: usize = 4000;
+
+/// A painting thread's scratch: what each cell of a row should look like,
+/// and which of them differ from the shadow.
+#[derive(Default)]
+struct Scratch {
     wanted: Vec<Painted>,
     changed: Vec<bool>,
+}
+
+/// What every band's painting reads.
+struct Frame<'a> {
+    term: &'a Terminal,
+    colors: &'a Colors,
+    dirty: &'a [bool],
+    cursor: Option<(u16, u16, CursorShape)>,
+    blink_on: bool,
+    cols: usize,
+    stride: usize,
+}
+
+/// Consecutive cell rows of the framebuffer and the shadow, painted by one
+/// thread.
+struct Band<'a> {
+    first_row: u16,
+    rows: u16,
+    pixels: &'a mut [u32],
+    shadow: &'a mut [Painted],
 }
 
 impl Renderer {
@@ -40,7 +93,7 @@ impl Renderer {
     pub fn new(config: &FontConfig) -> Result<Renderer, RenderError> {
         let fonts = Fonts::new(config.size, config.path.as_deref())?;
         Ok(Renderer {
-            painter: Painter::new(fonts),
+            painters: [Painter::new(fonts.clone()), Painter::new(fonts)],
             theme: Theme::default(),
             fb: Framebuffer::new(0, 0),
             shadow: Shadow::new(0, 0),
@@ -49,8 +102,7 @@ impl Renderer {
             cursor_at: None,
             full: true,
             dirty: Vec::new(),
-            wanted: Vec::new(),
-            changed: Vec::new(),
+            scratch: Default::default(),
         })
     }
 
@@ -62,7 +114,7 @@ impl Renderer {
 
     /// A cell's size in pixels: (width, height).
     pub fn cell_size(&self) -> (u16, u16) {
-        self.painter.cell_size()
+        self.painters[0].cell_size()
     }
 
     /// The framebuffer's size for a terminal of `cols` x `rows`, or `None`
@@ -75,6 +127,16 @@ impl Renderer {
     /// What was painted so far.
     pub fn framebuffer(&self) -> &Framebuffer {
         &self.fb
+    }
+
+    /// Whether anything on the screen blinks: the cursor (when shown and set
+    /// to blink) or text painted by the last render with SGR 5. While it is
+    /// false, the caller's blink timer can sleep: `blink_on` changes nothing.
+    pub fn blinks(&self, term: &Terminal) -> bool {
+        let cursor = term.cursor();
+        (cursor.visible && cursor.blinking)
+            || (0..self.shadow.rows)
+                .any(|y| self.shadow.row(y).iter().any(|p| p.cell.flags.contains(Flags::BLINK)))
     }
 
     /// Makes the next render repaint every cell (and report it all).
@@ -114,11 +176,12 @@ impl Renderer {
         // The terminal's damage is in rows of the live screen; while the view
         // is scrolled back into history they are not the rows shown, so every
         // row is compared with what was painted instead.
-        let scrolled_back = term.display_offset() > 0 && !term.is_alternate_screen();
-        if scrolled_back {
+        if term.display_offset() > 0 && !term.is_alternate_screen() {
             self.full = true;
         }
-        for scroll in term_damage.scrolls.iter().filter(|_| !scrolled_back) {
+        // When every row is compared anyway (and after a resize, when the
+        // viewer has nothing to move), moving pixels first is wasted.
+        for scroll in term_damage.scrolls.iter().filter(|_| !self.full) {
             if scroll.bottom >= rows || scroll.top > scroll.bottom {
                 self.dirty.fill(true);
                 continue;
@@ -169,84 +232,177 @@ impl Renderer {
         for (_, row) in self.cursor_at.iter().chain(cursor.map(|(c, r, _)| (c, r)).iter()) {
             self.dirty[usize::from(*row)] = true;
         }
-        self.cursor_at = None;
-        let mut rects = Rects::default();
-        for y in 0..rows {
-            if self.dirty[usize::from(y)] {
-                rects.start_row(y * cell_h, cell_h);
-                self.paint_row(term, y, cursor.filter(|&(_, r, _)| r == y), &mut rects);
-            }
-        }
-        damage.rects = rects.finish();
+        let Some(colors) = &self.colors else { return damage };
+        let frame = Frame {
+            term,
+            colors,
+            dirty: &self.dirty,
+            cursor,
+            blink_on,
+            cols: usize::from(cols),
+            stride: usize::from(cols) * usize::from(cell_w),
+        };
+        let cells = self.dirty.iter().filter(|&&d| d).count() * frame.cols;
+        let band_rows = if cells >= PARALLEL_CELLS { rows.div_ceil(2) } else { rows };
+        let (top_pixels, bottom_pixels) =
+            self.fb.pixels_mut().split_at_mut(usize::from(band_rows) * usize::from(cell_h) * frame.stride);
+        let (top_shadow, bottom_shadow) =
+            self.shadow.cells_mut().split_at_mut(usize::from(band_rows) * frame.cols);
+        let top = Band { first_row: 0, rows: band_rows, pixels: top_pixels, shadow: top_shadow };
+        let bottom = Band {
+            first_row: band_rows,
+            rows: rows - band_rows,
+            pixels: bottom_pixels,
+            shadow: bottom_shadow,
+        };
+        let ([top_painter, bottom_painter], [top_scratch, bottom_scratch]) =
+            (&mut self.painters, &mut self.scratch);
+        let ((top_rects, top_cursor), (bottom_rects, bottom_cursor)) = if bottom.rows == 0 {
+            (paint_band(&frame, top, top_painter, top_scratch), (Rects::default(), None))
+        } else {
+            std::thread::scope(|scope| {
+                let frame = &frame;
+                let worker = scope.spawn(move || paint_band(frame, bottom, bottom_painter, bottom_scratch));
+                let top = paint_band(frame, top, top_painter, top_scratch);
+                // A panic in the worker is a bug here; pass it on.
+                let bottom = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (top, bottom)
+            })
+        };
+        self.cursor_at = top_cursor.or(bottom_cursor);
+        damage.rects = top_rects.join(bottom_rects);
         damage
     }
+}
 
-    /// Repaints the cells of row `y` that differ from what was painted.
-    fn paint_row(
-        &mut self,
-        term: &Terminal,
-        y: u16,
-        cursor: Option<(u16, u16, CursorShape)>,
-        rects: &mut Rects,
-    ) {
-        let Some(cells) = term.row(y) else { return };
-        let cols = usize::from(self.shadow.cols).min(cells.len());
+/// Repaints the cells of a band's dirty rows that differ from what was
+/// painted; returns the rectangles and where the cursor is painted.
+fn paint_band(
+    frame: &Frame<'_>,
+    band: Band<'_>,
+    painter: &mut Painter,
+    scratch: &mut Scratch,
+) -> (Rects, Option<(u16, u16)>) {
+    let (cell_w, cell_h) = painter.cell_size();
+    let mut rects = Rects::default();
+    let mut cursor_at = None;
+    for y in band.first_row..band.first_row + band.rows {
+        if !frame.dirty[usize::from(y)] {
+            continue;
+        }
+        let Some(cells) = frame.term.row(y) else { continue };
+        rects.start_row(y * cell_h, cell_h);
+        let cols = frame.cols.min(cells.len());
         let cells = &cells[..cols];
-        let blink_on = self.blink_on;
+        let offset = usize::from(y - band.first_row) * frame.cols;
+        let shadow = &mut band.shadow[offset..offset + cols];
         // The cursor sits on the left half of a wide character.
-        let cursor = cursor.map(|(col, _, shape)| {
+        let cursor = frame.cursor.filter(|&(_, row, _)| row == y).map(|(col, _, shape)| {
             let col = usize::from(col);
             let on_spacer = col > 0
                 && cells[col].flags.contains(Flags::WIDE_SPACER)
                 && cells[col - 1].flags.contains(Flags::WIDE);
             (if on_spacer { col - 1 } else { col }, shape)
         });
-        self.wanted.clear();
-        self.wanted.extend(cells.iter().enumerate().map(|(x, cell)| {
+        let Scratch { wanted, changed } = scratch;
+        wanted.clear();
+        wanted.extend(cells.iter().enumerate().map(|(x, cell)| {
             let here = cursor.filter(|&(c, _)| c == x).map(|(_, shape)| shape);
-            Painted::new(*cell, here, blink_on)
+            Painted::new(*cell, here, frame.blink_on)
         }));
-        let shadow = self.shadow.row(y);
-        self.changed.clear();
-        self.changed.extend(self.wanted.iter().zip(shadow).map(|(w, s)| w != s));
+        changed.clear();
+        changed.extend(wanted.iter().zip(shadow.iter()).map(|(w, s)| w != s));
         // A wide character and its spacer are painted together: a change to
         // either half (before or after) repaints both.
         for (x, painted) in shadow.iter().enumerate().take(cols.saturating_sub(1)) {
-            if self.changed[x] && (self.wanted[x].is_wide() || painted.is_wide()) {
-                self.changed[x + 1] = true;
+            if changed[x] && (wanted[x].is_wide() || painted.is_wide()) {
+                changed[x + 1] = true;
             }
         }
         for x in (1..cols).rev() {
-            if self.changed[x] && (self.wanted[x].is_spacer() || shadow[x].is_spacer()) {
-                self.changed[x - 1] = true;
+            if changed[x] && (wanted[x].is_spacer() || shadow[x].is_spacer()) {
+                changed[x - 1] = true;
             }
         }
-        let Some(colors) = &self.colors else { return };
-        let (cell_w, _) = self.painter.cell_size();
+        // Blank cells in a row with one background are filled together.
+        let mut blank: Option<(usize, usize, u32)> = None;
         let mut x = 0;
         while x < cols {
-            let wide = self.wanted[x].is_wide() && x + 1 < cols && self.wanted[x + 1].is_spacer();
+            let wide = wanted[x].is_wide() && x + 1 < cols && wanted[x + 1].is_spacer();
             let span = if wide { 2 } else { 1 };
-            if self.changed[x..x + span].iter().any(|&c| c) {
-                let wanted = self.wanted[x];
-                let mut cell = wanted.cell;
-                if wanted.is_spacer() {
+            if wanted[x].cursor().is_some() {
+                cursor_at = Some((x as u16, y));
+            }
+            if changed[x..x + span].iter().any(|&c| c) {
+                let painted = wanted[x];
+                let mut cell = painted.cell;
+                if painted.is_spacer() {
                     // The right half of a character that is gone: blank.
                     cell.c = ' ';
                 }
-                let ink = colors.ink(&cell, blink_on);
-                let cursor = wanted.cursor().map(|shape| (shape, colors.cursor.unwrap_or(ink.fg)));
-                let paint = CellPaint { cell: &cell, marks: term.marks(&wanted.cell), wide, ink, cursor };
-                self.painter.paint(&mut self.fb, x as u16, y, &paint);
-                if cursor.is_some() {
-                    self.cursor_at = Some((x as u16, y));
+                let ink = frame.colors.ink(&cell, frame.blink_on);
+                let cursor = painted.cursor().map(|shape| (shape, frame.colors.cursor.unwrap_or(ink.fg)));
+                let marks = frame.term.marks(&painted.cell);
+                let plain = cursor.is_none()
+                    && (!ink.visible || (cell.c == ' ' && marks.is_empty() && !cell.flags.intersects(LINES)));
+                if plain {
+                    match &mut blank {
+                        Some((_, end, colour)) if *end == x && *colour == ink.bg => *end = x + span,
+                        run => {
+                            if let Some((start, end, colour)) = run.replace((x, x + span, ink.bg)) {
+                                painter.fill(
+                                    band.pixels,
+                                    frame.stride,
+                                    start,
+                                    end - start,
+                                    y - band.first_row,
+                                    colour,
+                                );
+                            }
+                        }
+                    }
+                } else {
+                    let paint = CellPaint { cell: &cell, marks, wide, ink, cursor };
+                    painter.paint(band.pixels, frame.stride, x as u16, y - band.first_row, &paint);
                 }
-                self.shadow.row_mut(y)[x..x + span].copy_from_slice(&self.wanted[x..x + span]);
+                shadow[x..x + span].copy_from_slice(&wanted[x..x + span]);
                 rects.add(x as u16 * cell_w, span as u16 * cell_w);
-            } else if self.wanted[x].cursor().is_some() {
-                self.cursor_at = Some((x as u16, y));
             }
             x += span;
         }
+        if let Some((start, end, colour)) = blank {
+            painter.fill(band.pixels, frame.stride, start, end - start, y - band.first_row, colour);
+        }
+    }
+    (rects, cursor_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_renderer_can_move_to_another_thread() {
+        fn send<T: Send>() {}
+        send::<Renderer>();
+    }
+
+    #[test]
+    fn blinking_is_reported_and_drawn_by_phase() {
+        let mut term = Terminal::new(10, 2, 0);
+        let mut renderer = Renderer::new(&FontConfig::default()).unwrap();
+        renderer.render(&mut term, true);
+        assert!(!renderer.blinks(&term), "a steady cursor and no blinking text");
+        term.advance(b"\x1b[5mhi\x1b[0m");
+        renderer.render(&mut term, true);
+        assert!(renderer.blinks(&term));
+        let on = renderer.framebuffer().clone();
+        let damage = renderer.render(&mut term, false);
+        let (cell_w, cell_h) = renderer.cell_size();
+        assert_eq!(damage.rects, [Rect::new(0, 0, 2 * cell_w, cell_h)], "only the blinking cells");
+        assert_ne!(&on, renderer.framebuffer());
+        term.advance(b"\x1b[2J\x1b[1 q");
+        renderer.render(&mut term, false);
+        assert!(renderer.blinks(&term), "a blinking cursor");
     }
 }

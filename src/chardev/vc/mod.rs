@@ -226,12 +226,10 @@ impl Vc {
         self.changed();
     }
 
-    /// Whether anything on the screen blinks now (only the cursor is looked at:
-    /// it is what applications ask to blink).
+    /// Whether anything on the screen blinks now (a blinking cursor, SGR 5 text).
     fn blinks(&self) -> bool {
         let state = self.lock();
-        let cursor = state.terminal.cursor();
-        cursor.blinking && cursor.visible
+        state.renderer.blinks(&state.terminal)
     }
 
     fn blink_on(&self) -> bool {
@@ -290,7 +288,7 @@ impl Screen for Vc {
     }
 }
 
-/// While the cursor blinks, tells viewers twice a second that the screen changed.
+/// While something blinks, tells viewers twice a second that the screen changed.
 async fn blink(vc: Weak<Vc>) {
     let mut ticks = tokio::time::interval(BLINK_HALF_PERIOD);
     loop {

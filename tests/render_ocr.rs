@@ -1,0 +1,36 @@
+//! Legibility: a real OCR engine reads a default-size rendering of a plain
+//! shell screen. Needs tesseract (`apt-get install tesseract-ocr`), so it is
+//! not part of the default run:
+//! `cargo test --release --test render_ocr -- --ignored`.
+
+use std::path::Path;
+use std::process::Command;
+
+use vcmux::render::{FontConfig, Renderer, png};
+use vcmux::term::Terminal;
+
+#[test]
+#[ignore = "needs tesseract-ocr installed"]
+fn tesseract_reads_a_default_size_shell_screen() {
+    let input =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/render-inputs/shell.in")).unwrap();
+    let mut term = Terminal::new(80, 24, 0);
+    term.advance(&input);
+    let mut renderer = Renderer::new(&FontConfig::default()).unwrap();
+    renderer.render(&mut term, true);
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("shell.png");
+    std::fs::write(&image, png::encode(renderer.framebuffer()).unwrap()).unwrap();
+    let ocr =
+        Command::new("tesseract").arg(&image).arg("-").args(["--psm", "6"]).output().expect("tesseract runs");
+    assert!(ocr.status.success(), "{}", String::from_utf8_lossy(&ocr.stderr));
+    let read = String::from_utf8_lossy(&ocr.stdout);
+    let read: Vec<&str> = read.split_whitespace().collect();
+    let expected = term.screen_text();
+    let words: Vec<&str> = expected.split_whitespace().collect();
+    let found = words.iter().filter(|w| read.contains(w)).count();
+    // OCR confuses a few glyphs (G and 6, 1 and l, _ and a space): most
+    // words, not all, come back exactly.
+    assert!(found * 10 >= words.len() * 8, "{found} of {} words read back:\n{}", words.len(), read.join(" "));
+    eprintln!("tesseract read {found} of {} words exactly", words.len());
+}
