@@ -57,7 +57,8 @@ fn change(fb: &mut Framebuffer, step: &Step) -> Damage {
             let mut damage = Damage::default();
             if k > 0 && k < height {
                 let (from, to) = if delta < 0 { (top + k, top) } else { (top, top + k) };
-                let mv = Move { dst: Rect::new(0, to * ROW, W, (height - k) * ROW), src_x: 0, src_y: from * ROW };
+                let mv =
+                    Move { dst: Rect::new(0, to * ROW, W, (height - k) * ROW), src_x: 0, src_y: from * ROW };
                 fb.apply_move(&mv);
                 damage.moves.push(mv);
             }

@@ -88,12 +88,57 @@ fn render(bytes: &[u8]) -> Framebuffer {
     renderer.framebuffer().clone()
 }
 
-/// Asks for updates until the viewer shows `expected()` (computed afresh each
-/// time, as the console may still be writing).
-async fn sync_with(client: &VncClient, mirror: &mut Mirror, expected: impl Fn() -> Framebuffer) {
+/// What the console log renders to, rendered again only when the log grew:
+/// a viewer's update comes as hundreds of events, and rendering (or reading a
+/// 50 MiB log) at each would take longer than the update.
+struct LogScreen<'a> {
+    log: &'a Path,
+    /// Render only the last this many bytes (from a line start), if set.
+    tail: Option<u64>,
+    rendered: Option<(u64, Framebuffer)>,
+}
+
+impl LogScreen<'_> {
+    fn whole(log: &Path) -> LogScreen<'_> {
+        LogScreen { log, tail: None, rendered: None }
+    }
+
+    /// The last `tail` bytes only: the screen after a flood of output does not
+    /// depend on what scrolled away long before.
+    fn tail(log: &Path, tail: u64) -> LogScreen<'_> {
+        LogScreen { log, tail: Some(tail), rendered: None }
+    }
+
+    fn expected(&mut self) -> &Framebuffer {
+        let len = std::fs::metadata(self.log).map_or(0, |m| m.len());
+        if self.rendered.as_ref().is_none_or(|(rendered_len, _)| *rendered_len != len) {
+            let frame = render(&self.read(len));
+            self.rendered = Some((len, frame));
+        }
+        &self.rendered.as_ref().expect("just rendered").1
+    }
+
+    fn read(&self, len: u64) -> Vec<u8> {
+        use std::io::{Read, Seek, SeekFrom};
+        let Ok(mut file) = std::fs::File::open(self.log) else { return Vec::new() };
+        let from = self.tail.map_or(0, |tail| len.saturating_sub(tail));
+        let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(from)).unwrap();
+        file.take(len - from).read_to_end(&mut bytes).unwrap();
+        if from == 0 {
+            return bytes;
+        }
+        // Start at a line start, so the tail renders as the whole log does.
+        let start = bytes.iter().position(|&b| b == b'\n').map_or(0, |p| p + 1);
+        bytes.split_off(start)
+    }
+}
+
+/// Asks for updates until the viewer shows what the log renders to.
+async fn sync_with(client: &VncClient, mirror: &mut Mirror, screen: &mut LogScreen<'_>) {
     let deadline = Instant::now() + STEP;
     loop {
-        if mirror.shows(&expected()) {
+        if mirror.shows(screen.expected()) {
             return;
         }
         client.input(X11Event::Refresh).await.expect("the viewer takes input");
@@ -107,7 +152,7 @@ async fn sync_with(client: &VncClient, mirror: &mut Mirror, expected: impl Fn() 
 
 /// Asks for updates until the viewer shows the render of the console log.
 async fn sync_with_log(client: &VncClient, mirror: &mut Mirror, log: &Path) {
-    sync_with(client, mirror, || render(&std::fs::read(log).unwrap_or_default())).await;
+    sync_with(client, mirror, &mut LogScreen::whole(log)).await;
 }
 
 async fn type_text(client: &VncClient, text: &str) {
@@ -173,21 +218,8 @@ async fn a_viewer_that_never_reads_holds_back_neither_a_flood_nor_another_viewer
     // 50 MiB of output through the vc while the stuck viewer is connected.
     type_text(&active, "head -c 37500000 /dev/zero | base64 -w 79; echo flood-done").await;
     console.wait_output("\r\nflood-done\r\n$ ");
-    sync_with_log_tail(&active, &mut mirror, &console).await;
+    sync_with(&active, &mut mirror, &mut LogScreen::tail(Path::new(&console.log), 64 << 10)).await;
     type_text(&active, "exit").await;
     assert_eq!(console.vcmux.wait_exit(), 0);
     drop(stuck);
-}
-
-/// Like [`sync_with_log`], but renders only the log's last 64 KiB (the screen
-/// of a 50 MiB flood does not depend on what scrolled away long before).
-async fn sync_with_log_tail(client: &VncClient, mirror: &mut Mirror, console: &Console) {
-    let tail = || {
-        let bytes = std::fs::read(&console.log).unwrap_or_default();
-        let from = bytes.len().saturating_sub(64 << 10);
-        // Start at a line start, so the tail renders as the whole log does.
-        let start = bytes[from..].iter().position(|&b| b == b'\n').map_or(from, |p| from + p + 1);
-        render(&bytes[start..])
-    };
-    sync_with(client, mirror, tail).await;
 }
