@@ -106,6 +106,15 @@ impl Flags {
     }
 }
 
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+
+    /// Union, to test several flags at once.
+    fn bitor(self, other: Flags) -> Flags {
+        self.or(other)
+    }
+}
+
 /// One character cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cell {
@@ -155,6 +164,12 @@ impl Cell {
 /// compiler writes a `Cell` field by field, which makes plain `fill` slow).
 #[inline]
 pub(crate) fn fill(cells: &mut [Cell], cell: Cell) {
+    if cells.len() <= 8 {
+        for c in cells {
+            *c = cell;
+        }
+        return;
+    }
     let Some(first) = cells.first_mut() else {
         return;
     };
