@@ -82,10 +82,11 @@ pub(crate) const RUN_MAX: usize = 512;
 /// Longest DCS payload we collect.
 pub(crate) const DCS_MAX: usize = 1024;
 
-/// Largest size a program may ask for with XTWINOPS or DECCOLM.
-pub(crate) const MAX_COLS: usize = 1000;
+/// Largest size a program may ask for with XTWINOPS or DECCOLM (the
+/// "display" it is told about), which bounds what a guest can make us allocate.
+pub(crate) const MAX_COLS: usize = 400;
 /// See [`MAX_COLS`].
-pub(crate) const MAX_ROWS: usize = 500;
+pub(crate) const MAX_ROWS: usize = 200;
 
 /// The whole emulator state behind [`Terminal`](super::Terminal).
 pub(crate) struct Screen {
