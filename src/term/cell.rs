@@ -195,10 +195,25 @@ pub(crate) struct Pen {
 /// Cells stay `Copy` by pointing here with a `u16`; identical sequences are
 /// stored once. When the table is full, further new sequences are dropped
 /// (the base character is still shown).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Marks {
     seqs: Vec<Vec<char>>,
     index: HashMap<Vec<char>, u16>,
+    /// Direct-mapped cache of recent `append`s: (existing id, mark) -> id.
+    recent: Box<[(u16, char, u16); RECENT]>,
+}
+
+/// Size of [`Marks`]' cache of recent appends.
+const RECENT: usize = 256;
+
+impl Default for Marks {
+    fn default() -> Marks {
+        Marks {
+            seqs: Vec::new(),
+            index: HashMap::new(),
+            recent: Box::new([(0, '\0', 0); RECENT]),
+        }
+    }
 }
 
 impl Marks {
@@ -213,6 +228,17 @@ impl Marks {
     /// The id of `existing`'s marks followed by `mark`, or `existing` when the
     /// table is full or the sequence is absurdly long.
     pub fn append(&mut self, existing: u16, mark: char) -> u16 {
+        let slot = (existing as usize * 31 + mark as usize) % RECENT;
+        let (e, m, id) = self.recent[slot];
+        if (e, m) == (existing, mark) && id != 0 {
+            return id;
+        }
+        let id = self.intern(existing, mark);
+        self.recent[slot] = (existing, mark, id);
+        id
+    }
+
+    fn intern(&mut self, existing: u16, mark: char) -> u16 {
         let mut seq = self.get(existing).to_vec();
         if seq.len() >= 16 {
             return existing;

@@ -124,8 +124,18 @@ impl Perform for Screen {
         if ignore {
             return;
         }
-        if action == 'm' && intermediates.is_empty() {
-            return self.sgr(params);
+        if intermediates.is_empty() {
+            match action {
+                'm' => return self.sgr(params),
+                'H' | 'f' if params.len() <= 2 => {
+                    // CUP, the commonest sequence of all: no Args needed.
+                    let mut it = params.iter().map(|p| p.first().copied().unwrap_or(0));
+                    let row = it.next().unwrap_or(0).max(1) as usize;
+                    let col = it.next().unwrap_or(0).max(1) as usize;
+                    return self.goto_origin(col - 1, row - 1);
+                }
+                _ => {}
+            }
         }
         let a = Args::new(params);
         match (intermediates, action) {

@@ -324,6 +324,14 @@ impl Screen {
                     i += len;
                 }
                 0x1b => break,
+                b'\r' => {
+                    self.carriage_return();
+                    i += 1;
+                }
+                b'\n' if !self.modes.newline => {
+                    self.index();
+                    i += 1;
+                }
                 0x00..=0x1f => {
                     vte::Perform::execute(self, b);
                     i += 1;
@@ -400,6 +408,7 @@ impl Screen {
     }
 
     /// Writes a character of width 1 or 2 at the cursor and advances it.
+    #[inline]
     pub fn put_char(&mut self, c: char, width: usize) {
         if self.cursor.pending_wrap && self.modes.autowrap {
             self.wrap();
@@ -753,10 +762,16 @@ impl Screen {
                 return;
             }
         } else {
+            // Blank the rows that leave at the top before the rotation moves
+            // them to the bottom (reading them right after the move is slow).
             let grid = self.grid_mut();
-            grid.rotate_up(top, bottom, n);
-            for y in bottom + 1 - n..=bottom {
+            for y in top..top + n {
                 grid.row_mut(y).reset(blank);
+            }
+            if top == 0 {
+                grid.rotate_top_region_up(bottom, n);
+            } else {
+                grid.rotate_up(top, bottom, n);
             }
         }
         self.damage.scroll(top, bottom, -(n as i32));
@@ -782,10 +797,10 @@ impl Screen {
             return;
         }
         let grid = self.grid_mut();
-        grid.rotate_down(top, bottom, n);
-        for y in top..top + n {
+        for y in bottom + 1 - n..=bottom {
             grid.row_mut(y).reset(blank);
         }
+        grid.rotate_down(top, bottom, n);
         self.damage.scroll(top, bottom, n as i32);
     }
 
