@@ -316,10 +316,7 @@ impl Screen {
         while let Some(&b) = bytes.get(i) {
             match b {
                 0x20..=0x7e => {
-                    let len = bytes[i..]
-                        .iter()
-                        .position(|b| !(0x20..=0x7e).contains(b))
-                        .unwrap_or(bytes.len() - i);
+                    let len = printable_prefix(&bytes[i..]);
                     self.write_ascii(&bytes[i..i + len]);
                     i += len;
                 }
@@ -1185,6 +1182,30 @@ impl Screen {
     }
 }
 
+/// Length of the run of printable ASCII (0x20..=0x7e) that starts `bytes`,
+/// eight bytes at a time.
+fn printable_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut n = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // A byte below 0x20, or above 0x7e, sets its high bit in one of these.
+        let below = w.wrapping_sub(ONES * 0x20) & !w;
+        let above = w.wrapping_add(ONES) | w;
+        if (below | above) & HIGH != 0 {
+            break;
+        }
+        n += 8;
+    }
+    n + bytes[n..]
+        .iter()
+        .position(|b| !(0x20..=0x7e).contains(b))
+        .unwrap_or(bytes.len() - n)
+}
+
 /// Blanks both halves of the wide character that covers column `x`.
 fn clear_wide_pair(row: &mut [Cell], x: usize) {
     let start = if row[x].flags.contains(Flags::WIDE_SPACER) && x > 0 {
@@ -1214,5 +1235,23 @@ fn fix_split_wide(row: &mut [Cell], x: usize, right: usize) {
     if x > 0 && row[x - 1].flags.contains(Flags::WIDE) && !row[x].flags.contains(Flags::WIDE_SPACER)
     {
         row[x - 1] = Cell::erased(row[x - 1].bg);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable_prefix;
+
+    #[test]
+    fn printable_prefix_stops_at_controls_and_non_ascii() {
+        assert_eq!(printable_prefix(b"hello world, this is text"), 25);
+        for stop in [0x00u8, 0x07, 0x1b, 0x1f, 0x7f, 0x80, 0xc3, 0xff] {
+            for at in 0..20 {
+                let mut v = vec![b'a'; 24];
+                v[at] = stop;
+                assert_eq!(printable_prefix(&v), at, "byte {stop:#x} at {at}");
+            }
+        }
+        assert_eq!(printable_prefix(b" ~ ~ ~ ~ ~"), 10);
     }
 }
