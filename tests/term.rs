@@ -210,6 +210,8 @@ fn cht_cbt_and_tbc() {
     assert_eq!(cursor(&t), (16, 0));
     t.advance(b"\x1b[3g\x1b[H\t");
     assert_eq!(cursor(&t), (39, 0));
+    t.advance(b"\x1b[?5W\x1b[H\t");
+    assert_eq!(cursor(&t), (8, 0), "DECST8C resets stops every 8 columns");
 }
 
 #[test]

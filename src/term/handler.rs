@@ -176,6 +176,7 @@ impl Perform for Screen {
             (b"", 'd') => self.goto_row(a.n(0) - 1),
             (b"", 'e') => self.down_unbounded(a.n(0)),
             (b"", 'g') => self.clear_tabs(a.get(0)),
+            (b"?", 'W') if a.get(0) == 5 => self.reset_tabs(),
             (b"", 'h') => a.iter().for_each(|m| self.set_ansi_mode(m, true)),
             (b"", 'l') => a.iter().for_each(|m| self.set_ansi_mode(m, false)),
             (b"?", 'h') => a.iter().for_each(|m| self.set_private_mode(m, true)),

@@ -436,7 +436,7 @@ impl Screen {
         };
         self.damage.row(y);
         let cols = self.cols;
-        let row = self.grid_mut().row_mut(y).cells_upto(x + 3);
+        let row = self.grid_mut().row_mut(y).cells_mut();
         if width == 1 {
             let target = row[x];
             if target.flags.intersects(Flags::WIDE.or(Flags::WIDE_SPACER)) {

@@ -42,7 +42,12 @@ impl Row {
     /// The cells, for writing anywhere.
     #[inline]
     pub fn cells_mut(&mut self) -> &mut [Cell] {
-        self.occupied = self.cells.len() as u32;
+        let len = self.cells.len() as u32;
+        if self.occupied != len {
+            // Only stored when it changes: a store on every character would
+            // chain each one to the previous through memory.
+            self.occupied = len;
+        }
         &mut self.cells
     }
 
