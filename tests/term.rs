@@ -169,6 +169,18 @@ fn pending_wrap_at_the_right_margin() {
 }
 
 #[test]
+fn erases_leave_a_pending_wrap_pending() {
+    // As tmux (the corpus' reference) does, and as top relies on when it
+    // writes whole lines followed by EL: the last character stays.
+    let t = run(5, 3, "abcde\x1b[KX");
+    assert_eq!(lines(&t)[..2], ["abcde", "X"]);
+    let t = run(5, 3, "abcde\x1b[XZ");
+    assert_eq!(lines(&t)[..2], ["abcde", "Z"]);
+    let t = run(5, 3, "abcde\x1b[2KY");
+    assert_eq!(lines(&t)[..2], ["", "Y"]);
+}
+
+#[test]
 fn autowrap_off_overwrites_the_last_column() {
     let t = run(5, 3, "\x1b[?7labcdefg");
     assert_eq!(lines(&t)[..2], ["abcdg", ""]);

@@ -868,10 +868,22 @@ impl Screen {
 
     /// ECH: erases `n` characters from the cursor, not moving anything.
     pub fn erase_chars(&mut self, n: usize) {
+        if self.cursor.pending_wrap {
+            // The cursor is past the character it just wrote (see `erase_from`).
+            return;
+        }
         let (x, y) = (self.cursor.x, self.cursor.y);
         let end = x.saturating_add(n).min(self.cols);
         self.erase_span(y, x, end, false);
-        self.cursor.pending_wrap = false;
+    }
+
+    /// Where an erase "from the cursor" starts. With a wrap pending, the
+    /// cursor is past the character just written in the last column, and
+    /// erases leave the wrap pending: that is what tmux does and what
+    /// programs that fill whole lines and then erase to the end (top) expect.
+    /// (xterm erases that character and cancels the wrap.)
+    fn erase_from(&self) -> usize {
+        self.cursor.x + usize::from(self.cursor.pending_wrap)
     }
 
     /// IL: inserts `n` blank lines at the cursor row within the margins.
@@ -930,7 +942,7 @@ impl Screen {
     pub fn erase_line(&mut self, mode: u16, selective: bool) {
         let (x, y) = (self.cursor.x, self.cursor.y);
         match mode {
-            0 => self.erase_span(y, x, self.cols, selective),
+            0 => self.erase_span(y, self.erase_from(), self.cols, selective),
             1 => self.erase_span(y, 0, x + 1, selective),
             2 => self.erase_span(y, 0, self.cols, selective),
             _ => return,
@@ -938,7 +950,6 @@ impl Screen {
         if mode != 1 {
             self.grid_mut().row_mut(y).wrapped = false;
         }
-        self.cursor.pending_wrap = false;
     }
 
     /// ED (0 below, 1 above, 2 all, 3 scrollback) and DECSED.
@@ -946,7 +957,7 @@ impl Screen {
         let (x, y) = (self.cursor.x, self.cursor.y);
         match mode {
             0 => {
-                self.erase_span(y, x, self.cols, selective);
+                self.erase_span(y, self.erase_from(), self.cols, selective);
                 for yy in y + 1..self.rows {
                     self.erase_span(yy, 0, self.cols, selective);
                 }
@@ -962,16 +973,13 @@ impl Screen {
                     self.erase_span(yy, 0, self.cols, selective);
                 }
             }
-            3 => {
-                if !self.alt {
-                    self.primary.clear_history();
-                    self.display_offset = 0;
-                    self.damage.all();
-                }
+            3 if !self.alt => {
+                self.primary.clear_history();
+                self.display_offset = 0;
+                self.damage.all();
             }
-            _ => return,
+            _ => {}
         }
-        self.cursor.pending_wrap = false;
     }
 
     /// DECALN: fills the screen with `E`, resetting margins and the cursor.
