@@ -106,6 +106,15 @@ impl Flags {
     }
 }
 
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+
+    /// Union, to test several flags at once.
+    fn bitor(self, other: Flags) -> Flags {
+        self.or(other)
+    }
+}
+
 /// One character cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cell {
@@ -150,6 +159,12 @@ impl Cell {
 /// compiler writes a `Cell` field by field, which makes plain `fill` slow).
 #[inline]
 pub(crate) fn fill(cells: &mut [Cell], cell: Cell) {
+    if cells.len() <= 8 {
+        for c in cells {
+            *c = cell;
+        }
+        return;
+    }
     let Some(first) = cells.first_mut() else {
         return;
     };
@@ -173,12 +188,27 @@ pub(crate) struct Pen {
 /// Interned combining-mark sequences, shared by all cells of a terminal.
 ///
 /// Cells stay `Copy` by pointing here with a `u16`; identical sequences are
-/// stored once. When the table is full, further new sequences are dropped
-/// (the base character is still shown).
-#[derive(Debug, Default)]
+/// stored once, as a trie: (sequence id, next mark) -> sequence id. When the
+/// table is full, further new sequences are dropped (the base character is
+/// still shown).
+#[derive(Debug)]
 pub(crate) struct Marks {
     seqs: Vec<Vec<char>>,
-    index: HashMap<Vec<char>, u16>,
+    children: HashMap<(u16, char), u16>,
+    /// Direct-mapped cache in front of `children`.
+    recent: Box<[(u16, char, u16); RECENT]>,
+}
+
+/// Size of [`Marks`]' cache of recent appends.
+const RECENT: usize = 1024;
+
+/// Longest sequence of marks kept on one cell.
+const MAX_MARKS: usize = 16;
+
+impl Default for Marks {
+    fn default() -> Marks {
+        Marks { seqs: Vec::new(), children: HashMap::new(), recent: Box::new([(0, '\0', 0); RECENT]) }
+    }
 }
 
 impl Marks {
@@ -193,20 +223,30 @@ impl Marks {
     /// The id of `existing`'s marks followed by `mark`, or `existing` when the
     /// table is full or the sequence is absurdly long.
     pub fn append(&mut self, existing: u16, mark: char) -> u16 {
-        let mut seq = self.get(existing).to_vec();
-        if seq.len() >= 16 {
-            return existing;
-        }
-        seq.push(mark);
-        if let Some(&id) = self.index.get(&seq) {
+        let slot = (existing as usize).wrapping_mul(31).wrapping_add(mark as usize) % RECENT;
+        let (e, m, id) = self.recent[slot];
+        if (e, m) == (existing, mark) && id != 0 {
             return id;
         }
-        if self.seqs.len() >= u16::MAX as usize {
+        let id = self.intern(existing, mark);
+        self.recent[slot] = (existing, mark, id);
+        id
+    }
+
+    fn intern(&mut self, existing: u16, mark: char) -> u16 {
+        if let Some(&id) = self.children.get(&(existing, mark)) {
+            return id;
+        }
+        let base = self.get(existing);
+        if base.len() >= MAX_MARKS || self.seqs.len() >= u16::MAX as usize {
             return existing;
         }
-        self.seqs.push(seq.clone());
+        let mut seq = Vec::with_capacity(base.len() + 1);
+        seq.extend_from_slice(base);
+        seq.push(mark);
+        self.seqs.push(seq);
         let id = self.seqs.len() as u16;
-        self.index.insert(seq, id);
+        self.children.insert((existing, mark), id);
         id
     }
 }
@@ -229,5 +269,10 @@ mod tests {
         let c = m.append(a, '\u{302}');
         assert_eq!(m.get(c), &['\u{301}', '\u{302}']);
         assert_eq!(m.get(0), &[] as &[char]);
+        let mut id = 0;
+        for _ in 0..40 {
+            id = m.append(id, '\u{303}');
+        }
+        assert_eq!(m.get(id).len(), MAX_MARKS);
     }
 }

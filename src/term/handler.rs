@@ -124,8 +124,18 @@ impl Perform for Screen {
         if ignore {
             return;
         }
-        if action == 'm' && intermediates.is_empty() {
-            return self.sgr(params);
+        if intermediates.is_empty() {
+            match action {
+                'm' => return self.sgr(params),
+                'H' | 'f' if params.len() <= 2 => {
+                    // CUP, the commonest sequence of all: no Args needed.
+                    let mut it = params.iter().map(|p| p.first().copied().unwrap_or(0));
+                    let row = it.next().unwrap_or(0).max(1) as usize;
+                    let col = it.next().unwrap_or(0).max(1) as usize;
+                    return self.goto_origin(col - 1, row - 1);
+                }
+                _ => {}
+            }
         }
         let a = Args::new(params);
         match (intermediates, action) {
@@ -166,6 +176,7 @@ impl Perform for Screen {
             (b"", 'd') => self.goto_row(a.n(0) - 1),
             (b"", 'e') => self.down_unbounded(a.n(0)),
             (b"", 'g') => self.clear_tabs(a.get(0)),
+            (b"?", 'W') if a.get(0) == 5 => self.reset_tabs(),
             (b"", 'h') => a.iter().for_each(|m| self.set_ansi_mode(m, true)),
             (b"", 'l') => a.iter().for_each(|m| self.set_ansi_mode(m, false)),
             (b"?", 'h') => a.iter().for_each(|m| self.set_private_mode(m, true)),

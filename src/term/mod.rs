@@ -27,7 +27,6 @@ pub use damage::{Damage, Scroll};
 pub use modes::{Modes, MouseEncoding, MouseTracking};
 pub use palette::{Rgb, default_color};
 pub use screen::{ClipboardEvent, CursorShape};
-pub use width::char_width;
 
 use screen::Screen;
 

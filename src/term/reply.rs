@@ -227,7 +227,11 @@ impl Screen {
                 self.reply_csi(&format!("3;{x};{y}t"));
             }
             14 => self.reply_csi(&format!("4;{};{}t", self.rows * ch, self.cols * cw)),
-            15 => self.reply_csi(&format!("5;{};{}t", 500 * ch, 1000 * cw)),
+            15 => self.reply_csi(&format!(
+                "5;{};{}t",
+                super::screen::MAX_ROWS * ch,
+                super::screen::MAX_COLS * cw
+            )),
             16 => self.reply_csi(&format!("6;{ch};{cw}t")),
             18 => self.reply_csi(&format!("8;{};{}t", self.rows, self.cols)),
             19 => self.reply_csi(&format!("9;{};{}t", super::screen::MAX_ROWS, super::screen::MAX_COLS)),

@@ -82,10 +82,11 @@ pub(crate) const RUN_MAX: usize = 512;
 /// Longest DCS payload we collect.
 pub(crate) const DCS_MAX: usize = 1024;
 
-/// Largest size a program may ask for with XTWINOPS or DECCOLM.
-pub(crate) const MAX_COLS: usize = 1000;
+/// Largest size a program may ask for with XTWINOPS or DECCOLM (the
+/// "display" it is told about), which bounds what a guest can make us allocate.
+pub(crate) const MAX_COLS: usize = 400;
 /// See [`MAX_COLS`].
-pub(crate) const MAX_ROWS: usize = 500;
+pub(crate) const MAX_ROWS: usize = 200;
 
 /// The whole emulator state behind [`Terminal`](super::Terminal).
 pub(crate) struct Screen {
@@ -298,12 +299,19 @@ impl Screen {
         while let Some(&b) = bytes.get(i) {
             match b {
                 0x20..=0x7e => {
-                    let len =
-                        bytes[i..].iter().position(|b| !(0x20..=0x7e).contains(b)).unwrap_or(bytes.len() - i);
+                    let len = printable_prefix(&bytes[i..]);
                     self.write_ascii(&bytes[i..i + len]);
                     i += len;
                 }
                 0x1b => break,
+                b'\r' => {
+                    self.carriage_return();
+                    i += 1;
+                }
+                b'\n' if !self.modes.newline => {
+                    self.index();
+                    i += 1;
+                }
                 0x00..=0x1f => {
                     vte::Perform::execute(self, b);
                     i += 1;
@@ -366,6 +374,7 @@ impl Screen {
     }
 
     /// Writes a character of width 1 or 2 at the cursor and advances it.
+    #[inline]
     pub fn put_char(&mut self, c: char, width: usize) {
         if self.cursor.pending_wrap && self.modes.autowrap {
             self.wrap();
@@ -390,7 +399,7 @@ impl Screen {
         let cell = Cell { c, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 };
         self.damage.row(y);
         let cols = self.cols;
-        let row = self.grid_mut().row_mut(y).cells_upto(x + 3);
+        let row = self.grid_mut().row_mut(y).cells_mut();
         if width == 1 {
             let target = row[x];
             if target.flags.intersects(Flags::WIDE.or(Flags::WIDE_SPACER)) {
@@ -697,10 +706,16 @@ impl Screen {
                 return;
             }
         } else {
+            // Blank the rows that leave at the top before the rotation moves
+            // them to the bottom (reading them right after the move is slow).
             let grid = self.grid_mut();
-            grid.rotate_up(top, bottom, n);
-            for y in bottom + 1 - n..=bottom {
+            for y in top..top + n {
                 grid.row_mut(y).reset(blank);
+            }
+            if top == 0 {
+                grid.rotate_top_region_up(bottom, n);
+            } else {
+                grid.rotate_up(top, bottom, n);
             }
         }
         self.damage.scroll(top, bottom, -(n as i32));
@@ -726,10 +741,10 @@ impl Screen {
             return;
         }
         let grid = self.grid_mut();
-        grid.rotate_down(top, bottom, n);
-        for y in top..top + n {
+        for y in bottom + 1 - n..=bottom {
             grid.row_mut(y).reset(blank);
         }
+        grid.rotate_down(top, bottom, n);
         self.damage.scroll(top, bottom, n as i32);
     }
 
@@ -800,10 +815,22 @@ impl Screen {
 
     /// ECH: erases `n` characters from the cursor, not moving anything.
     pub fn erase_chars(&mut self, n: usize) {
+        if self.cursor.pending_wrap {
+            // The cursor is past the character it just wrote (see `erase_from`).
+            return;
+        }
         let (x, y) = (self.cursor.x, self.cursor.y);
         let end = x.saturating_add(n).min(self.cols);
         self.erase_span(y, x, end, false);
-        self.cursor.pending_wrap = false;
+    }
+
+    /// Where an erase "from the cursor" starts. With a wrap pending, the
+    /// cursor is past the character just written in the last column, and
+    /// erases leave the wrap pending: that is what tmux does and what
+    /// programs that fill whole lines and then erase to the end (top) expect.
+    /// (xterm erases that character and cancels the wrap.)
+    fn erase_from(&self) -> usize {
+        self.cursor.x + usize::from(self.cursor.pending_wrap)
     }
 
     /// IL: inserts `n` blank lines at the cursor row within the margins.
@@ -862,7 +889,7 @@ impl Screen {
     pub fn erase_line(&mut self, mode: u16, selective: bool) {
         let (x, y) = (self.cursor.x, self.cursor.y);
         match mode {
-            0 => self.erase_span(y, x, self.cols, selective),
+            0 => self.erase_span(y, self.erase_from(), self.cols, selective),
             1 => self.erase_span(y, 0, x + 1, selective),
             2 => self.erase_span(y, 0, self.cols, selective),
             _ => return,
@@ -870,7 +897,6 @@ impl Screen {
         if mode != 1 {
             self.grid_mut().row_mut(y).wrapped = false;
         }
-        self.cursor.pending_wrap = false;
     }
 
     /// ED (0 below, 1 above, 2 all, 3 scrollback) and DECSED.
@@ -878,7 +904,7 @@ impl Screen {
         let (x, y) = (self.cursor.x, self.cursor.y);
         match mode {
             0 => {
-                self.erase_span(y, x, self.cols, selective);
+                self.erase_span(y, self.erase_from(), self.cols, selective);
                 for yy in y + 1..self.rows {
                     self.erase_span(yy, 0, self.cols, selective);
                 }
@@ -894,16 +920,13 @@ impl Screen {
                     self.erase_span(yy, 0, self.cols, selective);
                 }
             }
-            3 => {
-                if !self.alt {
-                    self.primary.clear_history();
-                    self.display_offset = 0;
-                    self.damage.all();
-                }
+            3 if !self.alt => {
+                self.primary.clear_history();
+                self.display_offset = 0;
+                self.damage.all();
             }
-            _ => return,
+            _ => {}
         }
-        self.cursor.pending_wrap = false;
     }
 
     /// DECALN: fills the screen with `E`, resetting margins and the cursor.
@@ -1088,6 +1111,27 @@ impl Screen {
     }
 }
 
+/// Length of the run of printable ASCII (0x20..=0x7e) that starts `bytes`,
+/// eight bytes at a time.
+fn printable_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut n = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // A byte below 0x20, or above 0x7e, sets its high bit in one of these.
+        let below = w.wrapping_sub(ONES * 0x20) & !w;
+        let above = w.wrapping_add(ONES) | w;
+        if (below | above) & HIGH != 0 {
+            break;
+        }
+        n += 8;
+    }
+    n + bytes[n..].iter().position(|b| !(0x20..=0x7e).contains(b)).unwrap_or(bytes.len() - n)
+}
+
 /// Blanks both halves of the wide character that covers column `x`.
 fn clear_wide_pair(row: &mut [Cell], x: usize) {
     let start = if row[x].flags.contains(Flags::WIDE_SPACER) && x > 0 { x - 1 } else { x };
@@ -1112,5 +1156,23 @@ fn fix_split_wide(row: &mut [Cell], x: usize, right: usize) {
     }
     if x > 0 && row[x - 1].flags.contains(Flags::WIDE) && !row[x].flags.contains(Flags::WIDE_SPACER) {
         row[x - 1] = Cell::erased(row[x - 1].bg);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable_prefix;
+
+    #[test]
+    fn printable_prefix_stops_at_controls_and_non_ascii() {
+        assert_eq!(printable_prefix(b"hello world, this is text"), 25);
+        for stop in [0x00u8, 0x07, 0x1b, 0x1f, 0x7f, 0x80, 0xc3, 0xff] {
+            for at in 0..20 {
+                let mut v = vec![b'a'; 24];
+                v[at] = stop;
+                assert_eq!(printable_prefix(&v), at, "byte {stop:#x} at {at}");
+            }
+        }
+        assert_eq!(printable_prefix(b" ~ ~ ~ ~ ~"), 10);
     }
 }

@@ -13,7 +13,8 @@ pub(crate) struct Row {
     cells: Vec<Cell>,
     /// Cells from here on are all [`Cell::BLANK`], so that blanking a row
     /// that held a short line (a scroll) touches only what was written.
-    occupied: usize,
+    /// (A `u32` keeps `Row` at 32 bytes, which the compiler swaps inline.)
+    occupied: u32,
     /// The line continues on the next row (autowrap happened here); resize
     /// joins such rows when it reflows.
     pub wrapped: bool,
@@ -25,7 +26,7 @@ impl Row {
     }
 
     fn from_cells(cells: Vec<Cell>, wrapped: bool) -> Row {
-        Row { occupied: cells.len(), cells, wrapped }
+        Row { occupied: cells.len() as u32, cells, wrapped }
     }
 
     /// The cells, for reading.
@@ -37,14 +38,19 @@ impl Row {
     /// The cells, for writing anywhere.
     #[inline]
     pub fn cells_mut(&mut self) -> &mut [Cell] {
-        self.occupied = self.cells.len();
+        let len = self.cells.len() as u32;
+        if self.occupied != len {
+            // Only stored when it changes: a store on every character would
+            // chain each one to the previous through memory.
+            self.occupied = len;
+        }
         &mut self.cells
     }
 
     /// The cells, for writing below column `end` only.
     #[inline]
     pub fn cells_upto(&mut self, end: usize) -> &mut [Cell] {
-        self.occupied = self.occupied.max(end.min(self.cells.len()));
+        self.occupied = self.occupied.max(end.min(self.cells.len()) as u32);
         &mut self.cells
     }
 
@@ -54,9 +60,10 @@ impl Row {
         if from > 0 && from < self.cells.len() && self.cells[from].flags.contains(Flags::WIDE_SPACER) {
             self.cells[from - 1] = Cell::erased(self.cells[from - 1].bg);
         }
-        if from < self.occupied {
-            super::cell::fill(&mut self.cells[from..self.occupied], Cell::BLANK);
-            self.occupied = from;
+        let occupied = self.occupied as usize;
+        if from < occupied {
+            super::cell::fill(&mut self.cells[from..occupied], Cell::BLANK);
+            self.occupied = from as u32;
         }
     }
 
@@ -64,11 +71,11 @@ impl Row {
     #[inline]
     pub fn reset(&mut self, blank: Cell) {
         if blank == Cell::BLANK {
-            super::cell::fill(&mut self.cells[..self.occupied], blank);
+            super::cell::fill(&mut self.cells[..self.occupied as usize], blank);
             self.occupied = 0;
         } else {
             super::cell::fill(&mut self.cells, blank);
-            self.occupied = self.cells.len();
+            self.occupied = self.cells.len() as u32;
         }
         self.wrapped = false;
     }
@@ -151,8 +158,9 @@ impl Storage {
     }
 
     /// Moves visible rows `top..=bottom` up by `n` (`n` at most the region's
-    /// height), leaving the rows that fell off at the bottom for the caller
-    /// to clear.
+    /// height); the `n` rows that fell off the top end up, in some order, at
+    /// the bottom. (Reading a moved row header right after the move stalls
+    /// the CPU, so callers blank the leaving rows before, not after.)
     pub fn rotate_up(&mut self, top: usize, bottom: usize, n: usize) {
         let (pt, pb) = (self.physical(self.history + top), self.physical(self.history + bottom));
         if pt <= pb {
@@ -164,8 +172,21 @@ impl Storage {
         }
     }
 
-    /// Moves visible rows `top..=bottom` down by `n`, leaving the rows that
-    /// fell off at the top for the caller to clear.
+    /// Like `rotate_up(0, bottom, n)`, in O(rows below the region) when the
+    /// storage holds no history (the alternate screen): the ring turns and
+    /// the fixed rows below the region are swapped back into place.
+    pub fn rotate_top_region_up(&mut self, bottom: usize, n: usize) {
+        if self.max_history != 0 || self.inner.len() != self.visible {
+            return self.rotate_up(0, bottom, n);
+        }
+        self.zero = self.physical(n);
+        for y in (bottom + 1..self.visible).rev() {
+            self.swap(y, y - n);
+        }
+    }
+
+    /// Moves visible rows `top..=bottom` down by `n`, the `n` rows that fell
+    /// off the bottom ending up at the top.
     pub fn rotate_down(&mut self, top: usize, bottom: usize, n: usize) {
         let (pt, pb) = (self.physical(self.history + top), self.physical(self.history + bottom));
         if pt <= pb {
@@ -248,7 +269,7 @@ impl Storage {
         } else {
             for row in &mut rows {
                 row.cells.resize(cols, Cell::BLANK);
-                row.occupied = cols;
+                row.occupied = cols as u32;
                 fix_wide_at_edge(&mut row.cells);
             }
         }
@@ -349,6 +370,11 @@ mod tests {
     }
 
     #[test]
+    fn row_is_small() {
+        assert_eq!(std::mem::size_of::<Row>(), 32);
+    }
+
+    #[test]
     fn scroll_rotates_without_losing_rows() {
         let mut s = Storage::new(4, 3, 2);
         for i in 0..10 {
@@ -360,6 +386,19 @@ mod tests {
         assert_eq!(text(s.row(0)), "8");
         assert_eq!(text(s.view_row(2, 0)), "6");
         assert_eq!(text(s.row(2)), "");
+    }
+
+    #[test]
+    fn top_region_rotation_keeps_the_rows_below() {
+        let mut s = Storage::new(2, 5, 0);
+        for y in 0..5 {
+            put(&mut s, y, &y.to_string());
+        }
+        s.rotate_top_region_up(2, 2);
+        let got: Vec<String> = (0..5).map(|y| text(s.row(y))).collect();
+        // Rows 0 and 1 left the region (in some order at 1..=2), 3 and 4 stay.
+        assert_eq!(got[0], "2");
+        assert_eq!(&got[3..], ["3", "4"]);
     }
 
     #[test]

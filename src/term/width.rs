@@ -9,7 +9,7 @@ use unicode_width::UnicodeWidthChar;
 /// 0 for combining and other zero-width characters, 2 for East Asian wide and
 /// fullwidth ones, 1 otherwise.
 #[inline(always)]
-pub fn char_width(c: char) -> usize {
+pub(crate) fn char_width(c: char) -> usize {
     let u = c as u32;
     if u < 0x300 {
         // Latin-1 and before the combining block: glibc says 1 (U+00AD too).

@@ -4,7 +4,7 @@
 # is driven with tmux send-keys, and everything it wrote to its tty lands in
 # NAME.in. The recording stops (the pane is killed) while the program still
 # shows its screen. Needs: tmux, vim, htop, procps (top), man-db + manpages +
-# less, mc, dialog, whiptail, bash; for boot-log qemu-system-x86 and a
+# less, mc, dialog, whiptail, nano, bash; for boot-log qemu-system-x86 and a
 # Debian kernel in /boot (apt: qemu-system-x86 linux-image-amd64).
 #
 #   tests/term-corpus/record.sh            # all
@@ -50,9 +50,14 @@ rec() {
     sleep 0.3
   done
   sleep 1
-  # script(1) outlives a hung-up pane: end the pane's processes by pid.
+  # Stop script(1) first, with SIGKILL, so that what the program prints as it
+  # dies is not recorded; then end the rest of the pane's processes by pid
+  # (script outlives a hung-up pane).
   local pids pid
   pids=$(descendants "$(tmux -L "$sock" display -p -t "$name" '#{pane_pid}')")
+  for pid in $pids; do
+    if [[ "$(ps -o comm= -p "$pid")" == script ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+  done
   tmux -L "$sock" kill-session -t "$name"
   for pid in $pids; do kill "$pid" 2>/dev/null || true; done
   sleep 0.5
@@ -106,6 +111,14 @@ rec python-repl 80 24 'python3 -q' lit:'for i in range(3): print(i * "ab")' Ente
 rec progress-bar 80 24 "bash -c 'for i in \$(seq 0 4 100); do n=\$((i/5)); printf \"\\r[%-20s] %3d%%\" \$(printf \"%*s\" \$n | tr \" \" \"#\") \$i; sleep 0.02; done; echo; printf \"done\\n\"; sleep 5'" sleep:2
 rec progress-region 80 24 "bash -c 'seq 1 10; printf \"\\e7\\e[1;23r\\e8\"; for i in \$(seq 1 40); do echo unpacking package \$i; printf \"\\e7\\e[24;1H\\e[42mProgress: [%3d%%]\\e[0m\\e8\" \$((i*100/40)); sleep 0.01; done; sleep 5'" sleep:2
 rec watch-date 80 24 "watch -n 0.5 'echo hello; seq 3'" sleep:2
+
+rec nano-edit 80 24 'nano -l hello.c' Down Down Down lit:'// a note' Enter C-k C-u C-w lit:'argc' Enter
+rec htop-large 132 43 'htop -d 5' sleep:2 F6 sleep:1 Escape
+rec vim-help 100 30 'vim --clean -c help' sleep:1 ':set hlsearch' Enter /window Enter
+rec mc-large 120 40 'mc -u' sleep:2 F9 sleep:1 Right Down
+rec less-narrow 40 15 'less -S app.log' G 10k
+rec top-small 60 20 'top -d 0.5' sleep:1.5
+rec dialog-inputbox 70 20 "dialog --inputbox 'Host name:' 8 40 vcmux-host" BSpace BSpace lit:'xy'
 
 if [[ -z "$ONLY" || " $ONLY " == *" boot-log "* ]]; then
   kernel=$(ls /boot/vmlinuz-* | tail -1)
