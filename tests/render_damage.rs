@@ -11,10 +11,6 @@ use vcmux::term::Terminal;
 
 /// Pieces of console output: text of every kind, cursor moves, erases, scrolls
 /// in and out of regions, attributes, cursor styles, colour changes, screens.
-///
-/// Two things the terminal gets wrong are left out until it is fixed (see the
-/// ignored tests at the end): `CSI ? 1049 h` while already on the alternate
-/// screen, and left/right margins (DECSLRM).
 const CHUNKS: &[&str] = &[
     "hello",
     "abc def ghi",
@@ -62,7 +58,17 @@ const CHUNKS: &[&str] = &[
     "\x1b]104\x07",
     "\x1b]11;#202020\x07",
     "\x1b[?1047h",
+    "\x1b[?1049h",
     "\x1b[?1049l",
+    "\x1b[?69h",
+    "\x1b[?69l",
+    "\x1b[2;5s",
+    "\x1b[3;4r",
+    "\x1b[r",
+    "\x1b[2M",
+    "\x1b[9L",
+    "\x1b[3S",
+    "\x1b[2T",
     "\x1b(0lqqk\x1b(B",
     "\x1b[@",
     "\x1b[2P",
@@ -204,13 +210,11 @@ fn incremental_equals_full(cols: u16, rows: u16, before: &[u8], input: &[u8]) ->
 }
 
 #[test]
-#[ignore = "term bug: CSI ? 1049 h on the alternate screen clears it without reporting damage"]
 fn entering_the_alternate_screen_twice_clears_it_visibly() {
     assert!(incremental_equals_full(12, 4, b"\x1b[?1049h\x1b#8", b"\x1b[?1049h"));
 }
 
 #[test]
-#[ignore = "term bug: deleting as many lines as the region has, with left/right margins, overflows and panics"]
 fn deleting_lines_within_margins_does_not_panic() {
     assert!(incremental_equals_full(4, 2, b"\x1b[?7l", b"\x1b[?69h\x1b[2;3shello\x1b[2M"));
 }

@@ -317,6 +317,15 @@ fn left_right_margins_wrap_and_scroll_inside() {
 }
 
 #[test]
+fn deleting_or_inserting_every_line_of_the_region_within_margins() {
+    // As many lines as the region has, from its top row: a guest could crash us.
+    let t = run(4, 2, "abcd\r\nefgh\x1b[?69h\x1b[2;3s\x1b[1;2H\x1b[2M");
+    assert_eq!(lines(&t), ["a  d", "e  h"]);
+    let t = run(4, 2, "abcd\r\nefgh\x1b[?69h\x1b[2;3s\x1b[1;2H\x1b[9L");
+    assert_eq!(lines(&t), ["a  d", "e  h"]);
+}
+
+#[test]
 fn decslrm_needs_declrmm() {
     let t = run(6, 2, "\x1b[2;4s\x1b[1;1HX");
     assert_eq!(line(&t, 0), "X");
@@ -372,6 +381,9 @@ fn alternate_screens() {
     let t = run(10, 2, "a\x1b[?47hb\x1b[?47l");
     assert_eq!(line(&t, 0), "a");
     let t = run(10, 2, "\x1b[?1047hb\x1b[?1047l\x1b[?1047h");
+    assert_eq!(line(&t, 0), "");
+    // Entering it again clears it again.
+    let t = run(10, 2, "\x1b[?1049hold\x1b[?1049h");
     assert_eq!(line(&t, 0), "");
     let t = run(10, 2, "\x1b[1;3H\x1b[?1048h\x1b[H\x1b[?1048lX");
     assert_eq!(line(&t, 0), "  X");

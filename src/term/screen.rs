@@ -683,7 +683,7 @@ impl Screen {
         let blank = self.blank();
         if !self.full_width() {
             let (l, r) = (self.left, self.right);
-            for y in top..=bottom - n {
+            for y in top..bottom + 1 - n {
                 let (dst, src) = self.grid_mut().two_rows_mut(y, y + n);
                 dst.cells_mut()[l..=r].copy_from_slice(&src.cells()[l..=r]);
             }
@@ -1009,6 +1009,7 @@ impl Screen {
             for y in 0..self.rows {
                 self.alternate.row_mut(y).reset(blank);
             }
+            self.damage.all();
         }
     }
 
