@@ -276,7 +276,7 @@ impl AsyncRead for CommandOutput {
             }
             self.has_exited = true;
         }
-        let quiet = self.quiet.get_or_insert_with(|| Box::pin(tokio::time::sleep(QUIET_AFTER_EXIT)));
+        let quiet = self.quiet.get_or_insert_with(|| Box::pin(tokio::time::sleep(QUIET_AFTER_EXIT))); // allow-sleep: a timer
         ready!(quiet.as_mut().poll(cx));
         // Nothing arrived for a while after the command exited: end of output.
         Poll::Ready(Ok(()))

@@ -187,7 +187,7 @@ impl Server {
                     // Out of file descriptors and the like: give the viewers
                     // already connected a moment before trying again.
                     warn!("vnc: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    tokio::time::sleep(Duration::from_millis(100)).await; // allow-sleep: a backoff, not a wait
                 }
             }
         }
