@@ -16,14 +16,16 @@
 //! never interleave. While no frontend is connected, typed input waits for one.
 //!
 //! **Events**: as in QEMU, the hub reports OPENED when its first backend's peer
-//! connects and CLOSED when its last one hangs up.
+//! connects and CLOSED when its last one hangs up. Where the frontend is
+//! ([`FrontendStatus`]) is there for backends that show it: the vc draws a
+//! status line while the console is away.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -77,6 +79,19 @@ pub struct HubReport {
     pub backends: Vec<(String, BackendStats)>,
 }
 
+/// Where a hub's console is, for backends that tell their users (the vc's
+/// status line): output stops while it is away, and nobody should wonder why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum FrontendStatus {
+    /// Not connected yet (a socket frontend waiting for QEMU to listen).
+    #[default]
+    Waiting,
+    /// Connected to this peer (`unix:/tmp/ttyS0`, `'sh' on /dev/pts/3`).
+    Connected(String),
+    /// This peer went away; the hub waits for the console to come back.
+    Lost(String),
+}
+
 /// A backend as the hub holds it: the way to hand it chunks, and its driver.
 struct BackendHandle {
     id: String,
@@ -100,13 +115,27 @@ pub struct Hub {
     input_rx: mpsc::Receiver<Bytes>,
     /// How many backends have a peer connected, for OPENED/CLOSED.
     open: Arc<AtomicUsize>,
+    /// Where the frontend is.
+    frontend_status: watch::Sender<FrontendStatus>,
 }
 
 impl Hub {
     /// A hub with no backends yet.
     pub fn new(id: &str) -> Hub {
         let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);
-        Hub { id: id.to_string(), backends: Vec::new(), input_tx, input_rx, open: Arc::default() }
+        Hub {
+            id: id.to_string(),
+            backends: Vec::new(),
+            input_tx,
+            input_rx,
+            open: Arc::default(),
+            frontend_status: watch::Sender::new(FrontendStatus::Waiting),
+        }
+    }
+
+    /// Where the frontend is now and as it comes and goes.
+    pub fn frontend_status(&self) -> watch::Receiver<FrontendStatus> {
+        self.frontend_status.subscribe()
     }
 
     /// Attaches a backend and starts its driver, which begins connecting at once.
@@ -146,7 +175,7 @@ impl Hub {
         mut logfile: Option<BoxWriter>,
         shutdown: CancellationToken,
     ) -> HubReport {
-        let Hub { id, backends, input_tx, input_rx, .. } = self;
+        let Hub { id, backends, input_tx, input_rx, frontend_status, .. } = self;
         // Only the drivers' readers send input from here on.
         drop(input_tx);
         let (writer_tx, writer_rx) = mpsc::unbounded_channel();
@@ -169,8 +198,10 @@ impl Hub {
             let Some(reader) = reader else { break };
             let _ = writer_tx.send(Some(writer));
             info!("{id}: frontend connected: {peer}");
+            frontend_status.send_replace(FrontendStatus::Connected(peer.clone()));
             let end = pump(&backends, reader, &mut logfile, &mut read, &shutdown).await;
             let _ = writer_tx.send(None);
+            frontend_status.send_replace(FrontendStatus::Lost(peer.clone()));
             match end {
                 Ok(PumpEnd::Eof) => info!("{id}: frontend closed: {peer}"),
                 Ok(PumpEnd::Shutdown) => break,

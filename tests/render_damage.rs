@@ -86,6 +86,8 @@ enum Op {
     Render(bool),
     Resize(u16, u16),
     ScrollView(isize),
+    /// vcmux's status line over the bottom row, or none.
+    Status(Option<&'static str>),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -94,6 +96,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => any::<bool>().prop_map(Op::Render),
         1 => (4u16..16, 2u16..8).prop_map(|(c, r)| Op::Resize(c, r)),
         1 => (-3isize..4).prop_map(Op::ScrollView),
+        1 => prop::option::of(prop::sample::select(&["vcmux: gone", "vcmux: waiting"][..])).prop_map(Op::Status),
     ]
 }
 
@@ -130,6 +133,7 @@ fn check(ops: &[Op]) -> Result<(), TestCaseError> {
     let mut renderer = Renderer::new(&config).unwrap();
     // Nothing painted yet: an empty framebuffer.
     let mut previous = renderer.framebuffer().clone();
+    let mut status = None;
     for op in ops {
         match op {
             Op::Feed(chunks) => {
@@ -139,10 +143,15 @@ fn check(ops: &[Op]) -> Result<(), TestCaseError> {
             }
             Op::Resize(cols, rows) => term.resize(*cols, *rows),
             Op::ScrollView(delta) => term.scroll_display(*delta),
+            Op::Status(text) => {
+                status = *text;
+                renderer.set_status(status);
+            }
             Op::Render(blink_on) => {
                 let damage = renderer.render(&mut term, *blink_on);
                 let current = renderer.framebuffer().clone();
                 let mut fresh = Renderer::new(&config).unwrap();
+                fresh.set_status(status);
                 fresh.render(&mut term, *blink_on);
                 prop_assert!(fresh.framebuffer() == &current, "the framebuffer differs from a full render");
                 prop_assert!(

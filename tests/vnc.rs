@@ -8,8 +8,9 @@ mod rfb_support;
 
 use std::path::{Path, PathBuf};
 
-use common::{STEP, Vcmux, path_in, temp_dir};
+use common::{FakeQemu, STEP, Vcmux, path_in, temp_dir};
 use rfb_support::{Mirror, connect_over};
+use std::io::Write;
 use tokio::net::UnixStream;
 use tokio::time::{Instant, timeout_at};
 use vcmux::render::frame::Framebuffer;
@@ -144,16 +145,29 @@ impl LogScreen<'_> {
 
 /// Asks for updates until the viewer shows what the log renders to.
 async fn sync_with(client: &VncClient, mirror: &mut Mirror, screen: &mut LogScreen<'_>) {
+    sync_until(client, mirror, "what vcmux render shows for the log", |mirror| {
+        mirror.shows(screen.expected())
+    })
+    .await;
+}
+
+/// Asks for updates until what the viewer shows passes `done`.
+async fn sync_until(
+    client: &VncClient,
+    mirror: &mut Mirror,
+    what: &str,
+    mut done: impl FnMut(&Mirror) -> bool,
+) {
     let deadline = Instant::now() + STEP;
     loop {
-        if mirror.shows(screen.expected()) {
+        if done(mirror) {
             return;
         }
         client.input(X11Event::Refresh).await.expect("the viewer takes input");
         match timeout_at(deadline, client.recv_event()).await {
             Ok(Ok(event)) => mirror.apply(event),
             Ok(Err(e)) => panic!("the viewer failed: {e}"),
-            Err(_) => panic!("the viewer never showed what vcmux render shows for the log"),
+            Err(_) => panic!("the viewer never showed {what}"),
         }
     }
 }
@@ -231,4 +245,45 @@ async fn a_viewer_that_never_reads_holds_back_neither_a_flood_nor_another_viewer
     type_text(&active, "exit").await;
     assert_eq!(console.vcmux.wait_exit(), 0);
     drop(stuck);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_that_goes_away_is_said_on_the_screen_until_it_is_back() {
+    let dir = temp_dir();
+    let qemu_socket = dir.path().join("qemu.sock");
+    let qemu = FakeQemu::listen(&qemu_socket);
+    let socket = dir.path().join("vnc.sock");
+    let vcmux = Vcmux::start(&[
+        "-frontend",
+        &format!("socket,path={},reconnect=1", qemu_socket.display()),
+        "-chardev",
+        "vc,id=vc0",
+        "-vnc",
+        &format!("unix:{}", socket.display()),
+    ]);
+    vcmux.wait_log("VNC viewers welcome");
+    let mut guest = qemu.accept();
+    guest.write_all(b"login: ").unwrap();
+    let stream = UnixStream::connect(&socket).await.unwrap();
+    let formats = [VncEncoding::Zrle, VncEncoding::CopyRect, VncEncoding::Raw];
+    let client = connect_over(stream, None, &formats, PixelFormat::bgra(), true).await.unwrap();
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    let before = render(b"login: ");
+    sync_until(&client, &mut mirror, "the guest's output", |m| m.shows(&before)).await;
+
+    // QEMU goes away: the bottom row says so, the rest of the screen stays.
+    drop(guest);
+    let bottom_row = before.pixels().len() - before.pixels().len() / 24;
+    sync_until(&client, &mut mirror, "a status line over the bottom row", |m| {
+        let (top, bottom) = m.pixels.split_at(bottom_row);
+        let same = |got: &[u32], want: &[u32]| got.iter().zip(want).all(|(&g, &w)| g == m.format.convert(w));
+        same(top, &before.pixels()[..bottom_row]) && !same(bottom, &before.pixels()[bottom_row..])
+    })
+    .await;
+
+    // It comes back (vcmux reconnects): the status line goes, the console goes on.
+    let mut guest = qemu.accept();
+    guest.write_all(b"root").unwrap();
+    let after = render(b"login: root");
+    sync_until(&client, &mut mirror, "the console back, without the status line", |m| m.shows(&after)).await;
 }

@@ -68,6 +68,9 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
         // The console's window is the first vc's size.
         windows.push(backends.iter().find_map(|b| b.vc.as_ref().map(|vc| vc.window())));
         for backend in backends {
+            if let Some(vc) = &backend.vc {
+                vc.follow_frontend(hub.frontend_status());
+            }
             // The configuration was validated, so a hub never refuses a backend here.
             match hub.attach(&backend.id, backend.connector, backend.logfile) {
                 Ok(connected) if backend.wait => waits.push((backend.id, connected)),

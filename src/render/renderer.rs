@@ -1,7 +1,7 @@
 //! The renderer: brings a framebuffer up to date with a terminal, painting only
 //! what changed since the last render, and says what it did.
 
-use crate::term::{CursorShape, Flags, Terminal};
+use crate::term::{Cell, CursorShape, Flags, Terminal};
 
 use super::RenderError;
 use super::damage::{Painted, Rects, Shadow};
@@ -47,6 +47,12 @@ pub struct Renderer {
     cursor_at: Option<(u16, u16)>,
     /// Every row is to be looked at: the shadow was forgotten.
     full: bool,
+    /// A line of vcmux's own drawn over the bottom row (see [`Renderer::set_status`]).
+    status: Option<String>,
+    /// The status line was set or cleared since the last render.
+    status_changed: bool,
+    /// The last render painted a status line.
+    status_shown: bool,
     /// Scratch: which rows to look at, and each band's own.
     dirty: Vec<bool>,
     scratch: [Scratch; 2],
@@ -71,6 +77,8 @@ struct Frame<'a> {
     term: &'a Terminal,
     colors: &'a Colors,
     dirty: &'a [bool],
+    /// The bottom row's cells when a status line covers it.
+    status: Option<(u16, &'a [Cell])>,
     cursor: Option<(u16, u16, CursorShape)>,
     blink_on: bool,
     cols: usize,
@@ -101,6 +109,9 @@ impl Renderer {
             blink_on: true,
             cursor_at: None,
             full: true,
+            status: None,
+            status_changed: false,
+            status_shown: false,
             dirty: Vec::new(),
             scratch: Default::default(),
         })
@@ -110,6 +121,16 @@ impl Renderer {
     pub fn set_theme(&mut self, theme: Theme) {
         self.theme = theme;
         self.colors = None;
+    }
+
+    /// Draws `text` in inverse video over the bottom row, or stops (`None`):
+    /// vcmux's word to whoever watches (the console went away). The terminal's
+    /// own bottom row is shown again when it stops; the text is cut to the width.
+    pub fn set_status(&mut self, text: Option<&str>) {
+        if self.status.as_deref() != text {
+            self.status = text.map(str::to_string);
+            self.status_changed = true;
+        }
     }
 
     /// A cell's size in pixels: (width, height).
@@ -179,6 +200,11 @@ impl Renderer {
         if term.display_offset() > 0 && !term.is_alternate_screen() {
             self.full = true;
         }
+        // A status line painted over the bottom row must not be moved as if
+        // it were the terminal's row: compare every row instead.
+        if self.status_shown && !term_damage.scrolls.is_empty() {
+            self.full = true;
+        }
         // When every row is compared anyway (and after a resize, when the
         // viewer has nothing to move), moving pixels first is wasted.
         for scroll in term_damage.scrolls.iter().filter(|_| !self.full) {
@@ -225,10 +251,20 @@ impl Renderer {
                 }
             }
         }
+        let status_row = rows.saturating_sub(1);
+        let status = self.status.as_deref().filter(|_| rows > 0).map(|text| status_cells(text, cols));
+        if (std::mem::take(&mut self.status_changed) || status.is_some()) && rows > 0 {
+            // Compared cell by cell with what is painted: unchanged, nothing is.
+            self.dirty[usize::from(status_row)] = true;
+        }
         let cursor = term.cursor();
-        let cursor =
-            (cursor.visible && (blink_on || !cursor.blinking) && cursor.col < cols && cursor.row < rows)
-                .then_some((cursor.col, cursor.row, cursor.shape));
+        let under_status = status.is_some() && cursor.row == status_row;
+        let cursor = (cursor.visible
+            && (blink_on || !cursor.blinking)
+            && cursor.col < cols
+            && cursor.row < rows
+            && !under_status)
+            .then_some((cursor.col, cursor.row, cursor.shape));
         for (_, row) in self.cursor_at.iter().chain(cursor.map(|(c, r, _)| (c, r)).iter()) {
             self.dirty[usize::from(*row)] = true;
         }
@@ -237,6 +273,7 @@ impl Renderer {
             term,
             colors,
             dirty: &self.dirty,
+            status: status.as_deref().map(|cells| (status_row, cells)),
             cursor,
             blink_on,
             cols: usize::from(cols),
@@ -270,9 +307,23 @@ impl Renderer {
             })
         };
         self.cursor_at = top_cursor.or(bottom_cursor);
+        self.status_shown = frame.status.is_some();
         damage.rects = top_rects.join(bottom_rects);
         damage
     }
+}
+
+/// The status line's cells: `text` in inverse video, cut or padded to `cols`
+/// (one cell a character: anything but printable ASCII shows as `?`).
+fn status_cells(text: &str, cols: u16) -> Vec<Cell> {
+    let inverse = Cell { flags: Flags::INVERSE, ..Cell::BLANK };
+    let mut cells: Vec<Cell> = text
+        .chars()
+        .map(|c| Cell { c: if c.is_ascii_graphic() || c == ' ' { c } else { '?' }, ..inverse })
+        .take(usize::from(cols))
+        .collect();
+    cells.resize(usize::from(cols), inverse);
+    cells
 }
 
 /// Repaints the cells of a band's dirty rows that differ from what was
@@ -290,7 +341,13 @@ fn paint_band(
         if !frame.dirty[usize::from(y)] {
             continue;
         }
-        let Some(cells) = frame.term.row(y) else { continue };
+        let cells = match frame.status {
+            Some((row, cells)) if row == y => cells,
+            _ => {
+                let Some(cells) = frame.term.row(y) else { continue };
+                cells
+            }
+        };
         rects.start_row(y * cell_h, cell_h);
         let cols = frame.cols.min(cells.len());
         let cells = &cells[..cols];

@@ -28,6 +28,7 @@ use tracing::warn;
 
 use super::{BoxFuture, Connection, Connector, OpenError};
 use crate::config::{MAX_VC_CELLS, VcConfig};
+use crate::hub::FrontendStatus;
 use crate::render::frame::{Damage, Framebuffer};
 use crate::render::{FontConfig, Renderer};
 use crate::rfb::screen::{Screen, ViewerId, ViewerInput};
@@ -119,6 +120,24 @@ impl Vc {
             eof_is_hangup: false,
         };
         Ok((vc.clone(), VcConnector { connection: Some(connection) }))
+    }
+
+    /// Shows where the hub's console is: while it is away, a status line over
+    /// the bottom row says so (the screen would otherwise just freeze).
+    pub fn follow_frontend(self: &Arc<Vc>, mut status: watch::Receiver<FrontendStatus>) {
+        let vc = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let text = status_line(&status.borrow_and_update());
+                let Some(vc) = vc.upgrade() else { return };
+                vc.lock().renderer.set_status(text.as_deref());
+                vc.changed();
+                drop(vc);
+                if status.changed().await.is_err() {
+                    return;
+                }
+            }
+        });
     }
 
     /// The terminal's size now and as it changes: a PTY frontend follows it.
@@ -285,6 +304,15 @@ impl Screen for Vc {
             }
         };
         self.send(bytes);
+    }
+}
+
+/// The status line for a frontend status, if there is one to show.
+fn status_line(status: &FrontendStatus) -> Option<String> {
+    match status {
+        FrontendStatus::Waiting => Some("vcmux: waiting for the console to connect".to_string()),
+        FrontendStatus::Connected(_) => None,
+        FrontendStatus::Lost(peer) => Some(format!("vcmux: the console ({peer}) went away; waiting for it")),
     }
 }
 
