@@ -54,8 +54,8 @@ impl Zrle {
                 && rect.width / w <= MAX_COLUMNS
                 && rect.height >= 2 * h
         });
-        let Some((cell_width, _)) = columns else {
-            self.encode_one(patch, format, out);
+        let Some((cell_width, cell_height)) = columns else {
+            self.encode_one(patch, format, None, out);
             return 1;
         };
         let mut pixels = Vec::new();
@@ -67,15 +67,22 @@ impl Zrle {
                 rect: patch.sub_rect(x, 0, usize::from(cell_width), usize::from(rect.height)),
                 pixels: std::mem::take(&mut pixels),
             };
-            self.encode_one(&strip, format, out);
+            self.encode_one(&strip, format, Some(cell_height), out);
             pixels = strip.pixels;
         }
         columns
     }
 
-    fn encode_one(&mut self, patch: &Patch, format: &PixelFormat, out: &mut Vec<u8>) {
+    /// One rectangle; runs end where a cell row starts when `cell_height` is given.
+    fn encode_one(
+        &mut self,
+        patch: &Patch,
+        format: &PixelFormat,
+        cell_height: Option<u16>,
+        out: &mut Vec<u8>,
+    ) {
         put_header(patch.rect, number::ZRLE, out);
-        let tiles = encode_tiles(patch, format, TILE);
+        let tiles = encode_tiles(patch, format, TILE, cell_height);
         let length_at = out.len();
         out.extend_from_slice(&[0; 4]);
         deflate_sync(&mut self.stream, &tiles, out);
@@ -91,20 +98,32 @@ impl Default for Zrle {
 }
 
 /// The tiles of `patch`, `tile` pixels square, left to right then top to
-/// bottom, uncompressed.
-fn encode_tiles(patch: &Patch, format: &PixelFormat, tile: usize) -> Vec<u8> {
+/// bottom, uncompressed. With `cell_height`, no run goes on from one cell row
+/// of the screen to the next (rows at multiples of it from the framebuffer's top).
+fn encode_tiles(patch: &Patch, format: &PixelFormat, tile: usize, cell_height: Option<u16>) -> Vec<u8> {
     let (width, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
     let mut out = Vec::new();
     let mut pixels = Vec::with_capacity(tile * tile);
     for y in (0..height).step_by(tile) {
         let h = tile.min(height - y);
+        let cells =
+            cell_height.map(|ch| CellRows { height: usize::from(ch), first: usize::from(patch.rect.y) + y });
         for x in (0..width).step_by(tile) {
             let w = tile.min(width - x);
             patch.tile(x, y, w, h, &mut pixels);
-            encode_tile(&pixels, w, format, &mut out);
+            encode_tile(&pixels, w, format, cells, &mut out);
         }
     }
     out
+}
+
+/// Where a tile's rows fall among the screen's rows of cells: a cell row
+/// starts at each framebuffer row that is a multiple of `height`.
+#[derive(Debug, Clone, Copy)]
+struct CellRows {
+    height: usize,
+    /// The framebuffer row of the tile's first row.
+    first: usize,
 }
 
 /// Bytes a run length takes: 255 for every full 255, then the rest.
@@ -121,21 +140,33 @@ fn put_run_length(run: usize, out: &mut Vec<u8>) {
     out.push(left as u8);
 }
 
-/// Runs of equal pixels in raster order: (colour, length).
-fn runs(pixels: &[u32]) -> Vec<(u32, usize)> {
+/// Runs of equal pixels in raster order (`width` a row): (colour, length).
+/// With `cells`, a run also ends where a cell row starts, so that a cell's runs
+/// are the same whatever is above and below it.
+fn runs(pixels: &[u32], width: usize, cells: Option<CellRows>) -> Vec<(u32, usize)> {
     let mut runs: Vec<(u32, usize)> = Vec::new();
-    for &p in pixels {
-        match runs.last_mut() {
-            Some((colour, length)) if *colour == p => *length += 1,
-            _ => runs.push((p, 1)),
+    for (row, line) in pixels.chunks(width).enumerate() {
+        let cell_starts = cells.is_some_and(|c| (c.first + row).is_multiple_of(c.height));
+        for (i, &p) in line.iter().enumerate() {
+            match runs.last_mut() {
+                Some((colour, length)) if *colour == p && !(i == 0 && cell_starts) => *length += 1,
+                _ => runs.push((p, 1)),
+            }
         }
     }
     runs
 }
 
 /// Appends one tile (`width` wide): solid if it is, a packed palette if that
-/// is smaller than plain run-length, raw if that is, else plain run-length.
-fn encode_tile(pixels: &[u32], width: usize, format: &PixelFormat, out: &mut Vec<u8>) {
+/// is smaller than plain run-length, raw if that is, else plain run-length
+/// (whose runs end at cell rows when `cells` says where they are).
+fn encode_tile(
+    pixels: &[u32],
+    width: usize,
+    format: &PixelFormat,
+    cells: Option<CellRows>,
+    out: &mut Vec<u8>,
+) {
     let height = pixels.len() / width;
     let palette = Palette::of(pixels, 16);
     let cpixel = format.cpixel_len();
@@ -144,7 +175,7 @@ fn encode_tile(pixels: &[u32], width: usize, format: &PixelFormat, out: &mut Vec
         format.put_cpixel(palette.colours[0], out);
         return;
     }
-    let runs = runs(pixels);
+    let runs = runs(pixels, width, cells);
     let rle_size: usize = runs.iter().map(|&(_, n)| cpixel + run_length_len(n)).sum();
     let colours = palette.colours.len();
     let bits = match colours {
@@ -204,7 +235,7 @@ mod tests {
     #[test]
     fn a_solid_tile_is_one_pixel() {
         let mut out = Vec::new();
-        encode_tile(&[7; 64], 8, &PixelFormat::SERVER, &mut out);
+        encode_tile(&[7; 64], 8, &PixelFormat::SERVER, None, &mut out);
         assert_eq!(out, [1, 7, 0, 0]);
     }
 
@@ -215,12 +246,25 @@ mod tests {
             *p = if (i / 3) % 2 == 0 { 0 } else { 0xffffff };
         }
         let mut out = Vec::new();
-        encode_tile(&pixels, 16, &PixelFormat::SERVER, &mut out);
+        encode_tile(&pixels, 16, &PixelFormat::SERVER, None, &mut out);
         // 2-colour packed: type, 2 cpixels, 4 rows of 2 bytes.
         assert_eq!(out[0], 2);
         assert_eq!(out.len(), 1 + 6 + 8);
         // Row 0: pixels 0..3 colour 0, 3..6 colour 1, ...: 000111000111000 1.
         assert_eq!(&out[7..9], &[0b0001_1100, 0b0111_0001]);
+    }
+
+    #[test]
+    fn runs_end_where_a_cell_row_starts() {
+        // A tile 2 wide and 6 rows tall, all 0 but for one pixel on row 4.
+        let pixels = [0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0];
+        assert_eq!(runs(&pixels, 2, None), [(0, 8), (5, 1), (0, 3)]);
+        // Cells 3 rows tall from the tile's top: a run ends before row 3.
+        let cells = Some(CellRows { height: 3, first: 0 });
+        assert_eq!(runs(&pixels, 2, cells), [(0, 6), (0, 2), (5, 1), (0, 3)]);
+        // The tile starting on framebuffer row 4: cell rows start at its rows 2 and 5.
+        let cells = Some(CellRows { height: 3, first: 4 });
+        assert_eq!(runs(&pixels, 2, cells), [(0, 4), (0, 4), (5, 1), (0, 1), (0, 2)]);
     }
 
     #[test]
