@@ -22,15 +22,23 @@
 //!   tiles), so the columns are sent in the order that has the fewest glyphs
 //!   gone from that window (`column_order`): glyphs sent once are used again
 //!   while zlib still sees them.
+//! - zlib is zlib-rs at level 7 (see `ZLIB_LEVEL`).
 //!
-//! `cargo bench --bench rfb`, full 80x24 screen: anti-aliased 8x16 cells,
-//! kernel log 33.5 KB (one rectangle) -> 18.4 KB (columns) -> 17.3 KB, prose
-//! 15.8 -> 13.0 KB; 10x20 cells, 27.2 -> 25.6 and 22.7 -> 19.0 KB; 1-bit 8x16,
-//! 6.2 KB as before (QEMU: 5.5-7 KB). The floor with anti-aliasing is well
-//! above QEMU's: the 75 distinct glyphs of the kernel-log screen alone take
-//! 5.1 KB through zlib (0.8 KB at 1 bit), each of the other ~1200 non-blank
-//! cells a zlib match of 2-4 bytes, and each of the 80 rectangles 20 bytes of
-//! header and length plus the sync flush and a new deflate block.
+//! `cargo bench --bench rfb`, full 80x24 screen of anti-aliased 8x16 cells:
+//! kernel log 33.5 KB as one rectangle, 18.4 KB by columns, 17.8 KB with runs
+//! ending at cell rows, 17.3 KB with the column order, 17.1 KB on zlib-rs;
+//! prose 15.8 -> 14.9 -> 13.0 -> 12.7 KB. 10x20 cells: 27.2 -> 25.6 KB and
+//! 22.7 -> 18.9 KB. 1-bit 8x16: 6.2 -> 5.3 KB (QEMU 7.2: 5.5-7 KB). The vc's
+//! own 10x19 cells, black on white: 26.9 -> 25.9 KB and 22.6 -> 19.4 KB.
+//!
+//! The floor with anti-aliasing is well above QEMU's. The 75 distinct glyphs
+//! of the kernel-log screen alone take 5.1 KB through zlib as run-length (0.8
+//! KB at 1 bit); each of the other ~1200 non-blank cells is a zlib match of 2-4
+//! bytes (no match goes past 258 bytes, and a glyph's run-length is 150-250);
+//! zlib's window makes dozens of them go again whole; and each of the 80
+//! rectangles costs 20 bytes of header and length plus a sync flush and a new
+//! deflate block, 3-4 KB in all. Stable one-byte palette indices for
+//! every colour would halve the tile data, but ZRLE has no way to say them.
 
 use std::collections::HashMap;
 
