@@ -3,17 +3,49 @@
 //!
 //! Anti-aliased text has dozens of grey levels per tile, and what compresses it
 //! is zlib finding the same glyph again. So tiles are encoded so that the same
-//! pixels give the same bytes wherever they are: plain run-length (colours
-//! spelt out, never a per-tile palette index) unless a packed palette is
-//! smaller still (two-colour tiles). And when the screen's character cells are
-//! known, a tall rectangle is sent as one rectangle per column of cells: a tile
-//! one cell wide holds its cells one after the other, so a glyph's bytes are
-//! contiguous and zlib matches whole glyphs (`cargo bench --bench rfb`: a
-//! kernel-log screen of 8x16 cells goes from 39 KB to 18 KB).
+//! pixels give the same bytes wherever they are:
+//!
+//! - Plain run-length, colours spelt out, unless a packed palette is smaller
+//!   still (two-colour tiles). A per-tile palette's indices change with the
+//!   tile's other colours, so the same glyph gives other bytes and zlib loses
+//!   it: palette run-length makes an anti-aliased screen 2.5-3.5 times larger. A
+//!   palette shared by all tiles cannot be had either: a tile of four cells of
+//!   anti-aliased text holds about 55 colours of the screen's 170-256, and
+//!   the rarest of them would need a palette of more than ZRLE's 127.
+//! - When the screen's character cells are known, a tall rectangle is sent as
+//!   one rectangle per column of cells: a tile one cell wide holds its cells
+//!   one after the other, so a glyph's bytes are contiguous.
+//! - In those, no run goes on from one cell row to the next: a cell's runs
+//!   are its own whatever is above and below it, so a glyph's bytes are the
+//!   same wherever it is.
+//! - zlib sees back 32 KB, about ten columns of a text screen (250-400 KB of
+//!   tiles), so the columns are sent in the order that has the fewest glyphs
+//!   gone from that window (`column_order`): glyphs sent once are used again
+//!   while zlib still sees them.
+//! - zlib is zlib-rs at level 7 (see `ZLIB_LEVEL`).
+//!
+//! `cargo bench --bench rfb`, full 80x24 screen of anti-aliased 8x16 cells:
+//! kernel log 33.5 KB as one rectangle, 18.4 KB by columns, 17.8 KB with runs
+//! ending at cell rows, 17.3 KB with the column order, 17.1 KB on zlib-rs;
+//! prose 15.8 -> 14.9 -> 13.0 -> 12.7 KB. 10x20 cells: 27.2 -> 25.6 KB and
+//! 22.7 -> 18.9 KB. 1-bit 8x16: 6.2 -> 5.3 KB (QEMU 7.2: 5.5-7 KB). The vc's
+//! own 10x19 cells, black on white: 26.9 -> 25.9 KB and 22.6 -> 19.4 KB.
+//!
+//! The floor with anti-aliasing is well above QEMU's. The 75 distinct glyphs
+//! of the kernel-log screen alone take 5.1 KB through zlib as run-length (0.8
+//! KB at 1 bit); each of the other ~1200 non-blank cells is a zlib match of 2-4
+//! bytes (no match goes past 258 bytes, and a glyph's run-length is 150-250);
+//! zlib's window makes dozens of them go again whole; and each of the 80
+//! rectangles costs 20 bytes of header and length plus a sync flush and a new
+//! deflate block, 3-4 KB in all. Stable one-byte palette indices for
+//! every colour would halve the tile data, but ZRLE has no way to say them.
+
+use std::collections::HashMap;
 
 use flate2::Compress;
 
 use super::{Palette, Patch, deflate_sync, number, put_header, zlib_stream};
+use crate::render::frame::Rect;
 use crate::rfb::pixel_format::PixelFormat;
 
 /// ZRLE's tile size.
@@ -54,12 +86,13 @@ impl Zrle {
                 && rect.width / w <= MAX_COLUMNS
                 && rect.height >= 2 * h
         });
-        let Some((cell_width, _)) = columns else {
-            self.encode_one(patch, format, out);
+        let Some((cell_width, cell_height)) = columns else {
+            self.put_rect(rect, &encode_tiles(patch, format, TILE, None), out);
             return 1;
         };
         let mut pixels = Vec::new();
         let columns = rect.width / cell_width;
+        let mut strips = Vec::with_capacity(usize::from(columns));
         for column in 0..columns {
             let x = usize::from(column * cell_width);
             patch.tile(x, 0, usize::from(cell_width), usize::from(rect.height), &mut pixels);
@@ -67,18 +100,23 @@ impl Zrle {
                 rect: patch.sub_rect(x, 0, usize::from(cell_width), usize::from(rect.height)),
                 pixels: std::mem::take(&mut pixels),
             };
-            self.encode_one(&strip, format, out);
+            strips.push((strip.rect, encode_tiles(&strip, format, TILE, Some(cell_height))));
             pixels = strip.pixels;
+        }
+        let lengths: Vec<usize> = strips.iter().map(|(_, tiles)| tiles.len()).collect();
+        for column in column_order(patch, (cell_width, cell_height), &lengths) {
+            let (strip, tiles) = &strips[column];
+            self.put_rect(*strip, tiles, out);
         }
         columns
     }
 
-    fn encode_one(&mut self, patch: &Patch, format: &PixelFormat, out: &mut Vec<u8>) {
-        put_header(patch.rect, number::ZRLE, out);
-        let tiles = encode_tiles(patch, format, TILE);
+    /// Appends one rectangle of encoded `tiles`, compressed.
+    fn put_rect(&mut self, rect: Rect, tiles: &[u8], out: &mut Vec<u8>) {
+        put_header(rect, number::ZRLE, out);
         let length_at = out.len();
         out.extend_from_slice(&[0; 4]);
-        deflate_sync(&mut self.stream, &tiles, out);
+        deflate_sync(&mut self.stream, tiles, out);
         let length = (out.len() - length_at - 4) as u32;
         out[length_at..length_at + 4].copy_from_slice(&length.to_be_bytes());
     }
@@ -91,20 +129,103 @@ impl Default for Zrle {
 }
 
 /// The tiles of `patch`, `tile` pixels square, left to right then top to
-/// bottom, uncompressed.
-fn encode_tiles(patch: &Patch, format: &PixelFormat, tile: usize) -> Vec<u8> {
+/// bottom, uncompressed. With `cell_height`, no run goes on from one cell row
+/// of the screen to the next (rows at multiples of it from the framebuffer's top).
+fn encode_tiles(patch: &Patch, format: &PixelFormat, tile: usize, cell_height: Option<u16>) -> Vec<u8> {
     let (width, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
     let mut out = Vec::new();
     let mut pixels = Vec::with_capacity(tile * tile);
     for y in (0..height).step_by(tile) {
         let h = tile.min(height - y);
+        let cells =
+            cell_height.map(|ch| CellRows { height: usize::from(ch), first: usize::from(patch.rect.y) + y });
         for x in (0..width).step_by(tile) {
             let w = tile.min(width - x);
             patch.tile(x, y, w, h, &mut pixels);
-            encode_tile(&pixels, w, format, &mut out);
+            encode_tile(&pixels, w, format, cells, &mut out);
         }
     }
     out
+}
+
+/// Where a tile's rows fall among the screen's rows of cells: a cell row
+/// starts at each framebuffer row that is a multiple of `height`.
+#[derive(Debug, Clone, Copy)]
+struct CellRows {
+    height: usize,
+    /// The framebuffer row of the tile's first row.
+    first: usize,
+}
+
+/// How far back zlib finds a repeat: deflate's window, in uncompressed bytes.
+const WINDOW: usize = 32 * 1024;
+
+/// The order in which to send the columns of cells of `patch` (`cell` pixels
+/// each), whose encoded tiles take `lengths` bytes: each time the column with
+/// the fewest cells zlib cannot match (a glyph not among the last [`WINDOW`]
+/// bytes, as far as where each cell lies in a column can be told), the next
+/// column to the right on a tie. A full screen of text is 250-400 KB of tiles
+/// and zlib sees back only 32 KB, about ten columns; going where the glyphs
+/// just sent are used again sends fewer of them again.
+fn column_order(patch: &Patch, cell: (u16, u16), lengths: &[usize]) -> Vec<usize> {
+    let (cell_width, cell_height) = (usize::from(cell.0), usize::from(cell.1));
+    let (stride, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
+    // Whole cells of each column, from the first framebuffer row a cell row starts on.
+    let top = (cell_height - usize::from(patch.rect.y) % cell_height) % cell_height;
+    let rows = height.saturating_sub(top) / cell_height;
+    // Each cell's glyph as a number, or none for a blank cell.
+    let mut glyphs: HashMap<u64, usize> = HashMap::new();
+    let mut cells = Vec::with_capacity(lengths.len() * rows);
+    for column in 0..lengths.len() {
+        for row in 0..rows {
+            let mut hash = 0xcbf2_9ce4_8422_2325u64;
+            let first = patch.pixels[(top + row * cell_height) * stride + column * cell_width];
+            let mut blank = true;
+            for y in top + row * cell_height..top + (row + 1) * cell_height {
+                let at = y * stride + column * cell_width;
+                for &p in &patch.pixels[at..at + cell_width] {
+                    hash = (hash ^ u64::from(p)).wrapping_mul(0x0000_0100_0000_01b3);
+                    blank &= p == first;
+                }
+            }
+            let next = glyphs.len();
+            cells.push((!blank).then(|| *glyphs.entry(hash).or_insert(next)));
+        }
+    }
+    // Where each glyph was last sent, in uncompressed bytes.
+    let mut sent: Vec<Option<usize>> = vec![None; glyphs.len()];
+    let mut at = 0;
+    let mut left: Vec<usize> = (0..lengths.len()).collect();
+    let mut order = Vec::with_capacity(lengths.len());
+    while !left.is_empty() {
+        let after = order.last().map_or(0, |&c| c + 1);
+        let unmatched = |column: usize| {
+            let per_cell = lengths[column] / rows.max(1);
+            let column_cells = &cells[column * rows..(column + 1) * rows];
+            column_cells
+                .iter()
+                .enumerate()
+                .filter(|&(row, glyph)| {
+                    glyph.is_some_and(|g| sent[g].is_none_or(|s| at + row * per_cell - s > WINDOW))
+                })
+                .count()
+        };
+        let (i, _) = left
+            .iter()
+            .enumerate()
+            .min_by_key(|&(_, &column)| (unmatched(column), column != after, column))
+            .expect("a column is left");
+        let column = left.remove(i);
+        let per_cell = lengths[column] / rows.max(1);
+        for (row, glyph) in cells[column * rows..(column + 1) * rows].iter().enumerate() {
+            if let Some(g) = glyph {
+                sent[*g] = Some(at + row * per_cell);
+            }
+        }
+        at += lengths[column];
+        order.push(column);
+    }
+    order
 }
 
 /// Bytes a run length takes: 255 for every full 255, then the rest.
@@ -121,21 +242,33 @@ fn put_run_length(run: usize, out: &mut Vec<u8>) {
     out.push(left as u8);
 }
 
-/// Runs of equal pixels in raster order: (colour, length).
-fn runs(pixels: &[u32]) -> Vec<(u32, usize)> {
+/// Runs of equal pixels in raster order (`width` a row): (colour, length).
+/// With `cells`, a run also ends where a cell row starts, so that a cell's runs
+/// are the same whatever is above and below it.
+fn runs(pixels: &[u32], width: usize, cells: Option<CellRows>) -> Vec<(u32, usize)> {
     let mut runs: Vec<(u32, usize)> = Vec::new();
-    for &p in pixels {
-        match runs.last_mut() {
-            Some((colour, length)) if *colour == p => *length += 1,
-            _ => runs.push((p, 1)),
+    for (row, line) in pixels.chunks(width).enumerate() {
+        let cell_starts = cells.is_some_and(|c| (c.first + row).is_multiple_of(c.height));
+        for (i, &p) in line.iter().enumerate() {
+            match runs.last_mut() {
+                Some((colour, length)) if *colour == p && !(i == 0 && cell_starts) => *length += 1,
+                _ => runs.push((p, 1)),
+            }
         }
     }
     runs
 }
 
 /// Appends one tile (`width` wide): solid if it is, a packed palette if that
-/// is smaller than plain run-length, raw if that is, else plain run-length.
-fn encode_tile(pixels: &[u32], width: usize, format: &PixelFormat, out: &mut Vec<u8>) {
+/// is smaller than plain run-length, raw if that is, else plain run-length
+/// (whose runs end at cell rows when `cells` says where they are).
+fn encode_tile(
+    pixels: &[u32],
+    width: usize,
+    format: &PixelFormat,
+    cells: Option<CellRows>,
+    out: &mut Vec<u8>,
+) {
     let height = pixels.len() / width;
     let palette = Palette::of(pixels, 16);
     let cpixel = format.cpixel_len();
@@ -144,7 +277,7 @@ fn encode_tile(pixels: &[u32], width: usize, format: &PixelFormat, out: &mut Vec
         format.put_cpixel(palette.colours[0], out);
         return;
     }
-    let runs = runs(pixels);
+    let runs = runs(pixels, width, cells);
     let rle_size: usize = runs.iter().map(|&(_, n)| cpixel + run_length_len(n)).sum();
     let colours = palette.colours.len();
     let bits = match colours {
@@ -204,7 +337,7 @@ mod tests {
     #[test]
     fn a_solid_tile_is_one_pixel() {
         let mut out = Vec::new();
-        encode_tile(&[7; 64], 8, &PixelFormat::SERVER, &mut out);
+        encode_tile(&[7; 64], 8, &PixelFormat::SERVER, None, &mut out);
         assert_eq!(out, [1, 7, 0, 0]);
     }
 
@@ -215,12 +348,52 @@ mod tests {
             *p = if (i / 3) % 2 == 0 { 0 } else { 0xffffff };
         }
         let mut out = Vec::new();
-        encode_tile(&pixels, 16, &PixelFormat::SERVER, &mut out);
+        encode_tile(&pixels, 16, &PixelFormat::SERVER, None, &mut out);
         // 2-colour packed: type, 2 cpixels, 4 rows of 2 bytes.
         assert_eq!(out[0], 2);
         assert_eq!(out.len(), 1 + 6 + 8);
         // Row 0: pixels 0..3 colour 0, 3..6 colour 1, ...: 000111000111000 1.
         assert_eq!(&out[7..9], &[0b0001_1100, 0b0111_0001]);
+    }
+
+    #[test]
+    fn runs_end_where_a_cell_row_starts() {
+        // A tile 2 wide and 6 rows tall, all 0 but for one pixel on row 4.
+        let pixels = [0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0];
+        assert_eq!(runs(&pixels, 2, None), [(0, 8), (5, 1), (0, 3)]);
+        // Cells 3 rows tall from the tile's top: a run ends before row 3.
+        let cells = Some(CellRows { height: 3, first: 0 });
+        assert_eq!(runs(&pixels, 2, cells), [(0, 6), (0, 2), (5, 1), (0, 3)]);
+        // The tile starting on framebuffer row 4: cell rows start at its rows 2 and 5.
+        let cells = Some(CellRows { height: 3, first: 4 });
+        assert_eq!(runs(&pixels, 2, cells), [(0, 4), (0, 4), (5, 1), (0, 1), (0, 2)]);
+    }
+
+    /// A patch of cells 1x2, one glyph a column: 0 is the background and
+    /// glyph `g` a cell with `g` on its top pixel.
+    fn columns_of(glyphs: &[u32]) -> Patch {
+        let width = glyphs.len();
+        let mut pixels = vec![0; width * 4];
+        for (x, &g) in glyphs.iter().enumerate() {
+            pixels[x] = g;
+            pixels[2 * width + x] = g;
+        }
+        Patch { rect: Rect::new(0, 0, width as u16, 4), pixels }
+    }
+
+    #[test]
+    fn columns_whose_glyphs_were_just_sent_go_first() {
+        // Column 2 repeats column 0: it goes before column 1's new glyph.
+        assert_eq!(column_order(&columns_of(&[5, 6, 5]), (1, 2), &[10; 3]), [0, 2, 1]);
+        // Nothing to gain: left to right.
+        assert_eq!(column_order(&columns_of(&[5, 5, 5, 5]), (1, 2), &[10; 4]), [0, 1, 2, 3]);
+        // Column 0 is so long that its glyphs have left zlib's window by the
+        // end of it: column 2 is as new as column 1.
+        assert_eq!(column_order(&columns_of(&[5, 6, 5]), (1, 2), &[3 * WINDOW, 10, 10]), [0, 1, 2]);
+        // Each is sent once.
+        let mut order = column_order(&columns_of(&[1, 2, 3, 2, 1, 4, 4, 3]), (1, 2), &[10; 8]);
+        order.sort();
+        assert_eq!(order, (0..8).collect::<Vec<_>>());
     }
 
     #[test]
