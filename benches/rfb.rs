@@ -16,7 +16,9 @@
 //! The PTY's echo is the round trip a shell's would be.
 //!
 //! `cargo bench --bench rfb` (needs `apt-get install fonts-dejavu-core`); the
-//! tables are printed first, then criterion's timings.
+//! tables are printed first (with QEMU 7.2's VNC server measured on the same
+//! text by `benches/qemu/measure.py` when QEMU is installed), then criterion's
+//! timings.
 
 #[path = "../tests/rfb_support/mod.rs"]
 mod rfb_support;
@@ -263,8 +265,22 @@ fn print_table() {
     println!();
 }
 
+/// QEMU's VNC server on the same text, in the same run, when QEMU is installed
+/// (`benches/qemu/measure.py` boots a tiny guest that prints it on a serial vc).
+fn print_qemu_table() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/qemu/measure.py");
+    match std::process::Command::new("python3").arg(script).status() {
+        Ok(status) if status.success() => println!(),
+        Ok(status) => {
+            println!("(QEMU not measured: {script} {status}; it needs gcc, ld and qemu-system-i386)\n")
+        }
+        Err(e) => println!("(QEMU not measured: python3: {e})\n"),
+    }
+}
+
 fn encoding_time(c: &mut Criterion) {
     print_table();
+    print_qemu_table();
     let text = TextScreen::new((8, 16), false);
     let fb = text.screen(&kernel_lines()[..ROWS]);
     let patch = Patch { rect: fb.bounds(), pixels: fb.pixels().to_vec() };
