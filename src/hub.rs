@@ -86,9 +86,10 @@ pub enum FrontendStatus {
     /// Not connected yet (a socket frontend waiting for QEMU to listen).
     #[default]
     Waiting,
-    /// Connected to this peer (`unix:/tmp/ttyS0`, `'sh' on /dev/pts/3`).
-    Connected(String),
-    /// This peer went away; the hub waits for the console to come back.
+    /// Connected.
+    Connected,
+    /// This peer (`unix:/tmp/ttyS0`, `'sh' on /dev/pts/3`) went away; the hub
+    /// waits for the console to come back.
     Lost(String),
 }
 
@@ -198,7 +199,7 @@ impl Hub {
             let Some(reader) = reader else { break };
             let _ = writer_tx.send(Some(writer));
             info!("{id}: frontend connected: {peer}");
-            frontend_status.send_replace(FrontendStatus::Connected(peer.clone()));
+            frontend_status.send_replace(FrontendStatus::Connected);
             let end = pump(&backends, reader, &mut logfile, &mut read, &shutdown).await;
             let _ = writer_tx.send(None);
             frontend_status.send_replace(FrontendStatus::Lost(peer.clone()));

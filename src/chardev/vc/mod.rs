@@ -311,7 +311,7 @@ impl Screen for Vc {
 fn status_line(status: &FrontendStatus) -> Option<String> {
     match status {
         FrontendStatus::Waiting => Some("vcmux: waiting for the console to connect".to_string()),
-        FrontendStatus::Connected(_) => None,
+        FrontendStatus::Connected => None,
         FrontendStatus::Lost(peer) => Some(format!("vcmux: the console ({peer}) went away; waiting for it")),
     }
 }
