@@ -141,16 +141,7 @@ impl Rects {
     fn end_run(&mut self) {
         let Some((start, end)) = self.run.take() else { return };
         let rect = Rect::new(start, self.row_top, end - start, self.row_height);
-        let above = self
-            .rects
-            .iter_mut()
-            .rev()
-            .take(8)
-            .find(|r| r.x == rect.x && r.width == rect.width && r.bottom() == u32::from(rect.y));
-        match above {
-            Some(r) => r.height += rect.height,
-            None => self.rects.push(rect),
-        }
+        add_below(&mut self.rects, rect);
     }
 
     /// The rectangles.
@@ -164,17 +155,23 @@ impl Rects {
     pub fn join(self, below: Rects) -> Vec<Rect> {
         let mut rects = self.finish();
         for rect in below.finish() {
-            let above = rects
-                .iter_mut()
-                .rev()
-                .take(8)
-                .find(|r| r.x == rect.x && r.width == rect.width && r.bottom() == u32::from(rect.y));
-            match above {
-                Some(r) => r.height += rect.height,
-                None => rects.push(rect),
-            }
+            add_below(&mut rects, rect);
         }
         rects
+    }
+}
+
+/// Appends `rect`, or grows the recent rectangle it continues straight down
+/// (same columns, starting where that one ends).
+fn add_below(rects: &mut Vec<Rect>, rect: Rect) {
+    let above = rects
+        .iter_mut()
+        .rev()
+        .take(8)
+        .find(|r| r.x == rect.x && r.width == rect.width && r.bottom() == u32::from(rect.y));
+    match above {
+        Some(r) => r.height += rect.height,
+        None => rects.push(rect),
     }
 }
 
