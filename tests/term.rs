@@ -644,6 +644,33 @@ fn scrollback_view() {
 }
 
 #[test]
+fn a_flood_of_lines_keeps_the_last_ones_on_screen_and_in_the_scrollback() {
+    let flood: String = (0..100).map(|i| format!("line {i}\r\n")).collect();
+    let mut t = Terminal::new(10, 4, 5);
+    t.advance(b"\x1b[41m");
+    t.advance(flood.as_bytes());
+    assert_eq!(lines(&t), ["line 97", "line 98", "line 99", ""]);
+    assert_eq!(cursor(&t), (0, 3));
+    assert_eq!(t.history_len(), 5);
+    t.scroll_display(5);
+    assert_eq!(lines_of_view(&t), ["line 92", "line 93", "line 94", "line 95"]);
+    // Lines written on a coloured background keep it to the end of the row.
+    assert_eq!(cell(&t, 9, 0).bg, Color::Indexed(1));
+    // The same flood in a scroll region leaves only the region's last lines.
+    let mut t = run(10, 6, "top\x1b[2;4r\x1b[4;1H");
+    t.advance(flood.as_bytes());
+    assert_eq!(lines(&t), ["top", "line 98", "line 99", "", "", ""]);
+    t.advance(b"\x1b[b");
+    assert_eq!(line(&t, 3), "9", "REP repeats the flood's last character");
+}
+
+fn lines_of_view(t: &Terminal) -> Vec<String> {
+    (0..t.rows())
+        .map(|y| t.row(y).expect("row").iter().map(|c| c.c).collect::<String>().trim_end().to_string())
+        .collect()
+}
+
+#[test]
 fn a_full_screen_scroll_is_reported_as_a_scroll() {
     let mut t = run(10, 24, "");
     t.take_damage();

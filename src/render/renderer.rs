@@ -1,6 +1,8 @@
 //! The renderer: brings a framebuffer up to date with a terminal, painting only
 //! what changed since the last render, and says what it did.
 
+use std::borrow::Cow;
+
 use crate::term::{Cell, CursorShape, Flags, Terminal};
 
 use super::RenderError;
@@ -342,7 +344,7 @@ fn paint_band(
             continue;
         }
         let cells = match frame.status {
-            Some((row, cells)) if row == y => cells,
+            Some((row, cells)) if row == y => Cow::Borrowed(cells),
             _ => {
                 let Some(cells) = frame.term.row(y) else { continue };
                 cells

@@ -14,6 +14,8 @@ mod charset;
 mod damage;
 mod dump;
 mod handler;
+mod history;
+mod jump_scroll;
 mod modes;
 mod palette;
 mod rect;
@@ -27,6 +29,8 @@ pub use damage::{Damage, Scroll};
 pub use modes::{Modes, MouseEncoding, MouseTracking};
 pub use palette::{Rgb, default_color};
 pub use screen::{ClipboardEvent, CursorShape};
+
+use std::borrow::Cow;
 
 use screen::Screen;
 
@@ -145,16 +149,24 @@ impl Terminal {
     }
 
     /// Row `y` of the view (the live screen, or history when scrolled back
-    /// with [`scroll_display`](Terminal::scroll_display)); `None` past the
-    /// last row.
-    pub fn row(&self, y: u16) -> Option<&[Cell]> {
+    /// with [`scroll_display`](Terminal::scroll_display)), always `cols`
+    /// cells; `None` past the last row. History keeps only the written part
+    /// of a line, so a history row is padded into a new buffer.
+    pub fn row(&self, y: u16) -> Option<Cow<'_, [Cell]>> {
         let y = y as usize;
         if y >= self.screen.rows {
             return None;
         }
         let grid = self.screen.grid();
         let offset = if self.screen.alt { 0 } else { self.screen.display_offset };
-        Some(grid.view_row(offset, y).cells())
+        let cells = grid.view_cells(offset, y);
+        Some(if cells.len() == self.screen.cols {
+            Cow::Borrowed(cells)
+        } else {
+            let mut row = cells.to_vec();
+            row.resize(self.screen.cols, Cell::BLANK);
+            Cow::Owned(row)
+        })
     }
 
     /// The combining marks drawn on `cell`, in order.

@@ -159,6 +159,8 @@ pub(crate) struct Screen {
     /// Set by CSI and ESC dispatches: the parser is back in its ground state,
     /// see [`Terminal::advance`](super::Terminal::advance).
     pub dispatched: bool,
+    /// Scratch of [`Screen::jump_scroll`]: where the lines it keeps start.
+    pub jump_starts: Vec<usize>,
 }
 
 impl Screen {
@@ -213,6 +215,7 @@ impl Screen {
             reflow: true,
             run: Vec::with_capacity(RUN_MAX),
             dispatched: false,
+            jump_starts: Vec::new(),
         };
         s.reset_tabs();
         s
@@ -309,8 +312,12 @@ impl Screen {
                     i += 1;
                 }
                 b'\n' if !self.modes.newline => {
-                    self.index();
                     i += 1;
+                    if self.can_jump_scroll() {
+                        i += self.jump_scroll(&bytes[i..]);
+                    } else {
+                        self.index();
+                    }
                 }
                 0x00..=0x1f => {
                     vte::Perform::execute(self, b);
@@ -1114,7 +1121,7 @@ impl Screen {
 
 /// Length of the run of printable ASCII (0x20..=0x7e) that starts `bytes`,
 /// eight bytes at a time.
-fn printable_prefix(bytes: &[u8]) -> usize {
+pub(super) fn printable_prefix(bytes: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut n = 0;

@@ -1,11 +1,13 @@
-//! The rows of one screen plus its scrollback, kept in a ring.
+//! The rows of one screen, kept in a ring, plus its scrollback.
 //!
 //! Scrolling the whole screen up moves the ring's zero instead of moving rows:
-//! the top visible row becomes the newest history row and the oldest history
-//! row (once the scrollback is full) is recycled as the new bottom row, so a
-//! scroll costs one row clear and no copying or allocation.
+//! the top row's written cells are appended to the [`History`] and the row,
+//! blanked, comes back as the new bottom row, so a scroll costs one append
+//! and one row clear, no row copying or allocation, and touches nothing but
+//! the screen's own rows and the end of the history.
 
 use super::cell::{Cell, Flags};
+use super::history::History;
 
 /// One line of cells.
 #[derive(Clone, Debug)]
@@ -25,8 +27,10 @@ impl Row {
         Row::from_cells(vec![blank; cols], false)
     }
 
+    /// A row of `cells`, as far occupied as its last non-blank cell.
     fn from_cells(cells: Vec<Cell>, wrapped: bool) -> Row {
-        Row { occupied: cells.len() as u32, cells, wrapped }
+        let occupied = cells.iter().rposition(|c| *c != Cell::BLANK).map_or(0, |x| x + 1) as u32;
+        Row { occupied, cells, wrapped }
     }
 
     /// The cells, for reading.
@@ -81,15 +85,13 @@ impl Row {
     }
 }
 
-/// A ring of rows: `history` scrollback rows followed by `visible` screen rows.
+/// The screen's rows in a ring, plus the scrollback.
 #[derive(Clone, Debug)]
 pub(crate) struct Storage {
-    /// Physical rows; logical row `i` is `inner[(zero + i) % inner.len()]`.
+    /// Physical rows; visible row `y` is `inner[(zero + y) % inner.len()]`.
     inner: Vec<Row>,
     zero: usize,
-    visible: usize,
-    history: usize,
-    max_history: usize,
+    history: History,
     cols: usize,
 }
 
@@ -98,47 +100,55 @@ impl Storage {
         Storage {
             inner: (0..visible).map(|_| Row::new(cols, Cell::BLANK)).collect(),
             zero: 0,
-            visible,
-            history: 0,
-            max_history,
+            history: History::new(max_history),
             cols,
         }
     }
 
     #[inline]
-    fn physical(&self, logical: usize) -> usize {
-        let i = self.zero + logical;
+    fn physical(&self, y: usize) -> usize {
+        let i = self.zero + y;
         if i >= self.inner.len() { i - self.inner.len() } else { i }
+    }
+
+    /// How many scrollback rows this storage keeps at most.
+    pub fn max_history(&self) -> usize {
+        self.history.max()
     }
 
     /// Number of scrollback rows currently held.
     pub fn history(&self) -> usize {
-        self.history
+        self.history.len()
     }
 
     /// Visible row `y` (0 = top of the screen). `y` must be below `visible`.
     #[inline]
     pub fn row(&self, y: usize) -> &Row {
-        &self.inner[self.physical(self.history + y)]
+        &self.inner[self.physical(y)]
     }
 
     /// Visible row `y`, mutable.
     #[inline]
     pub fn row_mut(&mut self, y: usize) -> &mut Row {
-        let p = self.physical(self.history + y);
+        let p = self.physical(y);
         &mut self.inner[p]
     }
 
-    /// Row `y` of the view scrolled back by `offset` rows (`offset` at most
-    /// `history`).
-    pub fn view_row(&self, offset: usize, y: usize) -> &Row {
-        &self.inner[self.physical(self.history - offset.min(self.history) + y)]
+    /// The cells of row `y` of the view scrolled back by `offset` rows
+    /// (`offset` at most `history`). A history row may be shorter than the
+    /// screen: the cells after it are [`Cell::BLANK`].
+    pub fn view_cells(&self, offset: usize, y: usize) -> &[Cell] {
+        let logical = self.history.len() - offset.min(self.history.len()) + y;
+        match logical.checked_sub(self.history.len()) {
+            Some(y) => self.row(y).cells(),
+            None => self.history.line(logical).0,
+        }
     }
 
     /// Two distinct visible rows at once.
     pub fn two_rows_mut(&mut self, a: usize, b: usize) -> (&mut Row, &mut Row) {
-        let pa = self.physical(self.history + a);
-        let pb = self.physical(self.history + b);
+        let pa = self.physical(a);
+        let pb = self.physical(b);
         debug_assert_ne!(pa, pb);
         if pa < pb {
             let (lo, hi) = self.inner.split_at_mut(pb);
@@ -152,8 +162,8 @@ impl Storage {
     /// Swaps visible rows `a` and `b`.
     #[inline]
     pub fn swap(&mut self, a: usize, b: usize) {
-        let pa = self.physical(self.history + a);
-        let pb = self.physical(self.history + b);
+        let pa = self.physical(a);
+        let pb = self.physical(b);
         self.inner.swap(pa, pb);
     }
 
@@ -162,7 +172,7 @@ impl Storage {
     /// the bottom. (Reading a moved row header right after the move stalls
     /// the CPU, so callers blank the leaving rows before, not after.)
     pub fn rotate_up(&mut self, top: usize, bottom: usize, n: usize) {
-        let (pt, pb) = (self.physical(self.history + top), self.physical(self.history + bottom));
+        let (pt, pb) = (self.physical(top), self.physical(bottom));
         if pt <= pb {
             self.inner[pt..=pb].rotate_left(n);
         } else {
@@ -172,15 +182,11 @@ impl Storage {
         }
     }
 
-    /// Like `rotate_up(0, bottom, n)`, in O(rows below the region) when the
-    /// storage holds no history (the alternate screen): the ring turns and
-    /// the fixed rows below the region are swapped back into place.
+    /// Like `rotate_up(0, bottom, n)`, in O(rows below the region): the ring
+    /// turns and the fixed rows below the region are swapped back into place.
     pub fn rotate_top_region_up(&mut self, bottom: usize, n: usize) {
-        if self.max_history != 0 || self.inner.len() != self.visible {
-            return self.rotate_up(0, bottom, n);
-        }
         self.zero = self.physical(n);
-        for y in (bottom + 1..self.visible).rev() {
+        for y in (bottom + 1..self.inner.len()).rev() {
             self.swap(y, y - n);
         }
     }
@@ -188,7 +194,7 @@ impl Storage {
     /// Moves visible rows `top..=bottom` down by `n`, the `n` rows that fell
     /// off the bottom ending up at the top.
     pub fn rotate_down(&mut self, top: usize, bottom: usize, n: usize) {
-        let (pt, pb) = (self.physical(self.history + top), self.physical(self.history + bottom));
+        let (pt, pb) = (self.physical(top), self.physical(bottom));
         if pt <= pb {
             self.inner[pt..=pb].rotate_right(n);
         } else {
@@ -200,43 +206,64 @@ impl Storage {
 
     /// Scrolls the whole screen up by one row: the top row goes to history
     /// (or is dropped when there is none), a blank row appears at the bottom.
+    #[inline]
     pub fn scroll_up_into_history(&mut self, blank: Cell) {
-        if self.history < self.max_history {
-            if self.inner.len() < self.history + self.visible + 1 {
-                // Growing: only ever done while zero is 0, so the end of
-                // `inner` is the logical end.
-                debug_assert_eq!(self.zero, 0);
-                self.inner.push(Row::new(self.cols, blank));
-                self.history += 1;
-                return;
-            }
-            self.history += 1;
-        } else {
-            self.zero = self.physical(1);
-        }
-        let bottom = self.visible - 1;
-        let row = self.row_mut(bottom);
+        let top = self.zero;
+        let row = &mut self.inner[top];
+        self.history.push(&row.cells[..row.occupied as usize], row.wrapped);
         row.reset(blank);
+        self.zero = self.physical(1);
+    }
+
+    /// Appends a line of `len` cells to the history without it passing
+    /// through the screen, keeping up to `extra` lines beyond the maximum
+    /// until [`Self::trim_history`]: the end of a
+    /// [`jump_scroll`](super::screen::Screen::jump_scroll), which takes its
+    /// last lines back with [`Self::history_to_row`].
+    #[inline]
+    pub fn push_history(&mut self, len: usize, cells: impl Iterator<Item = Cell>, extra: usize) {
+        let limit = if self.history.max() == 0 { 0 } else { self.history.max() + extra };
+        self.history.push_iter(len, cells, false, limit);
+    }
+
+    /// Moves the newest history line onto visible row `y`, which is blank.
+    pub fn history_to_row(&mut self, y: usize) {
+        let Some(newest) = self.history.len().checked_sub(1) else { return };
+        let p = self.physical(y);
+        let (cells, _) = self.history.line(newest);
+        let len = cells.len().min(self.cols);
+        self.inner[p].cells_upto(len)[..len].copy_from_slice(&cells[..len]);
+        self.history.drop_newest();
+    }
+
+    /// Drops the oldest history lines beyond the maximum.
+    pub fn trim_history(&mut self) {
+        self.history.trim(self.history.max());
     }
 
     /// Drops all scrollback rows.
     pub fn clear_history(&mut self) {
-        let rows = self.take_rows(false);
-        self.rebuild(rows, self.cols, self.visible);
+        self.history.clear();
     }
 
     /// All rows, oldest history first, leaving the storage empty; with
     /// `with_history` false only the visible ones.
     fn take_rows(&mut self, with_history: bool) -> Vec<Row> {
-        let start = if with_history { 0 } else { self.history };
-        let total = self.history + self.visible;
+        let mut rows = Vec::with_capacity(self.history.len() + self.inner.len());
+        if with_history {
+            for i in 0..self.history.len() {
+                let (cells, wrapped) = self.history.line(i);
+                let mut cells = cells.to_vec();
+                cells.resize(self.cols.max(cells.len()), Cell::BLANK);
+                rows.push(Row::from_cells(cells, wrapped));
+            }
+        }
+        self.history.clear();
         let mut inner = std::mem::take(&mut self.inner);
         inner.rotate_left(self.zero);
-        inner.truncate(total);
-        inner.drain(..start);
         self.zero = 0;
-        self.history = 0;
-        inner
+        rows.extend(inner);
+        rows
     }
 
     /// Takes `rows` (history then visible, each `cols` wide) as the new content.
@@ -244,13 +271,12 @@ impl Storage {
         while rows.len() < visible {
             rows.push(Row::new(cols, Cell::BLANK));
         }
-        let excess = rows.len() - visible;
-        let drop = excess.saturating_sub(self.max_history);
-        rows.drain(..drop);
-        self.history = rows.len() - visible;
-        self.inner = rows;
+        let inner = rows.split_off(rows.len() - visible);
+        for row in &rows {
+            self.history.push(&row.cells[..row.occupied as usize], row.wrapped);
+        }
+        self.inner = inner;
         self.zero = 0;
-        self.visible = visible;
         self.cols = cols;
     }
 
@@ -261,7 +287,7 @@ impl Storage {
     /// gets shorter (after dropping blank rows below `cursor_y`), and come
     /// back from history when it gets taller. Returns the cursor's new row.
     pub fn resize(&mut self, cols: usize, visible: usize, reflow: bool, cursor_y: usize) -> usize {
-        let old_history = self.history;
+        let old_history = self.history.len();
         let mut rows = self.take_rows(true);
         let mut cursor_line = old_history + cursor_y;
         if reflow && cols != self.cols {
@@ -269,7 +295,7 @@ impl Storage {
         } else {
             for row in &mut rows {
                 row.cells.resize(cols, Cell::BLANK);
-                row.occupied = cols as u32;
+                row.occupied = row.occupied.min(cols as u32);
                 fix_wide_at_edge(&mut row.cells);
             }
         }
@@ -384,7 +410,7 @@ mod tests {
         assert_eq!(s.history(), 2);
         assert_eq!(text(s.row(1)), "9");
         assert_eq!(text(s.row(0)), "8");
-        assert_eq!(text(s.view_row(2, 0)), "6");
+        assert_eq!(s.view_cells(2, 0).iter().map(|c| c.c).collect::<String>().trim_end(), "6");
         assert_eq!(text(s.row(2)), "");
     }
 

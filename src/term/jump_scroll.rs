@@ -1,0 +1,178 @@
+//! Jump scroll: a flood of whole lines at the bottom margin, scrolled at once.
+//!
+//! `yes`, `cat` of a log, a build: line after line of plain text, each ending
+//! in CR LF at the bottom of the scroll region. Done one line feed at a time,
+//! every line costs a full scroll (blank a row, turn the ring, record damage),
+//! many times what parsing the line costs. xterm's answer is its jump scroll
+//! (the `jumpScroll` resource): scroll by many lines at once. Here the lines
+//! are first recognised, then the screen gets the state the one-at-a-time
+//! path would have left: lines that stay inside the region are written into
+//! their final rows, lines that leave it go to the scrollback (whole-screen
+//! region of the primary screen) or are never written at all (any other
+//! region, the alternate screen).
+
+use super::cell::Cell;
+use super::screen::Screen;
+
+/// One recognised line: its text's offset and length in the input.
+struct Line {
+    start: usize,
+    len: usize,
+}
+
+impl Screen {
+    /// Whether a line feed here may start a jump scroll: the cursor is at the
+    /// left edge of the bottom margin of a full-width region, in plain
+    /// replace mode with identity charsets, and the view is not scrolled back.
+    #[inline]
+    pub(super) fn can_jump_scroll(&self) -> bool {
+        self.cursor.y == self.bottom
+            && self.cursor.x == 0
+            && self.left == 0
+            && self.right == self.cols - 1
+            && !self.modes.insert
+            && self.cursor.charsets.is_identity()
+            && (self.alt || self.display_offset == 0)
+    }
+
+    /// Does the line feed just consumed (with [`Self::can_jump_scroll`]
+    /// true) and then every following whole line `TEXT \r \n` where TEXT is
+    /// printable ASCII that fits the row. Returns how many bytes of `rest`
+    /// (the input after that line feed) it consumed.
+    pub(super) fn jump_scroll(&mut self, rest: &[u8]) -> usize {
+        let whole_screen = self.top == 0 && self.bottom == self.rows - 1;
+        let consumed = if !self.alt && whole_screen && self.primary.max_history() > 0 {
+            self.jump_into_history(rest)
+        } else {
+            self.jump_within_region(rest)
+        };
+        self.cursor.x = 0;
+        self.cursor.y = self.bottom;
+        self.cursor.pending_wrap = false;
+        consumed
+    }
+
+    /// The whole primary screen with scrollback. Fewer lines than the screen
+    /// has rows all end up on it: one scroll, then each is written into its
+    /// row. More go to the history as they are found, without passing
+    /// through the screen (whose rows all leave it first), and the last ones
+    /// come back from there onto the screen.
+    fn jump_into_history(&mut self, rest: &[u8]) -> usize {
+        let (rows, cols) = (self.rows, self.cols);
+        let mut at = 0;
+        let mut count = 0;
+        while count < rows
+            && let Some((_, next)) = next_line(rest, at, cols)
+        {
+            at = next;
+            count += 1;
+        }
+        if count < rows {
+            self.scroll_region_up(0, rows - 1, count + 1);
+            return self.write_lines(rest, 0, rows - 1 - count);
+        }
+        self.scroll_region_up(0, rows - 1, rows);
+        let pen = self.cursor.pen;
+        let cell = |b: &u8| Cell { c: *b as char, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 };
+        let blank = self.blank();
+        // A line on a coloured blank is as wide as the screen, as the row
+        // it would have been.
+        let pad = if blank == Cell::BLANK { 0 } else { cols };
+        let mut last_text = None;
+        let mut at = 0;
+        while let Some((line, next)) = next_line(rest, at, cols) {
+            let text = &rest[line.start..line.start + line.len];
+            if let Some(&b) = text.last() {
+                last_text = Some(b);
+            }
+            if line.len >= pad {
+                self.primary.push_history(line.len, text.iter().map(cell), rows - 1);
+            } else {
+                let cells = text.iter().map(cell).chain(std::iter::repeat(blank));
+                self.primary.push_history(pad, cells, rows - 1);
+            }
+            at = next;
+        }
+        for y in (0..rows - 1).rev() {
+            self.primary.history_to_row(y);
+        }
+        self.primary.trim_history();
+        if let Some(b) = last_text {
+            self.last_char = Some(b as char);
+        }
+        at
+    }
+
+    /// Any other region: lines that scroll out of it are lost, so they are
+    /// only found, and the last ones (as many as fit above the bottom row)
+    /// written after one scroll of the region by the number of line feeds.
+    fn jump_within_region(&mut self, rest: &[u8]) -> usize {
+        let (top, bottom) = (self.top, self.bottom);
+        let height = bottom + 1 - top;
+        // Where the last `height - 1` lines start, in a ring.
+        let mut starts = std::mem::take(&mut self.jump_starts);
+        starts.clear();
+        starts.resize(height - 1, 0);
+        let (mut count, mut end, mut slot) = (0, 0, 0);
+        while let Some((line, next)) = next_line(rest, end, self.cols) {
+            if let Some(start) = starts.get_mut(slot) {
+                *start = line.start;
+                slot = if slot + 2 == height { 0 } else { slot + 1 };
+            }
+            count += 1;
+            end = next;
+        }
+        self.scroll_region_up(top, bottom, count + 1);
+        let shown = count.min(height - 1);
+        let from = match starts.get(slot) {
+            _ if count == shown => 0,
+            Some(&start) => start,
+            None => end,
+        };
+        self.jump_starts = starts;
+        if count > shown {
+            // REP repeats the last character printed, even off the screen.
+            self.last_char_of(&rest[..from]);
+        }
+        self.write_lines(rest, from, bottom - shown);
+        end
+    }
+
+    /// Writes the lines of `rest` from offset `at` into the rows from `y`
+    /// down to just above the bottom margin, which were blanked by the
+    /// scroll. Returns the offset after the last line written.
+    fn write_lines(&mut self, rest: &[u8], mut at: usize, mut y: usize) -> usize {
+        let pen = self.cursor.pen;
+        while y < self.bottom
+            && let Some((line, next)) = next_line(rest, at, self.cols)
+        {
+            let text = &rest[line.start..line.start + line.len];
+            let cells = self.row_mut(y).cells_upto(line.len);
+            for (c, &b) in cells.iter_mut().zip(text) {
+                *c = Cell { c: b as char, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 };
+            }
+            self.last_char_of(text);
+            at = next;
+            y += 1;
+        }
+        at
+    }
+
+    /// Notes the last printable character of `text` (lines and their CR
+    /// LF), if it has one, for REP.
+    fn last_char_of(&mut self, text: &[u8]) {
+        if let Some(&b) = text.iter().rev().find(|b| (0x20..=0x7e).contains(*b)) {
+            self.last_char = Some(b as char);
+        }
+    }
+}
+
+/// The line that starts at `at`, if one is there whole: printable ASCII, at
+/// most `cols` of it, then CR LF. Returns it and where the next one starts.
+#[inline]
+fn next_line(bytes: &[u8], at: usize, cols: usize) -> Option<(Line, usize)> {
+    let len = super::screen::printable_prefix(&bytes[at..]);
+    let end = at + len;
+    let crlf = bytes.get(end) == Some(&b'\r') && bytes.get(end + 1) == Some(&b'\n');
+    (len <= cols && crlf).then_some((Line { start: at, len }, end + 2))
+}
