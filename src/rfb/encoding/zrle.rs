@@ -28,7 +28,7 @@
 //! kernel log / prose: 33.5 / 15.8 KB as one rectangle at 256 coverage
 //! levels, 17.1 / 12.7 KB by columns with runs ending at cell rows and the
 //! column order, 6.3 / 6.0 KB at four levels with ramp palettes (QEMU 7.2's
-//! 1-bit font: 7.0 / 6.1 KB). Sixteen levels, 4-bit ramp palettes: 9.2 /
+//! 1-bit font: 7.0 / 6.2 KB). Sixteen levels, 4-bit ramp palettes: 9.2 /
 //! 7.8 KB. 10x20 cells: 25.6 / 18.9 -> 8.4 / 8.2 KB. 1-bit 8x16: 5.3 KB.
 //!
 //! What is left, kernel log at four levels: each of the 80 rectangles costs
