@@ -2,7 +2,8 @@
 //! 80x24 text screen (a kernel log, and prose) and for a one-line scroll, next
 //! to QEMU 7.2's figures for the same screen (ANCHORS.md).
 //!
-//! The text is real: DejaVu Sans Mono rasterised by fontdue, anti-aliased, in
+//! The text is real: DejaVu Sans Mono rasterised by fontdue, anti-aliased at
+//! the renderer's coverage levels (`render::coverage`) as the vc draws it, in
 //! 8x16 cells (640x384, QEMU's vc size) and 10x20 cells (800x480); and, to
 //! compare like with like, thresholded to two colours as QEMU's 1-bit VGA
 //! font is. The encoders know the cell size, as the vc's screen tells them. The bytes
@@ -25,6 +26,7 @@ mod rfb_support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fontdue::{Font, FontSettings};
+use vcmux::render::coverage;
 use vcmux::render::frame::{Damage, Framebuffer, Move, Rect};
 use vcmux::rfb::encoding::{Encoders, Encoding, Patch};
 use vcmux::rfb::pending::Pending;
@@ -125,7 +127,7 @@ impl TextScreen {
             fb.pixels_mut()[y * width..(y + 1) * width].fill(BACKGROUND);
         }
         for (col, c) in text.chars().take(COLS).enumerate() {
-            let (m, coverage) = self.font.rasterize(c, self.size);
+            let (m, cov) = self.font.rasterize(c, self.size);
             let left = (col * cw) as i32 + m.xmin;
             let top = (row * ch) as i32 + self.ascent.round() as i32 - m.height as i32 - m.ymin;
             for gy in 0..m.height {
@@ -135,16 +137,13 @@ impl TextScreen {
                     if x < 0 || x >= width as i32 || !in_cell {
                         continue;
                     }
-                    let a = match u32::from(coverage[gy * m.width + gx]) {
-                        a if !self.one_bit => a,
+                    let a = match cov[gy * m.width + gx] {
+                        a if !self.one_bit => coverage::quantise(a),
                         a if a >= 128 => 255,
                         _ => 0,
                     };
-                    let blend = |shift: u32| {
-                        let (f, b) = ((FOREGROUND >> shift) & 0xff, (BACKGROUND >> shift) & 0xff);
-                        ((f * a + b * (255 - a)) / 255) << shift
-                    };
-                    fb.pixels_mut()[y as usize * width + x as usize] = blend(16) | blend(8) | blend(0);
+                    fb.pixels_mut()[y as usize * width + x as usize] =
+                        coverage::blend(FOREGROUND, BACKGROUND, a);
                 }
             }
         }

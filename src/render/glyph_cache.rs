@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::boxdraw;
+use super::coverage::quantise;
 use super::font::{Fonts, Source, Style};
 
 /// A glyph placed in its cell box: `width` (one or two cells) x the cell
@@ -111,7 +112,8 @@ fn rasterise(fonts: &Fonts, c: char, style: Style, wide: bool) -> Glyph {
     Glyph::new(cov, width)
 }
 
-/// The coverage of `c` placed in a box `width` wide; `None` when no font has it.
+/// The coverage of `c` placed in a box `width` wide, at the renderer's
+/// levels ([`quantise`]); `None` when no font has it.
 fn place(fonts: &Fonts, c: char, style: Style, width: u16, placement: Placement) -> Option<Vec<u8>> {
     let (cell_h, baseline, px) = (usize::from(fonts.cell_h), i32::from(fonts.baseline), fonts.px);
     let Source { outlines, monospace, embolden } = fonts.source(c, style)?;
@@ -145,7 +147,7 @@ fn place(fonts: &Fonts, c: char, style: Style, width: u16, placement: Placement)
             if x < 0 || x >= box_w {
                 continue;
             }
-            let value = glyph.coverage[gy * glyph.width + gx];
+            let value = quantise(glyph.coverage[gy * glyph.width + gx]);
             let p = &mut cov[y as usize * w + x as usize];
             *p = (*p).max(value);
             if embolden && x + 1 < box_w {

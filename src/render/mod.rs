@@ -9,11 +9,13 @@
 //! async, nothing of RFB.
 //!
 //! The modules each do one job: `font` (the faces and the cell they give),
-//! `glyph_cache` (glyphs rasterised once), `boxdraw` (lines and blocks by code),
+//! `glyph_cache` (glyphs rasterised once), `coverage` (the levels they are
+//! drawn at, and their colours), `boxdraw` (lines and blocks by code),
 //! `palette` (colours and attributes), `painter` (one cell into pixels),
 //! `damage` (what was painted, and the rectangles), `renderer` (all of it).
 
 mod boxdraw;
+pub mod coverage;
 mod damage;
 mod font;
 pub mod frame;

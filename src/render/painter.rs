@@ -4,6 +4,7 @@
 
 use crate::term::{Cell, CursorShape, Flags};
 
+use super::coverage::{blend, quantise};
 use super::font::{Fonts, Style};
 use super::glyph_cache::{Glyph, GlyphCache};
 use super::palette::Ink;
@@ -17,16 +18,6 @@ struct Blend {
     fg: u32,
     bg: u32,
     pixels: Box<[u32]>,
-}
-
-/// `fg` over `bg` at coverage `a` (0–255), rounded, channel by channel.
-fn blend(fg: u32, bg: u32, a: u8) -> u32 {
-    let a = i32::from(a);
-    let channel = |shift: u32| {
-        let (f, b) = ((fg >> shift & 0xff) as i32, (bg >> shift & 0xff) as i32);
-        ((b + ((f - b) * a + if f >= b { 127 } else { -127 }) / 255) as u32 & 0xff) << shift
-    };
-    channel(16) | channel(8) | channel(0)
 }
 
 /// Where the lines drawn over text go, in pixel rows of the cell.
@@ -68,7 +59,7 @@ impl Lines {
                         hits += u32::from((px_y - wave).abs() <= f32::from(t) / 2.0 + 0.25);
                     }
                 }
-                curly[usize::from(row) * usize::from(w) + usize::from(x)] = (hits * 255 / 16) as u8;
+                curly[usize::from(row) * usize::from(w) + usize::from(x)] = quantise((hits * 255 / 16) as u8);
             }
         }
         Lines {

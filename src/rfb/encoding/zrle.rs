@@ -1,50 +1,48 @@
 //! ZRLE: 64x64 tiles, each solid, palette-packed, run-length or raw, all
 //! through one zlib stream per connection (RFC 6143 7.7.6).
 //!
-//! Anti-aliased text has dozens of grey levels per tile, and what compresses it
-//! is zlib finding the same glyph again. So tiles are encoded so that the same
-//! pixels give the same bytes wherever they are:
+//! What compresses text is zlib finding the same glyph again. So tiles are
+//! encoded so that the same pixels give the same bytes wherever they are:
 //!
-//! - Plain run-length, colours spelt out, unless a packed palette is smaller
-//!   still (two-colour tiles). A per-tile palette's indices change with the
-//!   tile's other colours, so the same glyph gives other bytes and zlib loses
-//!   it: palette run-length makes an anti-aliased screen 2.5-3.5 times larger. A
-//!   palette shared by all tiles cannot be had either: a tile of four cells of
-//!   anti-aliased text holds about 55 colours of the screen's 170-256, and
-//!   the rarest of them would need a palette of more than ZRLE's 127.
+//! - A tile of glyphs in one colour on another holds only the renderer's
+//!   coverage ramp of that pair (`render::coverage`, four levels): it is sent
+//!   packed with the whole ramp as its palette, background first, whichever
+//!   levels it uses (`ramp_of`). An index is then a coverage level, the same
+//!   in every tile, and a glyph 8 pixels wide is two bytes a row. A palette in
+//!   the order the tile's colours come, as ZRLE encoders do, gives the same
+//!   glyph other bytes in every tile and loses zlib's matches.
+//! - Other tiles: plain run-length, colours spelt out, unless a packed palette
+//!   is smaller still (two-colour tiles), or raw is.
 //! - When the screen's character cells are known, a tall rectangle is sent as
 //!   one rectangle per column of cells: a tile one cell wide holds its cells
 //!   one after the other, so a glyph's bytes are contiguous.
 //! - In those, no run goes on from one cell row to the next: a cell's runs
-//!   are its own whatever is above and below it, so a glyph's bytes are the
-//!   same wherever it is.
-//! - zlib sees back 32 KB, about ten columns of a text screen (250-400 KB of
-//!   tiles), so the columns are sent in the order that has the fewest glyphs
-//!   gone from that window (`column_order`): glyphs sent once are used again
-//!   while zlib still sees them.
+//!   are its own whatever is above and below it.
+//! - zlib sees back 32 KB, a dozen or more columns of a text screen, so the
+//!   columns are sent in the order that has the fewest glyphs gone from that
+//!   window (`column_order`): glyphs sent once are used again while zlib
+//!   still sees them.
 //! - zlib is zlib-rs at level 7 (see `ZLIB_LEVEL`).
 //!
-//! `cargo bench --bench rfb`, full 80x24 screen of anti-aliased 8x16 cells:
-//! kernel log 33.5 KB as one rectangle, 18.4 KB by columns, 17.8 KB with runs
-//! ending at cell rows, 17.3 KB with the column order, 17.1 KB on zlib-rs;
-//! prose 15.8 -> 14.9 -> 13.0 -> 12.7 KB. 10x20 cells: 27.2 -> 25.6 KB and
-//! 22.7 -> 18.9 KB. 1-bit 8x16: 6.2 -> 5.3 KB (QEMU 7.2: 5.5-7 KB). The vc's
-//! own 10x19 cells, black on white: 26.9 -> 25.9 KB and 22.6 -> 19.4 KB.
+//! `cargo bench --bench rfb`, full 80x24 screen of anti-aliased 8x16 cells,
+//! kernel log / prose: 33.5 / 15.8 KB as one rectangle at 256 coverage
+//! levels, 17.1 / 12.7 KB by columns with runs ending at cell rows and the
+//! column order, 6.3 / 6.0 KB at four levels with ramp palettes (QEMU 7.2's
+//! 1-bit font: 7.0 / 6.2 KB). Sixteen levels, 4-bit ramp palettes: 9.2 /
+//! 7.8 KB. 10x20 cells: 25.6 / 18.9 -> 8.4 / 8.2 KB. 1-bit 8x16: 5.3 KB.
 //!
-//! The floor with anti-aliasing is well above QEMU's. The 75 distinct glyphs
-//! of the kernel-log screen alone take 5.1 KB through zlib as run-length (0.8
-//! KB at 1 bit); each of the other ~1200 non-blank cells is a zlib match of 2-4
-//! bytes (no match goes past 258 bytes, and a glyph's run-length is 150-250);
-//! zlib's window makes dozens of them go again whole; and each of the 80
-//! rectangles costs 20 bytes of header and length plus a sync flush and a new
-//! deflate block, 3-4 KB in all. Stable one-byte palette indices for
-//! every colour would halve the tile data, but ZRLE has no way to say them.
+//! What is left, kernel log at four levels: each of the 80 rectangles costs
+//! 16 bytes of header and length (1.3 KB in all) plus a sync flush and a new
+//! deflate block; the glyphs' first sendings; and each other
+//! non-blank cell is a zlib match of about 3 bytes (a match's distance alone
+//! takes 10-13 bits), unless the cells below it repeat too.
 
 use std::collections::HashMap;
 
 use flate2::Compress;
 
 use super::{Palette, Patch, deflate_sync, number, put_header, zlib_stream};
+use crate::render::coverage::{self, LEVELS};
 use crate::render::frame::Rect;
 use crate::rfb::pixel_format::PixelFormat;
 
@@ -277,6 +275,14 @@ fn encode_tile(
         format.put_cpixel(palette.colours[0], out);
         return;
     }
+    if let Some(ramp) = ramp_of(&palette, pixels) {
+        out.push(LEVELS as u8);
+        for &c in &ramp {
+            format.put_cpixel(c, out);
+        }
+        put_packed(pixels, width, &ramp, RAMP_BITS, out);
+        return;
+    }
     let runs = runs(pixels, width, cells);
     let rle_size: usize = runs.iter().map(|&(_, n)| cpixel + run_length_len(n)).sum();
     let colours = palette.colours.len();
@@ -289,7 +295,7 @@ fn encode_tile(
     if !palette.overflow && packed_size < rle_size {
         out.push(colours as u8);
         put_palette(&palette, format, out);
-        put_packed(pixels, width, &palette, bits, out);
+        put_packed(pixels, width, &palette.colours, bits, out);
     } else if pixels.len() * cpixel <= rle_size {
         out.push(0);
         for &p in pixels {
@@ -310,13 +316,46 @@ fn put_palette(palette: &Palette, format: &PixelFormat, out: &mut Vec<u8>) {
     }
 }
 
+/// Bits of a coverage level in a packed tile.
+const RAMP_BITS: usize = match LEVELS {
+    ..=2 => 1,
+    3..=4 => 2,
+    5..=16 => 4,
+    _ => panic!("a packed palette has at most 16 colours"),
+};
+
+/// The colours of a tile of glyphs in one colour on another, as the renderer
+/// draws them ([`coverage::ramp`]), when `palette` (the tile's, more than two
+/// colours) is among them: every level, the background first, whichever the
+/// tile uses. An index is then a coverage level, the same in every tile, so a
+/// glyph gives the same bytes wherever it is. The background is the more
+/// frequent of the two colours furthest apart.
+fn ramp_of(palette: &Palette, pixels: &[u32]) -> Option<[u32; LEVELS]> {
+    if palette.overflow || palette.colours.len() <= 2 {
+        return None;
+    }
+    let distance = |a: u32, b: u32| {
+        [16, 8, 0].iter().map(|s| ((a >> s & 0xff) as i32 - (b >> s & 0xff) as i32).pow(2)).sum::<i32>()
+    };
+    let colours = &palette.colours;
+    let (a, b) = colours
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &a)| colours[i + 1..].iter().map(move |&b| (a, b)))
+        .max_by_key(|&(a, b)| distance(a, b))?;
+    let count = |c: u32| pixels.iter().filter(|&&p| p == c).count();
+    let (fg, bg) = if count(a) >= count(b) { (b, a) } else { (a, b) };
+    let ramp = coverage::ramp(fg, bg);
+    colours.iter().all(|c| ramp.contains(c)).then_some(ramp)
+}
+
 /// Palette indices, `bits` each, most significant first, each row padded to a byte.
-fn put_packed(pixels: &[u32], width: usize, palette: &Palette, bits: usize, out: &mut Vec<u8>) {
+fn put_packed(pixels: &[u32], width: usize, palette: &[u32], bits: usize, out: &mut Vec<u8>) {
     for row in pixels.chunks(width) {
         let mut byte = 0u8;
         let mut used = 0;
         for &p in row {
-            byte = (byte << bits) | palette.index(p) as u8;
+            byte = (byte << bits) | palette.iter().position(|&c| c == p).unwrap_or(0) as u8;
             used += bits;
             if used == 8 {
                 out.push(byte);
@@ -354,6 +393,37 @@ mod tests {
         assert_eq!(out.len(), 1 + 6 + 8);
         // Row 0: pixels 0..3 colour 0, 3..6 colour 1, ...: 000111000111000 1.
         assert_eq!(&out[7..9], &[0b0001_1100, 0b0111_0001]);
+    }
+
+    #[test]
+    fn glyph_tiles_send_coverage_levels() {
+        let ramp = coverage::ramp(0xaaaaaa, 0x102030);
+        let tile = |levels: &[usize]| -> Vec<u8> {
+            let pixels: Vec<u32> = levels.iter().map(|&l| ramp[l]).collect();
+            let mut out = Vec::new();
+            encode_tile(&pixels, 8, &PixelFormat::SERVER, None, &mut out);
+            out
+        };
+        let top = [0, 0, 1, LEVELS - 1, LEVELS - 1, 1, 0, 0];
+        // Whichever levels a tile uses, its palette is the whole ramp, the
+        // background first, so a pixel's index is its level.
+        for below in [[0; 8], [0, 2, 0, 0, 0, 0, 0, 0]] {
+            let out = tile(&[top, below].concat());
+            let mut expected = vec![LEVELS as u8];
+            for &c in &ramp {
+                PixelFormat::SERVER.put_cpixel(c, &mut expected);
+            }
+            assert_eq!(out[..expected.len()], expected);
+            let packed = &out[expected.len()..];
+            assert_eq!(packed.len(), 2 * (8 * RAMP_BITS).div_ceil(8));
+            let first_row = &packed[..packed.len() / 2];
+            let levels: Vec<usize> = (0..8)
+                .map(|x| {
+                    usize::from(first_row[x * RAMP_BITS / 8] >> (8 - RAMP_BITS - x * RAMP_BITS % 8)) % LEVELS
+                })
+                .collect();
+            assert_eq!(levels, top);
+        }
     }
 
     #[test]
