@@ -195,12 +195,14 @@ pub(crate) struct Pen {
 pub(crate) struct Marks {
     seqs: Vec<Vec<char>>,
     children: HashMap<(u16, char), u16>,
-    /// Direct-mapped cache in front of `children`.
+    /// Direct-mapped cache in front of `children` (which hashes with
+    /// SipHash, as a guest picks the keys): (sequence id, mark, result).
     recent: Box<[(u16, char, u16); RECENT]>,
 }
 
-/// Size of [`Marks`]' cache of recent appends.
-const RECENT: usize = 1024;
+/// Size of [`Marks`]' cache of recent appends, a power of two: room for
+/// every (sequence, mark) pair that text in a few scripts uses.
+const RECENT: usize = 4096;
 
 /// Longest sequence of marks kept on one cell.
 const MAX_MARKS: usize = 16;
@@ -223,7 +225,10 @@ impl Marks {
     /// The id of `existing`'s marks followed by `mark`, or `existing` when the
     /// table is full or the sequence is absurdly long.
     pub fn append(&mut self, existing: u16, mark: char) -> u16 {
-        let slot = (existing as usize).wrapping_mul(31).wrapping_add(mark as usize) % RECENT;
+        // Fibonacci hashing: consecutive ids and marks (a chain of marks
+        // interned in order) spread over the whole cache.
+        let key = (existing as u64) << 21 | mark as u64;
+        let slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - RECENT.ilog2())) as usize;
         let (e, m, id) = self.recent[slot];
         if (e, m) == (existing, mark) && id != 0 {
             return id;
