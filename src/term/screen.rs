@@ -330,7 +330,9 @@ impl Screen {
     /// Writes the non-ASCII characters that start `bytes` as the parser's
     /// `print` would, row segments at a time. Stops at an ASCII byte or at
     /// bytes that are not a whole valid UTF-8 character (left to the
-    /// parser), and returns how many bytes it consumed.
+    /// parser), and returns how many bytes it consumed. (Kept out of line,
+    /// so that the ASCII loop of `ground_text` stays small.)
+    #[inline(never)]
     fn write_utf8(&mut self, bytes: &[u8]) -> usize {
         let mut i = 0;
         while let Some((c, len)) = decode_utf8(&bytes[i..]) {
