@@ -121,6 +121,48 @@ fn utf8_split_across_calls() {
 }
 
 #[test]
+fn utf8_split_before_ascii_and_invalid_bytes_keeps_every_byte() {
+    // vte alone drops the `Z` here (it counts the bytes after a completed
+    // split character as used when invalid ones follow).
+    let mut t = Terminal::new(10, 2, 0);
+    t.advance(b"a\xd7");
+    t.advance(b"\x90Z\xc0b");
+    assert_eq!(line(&t, 0), "a\u{5d0}Z\u{fffd}b");
+    // A split start that turns out invalid is one U+FFFD, as unsplit.
+    let mut t = Terminal::new(10, 2, 0);
+    t.advance(b"a\xe4\xb8");
+    t.advance(b"c\xe4");
+    t.advance(b"\xb8\xad");
+    assert_eq!(line(&t, 0), "a\u{fffd}c\u{4e2d}");
+}
+
+#[test]
+fn c1_controls_in_utf8_are_not_printed_even_when_split() {
+    let mut t = Terminal::new(10, 2, 0);
+    t.advance("a\u{85}b\u{9b}c\u{a0}".as_bytes());
+    t.advance(b"\xc2");
+    t.advance(b"\x85d");
+    assert_eq!(line(&t, 0), "abc\u{a0}d");
+    assert_eq!(cursor(&t), (5, 0));
+}
+
+#[test]
+fn runs_of_wide_and_combining_characters_wrap_like_single_ones() {
+    // 7 columns: 中 中 中 then 中 does not fit in the last one; marks join
+    // the wide character before them, also right after a wrap.
+    let t = run(7, 3, "中\u{301}中中中\u{302}é\u{20dd}한");
+    assert_eq!(lines(&t)[..2], ["中\u{301}中中", "中\u{302}é\u{20dd}한"]);
+    assert_eq!(t.marks(&cell(&t, 0, 1)), &['\u{302}']);
+    assert_eq!(cursor(&t), (5, 1));
+    // At the margin a character of width 1 sets the pending wrap.
+    let t = run(4, 2, "ééé中é");
+    assert_eq!(lines(&t)[..2], ["ééé", "中é"]);
+    let t = run(4, 2, "éééé");
+    assert_eq!(cursor(&t), (3, 0));
+    assert_eq!(line(&t, 0), "éééé");
+}
+
+#[test]
 fn combining_marks_join_previous_cell() {
     let t = run(10, 2, "e\u{301}x");
     assert_eq!(line(&t, 0), "e\u{301}x");

@@ -195,19 +195,29 @@ pub(crate) struct Pen {
 pub(crate) struct Marks {
     seqs: Vec<Vec<char>>,
     children: HashMap<(u16, char), u16>,
-    /// Direct-mapped cache in front of `children`.
-    recent: Box<[(u16, char, u16); RECENT]>,
+    /// In front of `children` (which hashes with SipHash, as a guest picks
+    /// the keys), the last append to each sequence, as (mark, result):
+    /// `first` for the empty sequence, by the mark's low bits, and
+    /// `last_child` for the others, by id.
+    first: Box<[(char, u16); FIRST]>,
+    last_child: Vec<(char, u16)>,
 }
 
-/// Size of [`Marks`]' cache of recent appends.
-const RECENT: usize = 1024;
+/// Size of [`Marks`]' cache of first marks: the combining marks of all
+/// scripts up to U+0FFF go to distinct entries.
+const FIRST: usize = 4096;
 
 /// Longest sequence of marks kept on one cell.
 const MAX_MARKS: usize = 16;
 
 impl Default for Marks {
     fn default() -> Marks {
-        Marks { seqs: Vec::new(), children: HashMap::new(), recent: Box::new([(0, '\0', 0); RECENT]) }
+        Marks {
+            seqs: Vec::new(),
+            children: HashMap::new(),
+            first: Box::new([('\0', 0); FIRST]),
+            last_child: Vec::new(),
+        }
     }
 }
 
@@ -222,17 +232,31 @@ impl Marks {
 
     /// The id of `existing`'s marks followed by `mark`, or `existing` when the
     /// table is full or the sequence is absurdly long.
+    #[inline]
     pub fn append(&mut self, existing: u16, mark: char) -> u16 {
-        let slot = (existing as usize).wrapping_mul(31).wrapping_add(mark as usize) % RECENT;
-        let (e, m, id) = self.recent[slot];
-        if (e, m) == (existing, mark) && id != 0 {
+        if let Some(&mut (m, id)) = self.last_append(existing, mark)
+            && m == mark
+            && id != 0
+        {
             return id;
         }
         let id = self.intern(existing, mark);
-        self.recent[slot] = (existing, mark, id);
+        if let Some(slot) = self.last_append(existing, mark) {
+            *slot = (mark, id);
+        }
         id
     }
 
+    /// Where the last append of `mark` to `existing` would be cached.
+    #[inline]
+    fn last_append(&mut self, existing: u16, mark: char) -> Option<&mut (char, u16)> {
+        match (existing as usize).checked_sub(1) {
+            None => Some(&mut self.first[mark as usize % FIRST]),
+            Some(i) => self.last_child.get_mut(i),
+        }
+    }
+
+    #[cold]
     fn intern(&mut self, existing: u16, mark: char) -> u16 {
         if let Some(&id) = self.children.get(&(existing, mark)) {
             return id;
@@ -245,6 +269,7 @@ impl Marks {
         seq.extend_from_slice(base);
         seq.push(mark);
         self.seqs.push(seq);
+        self.last_child.push(('\0', 0));
         let id = self.seqs.len() as u16;
         self.children.insert((existing, mark), id);
         id

@@ -60,6 +60,17 @@ pub struct Terminal {
     /// The parser is in its ground state with nothing pending, so plain
     /// text can be handled without it.
     ground: bool,
+    /// In the ground state, the start of a UTF-8 character that the last
+    /// input ended in the middle of.
+    cut: CutChar,
+}
+
+/// The first bytes of a UTF-8 character split between two inputs, kept
+/// while the parser is bypassed (the parser keeps its own otherwise).
+#[derive(Default)]
+struct CutChar {
+    bytes: [u8; 4],
+    len: usize,
 }
 
 impl Terminal {
@@ -70,21 +81,28 @@ impl Terminal {
             parser: vte::Parser::new(),
             screen: Screen::new(cols as usize, rows as usize, scrollback),
             ground: true,
+            cut: CutChar::default(),
         }
     }
 
     /// Parses `bytes` and applies them to the screen. Any input is accepted;
     /// sequences split across calls are joined.
     pub fn advance(&mut self, bytes: &[u8]) {
-        // Plain ASCII text and C0 controls are handled directly while the
+        // Text (valid UTF-8) and C0 controls are handled directly while the
         // parser is known to be in its ground state; everything from an ESC
-        // or a non-ASCII byte on goes through vte, which is stopped again
+        // or an invalid byte on goes through vte, which is stopped again
         // right after the next CSI or ESC sequence (then it is in ground).
-        let mut i = 0;
+        // A character cut off at the end waits in `cut` for the next input.
+        let mut i = if self.cut.len > 0 { self.finish_cut_char(bytes) } else { 0 };
         while i < bytes.len() {
             if self.ground {
                 i += self.screen.ground_text(&bytes[i..]);
                 if i == bytes.len() {
+                    break;
+                }
+                if is_cut_off(&bytes[i..]) {
+                    self.cut.bytes[..bytes.len() - i].copy_from_slice(&bytes[i..]);
+                    self.cut.len = bytes.len() - i;
                     break;
                 }
                 self.ground = false;
@@ -94,6 +112,44 @@ impl Terminal {
             self.ground = std::mem::take(&mut self.screen.dispatched);
         }
         self.screen.flush();
+    }
+
+    /// Completes the character the previous input was cut off in with the
+    /// start of `bytes` and prints it; returns how many bytes that took.
+    /// When the two do not make a valid character, the parser gets the cut
+    /// bytes and takes over, as if it had seen them all along.
+    fn finish_cut_char(&mut self, bytes: &[u8]) -> usize {
+        let old = self.cut.len;
+        let mut joined = self.cut.bytes;
+        let taken = bytes.len().min(joined.len() - old);
+        joined[old..old + taken].copy_from_slice(&bytes[..taken]);
+        let joined = &joined[..old + taken];
+        let valid = match std::str::from_utf8(joined) {
+            Ok(s) => s,
+            Err(e) if e.valid_up_to() > 0 => {
+                std::str::from_utf8(&joined[..e.valid_up_to()]).unwrap_or_default()
+            }
+            Err(e) if e.error_len().is_none() => {
+                // Still not whole: `bytes` was too short.
+                self.cut.bytes[old..old + taken].copy_from_slice(&bytes[..taken]);
+                self.cut.len = old + taken;
+                return taken;
+            }
+            Err(_) => "",
+        };
+        self.cut.len = 0;
+        match valid.chars().next() {
+            Some(c) => {
+                let len = c.len_utf8();
+                self.screen.ground_text(&joined[..len]);
+                len - old
+            }
+            None => {
+                self.parser.advance(&mut self.screen, &joined[..old]);
+                self.ground = false;
+                0
+            }
+        }
     }
 
     /// Changes the size, keeping the content (wrapped lines are reflowed on
@@ -275,4 +331,11 @@ impl Terminal {
     pub fn set_cell_pixels(&mut self, width: u16, height: u16) {
         self.screen.cell_px = (width.max(1) as usize, height.max(1) as usize);
     }
+}
+
+/// Whether `rest` is the start of a valid UTF-8 character cut off by the end
+/// of the input.
+fn is_cut_off(rest: &[u8]) -> bool {
+    rest.len() < 4
+        && std::str::from_utf8(rest).is_err_and(|e| e.valid_up_to() == 0 && e.error_len().is_none())
 }

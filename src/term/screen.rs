@@ -294,8 +294,9 @@ impl Screen {
     }
 
     /// Handles text in the parser's ground state without the parser:
-    /// printable ASCII, C0 controls and DEL. Stops at ESC or a non-ASCII
-    /// byte and returns how many bytes it consumed.
+    /// printable characters, C0 controls and DEL. Stops at ESC or at bytes
+    /// that are not a whole valid UTF-8 character, and returns how many
+    /// bytes it consumed.
     pub fn ground_text(&mut self, bytes: &[u8]) -> usize {
         self.flush();
         let mut i = 0;
@@ -324,9 +325,72 @@ impl Screen {
                     i += 1;
                 }
                 0x7f => i += 1,
-                _ => break,
+                0x80..=0xff => match self.write_utf8(&bytes[i..]) {
+                    0 => break,
+                    len => i += len,
+                },
             }
         }
+        i
+    }
+
+    /// Writes the non-ASCII characters that start `bytes` as the parser's
+    /// `print` would, row segments at a time. Stops at an ASCII byte or at
+    /// bytes that are not a whole valid UTF-8 character (left to the
+    /// parser), and returns how many bytes it consumed. (Kept out of line,
+    /// so that the ASCII loop of `ground_text` stays small.)
+    #[inline(never)]
+    fn write_utf8(&mut self, bytes: &[u8]) -> usize {
+        let mut i = 0;
+        while let Some((c, len)) = decode_utf8(&bytes[i..]) {
+            i += len;
+            if c < '\u{a0}' {
+                // A C1 control in UTF-8, which the parser would execute.
+                vte::Perform::execute(self, c as u8);
+                continue;
+            }
+            let width = char_width(c);
+            let plain = !self.cursor.pending_wrap && !self.modes.insert && self.cursor.charsets.is_identity();
+            if plain && width > 0 && self.cursor.x + width <= self.right {
+                i += self.write_segment(c, width, &bytes[i..]);
+            } else {
+                self.print_slow(c);
+            }
+        }
+        i
+    }
+
+    /// Writes `c` of `width` and the non-ASCII characters that follow it in
+    /// `rest` while they fit left of the right margin, on one borrow of the
+    /// row. The caller checked that `c` is not a mark and fits, and that no
+    /// wrap is pending, insert mode is off and no charset maps characters.
+    /// Returns how many bytes of `rest` it consumed.
+    fn write_segment(&mut self, c: char, width: usize, rest: &[u8]) -> usize {
+        let (y, right, pen) = (self.cursor.y, self.right, self.cursor.pen);
+        let (mut c, mut width, mut x, mut i) = (c, width, self.cursor.x, 0);
+        let mut last = self.last_char;
+        let grid = if self.alt { &mut self.alternate } else { &mut self.primary };
+        let row = grid.row_mut(y).cells_mut();
+        loop {
+            if width == 0 {
+                // A mark, after at least the segment's first character.
+                join_mark(row, x - 1, &mut self.marks, c);
+            } else {
+                place(row, x, Cell { c, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 }, width);
+                x += width;
+                last = Some(c);
+            }
+            let Some((next, len)) = decode_utf8(&rest[i..]) else { break };
+            let next_width = char_width(next);
+            if next < '\u{a0}' || x + next_width > right {
+                break;
+            }
+            (c, width) = (next, next_width);
+            i += len;
+        }
+        self.cursor.x = x;
+        self.last_char = last;
+        self.damage.row(y);
         i
     }
 
@@ -367,8 +431,10 @@ impl Screen {
 
     #[inline(never)]
     fn print_slow(&mut self, c: char) {
-        if c == '\x7f' {
-            // DEL is ignored, as in xterm.
+        if ('\x7f'..='\u{9f}').contains(&c) {
+            // DEL is ignored, as in xterm. C1 controls get here only when vte
+            // completes one split between two inputs (it executes them
+            // otherwise, which does nothing).
             return;
         }
         let c = if self.cursor.charsets.is_identity() { c } else { self.cursor.charsets.map(c) };
@@ -405,28 +471,8 @@ impl Screen {
         let pen = self.cursor.pen;
         let cell = Cell { c, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 };
         self.damage.row(y);
-        let cols = self.cols;
         let row = self.grid_mut().row_mut(y).cells_mut();
-        if width == 1 {
-            let target = row[x];
-            if target.flags.intersects(Flags::WIDE.or(Flags::WIDE_SPACER)) {
-                clear_wide_pair(row, x);
-            }
-            row[x] = cell;
-        } else {
-            for i in x..(x + 2).min(cols) {
-                if row[i].flags.intersects(Flags::WIDE.or(Flags::WIDE_SPACER)) {
-                    clear_wide_pair(row, i);
-                }
-            }
-            let mut wide = cell;
-            wide.flags.insert(Flags::WIDE);
-            row[x] = wide;
-            let mut spacer = cell;
-            spacer.c = ' ';
-            spacer.flags.insert(Flags::WIDE_SPACER);
-            row[x + 1] = spacer;
-        }
+        place(row, x, cell, width);
         self.last_char = Some(c);
         let nx = x + width;
         if nx > right {
@@ -439,7 +485,7 @@ impl Screen {
 
     /// Joins a zero-width character to the cell before the cursor.
     fn add_mark(&mut self, c: char) {
-        let mut x = if self.cursor.pending_wrap {
+        let x = if self.cursor.pending_wrap {
             self.cursor.x
         } else if self.cursor.x > 0 {
             self.cursor.x - 1
@@ -448,12 +494,7 @@ impl Screen {
         };
         let y = self.cursor.y;
         let grid = if self.alt { &mut self.alternate } else { &mut self.primary };
-        let row = grid.row_mut(y).cells_mut();
-        if x > 0 && row[x].flags.contains(Flags::WIDE_SPACER) {
-            x -= 1;
-        }
-        let cell = &mut row[x];
-        cell.marks = self.marks.append(cell.marks, c);
+        join_mark(grid.row_mut(y).cells_mut(), x, &mut self.marks, c);
         self.damage.row(y);
     }
 
@@ -1140,6 +1181,64 @@ pub(super) fn printable_prefix(bytes: &[u8]) -> usize {
     n + bytes[n..].iter().position(|b| !(0x20..=0x7e).contains(b)).unwrap_or(bytes.len() - n)
 }
 
+/// The non-ASCII character that starts `bytes` and its length, or `None`
+/// when `bytes` starts with ASCII or with anything but a whole valid UTF-8
+/// sequence.
+#[inline(always)]
+fn decode_utf8(bytes: &[u8]) -> Option<(char, usize)> {
+    let cont = |i: usize| bytes.get(i).filter(|&&b| b & 0xc0 == 0x80).map(|&b| (b & 0x3f) as u32);
+    // Each form with the least value it may encode (less is overlong; the
+    // lead bytes 0xc0 and 0xc1 can only start overlong forms).
+    let (u, len, least) = match *bytes.first()? {
+        b @ 0xc2..=0xdf => (((b & 0x1f) as u32) << 6 | cont(1)?, 2, 0x80),
+        b @ 0xe0..=0xef => (((b & 0x0f) as u32) << 12 | cont(1)? << 6 | cont(2)?, 3, 0x800),
+        b @ 0xf0..=0xf4 => {
+            (((b & 0x07) as u32) << 18 | cont(1)? << 12 | cont(2)? << 6 | cont(3)?, 4, 0x10000)
+        }
+        _ => return None,
+    };
+    if u < least {
+        return None;
+    }
+    // `from_u32` rejects surrogates and values past U+10FFFF.
+    Some((char::from_u32(u)?, len))
+}
+
+/// Puts `cell` at column `x` as a character of `width` 1, or 2 with its
+/// right half at `x + 1`, blanking wide characters it overwrites half of.
+#[inline(always)]
+fn place(row: &mut [Cell], x: usize, cell: Cell, width: usize) {
+    const EITHER_HALF: Flags = Flags::WIDE.or(Flags::WIDE_SPACER);
+    if width == 1 {
+        if row[x].flags.intersects(EITHER_HALF) {
+            clear_wide_pair(row, x);
+        }
+        row[x] = cell;
+    } else {
+        for i in x..x + 2 {
+            if row[i].flags.intersects(EITHER_HALF) {
+                clear_wide_pair(row, i);
+            }
+        }
+        let mut wide = cell;
+        wide.flags.insert(Flags::WIDE);
+        row[x] = wide;
+        let mut spacer = cell;
+        spacer.c = ' ';
+        spacer.flags.insert(Flags::WIDE_SPACER);
+        row[x + 1] = spacer;
+    }
+}
+
+/// Joins combining mark `c` to the character at column `x` (to its left
+/// half when `x` is the right half of a wide one).
+#[inline]
+fn join_mark(row: &mut [Cell], x: usize, marks: &mut Marks, c: char) {
+    let x = if x > 0 && row[x].flags.contains(Flags::WIDE_SPACER) { x - 1 } else { x };
+    let cell = &mut row[x];
+    cell.marks = marks.append(cell.marks, c);
+}
+
 /// Blanks both halves of the wide character that covers column `x`.
 fn clear_wide_pair(row: &mut [Cell], x: usize) {
     let start = if row[x].flags.contains(Flags::WIDE_SPACER) && x > 0 { x - 1 } else { x };
@@ -1169,7 +1268,41 @@ fn fix_split_wide(row: &mut [Cell], x: usize, right: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::printable_prefix;
+    use super::{decode_utf8, printable_prefix};
+
+    #[test]
+    fn decode_utf8_agrees_with_std() {
+        // Every lead byte, with continuation bytes at the edges of the
+        // ranges that overlong forms, surrogates and the end of Unicode use.
+        let edges = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xff];
+        for b0 in 0x80..=0xffu8 {
+            for b1 in edges {
+                for b2 in edges {
+                    for b3 in edges {
+                        let bytes = [b0, b1, b2, b3];
+                        for len in 1..=4 {
+                            let bytes = &bytes[..len];
+                            let expected = match std::str::from_utf8(bytes) {
+                                Ok(s) => s.chars().next(),
+                                Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()])
+                                    .ok()
+                                    .and_then(|s| s.chars().next()),
+                            };
+                            let got = decode_utf8(bytes);
+                            assert_eq!(got.map(|(c, _)| c), expected, "{bytes:02x?}");
+                            if let Some((c, n)) = got {
+                                assert_eq!(n, c.len_utf8());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for c in '\u{80}'..=char::MAX {
+            let mut buf = [0; 4];
+            assert_eq!(decode_utf8(c.encode_utf8(&mut buf).as_bytes()), Some((c, c.len_utf8())));
+        }
+    }
 
     #[test]
     fn printable_prefix_stops_at_controls_and_non_ascii() {
