@@ -185,6 +185,14 @@ pub(crate) struct Pen {
     pub flags: Flags,
 }
 
+impl Pen {
+    /// `c` as this pen writes it, with no combining marks.
+    #[inline(always)]
+    pub fn cell(self, c: char) -> Cell {
+        Cell { c, fg: self.fg, bg: self.bg, flags: self.flags, marks: 0 }
+    }
+}
+
 /// Interned combining-mark sequences, shared by all cells of a terminal.
 ///
 /// Cells stay `Copy` by pointing here with a `u16`; identical sequences are

@@ -73,7 +73,7 @@ impl Screen {
         }
         self.scroll_region_up(0, rows - 1, rows);
         let pen = self.cursor.pen;
-        let cell = |b: &u8| Cell { c: *b as char, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 };
+        let cell = |b: &u8| pen.cell(*b as char);
         let blank = self.blank();
         // A line on a coloured blank is as wide as the screen, as the row
         // it would have been.
@@ -149,7 +149,7 @@ impl Screen {
             let text = &rest[line.start..line.start + line.len];
             let cells = self.row_mut(y).cells_upto(line.len);
             for (c, &b) in cells.iter_mut().zip(text) {
-                *c = Cell { c: b as char, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 };
+                *c = pen.cell(b as char);
             }
             self.last_char_of(text);
             at = next;

@@ -36,7 +36,7 @@ impl Screen {
         };
         let c = self.cursor.charsets.map(c);
         let pen = self.cursor.pen;
-        let cell = Cell { c, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 };
+        let cell = pen.cell(c);
         for y in t..=b {
             super::cell::fill(&mut self.row_mut(y).cells_mut()[l..=r], cell);
             self.fix_edges(y, l, r);

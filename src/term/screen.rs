@@ -376,7 +376,7 @@ impl Screen {
                 // A mark, after at least the segment's first character.
                 join_mark(row, x - 1, &mut self.marks, c);
             } else {
-                place(row, x, Cell { c, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 }, width);
+                place(row, x, pen.cell(c), width);
                 x += width;
                 last = Some(c);
             }
@@ -420,7 +420,7 @@ impl Screen {
                 clear_wide_pair(row, x + n - 1);
             }
             for (cell, &b) in row[x..x + n].iter_mut().zip(&run[i..i + n]) {
-                *cell = Cell { c: b as char, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 };
+                *cell = pen.cell(b as char);
             }
             self.cursor.x = x + n;
             self.last_char = Some(run[i + n - 1] as char);
@@ -469,7 +469,7 @@ impl Screen {
             self.shift_right(y, x, right, width);
         }
         let pen = self.cursor.pen;
-        let cell = Cell { c, fg: pen.fg, bg: pen.bg, flags: pen.flags, marks: 0 };
+        let cell = pen.cell(c);
         self.damage.row(y);
         let row = self.grid_mut().row_mut(y).cells_mut();
         place(row, x, cell, width);
