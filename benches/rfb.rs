@@ -78,7 +78,14 @@ the slowest backend is a real consumer, never the console's own screen. Renderin
 framebuffer is brought up to date only when someone looks, so a flood of output costs one render per \
 viewer frame, not one per byte. Each viewer keeps its own pending region: the damage and scrolls \
 accumulated since its last update. A fast viewer gets small updates often; a slow one gets one merged \
-update later. Nothing per viewer grows without bound.";
+update later. Nothing per viewer grows without bound. Keys typed in a viewer go back to the console as \
+xterm would send them, arrows honouring cursor-key mode, Alt as an escape prefix, and a paste is bracketed \
+when the application asked for it. A viewer that stops reading is throttled as QEMU throttles it: it gets \
+fewer and larger updates, and past a hard cap on its unsent output it is dropped with a line in the log, \
+while the console and the other viewers go on at full speed. Screenshots for a CI job come from the same \
+renderer, as PNG or as text, so that an artifact shows exactly what a viewer would have seen at that \
+moment. The terminal keeps ten thousand lines of scrollback in compact blocks; the wheel of a viewer \
+scrolls back through them unless the application asked for mouse reports, which then go to it instead.";
 
 /// A text screen: a font at a cell size, painting lines into a framebuffer.
 struct TextScreen {
@@ -188,16 +195,29 @@ fn update_bytes(
     fb: &Framebuffer,
     encoding: Encoding,
     encoders: &mut Encoders,
+    copy_rect: bool,
 ) -> usize {
     let taken = pending.take();
     let mut out = vec![0u8; 4];
     out.extend(std::iter::repeat_n(0u8, 16 * taken.moves.len()));
-    for rect in taken.rects {
-        let mut pixels = Vec::new();
-        fb.copy_rect(rect, &mut pixels);
-        encoders.encode(encoding, &Patch { rect, pixels }, &PixelFormat::SERVER, &mut out);
+    let mut patches: Vec<Patch> = taken
+        .rects
+        .iter()
+        .map(|&rect| {
+            let mut pixels = Vec::new();
+            fb.copy_rect(rect, &mut pixels);
+            Patch { rect, pixels }
+        })
+        .collect();
+    let copies = if copy_rect {
+        encoders.copy_cells(encoding, fb, &mut patches, &PixelFormat::SERVER)
+    } else {
+        Vec::new()
+    };
+    for patch in &patches {
+        encoders.encode(encoding, patch, &PixelFormat::SERVER, &mut out);
     }
-    out.len()
+    out.len() + 16 * copies.len()
 }
 
 /// The full screen, then a one-line scroll with a new line, in one encoding;
@@ -208,7 +228,7 @@ fn measure(text: &TextScreen, lines: &[String], encoding: Encoding, copy_rect: b
     let fb = text.screen(&lines[..ROWS]);
     let (w, h) = (fb.width(), fb.height());
     let mut pending = Pending::everything(w, h, copy_rect);
-    let full = update_bytes(&mut pending, &fb, encoding, &mut encoders);
+    let full = update_bytes(&mut pending, &fb, encoding, &mut encoders, copy_rect);
 
     // Scroll by one text line and draw the next line at the bottom, as the
     // renderer reports it: the move, then the new row.
@@ -218,7 +238,7 @@ fn measure(text: &TextScreen, lines: &[String], encoding: Encoding, copy_rect: b
     scrolled.apply_move(&mv);
     text.draw_line(&mut scrolled, ROWS - 1, &lines[ROWS]);
     pending.add(w, h, &Damage { moves: vec![mv], rects: vec![Rect::new(0, h - row, w, row)] });
-    let scroll = update_bytes(&mut pending, &scrolled, encoding, &mut encoders);
+    let scroll = update_bytes(&mut pending, &scrolled, encoding, &mut encoders, copy_rect);
     (full, scroll)
 }
 
@@ -300,6 +320,17 @@ fn encoding_time(c: &mut Criterion) {
             })
         });
     }
+    let mut encoders = Encoders::new();
+    encoders.set_cell_size(Some((8, 16)));
+    group.bench_function("hextile with cell copies", |b| {
+        b.iter(|| {
+            let mut patches = [patch.clone()];
+            let copies = encoders.copy_cells(Encoding::Hextile, &fb, &mut patches, &PixelFormat::SERVER);
+            let mut out = Vec::new();
+            encoders.encode(Encoding::Hextile, &patches[0], &PixelFormat::SERVER, &mut out);
+            out.len() + 16 * copies.len()
+        })
+    });
     group.finish();
 }
 

@@ -23,7 +23,7 @@ use super::pending::Taken;
 use super::pixel_format::PixelFormat;
 use super::screen::{ViewerId, ViewerInput};
 use super::server::{Peer, Registration, Shared, lock};
-use crate::render::frame::Rect;
+use crate::render::frame::{Framebuffer, Rect};
 
 /// The least output allowed to wait unsent before incremental updates pause (QEMU: 1 MiB).
 const MIN_THROTTLE: usize = 1 << 20;
@@ -383,6 +383,10 @@ impl Viewer {
         }
         changes.borrow_and_update();
         let pending = self.registration.pending.clone();
+        // Cell copies read the whole screen, outside the damage too.
+        let copies_cells = self.encoding.copies_cells()
+            && self.takes(number::COPY_RECT)
+            && self.shared.screen.cell_size().is_some();
         let copied = self.shared.refresh(|framebuffer| {
             let taken = lock(&pending).take();
             let patches: Vec<Patch> = taken
@@ -394,19 +398,27 @@ impl Viewer {
                     Patch { rect, pixels }
                 })
                 .collect();
-            (taken, patches)
+            let screen = (copies_cells && !patches.is_empty()).then(|| framebuffer.clone());
+            (taken, patches, screen)
         });
-        let Some((taken, patches)) = copied else { return Err(Ended::ScreenGone) };
+        let Some((taken, patches, screen)) = copied else { return Err(Ended::ScreenGone) };
         let announcements = self.announce_layout || self.announce_qemu_key || self.resize_answer.is_some();
         if taken.moves.is_empty() && patches.is_empty() && !taken.resized && !announcements {
             return Ok(());
         }
-        self.send_update(taken, patches).await?;
+        self.send_update(taken, patches, screen).await?;
         self.request = None;
         Ok(())
     }
 
-    async fn send_update(&mut self, taken: Taken, patches: Vec<Patch>) -> Result<(), Ended> {
+    /// Sends `patches` after the moves; `screen`, the framebuffer they were
+    /// cut from, when repeated cells may go as copies.
+    async fn send_update(
+        &mut self,
+        taken: Taken,
+        mut patches: Vec<Patch>,
+        screen: Option<Framebuffer>,
+    ) -> Result<(), Ended> {
         let (width, height) = (taken.width, taken.height);
         let extended = self.takes(number::EXTENDED_DESKTOP_SIZE);
         if taken.resized && !extended && !self.takes(number::DESKTOP_SIZE) {
@@ -450,9 +462,16 @@ impl Viewer {
         encoders.set_cell_size(self.shared.screen.cell_size());
         let (encoding, format) = (self.encoding, self.format);
         let encoded = tokio::task::spawn_blocking(move || {
+            let copies = screen.map_or_else(Vec::new, |screen| {
+                encoders.copy_cells(encoding, &screen, &mut patches, &format)
+            });
             let mut count = 0u32;
             for patch in &patches {
                 count += u32::from(encoders.encode(encoding, patch, &format, &mut body));
+            }
+            for mv in &copies {
+                copyrect::encode(mv, &mut body);
+                count += 1;
             }
             (encoders, body, count)
         })
@@ -464,7 +483,8 @@ impl Viewer {
             // Past 65535 rectangles the count would not fit: it cannot get there.
             // The pending rectangles (at most 32) add up to at most the screen,
             // Tight cuts them into pieces of 65536 pixels (a few thousand for
-            // the largest screen), ZRLE into at most 256 cell columns each.
+            // the largest screen), ZRLE into at most 256 cell columns each;
+            // cell copies are at most 16384.
             let mut message = update_header(count.min(u32::from(u16::MAX)) as u16);
             message.extend_from_slice(&body);
             self.output.send(message);

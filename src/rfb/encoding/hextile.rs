@@ -91,6 +91,18 @@ fn subrects(pixels: &[u32], width: usize, background: u32) -> Vec<Subrect> {
     found
 }
 
+/// Roughly what a tile spends on these pixels (a `width`-wide block of it)
+/// beyond its background: the subrectangles [`encode_tile`] would write, or
+/// the raw pixels when those cost less. [`super::cell_copy`] weighs a copy by it.
+pub(crate) fn cost(pixels: &[u32], width: usize, bpp: usize) -> usize {
+    let (bg, colours) = background(pixels);
+    if colours == 1 {
+        return 0;
+    }
+    let per_rect = if colours == 2 { 2 } else { bpp + 2 };
+    (per_rect * subrects(pixels, width, bg).len()).min(pixels.len() * bpp)
+}
+
 fn encode_tile(pixels: &[u32], width: usize, format: &PixelFormat, carried: &mut Carried, out: &mut Vec<u8>) {
     let bpp = format.bytes_per_pixel();
     let (bg, colours) = background(pixels);

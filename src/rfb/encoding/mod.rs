@@ -4,6 +4,7 @@
 //! Each encoder takes a [`Patch`] (framebuffer pixels copied out for one
 //! rectangle) and appends whole rectangles, headers included, to an update.
 
+pub mod cell_copy;
 pub mod copyrect;
 pub mod hextile;
 pub mod raw;
@@ -13,7 +14,7 @@ pub mod zrle;
 use flate2::{Compress, Compression, FlushCompress};
 
 use super::pixel_format::PixelFormat;
-use crate::render::frame::Rect;
+use crate::render::frame::{Framebuffer, Move, Rect};
 
 /// RFB encoding numbers (RFC 6143 7.7 and the community rfbproto).
 pub mod number {
@@ -58,6 +59,14 @@ impl Encoding {
             number::TIGHT => Some(Encoding::Tight),
             _ => None,
         }
+    }
+
+    /// Whether repeated cells are sent as copies ([`cell_copy`]) in this
+    /// encoding: Hextile, which has no compression of its own to find them.
+    /// Raw sends every pixel of a rectangle whatever it holds, so a copy there
+    /// only adds bytes.
+    pub fn copies_cells(self) -> bool {
+        self == Encoding::Hextile
     }
 
     /// The first pixel encoding in the viewer's list that we write; Raw, which
@@ -115,6 +124,25 @@ impl Encoders {
     /// The screen's character cell in pixels, if it has one ([`Screen::cell_size`](crate::rfb::screen::Screen::cell_size)).
     pub fn set_cell_size(&mut self, cell_size: Option<(u16, u16)>) {
         self.cell_size = cell_size;
+    }
+
+    /// Plans [`cell_copy`] copies for an update of `patches` over `screen` in
+    /// `encoding`, for a viewer that takes CopyRect: none unless the encoding
+    /// [copies cells](Encoding::copies_cells) and the screen is drawn in cells. The
+    /// moves go after the patches, in the same update.
+    pub fn copy_cells(
+        &self,
+        encoding: Encoding,
+        screen: &Framebuffer,
+        patches: &mut [Patch],
+        format: &PixelFormat,
+    ) -> Vec<Move> {
+        let Some(cell) = self.cell_size else { return Vec::new() };
+        if !encoding.copies_cells() {
+            return Vec::new();
+        }
+        let bpp = format.bytes_per_pixel();
+        cell_copy::plan(screen, cell, patches, &|pixels, width| hextile::cost(pixels, width, bpp))
     }
 
     /// Appends `patch` in `encoding` (headers included) and returns how many
