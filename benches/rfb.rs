@@ -324,7 +324,7 @@ fn encoding_time(c: &mut Criterion) {
     encoders.set_cell_size(Some((8, 16)));
     group.bench_function("hextile with cell copies", |b| {
         b.iter(|| {
-            let mut patches = [patch.clone()];
+            let mut patches = vec![patch.clone()];
             let copies = encoders.copy_cells(Encoding::Hextile, &fb, &mut patches, &PixelFormat::SERVER);
             let mut out = Vec::new();
             encoders.encode(Encoding::Hextile, &patches[0], &PixelFormat::SERVER, &mut out);

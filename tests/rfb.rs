@@ -7,7 +7,9 @@ mod rfb_support;
 
 use std::sync::Arc;
 
-use rfb_support::{Mirror, STEP, busy_canvas, connect, draw_specks, rgb565, start, sync, wait_event};
+use rfb_support::{
+    Mirror, STEP, busy_canvas, connect, draw_specks, draw_text, rgb565, start, sync, wait_event,
+};
 use vcmux::render::frame::Rect;
 use vcmux::rfb::canvas::Canvas;
 use vcmux::rfb::screen::ViewerInput;
@@ -84,6 +86,39 @@ async fn zrle_by_cell_columns_shows_the_framebuffer() {
     )
     .await;
     follow_changes_in_cells(&[VncEncoding::Zrle, VncEncoding::Raw], rgb565()).await;
+}
+
+/// A screen of text whose glyphs repeat: the full screen, a scroll by one line
+/// with a new line at the bottom, and one echoed key all go partly as copies
+/// of cells the viewer has, and the viewer ends with the screen each time.
+async fn follow_text(encodings: &[VncEncoding]) {
+    let cell = (6, 8);
+    let canvas = busy_canvas(6 * 40 + 3, 8 * 10);
+    canvas.set_cell_size(Some(cell));
+    let lines =
+        ["[    0.000000] Linux version", "[    0.000001] Command line: ro quiet", "the cat sat on the mat"];
+    for row in 0..10u16 {
+        draw_text(&canvas, cell, row, lines[usize::from(row) % 3]);
+    }
+    let (_server, addr) = start(&canvas, Config::default()).await;
+    let client =
+        connect(addr, None, encodings, PixelFormat::bgra(), true).await.expect("the viewer connects");
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    sync(&client, &mut mirror, &canvas).await;
+    for step in 0..3 {
+        canvas.scroll_up(Rect::new(0, 0, 6 * 40 + 3, 8 * 10), 8, 0x00202020);
+        draw_text(&canvas, cell, 9, ["on the mat [    0.1] sat", "ro cat line", "Linux the quiet"][step]);
+        sync(&client, &mut mirror, &canvas).await;
+    }
+    draw_text(&canvas, cell, 9, "on the mat [    0.1] sat t");
+    sync(&client, &mut mirror, &canvas).await;
+    let _ = client.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_sent_partly_as_cell_copies_shows_the_framebuffer() {
+    follow_text(&[VncEncoding::Zrle, VncEncoding::CopyRect, VncEncoding::Raw]).await;
+    follow_text(&[VncEncoding::Tight, VncEncoding::CopyRect, VncEncoding::Raw]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

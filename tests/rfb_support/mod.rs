@@ -64,6 +64,33 @@ pub fn draw_specks(canvas: &Canvas, area: Rect, seed: u32) {
     });
 }
 
+/// Paints `text` into cell row `row` of a screen of `cell`-sized character
+/// cells: each character a glyph of three colours on the background, the same
+/// pixels wherever it appears, a space blank.
+pub fn draw_text(canvas: &Canvas, cell: (u16, u16), row: u16, text: &str) {
+    let (cw, ch) = cell;
+    let area = Rect::new(0, row * ch, text.len() as u16 * cw, ch);
+    canvas.paint(|fb| {
+        let width = usize::from(fb.width());
+        for (col, glyph) in text.bytes().enumerate() {
+            for y in 0..usize::from(ch) {
+                for x in 0..usize::from(cw) {
+                    let ink = (x * 7 + y * usize::from(glyph)) % 5;
+                    let colour = match ink {
+                        _ if glyph == b' ' => 0x00202020,
+                        0 => 0x00ffffff,
+                        1 => 0x00808080,
+                        _ => 0x00202020,
+                    };
+                    let at = (usize::from(row * ch) + y) * width + col * usize::from(cw) + x;
+                    fb.pixels_mut()[at] = colour;
+                }
+            }
+        }
+        vcmux::render::frame::Damage { moves: vec![], rects: vec![area] }
+    });
+}
+
 /// Connects a vnc-rs viewer.
 pub async fn connect(
     addr: SocketAddr,

@@ -1,10 +1,12 @@
-//! Cell copies: a text screen repeats a few dozen glyphs, and Hextile, which
-//! has no compression, would send every repeat in full: about 100 bytes for an
-//! anti-aliased 8x16 glyph. A cell
-//! that repeats one the viewer already has goes instead as a CopyRect of 16
-//! bytes, and a run of such cells next to each other as one CopyRect. The
+//! Cell copies: a text screen repeats a few dozen glyphs, and an encoding
+//! that cannot find the repeats sends each in full: Hextile, which has no
+//! compression, about 100 bytes for an anti-aliased 8x16 glyph; ZRLE and
+//! Tight about 20 in a single row of text, where zlib finds few repeats. A
+//! cell that repeats one the viewer already has goes instead as a CopyRect of
+//! 16 bytes, and a run of such cells next to each other as one CopyRect. The
 //! viewer has a cell when it lies outside the update's damage, or when the
-//! update paints it before the copies.
+//! update paints it before the copies. [`Encoders::copy_cells`](super::Encoders::copy_cells)
+//! says where each encoding uses this.
 //!
 //! Cells are recognised by their pixels (hashed, then compared), so this
 //! works on any framebuffer drawn on a grid. The rectangles of an update are

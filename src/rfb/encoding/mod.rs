@@ -61,12 +61,11 @@ impl Encoding {
         }
     }
 
-    /// Whether repeated cells are sent as copies ([`cell_copy`]) in this
-    /// encoding: Hextile, which has no compression of its own to find them.
-    /// Raw sends every pixel of a rectangle whatever it holds, so a copy there
-    /// only adds bytes.
+    /// Whether repeated cells may go as copies ([`Encoders::copy_cells`]):
+    /// everywhere but Raw, which sends every pixel of a rectangle whatever it
+    /// holds, so that a copy there only adds bytes.
     pub fn copies_cells(self) -> bool {
-        self == Encoding::Hextile
+        self != Encoding::Raw
     }
 
     /// The first pixel encoding in the viewer's list that we write; Raw, which
@@ -127,22 +126,37 @@ impl Encoders {
     }
 
     /// Plans [`cell_copy`] copies for an update of `patches` over `screen` in
-    /// `encoding`, for a viewer that takes CopyRect: none unless the encoding
-    /// [copies cells](Encoding::copies_cells) and the screen is drawn in cells. The
-    /// moves go after the patches, in the same update.
+    /// `encoding`, for a viewer that takes CopyRect; the moves go after the
+    /// patches, in the same update. Hextile copies every repeated glyph it
+    /// would spend more than a CopyRect on. ZRLE and Tight copy only in
+    /// patches less than two cell rows tall (a new line at the bottom, an
+    /// echoed key): taller ones zlib matches glyph by glyph for a few bytes
+    /// each (ZRLE by cell columns), where a CopyRect costs 16.
     pub fn copy_cells(
         &self,
         encoding: Encoding,
         screen: &Framebuffer,
-        patches: &mut [Patch],
+        patches: &mut Vec<Patch>,
         format: &PixelFormat,
     ) -> Vec<Move> {
         let Some(cell) = self.cell_size else { return Vec::new() };
-        if !encoding.copies_cells() {
-            return Vec::new();
+        match encoding {
+            Encoding::Raw => Vec::new(),
+            Encoding::Hextile => {
+                let bpp = format.bytes_per_pixel();
+                cell_copy::plan(screen, cell, patches, &|pixels, width| hextile::cost(pixels, width, bpp))
+            }
+            Encoding::Zrle | Encoding::Tight => {
+                let (mut short, tall): (Vec<Patch>, Vec<Patch>) =
+                    std::mem::take(patches).into_iter().partition(|p| p.rect.height < 2 * cell.1);
+                let moves = cell_copy::plan(screen, cell, &mut short, &|pixels, _| {
+                    if pixels.iter().all(|&p| p == pixels[0]) { 0 } else { ZLIB_GLYPH_BYTES }
+                });
+                patches.extend(short);
+                patches.extend(tall);
+                moves
+            }
         }
-        let bpp = format.bytes_per_pixel();
-        cell_copy::plan(screen, cell, patches, &|pixels, width| hextile::cost(pixels, width, bpp))
     }
 
     /// Appends `patch` in `encoding` (headers included) and returns how many
@@ -172,6 +186,11 @@ pub fn put_header(rect: Rect, encoding: i32, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&encoding.to_be_bytes());
 }
+
+/// What a glyph cell costs in ZRLE or Tight in a patch one cell row tall,
+/// where zlib finds few repeats: about 20 bytes (a 10x20 line of kernel log,
+/// 1.3 KB for 60 glyphs, `cargo bench --bench rfb`). More than a CopyRect.
+const ZLIB_GLYPH_BYTES: usize = 20;
 
 /// The zlib level of ZRLE and Tight. With zlib-rs (flate2's `zlib-rs`
 /// backend, which also picks a fixed-code block when that is smaller, as zlib
