@@ -11,6 +11,7 @@
 //! region of the primary screen) or are never written at all (any other
 //! region, the alternate screen).
 
+use super::bytes::text_lines;
 use super::cell::Cell;
 use super::screen::Screen;
 
@@ -73,33 +74,29 @@ impl Screen {
         }
         self.scroll_region_up(0, rows - 1, rows);
         let pen = self.cursor.pen;
-        let cell = |b: &u8| pen.cell(*b as char);
         let blank = self.blank();
-        // A line on a coloured blank is as wide as the screen, as the row
-        // it would have been.
-        let pad = if blank == Cell::BLANK { 0 } else { cols };
-        let mut last_text = None;
-        let mut at = 0;
-        while let Some((line, next)) = next_line(rest, at, cols) {
-            let text = &rest[line.start..line.start + line.len];
-            if let Some(&b) = text.last() {
-                last_text = Some(b);
+        let at = if blank == Cell::BLANK {
+            // The history keeps them as text until it needs their cells.
+            let (len, count) = text_lines(rest, cols);
+            self.primary.push_history_text(&rest[..len], count, pen.cell(' '));
+            len
+        } else {
+            // A line on a coloured blank is as wide as the screen, as the
+            // row it would have been.
+            let mut at = 0;
+            while let Some((line, next)) = next_line(rest, at, cols) {
+                let text = &rest[line.start..line.start + line.len];
+                let cells = text.iter().map(|&b| pen.cell(char::from(b))).chain(std::iter::repeat(blank));
+                self.primary.push_history(cols, cells, rows - 1);
+                at = next;
             }
-            if line.len >= pad {
-                self.primary.push_history(line.len, text.iter().map(cell), rows - 1);
-            } else {
-                let cells = text.iter().map(cell).chain(std::iter::repeat(blank));
-                self.primary.push_history(pad, cells, rows - 1);
-            }
-            at = next;
-        }
+            at
+        };
         for y in (0..rows - 1).rev() {
             self.primary.history_to_row(y);
         }
         self.primary.trim_history();
-        if let Some(b) = last_text {
-            self.last_char = Some(b as char);
-        }
+        self.last_char_of(&rest[..at]);
         at
     }
 
@@ -171,7 +168,7 @@ impl Screen {
 /// most `cols` of it, then CR LF. Returns it and where the next one starts.
 #[inline]
 fn next_line(bytes: &[u8], at: usize, cols: usize) -> Option<(Line, usize)> {
-    let len = super::screen::printable_prefix(&bytes[at..]);
+    let len = super::bytes::printable_prefix(&bytes[at..]);
     let end = at + len;
     let crlf = bytes.get(end) == Some(&b'\r') && bytes.get(end + 1) == Some(&b'\n');
     (len <= cols && crlf).then_some((Line { start: at, len }, end + 2))

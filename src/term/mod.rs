@@ -9,6 +9,7 @@
 //! Pure library code: no I/O, no async, no pixels. [`Terminal`] is the whole
 //! interface; the modules below each do one job.
 
+mod bytes;
 mod cell;
 mod charset;
 mod damage;
@@ -217,9 +218,9 @@ impl Terminal {
         let offset = if self.screen.alt { 0 } else { self.screen.display_offset };
         let cells = grid.view_cells(offset, y);
         Some(if cells.len() == self.screen.cols {
-            Cow::Borrowed(cells)
+            cells
         } else {
-            let mut row = cells.to_vec();
+            let mut row = cells.into_owned();
             row.resize(self.screen.cols, Cell::BLANK);
             Cow::Owned(row)
         })
@@ -312,6 +313,7 @@ impl Terminal {
         let max = s.primary.history() as isize;
         let new = (s.display_offset as isize + delta).clamp(0, max) as usize;
         if new != s.display_offset {
+            s.primary.make_history_cells();
             s.display_offset = new;
             s.damage.all();
         }

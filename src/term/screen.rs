@@ -4,6 +4,7 @@
 //! The vte [`Perform`](vte::Perform) layer in `handler.rs` decodes sequences
 //! into calls of these methods; `reply.rs` answers queries from this state.
 
+use super::bytes;
 use super::cell::{Cell, Flags, Marks, Pen};
 use super::charset::Charsets;
 use super::damage::Tracker;
@@ -303,7 +304,7 @@ impl Screen {
         while let Some(&b) = bytes.get(i) {
             match b {
                 0x20..=0x7e => {
-                    let len = printable_prefix(&bytes[i..]);
+                    let len = bytes::printable_prefix(&bytes[i..]);
                     self.write_ascii(&bytes[i..i + len]);
                     i += len;
                 }
@@ -1160,27 +1161,6 @@ impl Screen {
     }
 }
 
-/// Length of the run of printable ASCII (0x20..=0x7e) that starts `bytes`,
-/// eight bytes at a time.
-pub(super) fn printable_prefix(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut n = 0;
-    for chunk in bytes.chunks_exact(8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        // A byte below 0x20, or above 0x7e, sets its high bit in one of these.
-        let below = w.wrapping_sub(ONES * 0x20) & !w;
-        let above = w.wrapping_add(ONES) | w;
-        if (below | above) & HIGH != 0 {
-            break;
-        }
-        n += 8;
-    }
-    n + bytes[n..].iter().position(|b| !(0x20..=0x7e).contains(b)).unwrap_or(bytes.len() - n)
-}
-
 /// The non-ASCII character that starts `bytes` and its length, or `None`
 /// when `bytes` starts with ASCII or with anything but a whole valid UTF-8
 /// sequence.
@@ -1268,7 +1248,7 @@ fn fix_split_wide(row: &mut [Cell], x: usize, right: usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{decode_utf8, printable_prefix};
+    use super::decode_utf8;
 
     #[test]
     fn decode_utf8_agrees_with_std() {
@@ -1302,18 +1282,5 @@ mod tests {
             let mut buf = [0; 4];
             assert_eq!(decode_utf8(c.encode_utf8(&mut buf).as_bytes()), Some((c, c.len_utf8())));
         }
-    }
-
-    #[test]
-    fn printable_prefix_stops_at_controls_and_non_ascii() {
-        assert_eq!(printable_prefix(b"hello world, this is text"), 25);
-        for stop in [0x00u8, 0x07, 0x1b, 0x1f, 0x7f, 0x80, 0xc3, 0xff] {
-            for at in 0..20 {
-                let mut v = vec![b'a'; 24];
-                v[at] = stop;
-                assert_eq!(printable_prefix(&v), at, "byte {stop:#x} at {at}");
-            }
-        }
-        assert_eq!(printable_prefix(b" ~ ~ ~ ~ ~"), 10);
     }
 }

@@ -6,7 +6,10 @@
 //! and one row clear, no row copying or allocation, and touches nothing but
 //! the screen's own rows and the end of the history.
 
+use std::borrow::Cow;
+
 use super::cell::{Cell, Flags};
+
 use super::history::History;
 
 /// One line of cells.
@@ -137,10 +140,10 @@ impl Storage {
     /// The cells of row `y` of the view scrolled back by `offset` rows
     /// (`offset` at most `history`). A history row may be shorter than the
     /// screen: the cells after it are [`Cell::BLANK`].
-    pub fn view_cells(&self, offset: usize, y: usize) -> &[Cell] {
+    pub fn view_cells(&self, offset: usize, y: usize) -> Cow<'_, [Cell]> {
         let logical = self.history.len() - offset.min(self.history.len()) + y;
         match logical.checked_sub(self.history.len()) {
-            Some(y) => self.row(y).cells(),
+            Some(y) => Cow::Borrowed(self.row(y).cells()),
             None => self.history.line(logical).0,
         }
     }
@@ -226,14 +229,28 @@ impl Storage {
         self.history.push_iter(len, cells, false, limit);
     }
 
+    /// Appends `count` whole lines of plain text (each printable ASCII then
+    /// CR LF), characters in cells like `template`, to the history as
+    /// [`Self::push_history`] does, keeping them all until
+    /// [`Self::trim_history`]. The history keeps them as text until their
+    /// cells are needed.
+    pub fn push_history_text(&mut self, bytes: &[u8], count: usize, template: Cell) {
+        self.history.push_text(bytes, count, template);
+    }
+
     /// Moves the newest history line onto visible row `y`, which is blank.
     pub fn history_to_row(&mut self, y: usize) {
-        let Some(newest) = self.history.len().checked_sub(1) else { return };
         let p = self.physical(y);
-        let (cells, _) = self.history.line(newest);
+        let Some(cells) = self.history.newest() else { return };
         let len = cells.len().min(self.cols);
         self.inner[p].cells_upto(len)[..len].copy_from_slice(&cells[..len]);
         self.history.drop_newest();
+    }
+
+    /// Makes the history's lines of text into cells, before the view shows
+    /// them: reading a line of text makes its cells anew each time.
+    pub fn make_history_cells(&mut self) {
+        self.history.make_cells();
     }
 
     /// Drops the oldest history lines beyond the maximum.
@@ -250,10 +267,11 @@ impl Storage {
     /// `with_history` false only the visible ones.
     fn take_rows(&mut self, with_history: bool) -> Vec<Row> {
         let mut rows = Vec::with_capacity(self.history.len() + self.inner.len());
+        self.history.make_cells();
         if with_history {
             for i in 0..self.history.len() {
                 let (cells, wrapped) = self.history.line(i);
-                let mut cells = cells.to_vec();
+                let mut cells = cells.into_owned();
                 cells.resize(self.cols.max(cells.len()), Cell::BLANK);
                 rows.push(Row::from_cells(cells, wrapped));
             }
