@@ -105,28 +105,10 @@ impl Screen {
     /// written after one scroll of the region by the number of line feeds.
     fn jump_within_region(&mut self, rest: &[u8]) -> usize {
         let (top, bottom) = (self.top, self.bottom);
-        let height = bottom + 1 - top;
-        // Where the last `height - 1` lines start, in a ring.
-        let mut starts = std::mem::take(&mut self.jump_starts);
-        starts.clear();
-        starts.resize(height - 1, 0);
-        let (mut count, mut end, mut slot) = (0, 0, 0);
-        while let Some((line, next)) = next_line(rest, end, self.cols) {
-            if let Some(start) = starts.get_mut(slot) {
-                *start = line.start;
-                slot = if slot + 2 == height { 0 } else { slot + 1 };
-            }
-            count += 1;
-            end = next;
-        }
+        let (end, count) = text_lines(rest, self.cols);
         self.scroll_region_up(top, bottom, count + 1);
-        let shown = count.min(height - 1);
-        let from = match starts.get(slot) {
-            _ if count == shown => 0,
-            Some(&start) => start,
-            None => end,
-        };
-        self.jump_starts = starts;
+        let shown = count.min(bottom - top);
+        let from = last_lines(&rest[..end], shown);
         if count > shown {
             // REP repeats the last character printed, even off the screen.
             self.last_char_of(&rest[..from]);
@@ -172,4 +154,20 @@ fn next_line(bytes: &[u8], at: usize, cols: usize) -> Option<(Line, usize)> {
     let end = at + len;
     let crlf = bytes.get(end) == Some(&b'\r') && bytes.get(end + 1) == Some(&b'\n');
     (len <= cols && crlf).then_some((Line { start: at, len }, end + 2))
+}
+
+/// Where the last `n` of `lines` (whole lines, each ending in a line feed) start.
+fn last_lines(lines: &[u8], n: usize) -> usize {
+    let Some(before_last) = lines.len().checked_sub(1) else { return 0 };
+    if n == 0 {
+        return lines.len();
+    }
+    // Just past the line feed that ends the line before them.
+    lines[..before_last]
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|&(_, &b)| b == b'\n')
+        .nth(n - 1)
+        .map_or(0, |(i, _)| i + 1)
 }

@@ -160,8 +160,6 @@ pub(crate) struct Screen {
     /// Set by CSI and ESC dispatches: the parser is back in its ground state,
     /// see [`Terminal::advance`](super::Terminal::advance).
     pub dispatched: bool,
-    /// Scratch of [`Screen::jump_scroll`]: where the lines it keeps start.
-    pub jump_starts: Vec<usize>,
 }
 
 impl Screen {
@@ -216,7 +214,6 @@ impl Screen {
             reflow: true,
             run: Vec::with_capacity(RUN_MAX),
             dispatched: false,
-            jump_starts: Vec::new(),
         };
         s.reset_tabs();
         s
