@@ -102,4 +102,19 @@ proptest! {
         bytewise.advance(b"\x1b[b");
         prop_assert_eq!(everything(&mut whole), everything(&mut bytewise));
     }
+
+    /// Plain CSI sequences in whole input are done by the text path without
+    /// the parser (`Args::plain_csi`); fed a byte at a time they all go
+    /// through vte. Both leave the same terminal and the same replies.
+    #[test]
+    fn sequences_fed_whole_or_byte_by_byte_leave_the_same_terminal(data in bytes()) {
+        let mut whole = vcmux::term::Terminal::new(20, 10, 5);
+        let mut bytewise = vcmux::term::Terminal::new(20, 10, 5);
+        whole.advance(&data);
+        for b in &data {
+            bytewise.advance(std::slice::from_ref(b));
+        }
+        prop_assert_eq!(whole.take_replies(), bytewise.take_replies());
+        prop_assert_eq!(everything(&mut whole), everything(&mut bytewise));
+    }
 }

@@ -25,6 +25,39 @@ impl Args {
         Args { vals, len }
     }
 
+    /// `ESC [ parameters final` at the start of `bytes`, when it is plain
+    /// enough for the screen to act on without the parser: parameters of
+    /// digits and `;` only (at most 16), no private marker, no
+    /// intermediates, nothing else inside, and a final byte other than SGR's
+    /// `m` (whose parameters may have sub-parameters). Returns the
+    /// parameters as vte gives them, the final byte and the sequence's
+    /// length; anything else is left to the parser. A cursor position and a
+    /// character, over and over (a full-screen program redrawing), then
+    /// never leaves the text path.
+    pub(crate) fn plain_csi(bytes: &[u8]) -> Option<(Args, char, usize)> {
+        let rest = bytes.strip_prefix(b"\x1b[")?;
+        let mut args = Args { vals: [0; 16], len: 0 };
+        let mut value: u16 = 0;
+        for (i, &b) in rest.iter().enumerate() {
+            match b {
+                b'0'..=b'9' => value = value.saturating_mul(10).saturating_add(u16::from(b - b'0')),
+                b';' if args.len < 15 => {
+                    args.vals[args.len] = value;
+                    args.len += 1;
+                    value = 0;
+                }
+                // vte ends every sequence with the parameter being read.
+                0x40..=0x7e if b != b'm' => {
+                    args.vals[args.len] = value;
+                    args.len += 1;
+                    return Some((args, char::from(b), i + 3));
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+
     /// Parameter `i` as given, 0 when absent.
     #[inline]
     pub fn get(&self, i: usize) -> u16 {
@@ -124,20 +157,61 @@ impl Perform for Screen {
         if ignore {
             return;
         }
-        if intermediates.is_empty() {
-            match action {
-                'm' => return self.sgr(params),
-                'H' | 'f' if params.len() <= 2 => {
-                    // CUP, the commonest sequence of all: no Args needed.
-                    let mut it = params.iter().map(|p| p.first().copied().unwrap_or(0));
-                    let row = it.next().unwrap_or(0).max(1) as usize;
-                    let col = it.next().unwrap_or(0).max(1) as usize;
-                    return self.goto_origin(col - 1, row - 1);
-                }
-                _ => {}
-            }
+        match (intermediates, action) {
+            (b"", 'm') => self.sgr(params),
+            (b"$", 'r') => self.change_attributes(params, false),
+            (b"$", 't') => self.change_attributes(params, true),
+            _ => self.csi(&Args::new(params), intermediates, action),
         }
-        let a = Args::new(params);
+    }
+
+    fn esc_dispatch(&mut self, intermediates: &[u8], ignore: bool, byte: u8) {
+        self.flush();
+        self.dispatched = true;
+        if ignore {
+            return;
+        }
+        match (intermediates, byte) {
+            (b"", b'7') => self.save_cursor(),
+            (b"", b'8') => self.restore_cursor(),
+            (b"", b'6') => self.back_index(),
+            (b"", b'9') => self.forward_index(),
+            (b"", b'D') => self.index(),
+            (b"", b'E') => {
+                self.index();
+                self.carriage_return();
+            }
+            (b"", b'H') => self.set_tab(),
+            (b"", b'M') => self.reverse_index(),
+            (b"", b'N') => self.cursor.charsets.single = Some(2),
+            (b"", b'O') => self.cursor.charsets.single = Some(3),
+            (b"", b'Z') => self.report_da1(),
+            (b"", b'c') => self.full_reset(),
+            (b"", b'n') => self.cursor.charsets.gl = 2,
+            (b"", b'o') => self.cursor.charsets.gl = 3,
+            (b"", b'V') => {
+                self.cursor.pen.flags.insert(Flags::PROTECTED);
+                self.protection = Protection::Iso;
+            }
+            (b"", b'W') => self.cursor.pen.flags.remove(Flags::PROTECTED),
+            (b"", b'=') => self.modes.app_keypad = true,
+            (b"", b'>') => self.modes.app_keypad = false,
+            (b"#", b'8') => self.alignment_test(),
+            (b" ", b'F') => self.c1_8bit = false,
+            (b" ", b'G') => self.c1_8bit = self.conformance > 61,
+            ([i @ b'('..=b'+'], f) => self.designate((i - b'(') as usize, f),
+            ([i @ b'-'..=b'/'], f) => self.designate((i - b',') as usize, f),
+            _ => {}
+        }
+    }
+}
+
+impl Screen {
+    /// A CSI sequence other than those that take sub-parameters (SGR,
+    /// DECCARA, DECRARA), its parameters flattened: from the parser, or
+    /// straight from the ground state's text path for a plain one
+    /// ([`Args::plain_csi`]).
+    pub(super) fn csi(&mut self, a: &Args, intermediates: &[u8], action: char) {
         match (intermediates, action) {
             (b"", '@') => self.insert_chars(a.n(0)),
             (b" ", '@') => self.scroll_columns(-(a.n(0) as isize)),
@@ -200,71 +274,26 @@ impl Perform for Screen {
                     self.save_cursor();
                 }
             }
-            (b"", 't') => self.window_op(&a),
+            (b"", 't') => self.window_op(a),
             (b">", 't') => a.iter().for_each(|m| self.set_title_mode(m, true)),
             (b">", 'T') => a.iter().for_each(|m| self.set_title_mode(m, false)),
             (b"", 'u') => self.restore_cursor(),
-            (b"$", 'r') => self.change_attributes(params, false),
-            (b"$", 't') => self.change_attributes(params, true),
-            (b"$", 'v') => self.copy_rect(&a),
-            (b"$", 'x') => self.fill_rect(&a),
-            (b"$", 'z') => self.erase_rect(&a, false),
-            (b"$", '{') => self.erase_rect(&a, true),
+            (b"$", 'v') => self.copy_rect(a),
+            (b"$", 'x') => self.fill_rect(a),
+            (b"$", 'z') => self.erase_rect(a, false),
+            (b"$", '{') => self.erase_rect(a, true),
             (b"*", 'x') if a.get(0) <= 2 => self.attr_extent = a.get(0),
             (b"$", '~') if a.get(0) <= 2 => self.status_display = a.get(0),
             (b"*", '|') => self.request_size(self.cols, a.or(0, self.rows as u16)),
             (b"$", '|') if self.modes.allow_column_switch => {
                 self.request_size(if a.get(0) == 132 { 132 } else { 80 }, self.rows)
             }
-            (b"*", 'y') => self.report_checksum(&a),
+            (b"*", 'y') => self.report_checksum(a),
             (b"'", '}') => self.insert_columns(a.n(0)),
             (b"'", '~') => self.delete_columns(a.n(0)),
             _ => {}
         }
     }
-
-    fn esc_dispatch(&mut self, intermediates: &[u8], ignore: bool, byte: u8) {
-        self.flush();
-        self.dispatched = true;
-        if ignore {
-            return;
-        }
-        match (intermediates, byte) {
-            (b"", b'7') => self.save_cursor(),
-            (b"", b'8') => self.restore_cursor(),
-            (b"", b'6') => self.back_index(),
-            (b"", b'9') => self.forward_index(),
-            (b"", b'D') => self.index(),
-            (b"", b'E') => {
-                self.index();
-                self.carriage_return();
-            }
-            (b"", b'H') => self.set_tab(),
-            (b"", b'M') => self.reverse_index(),
-            (b"", b'N') => self.cursor.charsets.single = Some(2),
-            (b"", b'O') => self.cursor.charsets.single = Some(3),
-            (b"", b'Z') => self.report_da1(),
-            (b"", b'c') => self.full_reset(),
-            (b"", b'n') => self.cursor.charsets.gl = 2,
-            (b"", b'o') => self.cursor.charsets.gl = 3,
-            (b"", b'V') => {
-                self.cursor.pen.flags.insert(Flags::PROTECTED);
-                self.protection = Protection::Iso;
-            }
-            (b"", b'W') => self.cursor.pen.flags.remove(Flags::PROTECTED),
-            (b"", b'=') => self.modes.app_keypad = true,
-            (b"", b'>') => self.modes.app_keypad = false,
-            (b"#", b'8') => self.alignment_test(),
-            (b" ", b'F') => self.c1_8bit = false,
-            (b" ", b'G') => self.c1_8bit = self.conformance > 61,
-            ([i @ b'('..=b'+'], f) => self.designate((i - b'(') as usize, f),
-            ([i @ b'-'..=b'/'], f) => self.designate((i - b',') as usize, f),
-            _ => {}
-        }
-    }
-}
-
-impl Screen {
     fn designate(&mut self, slot: usize, final_byte: u8) {
         if let Some(g) = self.cursor.charsets.g.get_mut(slot) {
             *g = Charset::from_final(final_byte);

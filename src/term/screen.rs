@@ -8,6 +8,7 @@ use super::bytes;
 use super::cell::{Cell, Flags, Marks, Pen};
 use super::charset::Charsets;
 use super::damage::Tracker;
+use super::handler::Args;
 use super::modes::{INERT_DEFAULT_ON, Modes};
 use super::palette::Rgb16;
 use super::storage::{Row, Storage};
@@ -305,7 +306,13 @@ impl Screen {
                     self.write_ascii(&bytes[i..i + len]);
                     i += len;
                 }
-                0x1b => break,
+                0x1b => match Args::plain_csi(&bytes[i..]) {
+                    Some((args, action, len)) => {
+                        self.csi(&args, b"", action);
+                        i += len;
+                    }
+                    None => break,
+                },
                 b'\r' => {
                     self.carriage_return();
                     i += 1;
