@@ -27,13 +27,12 @@ impl Args {
 
     /// `ESC [ parameters final` at the start of `bytes`, when it is plain
     /// enough for the screen to act on without the parser: parameters of
-    /// digits and `;` only (at most 16), no private marker, no
-    /// intermediates, nothing else inside, and a final byte other than SGR's
-    /// `m` (whose parameters may have sub-parameters). Returns the
+    /// digits and `;` only (at most 16; no sub-parameters), no private
+    /// marker, no intermediates, nothing else inside. Returns the
     /// parameters as vte gives them, the final byte and the sequence's
     /// length; anything else is left to the parser. A cursor position and a
-    /// character, over and over (a full-screen program redrawing), then
-    /// never leaves the text path.
+    /// character, or a colour and a character, over and over (a full-screen
+    /// program redrawing) then never leaves the text path.
     pub(crate) fn plain_csi(bytes: &[u8]) -> Option<(Args, char, usize)> {
         let rest = bytes.strip_prefix(b"\x1b[")?;
         let mut args = Args { vals: [0; 16], len: 0 };
@@ -47,7 +46,7 @@ impl Args {
                     value = 0;
                 }
                 // vte ends every sequence with the parameter being read.
-                0x40..=0x7e if b != b'm' => {
+                0x40..=0x7e => {
                     args.vals[args.len] = value;
                     args.len += 1;
                     return Some((args, char::from(b), i + 3));
@@ -85,6 +84,11 @@ impl Args {
 
     pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
         self.vals[..self.len].iter().copied()
+    }
+
+    /// Each parameter as a parameter with no sub-parameters.
+    fn as_params(&self) -> impl Iterator<Item = &[u16]> {
+        self.vals[..self.len].chunks(1)
     }
 }
 
@@ -158,7 +162,7 @@ impl Perform for Screen {
             return;
         }
         match (intermediates, action) {
-            (b"", 'm') => self.sgr(params),
+            (b"", 'm') => self.sgr(params.iter()),
             (b"$", 'r') => self.change_attributes(params, false),
             (b"$", 't') => self.change_attributes(params, true),
             _ => self.csi(&Args::new(params), intermediates, action),
@@ -207,10 +211,17 @@ impl Perform for Screen {
 }
 
 impl Screen {
+    /// A plain CSI sequence that the text path found ([`Args::plain_csi`]).
+    pub(super) fn plain_csi(&mut self, a: &Args, action: char) {
+        match action {
+            'm' => self.sgr(a.as_params()),
+            _ => self.csi(a, b"", action),
+        }
+    }
+
     /// A CSI sequence other than those that take sub-parameters (SGR,
     /// DECCARA, DECRARA), its parameters flattened: from the parser, or
-    /// straight from the ground state's text path for a plain one
-    /// ([`Args::plain_csi`]).
+    /// straight from the ground state's text path ([`Self::plain_csi`]).
     pub(super) fn csi(&mut self, a: &Args, intermediates: &[u8], action: char) {
         match (intermediates, action) {
             (b"", '@') => self.insert_chars(a.n(0)),
@@ -662,15 +673,16 @@ impl Screen {
     }
 
     /// SGR.
-    fn sgr(&mut self, params: &Params) {
+    /// SGR, each parameter with its sub-parameters (`38:2::r:g:b`).
+    fn sgr<'a>(&mut self, params: impl Iterator<Item = &'a [u16]>) {
         let pen = &mut self.cursor.pen;
-        if params.is_empty() {
+        let mut it = params.peekable();
+        if it.peek().is_none() {
             pen.fg = Color::Default;
             pen.bg = Color::Default;
             pen.flags.remove(Flags::SGR);
             return;
         }
-        let mut it = params.iter();
         while let Some(p) = it.next() {
             let code = p.first().copied().unwrap_or(0);
             match code {

@@ -308,7 +308,7 @@ impl Screen {
                 }
                 0x1b => match Args::plain_csi(&bytes[i..]) {
                     Some((args, action, len)) => {
-                        self.csi(&args, b"", action);
+                        self.plain_csi(&args, action);
                         i += len;
                     }
                     None => break,
