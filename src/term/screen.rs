@@ -405,15 +405,19 @@ impl Screen {
         let len = run.len();
         let mut i = 0;
         while i < len {
+            if self.cursor.pending_wrap && self.modes.autowrap {
+                self.wrap();
+            }
             let x = self.cursor.x;
-            let fast = x < self.right && !self.modes.insert && self.cursor.charsets.is_identity();
+            let fast = x <= self.right && !self.modes.insert && self.cursor.charsets.is_identity();
             if !fast {
                 self.print_slow(run[i] as char);
                 i += 1;
                 continue;
             }
-            // Characters that fit left of the right margin go in at once.
-            let n = (len - i).min(self.right - x);
+            // Characters up to the right margin go in at once, as
+            // `put_char` would put them one by one.
+            let n = (len - i).min(self.right + 1 - x);
             let y = self.cursor.y;
             let pen = self.cursor.pen;
             let grid = if self.alt { &mut self.alternate } else { &mut self.primary };
@@ -427,7 +431,14 @@ impl Screen {
             for (cell, &b) in row[x..x + n].iter_mut().zip(&run[i..i + n]) {
                 *cell = pen.cell(b as char);
             }
-            self.cursor.x = x + n;
+            if x + n > self.right {
+                // The last one went into the margin's column: the cursor
+                // stays there, to wrap before the next character.
+                self.cursor.x = self.right;
+                self.cursor.pending_wrap = self.modes.autowrap;
+            } else {
+                self.cursor.x = x + n;
+            }
             self.last_char = Some(run[i + n - 1] as char);
             self.damage.row(y);
             i += n;
