@@ -16,7 +16,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-use super::encoding::{Encoders, Encoding, Patch, copyrect, number, put_header};
+use super::encoding::{Encoders, Encoding, Patch, cell_copy, copyrect, number, put_header};
 use super::handshake::{self, HandshakeError};
 use super::messages::{self, ClientMessage, MessageError};
 use super::pending::Taken;
@@ -384,9 +384,8 @@ impl Viewer {
         changes.borrow_and_update();
         let pending = self.registration.pending.clone();
         // Cell copies read the whole screen, outside the damage too.
-        let copies_cells = self.encoding.copies_cells()
-            && self.takes(number::COPY_RECT)
-            && self.shared.screen.cell_size().is_some();
+        let cell_size = self.shared.screen.cell_size();
+        let copies_cells = self.encoding.copies_cells() && self.takes(number::COPY_RECT);
         let copied = self.shared.refresh(|framebuffer| {
             let taken = lock(&pending).take();
             let patches: Vec<Patch> = taken
@@ -398,7 +397,9 @@ impl Viewer {
                     Patch { rect, pixels }
                 })
                 .collect();
-            let screen = (copies_cells && !patches.is_empty()).then(|| framebuffer.clone());
+            let worth =
+                cell_size.is_some_and(|cell| copies_cells && cell_copy::worth_planning(cell, &taken.rects));
+            let screen = worth.then(|| framebuffer.clone());
             (taken, patches, screen)
         });
         let Some((taken, patches, screen)) = copied else { return Err(Ended::ScreenGone) };

@@ -140,6 +140,10 @@ impl Encoders {
         format: &PixelFormat,
     ) -> Vec<Move> {
         let Some(cell) = self.cell_size else { return Vec::new() };
+        let rects: Vec<Rect> = patches.iter().map(|p| p.rect).collect();
+        if !cell_copy::worth_planning(cell, &rects) {
+            return Vec::new();
+        }
         match encoding {
             Encoding::Raw => Vec::new(),
             Encoding::Hextile => {
@@ -149,9 +153,12 @@ impl Encoders {
             Encoding::Zrle | Encoding::Tight => {
                 let (mut short, tall): (Vec<Patch>, Vec<Patch>) =
                     std::mem::take(patches).into_iter().partition(|p| p.rect.height < 2 * cell.1);
-                let moves = cell_copy::plan(screen, cell, &mut short, &|pixels, _| {
-                    if pixels.iter().all(|&p| p == pixels[0]) { 0 } else { ZLIB_GLYPH_BYTES }
-                });
+                let moves =
+                    cell_copy::plan(screen, cell, &mut short, &|pixels, _| match Palette::of(pixels, 2) {
+                        Palette { overflow: true, .. } => ZLIB_GLYPH_BYTES,
+                        Palette { colours, .. } if colours.len() == 2 => ZLIB_TWO_COLOUR_GLYPH_BYTES,
+                        _ => 0,
+                    });
                 patches.extend(short);
                 patches.extend(tall);
                 moves
@@ -191,6 +198,10 @@ pub fn put_header(rect: Rect, encoding: i32, out: &mut Vec<u8>) {
 /// where zlib finds few repeats: about 20 bytes (a 10x20 line of kernel log,
 /// 1.3 KB for 60 glyphs, `cargo bench --bench rfb`). More than a CopyRect.
 const ZLIB_GLYPH_BYTES: usize = 20;
+
+/// The same for a glyph in two colours (a bitmap font), which packs at a bit
+/// a pixel: a copy pays for runs of three or more.
+const ZLIB_TWO_COLOUR_GLYPH_BYTES: usize = 6;
 
 /// The zlib level of ZRLE and Tight. With zlib-rs (flate2's `zlib-rs`
 /// backend, which also picks a fixed-code block when that is smaller, as zlib
