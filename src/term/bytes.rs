@@ -103,15 +103,22 @@ pub(super) fn text_lines(bytes: &[u8], cols: usize) -> (usize, usize) {
         at += 8;
     }
     // The last few bytes (or a line too long), a line at a time.
-    loop {
-        let rest = &bytes[start..];
-        let len = printable_prefix(rest);
-        if len > cols || rest.get(len) != Some(&b'\r') || rest.get(len + 1) != Some(&b'\n') {
-            return (start, count);
-        }
-        start += len + 2;
+    while let Some((_, next)) = plain_line(bytes, start, cols) {
+        start = next;
         count += 1;
     }
+    (start, count)
+}
+
+/// The line of `bytes` that starts at `at`, if one is there whole: printable
+/// ASCII, at most `cols` of it, then CR LF. Returns its length (without the
+/// CR LF) and where the next one starts.
+#[inline]
+pub(super) fn plain_line(bytes: &[u8], at: usize, cols: usize) -> Option<(usize, usize)> {
+    let len = printable_prefix(&bytes[at..]);
+    let end = at + len;
+    let crlf = bytes.get(end) == Some(&b'\r') && bytes.get(end + 1) == Some(&b'\n');
+    (len <= cols && crlf).then_some((len, end + 2))
 }
 
 #[cfg(test)]

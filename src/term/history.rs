@@ -253,19 +253,8 @@ impl History {
     pub fn make_cells(&mut self) {
         let text = std::mem::take(&mut self.text);
         for line in text.lines() {
-            if self.current.len() - self.used < line.len() {
-                self.start_block(line.len());
-            }
-            let start = self.used;
-            for (cell, &b) in self.current[start..start + line.len()].iter_mut().zip(line) {
-                *cell = Cell { c: char::from(b), ..text.template };
-            }
-            self.used += line.len();
-            self.lines.push(Line {
-                block_wrapped: self.current_block,
-                start: start as u16,
-                len: line.len() as u16,
-            });
+            let cells = line.iter().map(|&b| Cell { c: char::from(b), ..text.template });
+            self.push_iter(line.len(), cells, false, usize::MAX);
         }
         // Keep the buffer for the next flood.
         let mut bytes = text.bytes;

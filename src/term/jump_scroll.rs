@@ -11,15 +11,9 @@
 //! region of the primary screen) or are never written at all (any other
 //! region, the alternate screen).
 
-use super::bytes::text_lines;
+use super::bytes::{plain_line, text_lines};
 use super::cell::Cell;
 use super::screen::Screen;
-
-/// One recognised line: its text's offset and length in the input.
-struct Line {
-    start: usize,
-    len: usize,
-}
 
 impl Screen {
     /// Whether a line feed here may start a jump scroll: the cursor is at the
@@ -63,7 +57,7 @@ impl Screen {
         let mut at = 0;
         let mut count = 0;
         while count < rows
-            && let Some((_, next)) = next_line(rest, at, cols)
+            && let Some((_, next)) = plain_line(rest, at, cols)
         {
             at = next;
             count += 1;
@@ -84,8 +78,8 @@ impl Screen {
             // A line on a coloured blank is as wide as the screen, as the
             // row it would have been.
             let mut at = 0;
-            while let Some((line, next)) = next_line(rest, at, cols) {
-                let text = &rest[line.start..line.start + line.len];
+            while let Some((len, next)) = plain_line(rest, at, cols) {
+                let text = &rest[at..at + len];
                 let cells = text.iter().map(|&b| pen.cell(char::from(b))).chain(std::iter::repeat(blank));
                 self.primary.push_history(cols, cells, rows - 1);
                 at = next;
@@ -123,10 +117,10 @@ impl Screen {
     fn write_lines(&mut self, rest: &[u8], mut at: usize, mut y: usize) -> usize {
         let pen = self.cursor.pen;
         while y < self.bottom
-            && let Some((line, next)) = next_line(rest, at, self.cols)
+            && let Some((len, next)) = plain_line(rest, at, self.cols)
         {
-            let text = &rest[line.start..line.start + line.len];
-            let cells = self.row_mut(y).cells_upto(line.len);
+            let text = &rest[at..at + len];
+            let cells = self.row_mut(y).cells_upto(len);
             for (c, &b) in cells.iter_mut().zip(text) {
                 *c = pen.cell(b as char);
             }
@@ -144,16 +138,6 @@ impl Screen {
             self.last_char = Some(b as char);
         }
     }
-}
-
-/// The line that starts at `at`, if one is there whole: printable ASCII, at
-/// most `cols` of it, then CR LF. Returns it and where the next one starts.
-#[inline]
-fn next_line(bytes: &[u8], at: usize, cols: usize) -> Option<(Line, usize)> {
-    let len = super::bytes::printable_prefix(&bytes[at..]);
-    let end = at + len;
-    let crlf = bytes.get(end) == Some(&b'\r') && bytes.get(end + 1) == Some(&b'\n');
-    (len <= cols && crlf).then_some((Line { start: at, len }, end + 2))
 }
 
 /// Where the last `n` of `lines` (whole lines, each ending in a line feed) start.
