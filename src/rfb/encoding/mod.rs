@@ -6,6 +6,7 @@
 
 pub mod cell_copy;
 pub mod copyrect;
+mod deflate;
 pub mod hextile;
 pub mod raw;
 pub mod tight;
@@ -100,8 +101,8 @@ impl Patch {
     }
 }
 
-/// The compression state a connection keeps across updates (one zlib stream for
-/// ZRLE, Tight's four), and what it knows of the screen's layout.
+/// The compression state a connection keeps across updates (ZRLE's zlib
+/// stream, Tight's four), and what it knows of the screen's layout.
 pub struct Encoders {
     zrle: Option<zrle::Zrle>,
     tight: Option<tight::Tight>,
@@ -203,10 +204,11 @@ const ZLIB_GLYPH_BYTES: usize = 20;
 /// a pixel: a copy pays for runs of three or more.
 const ZLIB_TWO_COLOUR_GLYPH_BYTES: usize = 6;
 
-/// The zlib level of ZRLE and Tight. With zlib-rs (flate2's `zlib-rs`
-/// backend, which also picks a fixed-code block when that is smaller, as zlib
-/// does), 7 takes the time 6 does and comes within 2% of 9's bytes on text
-/// screens; 9 takes twice as long on repetitive ones (`cargo bench --bench rfb`).
+/// The zlib level of Tight (ZRLE has its own encoder, [`deflate`]). With
+/// zlib-rs (flate2's `zlib-rs` backend, which also picks a fixed-code block
+/// when that is smaller, as zlib does), 7 takes the time 6 does and comes
+/// within 2% of 9's bytes on text screens; 9 takes twice as long on
+/// repetitive ones (`cargo bench --bench rfb`).
 const ZLIB_LEVEL: u32 = 7;
 
 /// A zlib stream that lasts as long as the connection.
