@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::encoding::{Encoders, Encoding, Patch, cell_copy, copyrect, number, put_header};
 use super::handshake::{self, HandshakeError};
@@ -333,6 +333,10 @@ impl Viewer {
                 let had_qemu_key = self.takes(number::QEMU_EXTENDED_KEY);
                 self.announced = encodings;
                 self.encoding = Encoding::preferred(&self.announced);
+                debug!(
+                    "vnc: viewer {} announced encodings {:?}: pixels go as {:?}",
+                    self.registration.id, self.announced, self.encoding
+                );
                 let moves = self.takes(number::COPY_RECT);
                 lock(&self.registration.pending).set_moves_allowed(moves);
                 self.announce_layout |= !had_layout && self.takes(number::EXTENDED_DESKTOP_SIZE);

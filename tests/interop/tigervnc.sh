@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # TigerVNC's viewer under Xvfb showing vcmux's shell, once with each encoding it
 # can prefer (Tight, its default, then ZRLE, Hextile, Raw; it always takes
-# CopyRect too): a command typed into its window with xdotool runs, and the
+# CopyRect too): commands typed into its window with xdotool run, and the
 # window shows what `vcmux render` makes of the console's bytes, pixel for
-# pixel. Then with VNC authentication: TigerVNC's password file gets it in, and
+# pixel, the last time a screen full of text. Then with VNC authentication: TigerVNC's password file gets it in, and
 # a wrong one does not.
 source "$(dirname "$0")/common.sh"
 need_apt tigervnc-viewer xvfb xdotool imagemagick
@@ -46,6 +46,7 @@ for encoding in Tight ZRLE Hextile Raw; do
     wait_for "the viewer's window appears" xdotool search --name "vcmux vc0"
     WINDOW=$(xdotool search --name "vcmux vc0" | head -1)
     wait_for "$encoding: the window shows the console" window_matches
+    grep -qi "pixels go as $encoding" "$VCMUX_LOG" || fail "$encoding: vcmux did not send $encoding"
     say "$encoding: window $(cat "$WORK/compare.txt")"
     xdotool windowactivate --sync "$WINDOW" 2>/dev/null || xdotool windowfocus --sync "$WINDOW" 2>/dev/null || true
     xdotool type --window "$WINDOW" --delay 30 "echo tiger-$encoding"
@@ -53,6 +54,11 @@ for encoding in Tight ZRLE Hextile Raw; do
     wait_output "^tiger-$encoding"
     wait_for "$encoding: the window shows the command's output" window_matches
     say "$encoding: after typing a command: $(cat "$WORK/compare.txt")"
+    xdotool type --window "$WINDOW" --delay 30 "clear; ls -l /usr/bin | head -40; echo full-$encoding"
+    xdotool key --window "$WINDOW" Return
+    wait_output "^full-$encoding"
+    wait_for "$encoding: the window shows a screen full of text" window_matches
+    say "$encoding: a screen full of text: $(cat "$WORK/compare.txt")"
     kill "$VIEWER"
     wait_for "the viewer closes" bash -c "! xdotool search --name 'vcmux vc0'"
 done
