@@ -264,7 +264,9 @@ const PASSES: usize = 2;
 /// The cheapest tokens for `data`, whose first byte is position `first` of
 /// `matches`: each position is reached the cheapest way, by a literal or by
 /// any length of a match that ends there. A match of [`NICE_MATCH`] or more is
-/// taken without weighing the positions it covers.
+/// taken without weighing the positions it covers. With `match_first`, the
+/// first token is a match if there is one at the first byte (a rectangle
+/// after the first of an update; see [`Deflater::compress`]).
 fn cheapest_parse(
     data: &[u8],
     matches: &Matches,
