@@ -134,6 +134,11 @@ impl Hub {
         }
     }
 
+    /// The hub's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// Where the frontend is now and as it comes and goes.
     pub fn frontend_status(&self) -> watch::Receiver<FrontendStatus> {
         self.frontend_status.subscribe()

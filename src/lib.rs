@@ -17,6 +17,7 @@
 //! - [`rfb`]: the VNC server that shows a [`rfb::screen::Screen`] to viewers.
 //! - [`launch`]: opens the chardevs of a configuration and runs its hubs.
 //! - [`cli`]: the command line and its help.
+//! - [`unix_socket`]: listening on a unix socket path without clobbering or leaving files.
 
 pub mod chardev;
 pub mod cli;
@@ -26,3 +27,4 @@ pub mod launch;
 pub mod render;
 pub mod rfb;
 pub mod term;
+pub mod unix_socket;

@@ -45,9 +45,10 @@ fn main() -> ExitCode {
     init_logging();
     let code = match run(config) {
         Ok(code) => code,
+        // It could not start as configured: nothing ran.
         Err(e) => {
             eprintln!("vcmux: {e:#}");
-            1
+            2
         }
     };
     vcmux::chardev::stdio::restore_terminal();

@@ -199,3 +199,107 @@ fn render_refuses_what_it_cannot_do_in_one_line() {
         assert!(log.contains(needle), "{log}");
     }
 }
+
+/// Runs `args` and returns the exit code and stderr's lines.
+fn run_to_exit(args: &[&str]) -> (i32, Vec<String>) {
+    let mut vcmux = Vcmux::start(args);
+    let code = vcmux.wait_exit();
+    (code, vcmux.log().lines().map(str::to_string).collect())
+}
+
+#[test]
+fn start_up_errors_are_one_line_with_the_cause_once_before_anything_listens() {
+    let dir = temp_dir();
+    let sock = path_in(&dir, "s0.sock");
+    let listening = format!("socket,id=s0,path={sock},server=on,wait=off");
+    // A port something else holds, as a VNC display (port 5900 + N).
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let display = format!(":{}", port - 5900);
+    let port = port.to_string();
+    let ran = path_in(&dir, "ran");
+    let cases: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec!["-frontend", "socket,path=/nonexistent/sock"],
+            "cannot connect to unix:/nonexistent/sock",
+            "No such file",
+        ),
+        (vec!["-chardev", &listening, "--", "/no/such/command"], "/no/such/command", "No such file"),
+        (vec!["-chardev", &listening, "--", "no-such-command-anywhere"], "no-such-command-anywhere", "PATH"),
+        (
+            vec![
+                "-chardev",
+                &listening,
+                "-chardev",
+                "file,id=f0,path=/nonexistent/dir/x.log",
+                "--",
+                "touch",
+                &ran,
+            ],
+            "f0",
+            "No such file",
+        ),
+        (
+            vec!["-chardev", &listening, "-chardev", "vc,id=v0,font=/etc/passwd", "--", "touch", &ran],
+            "v0",
+            "/etc/passwd",
+        ),
+        (
+            vec!["-chardev", &listening, "-chardev", "vc,id=v0", "-vnc", &display, "--", "touch", &ran],
+            &port,
+            "in use",
+        ),
+        (
+            vec!["-vnc", ":0,password-file=/nonexistent/pw", "--", "touch", &ran],
+            "/nonexistent/pw",
+            "No such file",
+        ),
+    ];
+    for (args, names, cause) in &cases {
+        let (code, lines) = run_to_exit(args);
+        assert_eq!(code, 2, "{args:?}: {lines:?}");
+        assert_eq!(lines.len(), 1, "{args:?} must print one line and start nothing: {lines:?}");
+        assert!(lines[0].contains(names), "{args:?}: {:?} lacks {names:?}", lines[0]);
+        assert_eq!(lines[0].matches(cause).count(), 1, "{args:?}: the cause once in {:?}", lines[0]);
+        assert!(!std::path::Path::new(&sock).exists(), "{args:?} left its socket behind");
+        assert!(!std::path::Path::new(&ran).exists(), "{args:?}: the command ran");
+    }
+    drop(busy);
+}
+
+#[test]
+fn a_vc_without_vnc_is_served_on_the_default_display_and_says_where() {
+    // Display :0 may be taken on a developer's machine: then it says which port.
+    let mut vcmux = Vcmux::start(&["-chardev", "vc,id=v,cols=100", "--", "sleep", "600"]);
+    let served = {
+        let deadline = std::time::Instant::now() + STEP;
+        loop {
+            let log = vcmux.log();
+            if log.contains("v: VNC viewers welcome on 127.0.0.1:5900") {
+                break true;
+            }
+            if log.contains("127.0.0.1:5900 (display :0)") {
+                break false;
+            }
+            assert!(std::time::Instant::now() < deadline, "nothing said where v is served: {log}");
+            poll_until("a log line", || vcmux.log() != log);
+        }
+    };
+    if served {
+        vcmux.signal(nix::sys::signal::Signal::SIGTERM);
+    }
+    let code = vcmux.wait_exit();
+    assert_eq!(code, if served { 128 + 1 } else { 2 }, "{}", vcmux.log());
+}
+
+#[test]
+fn a_unix_vnc_socket_is_removed_at_exit() {
+    let dir = temp_dir();
+    let sock = path_in(&dir, "vnc.sock");
+    let mut vcmux = Vcmux::start(&["-vnc", &format!("unix:{sock}"), "--", "sleep", "600"]);
+    vcmux.wait_log("VNC viewers welcome on unix:");
+    assert!(std::path::Path::new(&sock).exists());
+    vcmux.signal(nix::sys::signal::Signal::SIGINT);
+    vcmux.wait_exit();
+    assert!(!std::path::Path::new(&sock).exists(), "the VNC socket is left behind");
+}

@@ -14,6 +14,9 @@ fn run_with_vc(cols: u16, rows: u16, script: &str) -> String {
         &format!("vc,id=v0,cols={cols},rows={rows}"),
         "-chardev",
         &format!("file,id=f0,path={log}"),
+        // Not the default display: tests run in parallel.
+        "-vnc",
+        &format!("unix:{}", path_in(&dir, "vnc.sock")),
         "--",
         "sh",
         "-c",

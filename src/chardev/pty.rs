@@ -4,11 +4,18 @@
 //! - [`PtyBackend`]: a new PTY pair whose slave (`/dev/pts/N`) screen or minicom
 //!   opens, like QEMU's `-chardev pty`.
 //!
-//! Both hold the master side, non-blocking, behind a tokio [`AsyncFd`].
+//! Both hold the master side, non-blocking, behind a tokio [`AsyncFd`]. Both
+//! ends of every PTY are close-on-exec from the moment they exist, so a program
+//! vcmux starts never holds a master: when vcmux goes, the terminal hangs up.
+//!
+//! A command's processes never outlive vcmux: [`CommandSession::end`] hangs
+//! the terminal up as a terminal emulator does (SIGHUP to every process of the
+//! command's session), then escalates to SIGTERM and SIGKILL for what is left.
 
 use std::future::Future;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -18,10 +25,12 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use nix::errno::Errno;
-use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::pty::{Winsize, openpty};
+use nix::pty::{Winsize, grantpt, posix_openpt, ptsname_r, unlockpt};
+use nix::sys::signal::{Signal, kill};
 use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
+use nix::unistd::Pid;
 use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
@@ -44,6 +53,14 @@ const QUIET_AFTER_EXIT: Duration = Duration::from_millis(100);
 /// looks every second).
 const SLAVE_POLL: Duration = Duration::from_millis(200);
 
+/// How long the command's processes get to end after each signal of the
+/// hang-up before the next, stronger one: a shell saves its history on SIGHUP.
+const HANG_UP_GRACE: Duration = Duration::from_secs(2);
+
+/// How often the hang-up looks whether the command's processes are gone (they
+/// are not vcmux's children, so there is nothing to wait on).
+const GONE_POLL: Duration = Duration::from_millis(10);
+
 nix::ioctl_write_int_bad!(set_controlling_terminal, nix::libc::TIOCSCTTY);
 nix::ioctl_write_ptr_bad!(set_window_size, nix::libc::TIOCSWINSZ, Winsize);
 
@@ -63,7 +80,6 @@ impl Master {
     fn new(fd: OwnedFd) -> io::Result<Master> {
         let flags = OFlag::from_bits_truncate(fcntl(&fd, FcntlArg::F_GETFL)?);
         fcntl(&fd, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
-        set_cloexec(&fd)?;
         // SAFETY: the OwnedFd moves into the AsyncFd, so the descriptor stays open
         // and the same for as long as it is registered.
         let registered = unsafe { AsyncFd::register(fd) }.map_err(io::Error::from)?;
@@ -107,9 +123,32 @@ impl Master {
     }
 }
 
-fn set_cloexec(fd: &OwnedFd) -> io::Result<()> {
-    fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
-    Ok(())
+/// A new PTY pair.
+struct Pty {
+    master: OwnedFd,
+    slave: OwnedFd,
+    /// `/dev/pts/N`.
+    slave_path: PathBuf,
+}
+
+/// Opens a PTY pair of `size` with both ends close-on-exec from the start
+/// (`openpty(3)` leaves them inheritable, and a command started a moment later
+/// would keep the master open past vcmux's end).
+fn open_pty(size: WindowSize) -> io::Result<Pty> {
+    let master = posix_openpt(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC)?;
+    grantpt(&master)?;
+    unlockpt(&master)?;
+    let slave_path = PathBuf::from(ptsname_r(&master)?);
+    // std opens every file close-on-exec.
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOCTTY)
+        .open(&slave_path)?;
+    let master = OwnedFd::from(master);
+    // SAFETY: TIOCSWINSZ reads one Winsize from the pointer, which is valid.
+    unsafe { set_window_size(master.as_raw_fd(), &winsize(size)) }?;
+    Ok(Pty { master, slave: OwnedFd::from(slave), slave_path })
 }
 
 /// The writing half: bytes typed into the PTY's master.
@@ -147,24 +186,23 @@ pub struct CommandFrontend {
 impl CommandFrontend {
     /// Starts `argv` in a new session with a new PTY as its controlling terminal.
     /// Its window is `window`'s size and follows it (a vc's size), else 80x24.
-    /// The receiver learns its exit code.
+    /// The session learns its exit code and ends what is left of it.
     pub fn spawn(
         label: &str,
         argv: &[String],
         window: Option<watch::Receiver<WindowSize>>,
-    ) -> Result<(CommandFrontend, ExitStatusReceiver), OpenError> {
+    ) -> Result<(CommandFrontend, CommandSession), OpenError> {
         let fail = |e: io::Error| OpenError::new(label, format!("cannot start '{}'", argv.join(" ")), e);
         let Some((program, args)) = argv.split_first() else {
             return Err(fail(io::Error::new(io::ErrorKind::InvalidInput, "empty command")));
         };
         let size = window.as_ref().map_or(DEFAULT_WINDOW, |w| *w.borrow());
-        let pty = openpty(&winsize(size), None).map_err(io::Error::from).map_err(fail)?;
-        set_cloexec(&pty.slave).map_err(fail)?;
-        let slave_name =
-            nix::unistd::ttyname(&pty.slave).map(|p| p.display().to_string()).unwrap_or_default();
+        let pty = open_pty(size).map_err(fail)?;
+        let slave_name = pty.slave_path.display().to_string();
 
         let mut command = std::process::Command::new(program);
         command.args(args);
+        // dup(2) by std: close-on-exec copies, which dup2 onto 0, 1 and 2 clears.
         let stdio = |fd: &OwnedFd| fd.try_clone().map(Stdio::from);
         command.stdin(stdio(&pty.slave).map_err(fail)?);
         command.stdout(stdio(&pty.slave).map_err(fail)?);
@@ -207,8 +245,139 @@ impl CommandFrontend {
             reader: Some(Box::new(output)),
             eof_is_hangup: true,
         };
-        Ok((CommandFrontend { connection: Some(connection) }, exit_rx))
+        let session = CommandSession {
+            label: label.to_string(),
+            // A pid always fits: the kernel's are below 2^22.
+            leader: Pid::from_raw(i32::try_from(pid).unwrap_or(i32::MAX)),
+            exit: exit_rx,
+        };
+        Ok((CommandFrontend { connection: Some(connection) }, session))
     }
+}
+
+/// Looks for the command's program as exec(3) would (a name with a slash as it
+/// is, else in each directory of `PATH`), so that a mistyped command is one
+/// line at start-up, before anything listens.
+pub fn check_program(label: &str, argv: &[String]) -> Result<(), OpenError> {
+    let fail = |e: io::Error| OpenError::new(label, format!("cannot start '{}'", argv.join(" ")), e);
+    let Some(program) = argv.first() else {
+        return Err(fail(io::Error::new(io::ErrorKind::InvalidInput, "empty command")));
+    };
+    let executable = |path: &std::path::Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        return match executable(std::path::Path::new(program)) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(fail(io::Error::from(io::ErrorKind::PermissionDenied))),
+            Err(e) => Err(fail(e)),
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    if std::env::split_paths(&path).any(|dir| executable(&dir.join(program)).unwrap_or(false)) {
+        return Ok(());
+    }
+    Err(fail(io::Error::new(io::ErrorKind::NotFound, "no such program in PATH")))
+}
+
+/// The command's session: the command, everything it started in it, and its
+/// exit status. vcmux ends the session whenever it stops, so that nothing it
+/// started keeps running after it (a background job, a shell left by a
+/// signal-stopped vcmux).
+pub struct CommandSession {
+    label: String,
+    /// The command, leader of the session (its id is the session's).
+    leader: Pid,
+    exit: ExitStatusReceiver,
+}
+
+/// How a command's session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionEnd {
+    /// The command's exit code (128 + N when a signal N ended it), `None` if
+    /// it could not be learnt.
+    pub code: Option<i32>,
+    /// The strongest signal vcmux had to send, if any.
+    pub signal: Option<Signal>,
+}
+
+impl CommandSession {
+    /// The command's exit code once it has exited.
+    pub fn exit_status(&self) -> ExitStatusReceiver {
+        self.exit.clone()
+    }
+
+    /// Hangs up the terminal as a terminal emulator that closes does: SIGHUP
+    /// (and SIGCONT, for stopped jobs) to every process of the session; what is
+    /// still there after [`HANG_UP_GRACE`] gets SIGTERM, then SIGKILL. Returns
+    /// once the session is empty and the command's status is known.
+    pub async fn end(self) -> SessionEnd {
+        let mut sent = None;
+        for signal in [Signal::SIGHUP, Signal::SIGTERM, Signal::SIGKILL] {
+            let members = session_members(self.leader);
+            if members.is_empty() {
+                break;
+            }
+            if let Some(before) = sent {
+                warn!(
+                    "{}: {} process(es) of the command still running {HANG_UP_GRACE:?} after {before}: sending {signal}",
+                    self.label,
+                    members.len()
+                );
+            }
+            for &pid in &members {
+                let _ = kill(pid, signal);
+                if signal != Signal::SIGKILL {
+                    let _ = kill(pid, Signal::SIGCONT);
+                }
+            }
+            sent = Some(signal);
+            if self.wait_until_gone(HANG_UP_GRACE).await {
+                break;
+            }
+        }
+        let mut exit = self.exit.clone();
+        let code = tokio::time::timeout(HANG_UP_GRACE, async {
+            wait_exit(exit.clone()).await;
+            *exit.borrow_and_update()
+        })
+        .await
+        .ok()
+        .flatten();
+        SessionEnd { code, signal: sent }
+    }
+
+    /// Waits up to `grace` for the session to have no process left.
+    async fn wait_until_gone(&self, grace: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut ticks = tokio::time::interval(GONE_POLL);
+        loop {
+            ticks.tick().await;
+            if session_members(self.leader).is_empty() {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+        }
+    }
+}
+
+/// The live processes of session `session` (zombies excluded), read from /proc.
+fn session_members(session: Pid) -> Vec<Pid> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| {
+            let pid: i32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // "pid (comm) state ppid pgrp session …": comm may hold spaces and parentheses.
+            let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
+            let state = fields.next()?;
+            let sid: i32 = fields.nth(2)?.parse().ok()?;
+            (sid == session.as_raw() && state != "Z" && state != "X").then_some(Pid::from_raw(pid))
+        })
+        .collect()
 }
 
 impl Connector for CommandFrontend {
@@ -295,11 +464,11 @@ impl PtyBackend {
     /// does, and makes the `path=` symlink to it.
     pub fn open(label: &str, config: &PtyConfig) -> Result<PtyBackend, OpenError> {
         let fail = |e: io::Error| OpenError::new(label, "cannot create a PTY", e);
-        let pty = openpty(None, None).map_err(io::Error::from).map_err(fail)?;
+        let pty = open_pty(DEFAULT_WINDOW).map_err(fail)?;
         let mut termios = tcgetattr(&pty.slave).map_err(io::Error::from).map_err(fail)?;
         cfmakeraw(&mut termios);
         tcsetattr(&pty.slave, SetArg::TCSAFLUSH, &termios).map_err(io::Error::from).map_err(fail)?;
-        let slave_path = nix::unistd::ttyname(&pty.slave).map_err(io::Error::from).map_err(fail)?;
+        let slave_path = pty.slave_path;
         let slave_name = slave_path.display().to_string();
         // Closing our slave: from now on, the master reports whether someone else has it open.
         drop(pty.slave);

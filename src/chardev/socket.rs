@@ -6,14 +6,14 @@
 //! the other side).
 
 use std::io;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
-use tracing::{info, warn};
+use tracing::warn;
 
 use super::{BoxFuture, Connection, Connector, OpenError};
 use crate::config::{SocketAddress, SocketConfig};
+use crate::unix_socket::RemoveOnDrop;
 
 /// A socket chardev's source of connections.
 pub struct SocketConnector {
@@ -36,6 +36,19 @@ enum Mode {
 enum Listener {
     Unix(UnixListener, RemoveOnDrop),
     Tcp(TcpListener),
+}
+
+impl Listener {
+    /// Where it listens, as the log says it: `unix:/run/a.sock`, `tcp:127.0.0.1:4555`.
+    fn address(&self) -> String {
+        match self {
+            Listener::Unix(_, path) => format!("unix:{}", path.path().display()),
+            Listener::Tcp(l) => match l.local_addr() {
+                Ok(local) => format!("tcp:{local}"),
+                Err(_) => "tcp".to_string(),
+            },
+        }
+    }
 }
 
 impl SocketConnector {
@@ -63,6 +76,16 @@ impl SocketConnector {
             }
         };
         Ok(SocketConnector { label: label.to_string(), mode })
+    }
+
+    /// Where a listening socket listens (`tcp:127.0.0.1:4555` with the port the
+    /// system picked for `port=0`); `None` for a connecting one. Start-up logs it
+    /// once every listener is bound.
+    pub fn listening_on(&self) -> Option<String> {
+        match &self.mode {
+            Mode::Listen(listener) => Some(listener.address()),
+            Mode::Connect { .. } => None,
+        }
     }
 }
 
@@ -108,43 +131,12 @@ async fn listen(label: &str, address: &SocketAddress) -> Result<Listener, OpenEr
     let fail = |e| OpenError::new(label, format!("cannot listen on {address}"), e);
     match address {
         SocketAddress::Unix(path) => {
-            remove_stale_socket(path).map_err(fail)?;
-            let listener = UnixListener::bind(path).map_err(fail)?;
-            info!("{label}: listening on {address}");
-            Ok(Listener::Unix(listener, RemoveOnDrop(path.clone())))
+            let (listener, path) = crate::unix_socket::bind(path).map_err(fail)?;
+            Ok(Listener::Unix(listener, path))
         }
         SocketAddress::Tcp { host, port } => {
-            let listener = TcpListener::bind((host.as_str(), *port)).await.map_err(fail)?;
-            let local = listener.local_addr().map_err(fail)?;
-            info!("{label}: listening on tcp:{local}");
-            Ok(Listener::Tcp(listener))
+            Ok(Listener::Tcp(TcpListener::bind((host.as_str(), *port)).await.map_err(fail)?))
         }
-    }
-}
-
-/// QEMU removes a socket left by an earlier run before binding; we do too, but
-/// never one that something still listens on, nor a path that is not a socket.
-fn remove_stale_socket(path: &Path) -> io::Result<()> {
-    use std::os::unix::fs::FileTypeExt;
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_socket() => {
-            if std::os::unix::net::UnixStream::connect(path).is_ok() {
-                return Err(io::Error::new(io::ErrorKind::AddrInUse, "another process is listening there"));
-            }
-            std::fs::remove_file(path)
-        }
-        Ok(_) => Err(io::Error::new(io::ErrorKind::AlreadyExists, "the path exists and is not a socket")),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Removes a listening unix socket's path when the listener goes away.
-struct RemoveOnDrop(PathBuf);
-
-impl Drop for RemoveOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
     }
 }
 
@@ -152,7 +144,7 @@ async fn accept(listener: &Listener) -> io::Result<Connection> {
     loop {
         let result = match listener {
             Listener::Unix(l, path) => {
-                l.accept().await.map(|(s, _)| unix_connection(s, format!("unix:{}", path.0.display())))
+                l.accept().await.map(|(s, _)| unix_connection(s, format!("unix:{}", path.path().display())))
             }
             Listener::Tcp(l) => l.accept().await.map(|(s, peer)| tcp_connection(s, peer.to_string())),
         };

@@ -62,7 +62,8 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
         a command under vcmux's PTY gets its size, and it answers the command's queries
   Every chardev takes logfile=F[,logappend=on]: a copy of all the output it is sent.
   With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,
-  there is one vc, vc0, served on 127.0.0.1:5900.
+  there is one vc, vc0, served on 127.0.0.1:5900. Without -vnc, every vc is served
+  all the same: the first on :0 (127.0.0.1:5900), the next on :1, and so on.
 
 A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
   -vnc HOST:DISPLAY|unix:PATH[,display=VCID][,password-file=F][,viewonly-password-file=F]
@@ -76,7 +77,16 @@ A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
 How the hub behaves: every backend that is connected gets every byte, in order,
 exactly once; the slowest connected backend sets the pace; a backend with nobody
 connected (or that fails) is skipped, its missed bytes counted, and it rejoins at
-the current position when someone connects. vcmux stops cleanly on SIGINT/SIGTERM.
+the current position when someone connects.
+
+Stopping: on SIGINT, SIGTERM or SIGHUP, vcmux flushes every backend, then hangs up
+the command's terminal as a terminal emulator does (SIGHUP to every process of its
+session; SIGTERM, then SIGKILL, to whatever is still there 2 s later), so nothing
+it started outlives it; a second signal exits at once.
+Exit status: the command's (128+N when signal N ended it: 129 after a hang-up);
+0 when a socket or stdio console ends or vcmux is stopped; 2 when vcmux cannot
+start as configured (a bad option, a missing file, a port in use), after one line
+naming the cause and before anything listens or runs.
 
 Examples:
   Share a shell with a colleague who may only watch (passwords in files):

@@ -26,9 +26,6 @@ pub const MAX_BACKENDS: usize = 4;
 /// The id of the vc vcmux adds when no `-chardev` is given.
 pub const DEFAULT_BACKEND: &str = "vc0";
 
-/// Where the default vc is served when no `-vnc` is given: 127.0.0.1:5900.
-pub const DEFAULT_VNC: &str = ":0";
-
 /// The id of the hub vcmux makes when chardevs are given but no hub is.
 pub const IMPLICIT_HUB: &str = "hub0";
 
@@ -361,9 +358,11 @@ impl Config {
             .filter(|b| matches!(b.kind, BackendKind::Vc(_)))
             .map(|b| b.id.as_str())
             .collect();
-        let default_vnc = [DEFAULT_VNC.to_string()];
-        let vnc_options =
-            if default_graph && options.vnc.is_empty() { &default_vnc[..] } else { &options.vnc[..] };
+        // A vc nobody serves would be a terminal nobody sees: without -vnc, each
+        // vc is served on a display of its own, the first on :0.
+        let default_vnc: Vec<String> =
+            vcs.iter().enumerate().map(|(n, id)| format!(":{n},display={id}")).collect();
+        let vnc_options = if options.vnc.is_empty() { &default_vnc[..] } else { &options.vnc[..] };
         let vnc = vnc_options.iter().map(|text| vnc::parse(text, &vcs)).collect::<Result<Vec<_>, _>>()?;
         Ok(Config { hubs, vnc })
     }

@@ -1,11 +1,14 @@
 //! Runs a validated [`Config`]: opens every chardev, waits for `wait=on` clients,
 //! starts the frontends, runs the hubs, and turns their end into an exit code.
 //!
-//! The order matters, as in QEMU: every backend is opened (sockets bound, logs
-//! created, PTYs made) before anything runs, so that a failure leaves nothing
-//! half-started; the console source starts only once every `wait=on` backend
-//! has its first client, so that client sees the console from its first byte.
+//! The order matters, as in QEMU: every chardev is opened (logs created, PTYs
+//! made, sockets bound) before anything runs, listeners last, so that a mistake
+//! is one line with nothing started ([`open`]); the console source starts only
+//! once every `wait=on` backend has its first client, so that client sees the
+//! console from its first byte. Whenever vcmux stops, a command's session is
+//! hung up, so nothing it started outlives vcmux.
 
+mod open;
 mod vnc;
 
 use std::collections::HashMap;
@@ -14,11 +17,13 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::chardev::{self, OpenError, OpenedBackend, pty::ExitStatusReceiver};
+use crate::chardev::{self, OpenError};
 use crate::config::Config;
 use crate::hub::{Hub, HubReport};
+use open::{Frontend, OpenedFrontend};
 
-/// Why vcmux could not run a configuration.
+/// Why vcmux could not run a configuration. Each is found before the console
+/// starts, and vcmux exits 2 with its one line.
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
     /// A chardev could not be opened.
@@ -34,40 +39,35 @@ pub enum LaunchError {
 
 /// Runs `config` until every hub's frontend has ended or a signal asks to stop.
 /// Returns the process's exit code: the command's exit status when a command is
-/// the frontend, 0 when a socket or stdio frontend ends or on SIGINT/SIGTERM/SIGHUP.
+/// the frontend (128 + N when signal N ended it, as when vcmux hangs it up on
+/// SIGINT/SIGTERM/SIGHUP), else 0.
 pub async fn run(config: Config) -> Result<i32, LaunchError> {
     let shutdown = CancellationToken::new();
     watch_signals(shutdown.clone())?;
-
-    // Open everything first: an error here leaves nothing running.
-    let mut opened: Vec<Vec<OpenedBackend>> = Vec::with_capacity(config.hubs.len());
-    for hub in &config.hubs {
-        let mut backends = Vec::with_capacity(hub.backends.len());
-        for backend in &hub.backends {
-            backends.push(chardev::open_backend(backend).await?);
-        }
-        opened.push(backends);
-    }
+    let opened = open::open(&config).await?;
 
     // The VNC servers, before any console runs: a viewer sees it from the start.
-    let vcs: HashMap<String, _> =
-        opened.iter().flatten().filter_map(|b| b.vc.clone().map(|vc| (b.id.clone(), vc))).collect();
-    let mut servers = Vec::with_capacity(config.vnc.len());
-    for vnc_config in &config.vnc {
+    let vcs: HashMap<String, _> = opened
+        .hubs
+        .iter()
+        .flat_map(|h| &h.backends)
+        .filter_map(|b| b.vc.clone().map(|vc| (b.id.clone(), vc)))
+        .collect();
+    let mut servers = Vec::with_capacity(opened.vnc.len());
+    for bound in opened.vnc {
         // Every -vnc names an existing vc: the configuration was validated.
-        if let Some(vc) = vcs.get(&vnc_config.vc) {
-            servers.push(vnc::start(vnc_config, vc.clone()).await?);
+        if let Some(vc) = vcs.get(&bound.vc).cloned() {
+            servers.push(bound.serve(vc)?);
         }
     }
 
-    let mut hubs = Vec::with_capacity(config.hubs.len());
-    let mut windows = Vec::with_capacity(config.hubs.len());
+    let mut hubs = Vec::with_capacity(opened.hubs.len());
     let mut waits = Vec::new();
-    for (hub_config, backends) in config.hubs.iter().zip(opened) {
-        let mut hub = Hub::new(&hub_config.id);
+    for opened_hub in opened.hubs {
+        let mut hub = Hub::new(&opened_hub.id);
         // The console's window is the first vc's size.
-        windows.push(backends.iter().find_map(|b| b.vc.as_ref().map(|vc| vc.window())));
-        for backend in backends {
+        let window = opened_hub.backends.iter().find_map(|b| b.vc.as_ref().map(|vc| vc.window()));
+        for backend in opened_hub.backends {
             if let Some(vc) = &backend.vc {
                 vc.follow_frontend(hub.frontend_status());
             }
@@ -78,7 +78,7 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
                 Err(e) => warn!("{e}"),
             }
         }
-        hubs.push(hub);
+        hubs.push((hub, opened_hub.frontend, window));
     }
 
     for (id, connected) in waits {
@@ -86,7 +86,7 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
         tokio::select! {
             _ = connected => {}
             () = shutdown.cancelled() => {
-                for hub in hubs {
+                for (hub, ..) in hubs {
                     hub.close().await;
                 }
                 return Ok(0);
@@ -94,26 +94,32 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
         }
     }
 
+    let mut running = Vec::with_capacity(hubs.len());
+    let mut session = None;
     let mut frontends = Vec::with_capacity(hubs.len());
-    for (hub_config, window) in config.hubs.iter().zip(windows) {
-        match chardev::open_frontend(&hub_config.id, &hub_config.frontend, window).await {
-            Ok(frontend) => frontends.push(frontend),
+    for (hub, frontend, window) in hubs {
+        let frontend = match frontend {
+            Frontend::Ready(frontend) => Ok(frontend),
+            Frontend::Command { argv, logfile } => open::start_command(hub.id(), &argv, logfile, window),
+        };
+        frontends.push((hub, frontend));
+    }
+    let mut started = Vec::with_capacity(frontends.len());
+    for (hub, frontend) in frontends {
+        match frontend {
+            Ok(frontend) => started.push((hub, frontend)),
             Err(e) => {
-                for hub in hubs {
+                for (hub, _) in started {
                     hub.close().await;
                 }
                 return Err(e.into());
             }
         }
     }
-
-    let mut running = Vec::with_capacity(hubs.len());
-    let mut command_exit: Option<ExitStatusReceiver> = None;
-    for (hub, frontend) in hubs.into_iter().zip(frontends) {
-        if frontend.exit.is_some() {
-            command_exit = frontend.exit;
-        }
-        running.push(tokio::spawn(hub.run(frontend.connector, frontend.logfile, shutdown.clone())));
+    for (hub, frontend) in started {
+        let OpenedFrontend { connector, logfile, session: command, .. } = frontend;
+        session = session.or(command);
+        running.push(tokio::spawn(hub.run(connector, logfile, shutdown.clone())));
     }
 
     for hub in running {
@@ -121,24 +127,25 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
             log_report(&report);
         }
     }
-    for server in servers {
+    for server in &servers {
         server.shutdown();
     }
-    if shutdown.is_cancelled() {
-        return Ok(0);
-    }
-    let Some(mut exit) = command_exit else { return Ok(0) };
-    let code = loop {
-        if let Some(code) = *exit.borrow_and_update() {
-            break code;
-        }
+    let Some(session) = session else { return Ok(0) };
+    if !shutdown.is_cancelled() {
+        // The console ended on its own: the command has exited (or is about to).
+        let mut exit = session.exit_status();
         tokio::select! {
-            changed = exit.changed() => if changed.is_err() { break 1 },
-            () = shutdown.cancelled() => break 0,
+            () = async { while exit.borrow_and_update().is_none() && exit.changed().await.is_ok() {} } => {}
+            () = shutdown.cancelled() => {}
         }
-    };
-    info!("the command exited with status {code}");
-    Ok(code)
+    }
+    let end = session.end().await;
+    match (end.code, end.signal) {
+        (Some(code), None) => info!("the command exited with status {code}"),
+        (Some(code), Some(signal)) => info!("the command ended with status {code} after vcmux sent {signal}"),
+        (None, _) => warn!("the command's exit status is unknown"),
+    }
+    Ok(end.code.unwrap_or(1))
 }
 
 fn log_report(report: &HubReport) {

@@ -1,5 +1,6 @@
-//! Starting a `-vnc`: the password files read, the listeners bound, the RFB
-//! server serving its vc until shutdown.
+//! Starting a `-vnc`, in three steps that follow start-up's order: the password
+//! files read ([`prepare`]), the listeners bound ([`bind`]), and once every
+//! chardev is open, the RFB server serving its vc ([`BoundVnc::serve`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,14 +10,13 @@ use tracing::info;
 
 use super::LaunchError;
 use crate::chardev::vc::Vc;
-use crate::config::{VncConfig, VncListen};
+use crate::config::{VNC_BASE_PORT, VncConfig, VncListen};
 use crate::rfb::{self, SharePolicy};
+use crate::unix_socket::{self, RemoveOnDrop};
 
-/// Binds every listener of `config` and serves `vc` on them; the returned server
-/// stops at [`rfb::Server::shutdown`].
-pub(super) async fn start(config: &VncConfig, vc: Arc<Vc>) -> Result<rfb::Server, LaunchError> {
-    let fail = |what: String, e: std::io::Error| LaunchError::Vnc(format!("{what}: {e}"));
-    let server_config = rfb::Config {
+/// Reads `config`'s password files into the server's configuration and checks it.
+pub(super) fn prepare(config: &VncConfig) -> Result<rfb::Config, LaunchError> {
+    let server = rfb::Config {
         password: read_password(config.password_file.as_deref())?,
         view_only_password: read_password(config.viewonly_password_file.as_deref())?,
         view_only: config.view_only,
@@ -25,44 +25,98 @@ pub(super) async fn start(config: &VncConfig, vc: Arc<Vc>) -> Result<rfb::Server
         connections: config.connections,
         ..rfb::Config::default()
     };
-    let server = rfb::Server::new(vc, server_config)
-        .map_err(|e| LaunchError::Vnc(format!("-vnc for {}: {e}", config.vc)))?;
+    server.validate().map_err(|e| LaunchError::Vnc(format!("-vnc for {}: {e}", config.vc)))?;
+    Ok(server)
+}
 
-    match &config.listen {
+/// A `-vnc` with its listeners bound, not serving yet.
+pub(super) struct BoundVnc {
+    /// The vc it shows.
+    pub vc: String,
+    server: rfb::Config,
+    listener: Listener,
+    websocket: Option<TcpListener>,
+}
+
+enum Listener {
+    Tcp(TcpListener),
+    Unix(UnixListener, RemoveOnDrop),
+}
+
+/// A `-vnc` serving its vc; its unix socket's path goes when this is dropped.
+pub(super) struct ServingVnc {
+    server: rfb::Server,
+    _socket: Option<RemoveOnDrop>,
+}
+
+impl ServingVnc {
+    /// Disconnects every viewer and stops listening.
+    pub fn shutdown(&self) {
+        self.server.shutdown();
+    }
+}
+
+/// Binds every listener of `config`; a port already taken is one line naming
+/// it (and the display).
+pub(super) async fn bind(config: &VncConfig, server: rfb::Config) -> Result<BoundVnc, LaunchError> {
+    let fail = |what: String, e: std::io::Error| LaunchError::Vnc(format!("{}: {what}: {e}", config.vc));
+    let listener = match &config.listen {
         VncListen::Tcp { host, port } => {
-            let listener = TcpListener::bind((host.as_str(), *port))
-                .await
-                .map_err(|e| fail(format!("cannot listen for VNC viewers on {}", config.listen), e))?;
-            info!(
-                "{}: VNC viewers welcome on {}",
-                config.vc,
-                listener.local_addr().map_err(|e| fail("".into(), e))?
-            );
-            let server = server.clone();
-            tokio::spawn(async move { server.serve_tcp(listener).await });
+            let display =
+                port.checked_sub(VNC_BASE_PORT).map(|d| format!(" (display :{d})")).unwrap_or_default();
+            let listener = TcpListener::bind((host.as_str(), *port)).await.map_err(|e| {
+                fail(format!("cannot listen for VNC viewers on {}{display}", config.listen), e)
+            })?;
+            Listener::Tcp(listener)
         }
         VncListen::Unix(path) => {
-            let _ = std::fs::remove_file(path);
-            let listener = UnixListener::bind(path)
+            let (listener, path) = unix_socket::bind(path)
                 .map_err(|e| fail(format!("cannot listen for VNC viewers on {}", config.listen), e))?;
-            info!("{}: VNC viewers welcome on {}", config.vc, config.listen);
-            let server = server.clone();
-            tokio::spawn(async move { server.serve_unix(listener).await });
+            Listener::Unix(listener, path)
         }
+    };
+    let websocket = match &config.websocket {
+        None => None,
+        Some((host, port)) => Some(
+            TcpListener::bind((host.as_str(), *port))
+                .await
+                .map_err(|e| fail(format!("cannot listen for WebSocket viewers on {host}:{port}"), e))?,
+        ),
+    };
+    Ok(BoundVnc { vc: config.vc.clone(), server, listener, websocket })
+}
+
+impl BoundVnc {
+    /// Serves `vc` on the bound listeners until [`ServingVnc::shutdown`], and
+    /// logs where.
+    pub fn serve(self, vc: Arc<Vc>) -> Result<ServingVnc, LaunchError> {
+        let server = rfb::Server::new(vc, self.server)
+            .map_err(|e| LaunchError::Vnc(format!("-vnc for {}: {e}", self.vc)))?;
+        let socket = match self.listener {
+            Listener::Tcp(listener) => {
+                if let Ok(local) = listener.local_addr() {
+                    info!("{}: VNC viewers welcome on {local}", self.vc);
+                }
+                let server = server.clone();
+                tokio::spawn(async move { server.serve_tcp(listener).await });
+                None
+            }
+            Listener::Unix(listener, path) => {
+                info!("{}: VNC viewers welcome on unix:{}", self.vc, path.path().display());
+                let server = server.clone();
+                tokio::spawn(async move { server.serve_unix(listener).await });
+                Some(path)
+            }
+        };
+        if let Some(listener) = self.websocket {
+            if let Ok(local) = listener.local_addr() {
+                info!("{}: WebSocket (noVNC) viewers welcome on {local}", self.vc);
+            }
+            let server = server.clone();
+            tokio::spawn(async move { server.serve_websocket(listener).await });
+        }
+        Ok(ServingVnc { server, _socket: socket })
     }
-    if let Some((host, port)) = &config.websocket {
-        let listener = TcpListener::bind((host.as_str(), *port))
-            .await
-            .map_err(|e| fail(format!("cannot listen for WebSocket viewers on {host}:{port}"), e))?;
-        info!(
-            "{}: WebSocket (noVNC) viewers welcome on {}",
-            config.vc,
-            listener.local_addr().map_err(|e| fail("".into(), e))?
-        );
-        let server = server.clone();
-        tokio::spawn(async move { server.serve_websocket(listener).await });
-    }
-    Ok(server)
 }
 
 /// The password in a file: its first line.

@@ -99,6 +99,12 @@ impl Vcmux {
 
     /// Waits for vcmux to exit and returns its exit code.
     pub fn wait_exit(&mut self) -> i32 {
+        let status = self.wait_status();
+        status.code().unwrap_or_else(|| panic!("vcmux was killed: {status:?}; log:\n{}", self.log()))
+    }
+
+    /// Waits for vcmux to end, exited or killed, and returns how.
+    pub fn wait_status(&mut self) -> ExitStatus {
         let status = match self.status {
             Some(status) => status,
             None => {
@@ -112,7 +118,7 @@ impl Vcmux {
         };
         // Every log line is read before anyone looks at them.
         self.wait_log_closed();
-        status.code().unwrap_or_else(|| panic!("vcmux was killed: {status:?}; log:\n{}", self.log()))
+        status
     }
 
     fn wait_log_closed(&self) {
