@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use vcmux::render::frame::Framebuffer;
-use vcmux::render::{FontConfig, Renderer, Theme, png};
-use vcmux::term::Terminal;
+use vcmux::render::{FontConfig, Renderer, png};
+use vcmux::term::{Terminal, Theme};
 
 /// One line of cases.txt.
 struct Case {
@@ -33,7 +33,7 @@ fn cases() -> Vec<Case> {
                 cols: words[2].parse().unwrap(),
                 rows: words[3].parse().unwrap(),
                 size: vcmux::render::DEFAULT_SIZE,
-                theme: Theme::Xterm,
+                theme: Theme::default(),
                 blink_on: true,
             };
             for option in &words[4..] {
@@ -52,9 +52,9 @@ fn cases() -> Vec<Case> {
 fn render(case: &Case) -> Framebuffer {
     let bytes = std::fs::read(&case.input).unwrap();
     let mut term = Terminal::new(case.cols, case.rows, 0);
+    term.set_theme(case.theme);
     term.advance(&bytes);
     let mut renderer = Renderer::new(&FontConfig { size: case.size, path: None }).unwrap();
-    renderer.set_theme(case.theme);
     renderer.render(&mut term, case.blink_on);
     renderer.framebuffer().clone()
 }

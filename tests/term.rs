@@ -510,11 +510,15 @@ fn osc_titles() {
 #[test]
 fn osc_palette_set_query_reset() {
     let mut t = run(10, 1, "\x1b]4;1;rgb:12/34/56\x07");
-    assert_eq!(t.palette_override(1), Some((0x12, 0x34, 0x56)));
+    assert_eq!(t.palette_color(1), (0x12, 0x34, 0x56));
     t.advance(b"\x1b]4;1;?\x1b\\");
     assert_eq!(reply(&mut t), "\x1b]4;1;rgb:1212/3434/5656\x1b\\");
     t.advance(b"\x1b]104;1\x07");
-    assert_eq!(t.palette_override(1), None);
+    // Back to the theme's: the dark one's red by default, xterm's with theme=xterm.
+    assert_eq!(t.palette_color(1), (0xc0, 0x30, 0x30));
+    t.advance(b"\x1b]4;1;?\x07");
+    assert_eq!(reply(&mut t), "\x1b]4;1;rgb:c0c0/3030/3030\x07");
+    t.set_theme(vcmux::term::Theme::Xterm);
     t.advance(b"\x1b]4;1;?\x07");
     assert_eq!(reply(&mut t), "\x1b]4;1;rgb:cdcd/0000/0000\x07");
 }
@@ -530,8 +534,9 @@ fn osc_colour_specs_as_xterm_allocates_them() {
 #[test]
 fn osc_dynamic_and_special_colours() {
     let mut t = run(10, 1, "\x1b]10;rgb:ff/00/00\x07\x1b]10;?\x07\x1b]11;?\x07");
-    assert_eq!(reply(&mut t), "\x1b]10;rgb:ffff/0000/0000\x07\x1b]11;rgb:ffff/ffff/ffff\x07");
-    assert_eq!(t.dynamic_colors()[0], Some((255, 0, 0)));
+    // The background is the dark theme's black.
+    assert_eq!(reply(&mut t), "\x1b]10;rgb:ffff/0000/0000\x07\x1b]11;rgb:0000/0000/0000\x07");
+    assert_eq!(t.default_colors().0, (255, 0, 0));
     t.advance(b"\x1b]5;1;#123456\x07\x1b]5;1;?\x07\x1b]4;257;?\x07");
     assert_eq!(reply(&mut t), "\x1b]5;1;rgb:1212/3434/5656\x07\x1b]4;257;rgb:1212/3434/5656\x07");
 }

@@ -57,8 +57,9 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   -chardev stdio,id=ID[,signal=off]
         this terminal; Ctrl-C stops vcmux unless signal=off
   -chardev null,id=ID
-  -chardev vc,id=ID[,cols=N][,rows=N][,scrollback=LINES][,font-size=PX][,font=F][,theme=xterm|dark]
-        a terminal emulator (80x24, 10000 lines of history by default) shown by -vnc;
+  -chardev vc,id=ID[,cols=N][,rows=N][,scrollback=LINES][,font-size=PX][,font=F][,theme=dark|xterm]
+        a terminal emulator (80x24, 10000 lines of history by default) shown by -vnc,
+        light grey on black with the Linux console's colours (theme=xterm: black on white);
         a command under vcmux's PTY gets its size, and it answers the command's queries
   Every chardev takes logfile=F[,logappend=on]: a copy of all the output it is sent.
   With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 
 use crate::config::MAX_VC_CELLS;
-use crate::render::{self, FontConfig, Renderer, Theme};
+use crate::render::{self, FontConfig, Renderer};
 use crate::term::Terminal;
+use crate::term::Theme;
 
 /// `vcmux render`'s options.
 #[derive(Debug, Args)]
@@ -42,8 +43,9 @@ pub struct RenderArgs {
     /// Mono (the vc's font=).
     #[arg(long, value_name = "FILE")]
     pub font: Option<PathBuf>,
-    /// PNG: default colours, xterm (black on white) or dark (grey on black).
-    #[arg(long, default_value = "xterm")]
+    /// PNG: default colours, dark (light grey on black, as a VM console; the
+    /// vc's default) or xterm (black on white).
+    #[arg(long, default_value = "dark")]
     pub theme: Theme,
 }
 
@@ -153,6 +155,7 @@ pub fn run(args: &RenderArgs) -> Result<(), RenderError> {
             let cols = args.cols.unwrap_or(clamp_cells(header.width));
             let rows = args.rows.unwrap_or(clamp_cells(header.height));
             let mut terminal = Terminal::new(cols, rows, 0);
+            terminal.set_theme(args.theme);
             cast::play(&bytes, args.at, &mut terminal).map_err(|(line, reason)| RenderError::Cast {
                 path: args.input.clone(),
                 line,
@@ -170,6 +173,7 @@ pub fn run(args: &RenderArgs) -> Result<(), RenderError> {
         None if args.at.is_some() => return Err(RenderError::AtWithoutCast(args.input.clone())),
         None => {
             let mut terminal = Terminal::new(args.cols.unwrap_or(80), args.rows.unwrap_or(24), 0);
+            terminal.set_theme(args.theme);
             terminal.advance(&bytes);
             terminal
         }
@@ -183,7 +187,6 @@ pub fn run(args: &RenderArgs) -> Result<(), RenderError> {
             if renderer.frame_size(cols, rows).is_none() {
                 return Err(RenderError::TooLarge { cols, rows });
             }
-            renderer.set_theme(args.theme);
             renderer.render(&mut terminal, true);
             render::png::encode(renderer.framebuffer())?
         }

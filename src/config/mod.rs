@@ -14,7 +14,7 @@ mod vnc;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::render::Theme;
+use crate::term::Theme;
 
 pub use error::ConfigError;
 use opts::Opts;
@@ -174,7 +174,7 @@ pub struct VcConfig {
     pub font: Option<PathBuf>,
     /// `font-size=`: pixels per em.
     pub font_size: f32,
-    /// `theme=xterm|dark`: the default colours.
+    /// `theme=dark|xterm`: the default colours.
     pub theme: Theme,
 }
 

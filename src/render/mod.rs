@@ -26,7 +26,6 @@ pub mod png;
 mod renderer;
 
 pub use font::{DEFAULT_SIZE, FontConfig};
-pub use palette::Theme;
 pub use renderer::Renderer;
 
 /// Why a renderer could not be made.

@@ -1,33 +1,8 @@
-//! Colours: a theme's default foreground and background, xterm's 256-colour
-//! palette as the terminal's program may have changed it (OSC 4/10/11/12), and
-//! how a cell's attributes turn its colours into the two it is painted with.
+//! Colours: the terminal's palette and default colours as they are now (its
+//! theme's, or as its program changed them with OSC 4/10/11/12), and how a
+//! cell's attributes turn its colours into the two it is painted with.
 
-use std::str::FromStr;
-
-use crate::term::{Cell, Color, Flags, Rgb, Terminal, default_color};
-
-/// The default colours a screen starts with.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Theme {
-    /// xterm's: black on white. The terminal answers OSC 10/11 queries with
-    /// these, so programs pick colours that suit it.
-    #[default]
-    Xterm,
-    /// A console's: light grey (xterm's colour 7) on black.
-    Dark,
-}
-
-impl FromStr for Theme {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Theme, String> {
-        match s {
-            "xterm" => Ok(Theme::Xterm),
-            "dark" => Ok(Theme::Dark),
-            other => Err(format!("unknown theme '{other}' (xterm or dark)")),
-        }
-    }
-}
+use crate::term::{Cell, Color, Flags, Rgb, Terminal};
 
 /// A colour as a framebuffer pixel.
 pub fn pixel((r, g, b): Rgb) -> u32 {
@@ -62,25 +37,20 @@ pub struct Ink {
 }
 
 impl Colors {
-    /// The colours in force in `term` under `theme`.
-    pub fn new(term: &Terminal, theme: Theme) -> Colors {
+    /// The colours in force in `term`.
+    pub fn new(term: &Terminal) -> Colors {
         let mut palette = [0; 256];
         for (i, slot) in palette.iter_mut().enumerate() {
-            let i = i as u8;
-            *slot = pixel(term.palette_override(i).unwrap_or_else(|| default_color(i)));
+            *slot = pixel(term.palette_color(i as u8));
         }
-        let (fg, bg) = match theme {
-            Theme::Xterm => (0x000000, 0xffffff),
-            Theme::Dark => (palette_default(7), 0x000000),
-        };
-        let [dyn_fg, dyn_bg, dyn_cursor] = term.dynamic_colors();
-        let (mut fg, mut bg) = (dyn_fg.map_or(fg, pixel), dyn_bg.map_or(bg, pixel));
+        let (fg, bg, cursor) = term.default_colors();
+        let (mut fg, mut bg) = (pixel(fg), pixel(bg));
         if term.modes().reverse_video {
             // DECSCNM swaps the default colours, as xterm does; explicit
             // colours stay.
             std::mem::swap(&mut fg, &mut bg);
         }
-        Colors { palette, fg, bg, cursor: dyn_cursor.map(pixel) }
+        Colors { palette, fg, bg, cursor: cursor.map(pixel) }
     }
 
     /// How `cell` is painted. `blink_on` is the phase of blinking text.
@@ -109,13 +79,10 @@ impl Colors {
     }
 }
 
-fn palette_default(i: u8) -> u32 {
-    pixel(default_color(i))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::term::Theme;
 
     fn cell(fg: Color, bg: Color, flags: &[Flags]) -> Cell {
         let mut cell = Cell { fg, bg, ..Cell::BLANK };
@@ -127,8 +94,9 @@ mod tests {
 
     #[test]
     fn attributes_choose_the_colours() {
-        let term = Terminal::new(2, 2, 0);
-        let colors = Colors::new(&term, Theme::Xterm);
+        let mut term = Terminal::new(2, 2, 0);
+        term.set_theme(Theme::Xterm);
+        let colors = Colors::new(&term);
         let plain = colors.ink(&Cell::BLANK, true);
         assert_eq!((plain.fg, plain.bg, plain.visible), (0x000000, 0xffffff, true));
         let red = cell(Color::Indexed(1), Color::Default, &[Flags::BOLD]);
@@ -145,13 +113,20 @@ mod tests {
     #[test]
     fn the_terminal_can_change_them() {
         let mut term = Terminal::new(2, 2, 0);
+        term.set_theme(Theme::Xterm);
         term.advance(b"\x1b]4;1;rgb:12/34/56\x07\x1b]11;#000000\x07\x1b[?5h");
-        let colors = Colors::new(&term, Theme::Xterm);
+        let colors = Colors::new(&term);
         let red = cell(Color::Indexed(1), Color::Default, &[]);
         // Reverse video swaps the default colours; explicit ones stay.
         assert_eq!(colors.ink(&red, true).fg, 0x123456);
         assert_eq!(colors.ink(&red, true).bg, 0x000000);
         assert_eq!(colors.ink(&Cell::BLANK, true).bg, 0x000000);
-        assert_eq!("dark".parse::<Theme>(), Ok(Theme::Dark));
+    }
+
+    #[test]
+    fn the_default_theme_is_a_console_s_light_grey_on_black() {
+        let colors = Colors::new(&Terminal::new(2, 2, 0));
+        let plain = colors.ink(&Cell::BLANK, true);
+        assert_eq!((plain.fg, plain.bg), (0xaaaaaa, 0x000000));
     }
 }

@@ -10,7 +10,7 @@ use super::damage::{Painted, Rects, Shadow};
 use super::font::{FontConfig, Fonts};
 use super::frame::{Damage, Framebuffer, Move, Rect};
 use super::painter::{CellPaint, Painter};
-use super::palette::{Colors, Theme};
+use super::palette::Colors;
 
 /// A terminal's rasteriser: it owns the framebuffer and remembers what it
 /// painted, so that each [`render`](Renderer::render) repaints only what
@@ -38,7 +38,6 @@ use super::palette::{Colors, Theme};
 pub struct Renderer {
     /// Two painters, one a thread, for the two halves of a large repaint.
     painters: [Painter; 2],
-    theme: Theme,
     fb: Framebuffer,
     shadow: Shadow,
     /// The colours the shadow was painted with.
@@ -104,7 +103,6 @@ impl Renderer {
         let fonts = Fonts::new(config.size, config.path.as_deref())?;
         Ok(Renderer {
             painters: [Painter::new(fonts.clone()), Painter::new(fonts)],
-            theme: Theme::default(),
             fb: Framebuffer::new(0, 0),
             shadow: Shadow::new(0, 0),
             colors: None,
@@ -117,12 +115,6 @@ impl Renderer {
             dirty: Vec::new(),
             scratch: Default::default(),
         })
-    }
-
-    /// Chooses the default colours; the next render repaints everything.
-    pub fn set_theme(&mut self, theme: Theme) {
-        self.theme = theme;
-        self.colors = None;
     }
 
     /// Draws `text` in inverse video over the bottom row, or stops (`None`):
@@ -189,7 +181,7 @@ impl Renderer {
             self.cursor_at = None;
             self.full = true;
         }
-        let colors = Colors::new(term, self.theme);
+        let colors = Colors::new(term);
         if self.colors.as_ref() != Some(&colors) {
             self.colors = Some(colors);
             self.repaint_all();

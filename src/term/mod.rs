@@ -28,7 +28,7 @@ mod width;
 pub use cell::{Cell, Color, Flags};
 pub use damage::{Damage, Scroll};
 pub use modes::{Modes, MouseEncoding, MouseTracking};
-pub use palette::{Rgb, default_color};
+pub use palette::{Rgb, Theme};
 pub use screen::{ClipboardEvent, CursorShape};
 
 use std::borrow::Cow;
@@ -270,17 +270,31 @@ impl Terminal {
         self.screen.damage.take()
     }
 
-    /// Palette entry `index` as changed by OSC 4 (and reset by OSC 104);
-    /// `None` means the renderer's default ([`default_color`]).
-    pub fn palette_override(&self, index: u8) -> Option<Rgb> {
-        self.screen.palette[index as usize].map(palette::narrow)
+    /// Sets the default colours (a vc's `theme=`): what the palette and the
+    /// default foreground and background are before a program changes them,
+    /// and what colour queries answer.
+    pub fn set_theme(&mut self, theme: Theme) {
+        self.screen.theme = theme;
+        self.screen.damage.all();
     }
 
-    /// Default foreground, background and cursor colour as set by OSC
-    /// 10/11/12, `None` where unchanged.
-    pub fn dynamic_colors(&self) -> [Option<Rgb>; 3] {
-        let d = &self.screen.dynamic;
-        [d[0], d[1], d[2]].map(|c| c.map(palette::narrow))
+    /// Palette entry `index` as it is now: the theme's, or what OSC 4 made it.
+    pub fn palette_color(&self, index: u8) -> Rgb {
+        match self.screen.palette[usize::from(index)] {
+            Some(changed) => palette::narrow(changed),
+            None => self.screen.theme.color(index),
+        }
+    }
+
+    /// The default foreground and background as they are now (the theme's,
+    /// or what OSC 10/11 made them), and the cursor's colour if OSC 12 set one.
+    pub fn default_colors(&self) -> (Rgb, Rgb, Option<Rgb>) {
+        let [fg, bg, cursor] = {
+            let d = &self.screen.dynamic;
+            [d[0], d[1], d[2]].map(|c| c.map(palette::narrow))
+        };
+        let theme = self.screen.theme;
+        (fg.unwrap_or(theme.foreground()), bg.unwrap_or(theme.background()), cursor)
     }
 
     /// The window title (OSC 0/2).

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::cell::{Color, Flags};
 use super::handler::Args;
-use super::palette::{self, Rgb16};
+use super::palette::{self, Rgb16, Theme};
 use super::screen::{ClipboardEvent, PALETTE_LEN, Screen};
 
 /// xterm's patch level we claim in DA2.
@@ -314,7 +314,7 @@ impl Screen {
                         continue;
                     }
                     if *spec == b"?" {
-                        let rgb = self.palette[idx].unwrap_or_else(|| default_entry(idx));
+                        let rgb = self.palette[idx].unwrap_or_else(|| default_entry(self.theme, idx));
                         self.reply_osc(&format!("{code};{n};{}", palette::format_rgb(rgb)), bel);
                     } else if let Some(rgb) = palette::parse_spec(spec) {
                         self.palette[idx] = Some(rgb);
@@ -330,7 +330,7 @@ impl Screen {
                         break;
                     }
                     if *spec == b"?" {
-                        let rgb = self.dynamic[which].unwrap_or_else(|| default_dynamic(which));
+                        let rgb = self.dynamic[which].unwrap_or_else(|| default_dynamic(self.theme, which));
                         self.reply_osc(&format!("{};{}", 10 + which, palette::format_rgb(rgb)), bel);
                     } else if let Some(rgb) = palette::parse_spec(spec) {
                         self.dynamic[which] = Some(rgb);
@@ -394,18 +394,18 @@ impl Screen {
 }
 
 /// The colour of palette entry `idx` (or special colour) before any OSC 4.
-fn default_entry(idx: usize) -> Rgb16 {
+fn default_entry(theme: Theme, idx: usize) -> Rgb16 {
     match u8::try_from(idx) {
-        Ok(i) => palette::widen(palette::default_color(i)),
-        Err(_) => palette::widen(palette::DEFAULT_FG),
+        Ok(i) => palette::widen(theme.color(i)),
+        Err(_) => palette::widen(theme.foreground()),
     }
 }
 
 /// The dynamic colour `which` (0 = OSC 10) before any change.
-fn default_dynamic(which: usize) -> Rgb16 {
+fn default_dynamic(theme: Theme, which: usize) -> Rgb16 {
     palette::widen(match which {
-        1 | 4 | 6 | 7 => palette::DEFAULT_BG,
-        _ => palette::DEFAULT_FG,
+        1 | 4 | 6 | 7 => theme.background(),
+        _ => theme.foreground(),
     })
 }
 

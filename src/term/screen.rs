@@ -10,7 +10,7 @@ use super::charset::Charsets;
 use super::damage::Tracker;
 use super::handler::Args;
 use super::modes::{INERT_DEFAULT_ON, Modes};
-use super::palette::Rgb16;
+use super::palette::{Rgb16, Theme};
 use super::storage::{Row, Storage};
 use super::width::char_width;
 
@@ -127,6 +127,8 @@ pub(crate) struct Screen {
     pub palette: Vec<Option<Rgb16>>,
     /// OSC 10–19 overrides: foreground, background, cursor colour, …
     pub dynamic: [Option<Rgb16>; 10],
+    /// The default colours the palette and the dynamic colours start from.
+    pub theme: Theme,
     /// DECSCUSR value, 0–6.
     pub cursor_style: u8,
     /// xterm's att610 blink mode (DECSET 12).
@@ -195,6 +197,7 @@ impl Screen {
             clipboard: Vec::new(),
             palette: vec![None; PALETTE_LEN],
             dynamic: [None; 10],
+            theme: Theme::default(),
             cursor_style: 0,
             cursor_blink_mode: false,
             last_char: None,

@@ -96,10 +96,10 @@ impl Vc {
     /// Makes the terminal and its renderer; returns the vc and the hub's side of it.
     pub fn open(id: &str, config: &VcConfig) -> Result<(Arc<Vc>, VcConnector), OpenError> {
         let font = FontConfig { size: config.font_size, path: config.font.clone() };
-        let mut renderer = Renderer::new(&font)
+        let renderer = Renderer::new(&font)
             .map_err(|e| OpenError::new(id, "cannot load its font", io::Error::other(e.to_string())))?;
-        renderer.set_theme(config.theme);
         let mut terminal = Terminal::new(config.cols, config.rows, config.scrollback);
+        terminal.set_theme(config.theme);
         let (cell_w, cell_h) = renderer.cell_size();
         terminal.set_cell_pixels(cell_w, cell_h);
         let (to_console, from_vc) = mpsc::channel(TO_CONSOLE_QUEUE);
