@@ -1,7 +1,7 @@
 //! Legibility: a real OCR engine reads a default-size rendering of a plain
-//! shell screen. Needs tesseract (`apt-get install tesseract-ocr`), so it is
-//! not part of the default run:
-//! `cargo test --release --test render_ocr -- --ignored`.
+//! shell screen. It needs tesseract (`apt-get install tesseract-ocr`): where
+//! tesseract is missing the test says so and passes, unless `VCMUX_OCR=required`
+//! (as `.ci/run`, which installs it, sets) makes a missing tesseract a failure.
 
 use std::path::Path;
 use std::process::Command;
@@ -9,9 +9,22 @@ use std::process::Command;
 use vcmux::render::{FontConfig, Renderer, png};
 use vcmux::term::Terminal;
 
+/// Whether tesseract can run here; a failure instead when it must.
+fn tesseract_present() -> bool {
+    let present = Command::new("tesseract").arg("--version").output().is_ok_and(|o| o.status.success());
+    let required = std::env::var("VCMUX_OCR").is_ok_and(|v| v == "required");
+    assert!(present || !required, "VCMUX_OCR=required but tesseract does not run");
+    if !present {
+        eprintln!("render_ocr: tesseract is not installed (apt-get install tesseract-ocr): not checked");
+    }
+    present
+}
+
 #[test]
-#[ignore = "needs tesseract-ocr installed"]
 fn tesseract_reads_a_default_size_shell_screen() {
+    if !tesseract_present() {
+        return;
+    }
     let input =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/render-inputs/shell.in")).unwrap();
     let mut term = Terminal::new(80, 24, 0);

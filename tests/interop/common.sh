@@ -30,9 +30,19 @@ need_apt() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
 }
-need_pip() {
-    python3 -c "import $1" 2>/dev/null || { say "installing $2"; python3 -m pip install -q "$2"; }
+# Python packages go into a virtual environment of the interop suite's own
+# (Debian's python3 refuses pip installs into the system), first on PATH.
+VENV="$REPO_DIR/target/interop-venv"
+need_venv() {
+    [ -x "$VENV/bin/python3" ] && return
+    python3 -m venv "$VENV" 2>/dev/null || { need_apt python3-venv; python3 -m venv "$VENV"; }
+    hash -r
 }
+need_pip() {
+    need_venv
+    "$VENV/bin/python3" -c "import $1" 2>/dev/null || { say "installing $2"; "$VENV/bin/python3" -m pip install -q "$2"; }
+}
+export PATH="$VENV/bin:$PATH"
 need_npm() {
     [ -d "$INTEROP_DIR/node_modules/@novnc/novnc" ] && [ -d "$INTEROP_DIR/node_modules/playwright-core" ] || {
         say "installing noVNC and playwright-core"
