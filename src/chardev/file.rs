@@ -8,8 +8,9 @@ use std::time::{Duration, SystemTime};
 use tokio::fs::File;
 use tokio::io::AsyncWrite;
 
-use super::{BoxFuture, BoxWriter, Connection, Connector, OpenError};
+use super::OpenError;
 use crate::config::FileConfig;
+use crate::hub::port::{BoxFuture, BoxWriter, Connection, Connector};
 
 /// How long a log that failed (a full disk) rests before the hub tries it again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);

@@ -2,7 +2,7 @@
 
 use std::io;
 
-use super::{BoxFuture, Connection, Connector};
+use crate::hub::port::{BoxFuture, Connection, Connector};
 
 /// A sink that is always connected.
 #[derive(Default)]

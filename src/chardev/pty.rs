@@ -37,9 +37,9 @@ use tokio::sync::watch;
 use tokio::time::Sleep;
 use tracing::{info, warn};
 
-use super::vc::WindowSize;
-use super::{BoxFuture, Connection, Connector, OpenError};
+use super::{OpenError, WindowSize};
 use crate::config::PtyConfig;
+use crate::hub::port::{BoxFuture, Connection, Connector};
 
 /// The window a command has when no terminal backend gives one.
 const DEFAULT_WINDOW: WindowSize = WindowSize { cols: 80, rows: 24 };

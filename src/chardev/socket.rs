@@ -11,8 +11,9 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tracing::warn;
 
-use super::{BoxFuture, Connection, Connector, OpenError};
+use super::OpenError;
 use crate::config::{SocketAddress, SocketConfig};
+use crate::hub::port::{BoxFuture, Connection, Connector};
 use crate::unix_socket::RemoveOnDrop;
 
 /// A socket chardev's source of connections.

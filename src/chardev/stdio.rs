@@ -6,8 +6,9 @@ use std::sync::Mutex;
 
 use nix::sys::termios::{InputFlags, LocalFlags, SetArg, Termios, tcgetattr, tcsetattr};
 
-use super::{BoxFuture, Connection, Connector, OpenError};
+use super::OpenError;
 use crate::config::StdioConfig;
+use crate::hub::port::{BoxFuture, Connection, Connector};
 
 /// The terminal settings stdin had before a stdio backend made it raw, restored
 /// by [`restore_terminal`] however vcmux exits.

@@ -13,9 +13,9 @@ use tracing::info;
 use super::LaunchError;
 use super::vnc::{self, BoundVnc};
 use crate::chardev::pty::{self, CommandSession};
-use crate::chardev::vc::{self, WindowSize};
-use crate::chardev::{BoxWriter, Connector, OpenError, file, null, socket, stdio};
+use crate::chardev::{OpenError, WindowSize, file, null, socket, stdio, vc};
 use crate::config::{BackendConfig, BackendKind, Config, FrontendConfig, FrontendKind, LogfileConfig};
+use crate::hub::port::{BoxWriter, Connector};
 
 /// A configuration with every chardev opened and every listener bound, but
 /// nothing running yet: no command started, no connection accepted.

@@ -26,9 +26,10 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{mpsc, watch};
 use tracing::warn;
 
-use super::{BoxFuture, Connection, Connector, OpenError};
+use super::{OpenError, WindowSize};
 use crate::config::{MAX_VC_CELLS, VcConfig};
 use crate::hub::FrontendStatus;
+use crate::hub::port::{BoxFuture, Connection, Connector};
 use crate::render::frame::{Damage, Framebuffer};
 use crate::render::{FontConfig, Renderer};
 use crate::rfb::screen::{Screen, ViewerId, ViewerInput};
@@ -49,15 +50,6 @@ const BLINK_HALF_PERIOD: Duration = Duration::from_millis(500);
 
 /// Rows the wheel scrolls the history per step, as xterm.
 const WHEEL_ROWS: isize = 3;
-
-/// A terminal's size in cells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowSize {
-    /// Columns.
-    pub cols: u16,
-    /// Rows.
-    pub rows: u16,
-}
 
 /// A vc: the terminal, its renderer, and the ways to watch and drive them.
 pub struct Vc {

@@ -30,8 +30,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::chardev::{BoxFuture, BoxReader, BoxWriter, Connection, Connector};
+pub mod port;
+
 use crate::config::MAX_BACKENDS;
+use port::{BoxFuture, BoxReader, BoxWriter, Connection, Connector};
 
 /// The most the hub reads from the frontend at once. A read returns what is
 /// there, so this adds no latency; under a flood, bigger chunks mean fewer
