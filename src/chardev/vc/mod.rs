@@ -29,9 +29,8 @@ use tracing::warn;
 use super::{BoxFuture, Connection, Connector, OpenError};
 use crate::config::{MAX_VC_CELLS, VcConfig};
 use crate::hub::FrontendStatus;
-use crate::render::frame::{Damage, Framebuffer};
 use crate::render::{FontConfig, Renderer};
-use crate::rfb::screen::{Screen, ViewerId, ViewerInput};
+use crate::rfb::screen::{Refreshed, Screen, ViewerId, ViewerInput};
 use crate::term::Terminal;
 use keys::{Modifiers, encode_key, encode_paste, keysym};
 use mouse::{Pointer, pointer_event};
@@ -261,12 +260,12 @@ impl Screen for Vc {
         format!("vcmux {}", self.id)
     }
 
-    fn refresh(&self, f: &mut dyn FnMut(&Framebuffer, &Damage)) {
+    fn refresh(&self, _: ViewerId, f: &mut dyn FnMut(Refreshed<'_>)) {
         let blink_on = self.blink_on();
         let mut state = self.lock();
         let State { terminal, renderer, .. } = &mut *state;
         let damage = renderer.render(terminal, blink_on);
-        f(renderer.framebuffer(), &damage);
+        f(Refreshed::shared(renderer.framebuffer(), &damage));
     }
 
     fn changes(&self) -> watch::Receiver<u64> {
