@@ -120,3 +120,17 @@ proptest! {
         prop_assert!(viewer == fb, "the viewer differs at the end");
     }
 }
+
+#[test]
+fn a_viewer_shown_another_framebuffer_is_sent_all_of_it() {
+    let mv = Move { dst: Rect::new(0, 0, W, H - ROW), src_x: 0, src_y: ROW };
+    let mut pending = Pending::nothing(W, H, true);
+    pending.add(W, H, &Damage { moves: vec![mv], rects: vec![Rect::new(0, H - ROW, W, ROW)] });
+    pending.restart(W, H);
+    let taken = pending.take();
+    assert_eq!((taken.moves, taken.rects, taken.resized), (vec![], vec![Rect::new(0, 0, W, H)], false));
+    // Another size is still told.
+    pending.restart(W, H + ROW);
+    let taken = pending.take();
+    assert_eq!((taken.rects, taken.resized), (vec![Rect::new(0, 0, W, H + ROW)], true));
+}

@@ -1,7 +1,7 @@
 //! Unit tests of `vcmux::term`, one group per family of control functions,
 //! plus regressions for the esctest2 families fixed along the way.
 
-use vcmux::term::{Cell, Color, CursorShape, Flags, MouseEncoding, MouseTracking, Terminal};
+use vcmux::term::{Cell, Color, CursorShape, Flags, LineMark, MouseEncoding, MouseTracking, Terminal};
 
 fn run(cols: u16, rows: u16, input: &str) -> Terminal {
     let mut t = Terminal::new(cols, rows, 100);
@@ -691,6 +691,52 @@ fn scrollback_view() {
 }
 
 #[test]
+fn a_view_of_its_own_stays_on_its_lines_as_output_arrives() {
+    // The terminal's own view stays live; a second view is anchored by mark.
+    let mut t = Terminal::new(5, 2, 4);
+    t.advance(b"1\r\n2\r\n3\r\n4");
+    let top = t.view_top(2);
+    assert_eq!(view_at(&mut t, top), ["1", "2"]);
+    t.take_damage();
+    t.advance(b"\r\n5\r\n6");
+    assert_eq!(t.view_offset(top), 4, "pushed back by the two new lines");
+    assert_eq!(view_at(&mut t, top), ["1", "2"]);
+    assert_eq!(t.display_offset(), 0, "the terminal's own view is live again");
+    assert_eq!(lines_of_view(&t), ["5", "6"]);
+    t.take_damage();
+    t.with_display_offset(3, |_| ());
+    assert_eq!(t.take_damage(), Default::default(), "looking records no damage");
+    // Lines fall off the end of the history (4 lines): the view clamps to the oldest.
+    t.advance(b"\r\n7\r\n8");
+    assert_eq!(t.view_offset(top), 4);
+    assert_eq!(view_at(&mut t, top), ["3", "4"]);
+    // A resize keeps a view's distance from the screen.
+    let top = t.view_top(1);
+    t.resize(6, 2);
+    assert_eq!(t.view_offset(top), 1);
+    // ED 3 clears the history: every view is back at the live screen.
+    t.advance(b"\x1b[3J");
+    assert_eq!(t.view_offset(top), 0);
+}
+
+#[test]
+fn a_view_of_its_own_stays_on_its_lines_through_a_flood() {
+    // Whole lines at the bottom go to the history in bulk (jump scroll).
+    let mut t = Terminal::new(10, 4, 20);
+    let lines_from = |from: usize, to: usize| (from..to).map(|i| format!("line {i}\r\n")).collect::<String>();
+    t.advance(lines_from(0, 10).as_bytes());
+    let top = t.view_top(3);
+    assert_eq!(view_at(&mut t, top), ["line 4", "line 5", "line 6", "line 7"]);
+    for (from, to) in [(10, 13), (13, 20)] {
+        t.advance(lines_from(from, to).as_bytes());
+        assert_eq!(view_at(&mut t, top), ["line 4", "line 5", "line 6", "line 7"], "after line {to}");
+    }
+    t.advance(lines_from(20, 100).as_bytes());
+    assert_eq!(t.view_offset(top), 20);
+    assert_eq!(view_at(&mut t, top), ["line 77", "line 78", "line 79", "line 80"], "the oldest kept");
+}
+
+#[test]
 fn a_flood_of_lines_keeps_the_last_ones_on_screen_and_in_the_scrollback() {
     let flood: String = (0..100).map(|i| format!("line {i}\r\n")).collect();
     let mut t = Terminal::new(10, 4, 5);
@@ -709,6 +755,12 @@ fn a_flood_of_lines_keeps_the_last_ones_on_screen_and_in_the_scrollback() {
     assert_eq!(lines(&t), ["top", "line 98", "line 99", "", "", ""]);
     t.advance(b"\x1b[b");
     assert_eq!(line(&t, 3), "9", "REP repeats the flood's last character");
+}
+
+/// The lines a view anchored at `top` shows.
+fn view_at(t: &mut Terminal, top: LineMark) -> Vec<String> {
+    let offset = t.view_offset(top);
+    t.with_display_offset(offset, lines_of_view)
 }
 
 fn lines_of_view(t: &Terminal) -> Vec<String> {

@@ -14,18 +14,21 @@ use std::io::Write;
 use tokio::net::UnixStream;
 use tokio::time::{Instant, timeout_at};
 use vcmux::render::frame::Framebuffer;
-use vcmux::render::{FontConfig, Renderer};
+use vcmux::render::{FontConfig, Renderer, png};
 use vcmux::term::Terminal;
-use vnc::{ClientKeyEvent, PixelFormat, VncClient, VncEncoding, VncEvent, X11Event};
+use vnc::{ClientKeyEvent, ClientMouseEvent, PixelFormat, VncClient, VncEncoding, VncEvent, X11Event};
 
 const RETURN: u32 = 0xff0d;
+
+/// RFB's button mask bit for a notch of the wheel up.
+const WHEEL_UP: u8 = 8;
 
 /// vcmux with a shell, a vc, a log of the console and a VNC unix socket.
 struct Console {
     vcmux: Vcmux,
     log: String,
     socket: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Console {
@@ -55,7 +58,7 @@ impl Console {
         );
         vcmux.wait_log("VNC viewers welcome");
         vcmux.wait_log("started 'sh'");
-        Console { vcmux, log, socket, _dir: dir }
+        Console { vcmux, log, socket, dir }
     }
 
     async fn viewer(&self, password: Option<&str>) -> Result<VncClient, vnc::VncError> {
@@ -68,6 +71,21 @@ impl Console {
             true,
         )
         .await
+    }
+
+    /// The frame `vcmux screenshot` grabs from the vc.
+    async fn screenshot(&self) -> Framebuffer {
+        let png = self.dir.path().join("screenshot.png");
+        let status = tokio::process::Command::new(env!("CARGO_BIN_EXE_vcmux"))
+            .arg("screenshot")
+            .arg(format!("unix:{}", self.socket.display()))
+            .arg("-o")
+            .arg(&png)
+            .status()
+            .await
+            .expect("vcmux screenshot runs");
+        assert!(status.success(), "vcmux screenshot failed: {status}");
+        png::decode(&std::fs::read(&png).unwrap()).unwrap().expect("the screenshot has pixels")
     }
 
     fn log_text(&self) -> String {
@@ -90,8 +108,14 @@ impl Console {
 
 /// What `vcmux render` shows for these bytes at the vc's default geometry.
 fn render(bytes: &[u8]) -> Framebuffer {
+    render_scrolled(bytes, 0)
+}
+
+/// The same, with the view scrolled `rows` back into the history.
+fn render_scrolled(bytes: &[u8], rows: isize) -> Framebuffer {
     let mut terminal = Terminal::new(80, 24, 10_000);
     terminal.advance(bytes);
+    terminal.scroll_display(rows);
     let mut renderer = Renderer::new(&FontConfig::default()).unwrap();
     renderer.render(&mut terminal, true);
     renderer.framebuffer().clone()
@@ -177,6 +201,25 @@ async fn sync_with_log(client: &VncClient, mirror: &mut Mirror, log: &Path) {
     sync_with(client, mirror, &mut LogScreen::whole(log)).await;
 }
 
+/// Asks for a whole frame and applies events until every pixel of it came:
+/// then the viewer shows what the server shows it now, whatever it showed before.
+async fn whole_frame(client: &VncClient, mirror: &mut Mirror) {
+    // Never a pixel: they are masked to the format's 24 bits.
+    mirror.pixels.fill(u32::MAX);
+    client.input(X11Event::FullRefresh).await.expect("the viewer takes input");
+    sync_until(client, mirror, "a whole frame", |m| !m.pixels.contains(&u32::MAX)).await;
+}
+
+/// Turns the wheel up `steps` notches over the screen.
+async fn wheel_up(client: &VncClient, steps: usize) {
+    for _ in 0..steps {
+        for bottons in [WHEEL_UP, 0] {
+            let event = ClientMouseEvent { position_x: 10, position_y: 10, bottons };
+            client.input(X11Event::PointerEvent(event)).await.expect("the viewer takes input");
+        }
+    }
+}
+
 async fn type_text(client: &VncClient, text: &str) {
     for keysym in text.chars().map(u32::from).chain([RETURN]) {
         for down in [true, false] {
@@ -208,6 +251,40 @@ async fn two_viewers_see_the_same_screen() {
     sync_with_log(&a, &mut ma, Path::new(&console.log)).await;
     sync_with_log(&b, &mut mb, Path::new(&console.log)).await;
     assert_eq!(ma.pixels, mb.pixels);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_viewer_scrolls_the_history_on_its_own() {
+    let console = Console::start("", &[]);
+    let log = Path::new(&console.log);
+    let (a, b) = (console.viewer(None).await.unwrap(), console.viewer(None).await.unwrap());
+    let (mut ma, mut mb) = (Mirror::new(&PixelFormat::bgra()), Mirror::new(&PixelFormat::bgra()));
+    type_text(&a, "seq 1 60").await;
+    console.wait_output("60\r\n$ ");
+    sync_with_log(&a, &mut ma, log).await;
+    sync_with_log(&b, &mut mb, log).await;
+
+    // Two notches up on A: A shows six rows of history; B and a screenshot
+    // still show the live screen.
+    wheel_up(&a, 2).await;
+    let bytes = std::fs::read(log).unwrap();
+    let (live, back) = (render(&bytes), render_scrolled(&bytes, 6));
+    sync_until(&a, &mut ma, "six rows back in the history", |m| m.shows(&back)).await;
+    whole_frame(&b, &mut mb).await;
+    assert!(mb.shows(&live), "the other viewer was scrolled too");
+    assert!(console.screenshot().await == live, "a screenshot shows the history, not the live screen");
+
+    // B types, output arrives: A's view stays on the same lines.
+    type_text(&b, "seq 61 70").await;
+    console.wait_output("70\r\n$ ");
+    sync_with_log(&b, &mut mb, log).await;
+    whole_frame(&a, &mut ma).await;
+    assert!(ma.shows(&back), "new output moved the scrolled-back view");
+
+    // A types: A is back at the live screen.
+    type_text(&a, "echo back-$((6 * 7))").await;
+    console.wait_output("back-42\r\n$ ");
+    sync_with_log(&a, &mut ma, log).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

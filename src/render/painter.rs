@@ -107,6 +107,11 @@ impl Painter {
         Painter { cache: GlyphCache::new(fonts), blends: (0..slots).map(|_| None).collect(), lines }
     }
 
+    /// The fonts it paints with.
+    pub fn fonts(&self) -> &Fonts {
+        self.cache.fonts()
+    }
+
     /// The size of a cell in pixels.
     pub fn cell_size(&self) -> (u16, u16) {
         let fonts = self.cache.fonts();

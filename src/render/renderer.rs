@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::term::{Cell, CursorShape, Flags, Terminal};
+use crate::term::{Cell, CursorShape, Damage as TermDamage, Flags, Terminal};
 
 use super::RenderError;
 use super::damage::{Painted, Rects, Shadow};
@@ -17,7 +17,9 @@ use super::palette::Colors;
 /// changed and reports it as a [`Damage`].
 ///
 /// It must be the only reader of the terminal's damage
-/// ([`Terminal::take_damage`]): it takes it on every render.
+/// ([`Terminal::take_damage`]): it takes it on every render. Other renderers
+/// of the same terminal use [`render_view`](Renderer::render_view), which
+/// leaves it.
 ///
 /// ```
 /// use vcmux::render::{FontConfig, Renderer};
@@ -100,8 +102,21 @@ impl Renderer {
     /// pixels, in xterm's colours. Its framebuffer is empty until the first
     /// render.
     pub fn new(config: &FontConfig) -> Result<Renderer, RenderError> {
-        let fonts = Fonts::new(config.size, config.path.as_deref())?;
-        Ok(Renderer {
+        Ok(Renderer::with_fonts(Fonts::new(config.size, config.path.as_deref())?))
+    }
+
+    /// A renderer with this one's fonts, colours and status line and nothing
+    /// painted yet: a second view of the same terminal (one viewer's own view
+    /// into the history, see [`render_view`](Renderer::render_view)).
+    pub fn sibling(&self) -> Renderer {
+        let mut renderer = Renderer::with_fonts(self.painters[0].fonts().clone());
+        renderer.theme = self.theme;
+        renderer.set_status(self.status.as_deref());
+        renderer
+    }
+
+    fn with_fonts(fonts: Fonts) -> Renderer {
+        Renderer {
             painters: [Painter::new(fonts.clone()), Painter::new(fonts)],
             fb: Framebuffer::new(0, 0),
             shadow: Shadow::new(0, 0),
@@ -114,7 +129,7 @@ impl Renderer {
             status_shown: false,
             dirty: Vec::new(),
             scratch: Default::default(),
-        })
+        }
     }
 
     /// Draws `text` in inverse video over the bottom row, or stops (`None`):
@@ -170,10 +185,25 @@ impl Renderer {
     /// [`frame_size`](Renderer::frame_size); columns and rows beyond 65535
     /// pixels are not drawn) and the damage covers all of it.
     pub fn render(&mut self, term: &mut Terminal, blink_on: bool) -> Damage {
+        let term_damage = term.take_damage();
+        self.paint(term, &term_damage, blink_on)
+    }
+
+    /// Brings the framebuffer up to date with `term` as [`render`](Renderer::render)
+    /// does, but leaves the terminal's damage to the renderer that takes it:
+    /// every row is compared with what this one painted instead. For a second
+    /// renderer of one terminal, such as a viewer's own view into the history
+    /// (see [`Terminal::with_display_offset`]).
+    pub fn render_view(&mut self, term: &Terminal, blink_on: bool) -> Damage {
+        self.full = true;
+        self.paint(term, &TermDamage::default(), blink_on)
+    }
+
+    /// Paints what `term_damage` and a comparison with the shadow say changed.
+    fn paint(&mut self, term: &Terminal, term_damage: &TermDamage, blink_on: bool) -> Damage {
         let (cell_w, cell_h) = self.cell_size();
         let cols = term.cols().min(u16::MAX / cell_w);
         let rows = term.rows().min(u16::MAX / cell_h);
-        let term_damage = term.take_damage();
         let mut damage = Damage::default();
         if (cols, rows) != (self.shadow.cols, self.shadow.rows) {
             self.fb = Framebuffer::new(cols * cell_w, rows * cell_h);

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use tokio::sync::watch;
 
 use super::pending::Pending;
-use super::screen::{Screen, ViewerInput};
+use super::screen::{Refreshed, Screen, ViewerId, ViewerInput};
 use super::server::lock;
 use crate::render::frame::{Damage, Framebuffer, Move, Rect};
 
@@ -120,10 +120,10 @@ impl Screen for Canvas {
         self.name.clone()
     }
 
-    fn refresh(&self, f: &mut dyn FnMut(&Framebuffer, &Damage)) {
+    fn refresh(&self, _: ViewerId, f: &mut dyn FnMut(Refreshed<'_>)) {
         let mut state = lock(&self.state);
         let damage = state.damage.take().into_damage();
-        f(&state.framebuffer, &damage);
+        f(Refreshed::shared(&state.framebuffer, &damage));
     }
 
     fn changes(&self) -> watch::Receiver<u64> {

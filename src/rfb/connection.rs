@@ -390,7 +390,7 @@ impl Viewer {
         // Cell copies read the whole screen, outside the damage too.
         let cell_size = self.shared.screen.cell_size();
         let copies_cells = self.encoding.copies_cells() && self.takes(number::COPY_RECT);
-        let copied = self.shared.refresh(|framebuffer| {
+        let copied = self.shared.refresh(self.id(), |framebuffer| {
             let taken = lock(&pending).take();
             let patches: Vec<Patch> = taken
                 .rects

@@ -1,7 +1,8 @@
 //! The RFB (VNC) server of the vc backend.
 //!
-//! It serves a [`Screen`](screen::Screen): it asks it for the framebuffer and the
-//! damage since the last render, and hands it every viewer's keys, pointer and
+//! It serves a [`Screen`](screen::Screen): it asks it for the framebuffer a
+//! viewer sees (the shared one, or one of the viewer's own) and the damage
+//! since the last render, and hands it every viewer's keys, pointer and
 //! clipboard. It knows nothing of terminals.
 //!
 //! - [`server`]: [`Server`], accepting viewers on TCP, unix or WebSocket listeners;

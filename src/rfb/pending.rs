@@ -80,6 +80,13 @@ impl Pending {
         Pending { rects: Vec::new(), ..Pending::everything(width, height, moves_allowed) }
     }
 
+    /// Everything of a `width` x `height` framebuffer is dirty again, as when
+    /// the viewer is shown another framebuffer; a new size is still told.
+    pub fn restart(&mut self, width: u16, height: u16) {
+        let resized = self.resized || (width, height) != self.size();
+        *self = Pending { resized, ..Pending::everything(width, height, self.moves_allowed) };
+    }
+
     /// The framebuffer size this region is about.
     pub fn size(&self) -> (u16, u16) {
         (self.bounds.width, self.bounds.height)

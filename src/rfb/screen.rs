@@ -1,5 +1,11 @@
 //! What the RFB server serves, and what it hands back: the boundary between the
 //! VNC server and the terminal it shows.
+//!
+//! Viewers share one framebuffer, except those the screen gives one of their
+//! own for a while (the vc does while a viewer is scrolled back into the
+//! history): a [`Screen::refresh`] says whose pending regions its damage
+//! belongs to ([`Audience`]), and when a viewer switched framebuffers, so
+//! that it is sent everything anew. The server knows nothing of why.
 
 use tokio::sync::watch;
 
@@ -50,11 +56,45 @@ pub enum ViewerInput {
         /// Wanted height in pixels.
         height: u16,
     },
-    /// The viewer disconnected: forget its clipboard and pressed keys.
+    /// The viewer disconnected: forget its clipboard, pressed keys and
+    /// framebuffer of its own.
     Left {
         /// Who.
         viewer: ViewerId,
     },
+}
+
+/// Whose pending regions a refresh's damage goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience<'a> {
+    /// The shared framebuffer: every viewer's but these, which have a
+    /// framebuffer of their own (it would corrupt theirs).
+    AllBut(&'a [ViewerId]),
+    /// The asking viewer's own framebuffer: its pending region only.
+    Asker,
+}
+
+/// What one [`Screen::refresh`] hands over.
+#[derive(Debug, Clone, Copy)]
+pub struct Refreshed<'a> {
+    /// The framebuffer the asking viewer sees, up to date.
+    pub framebuffer: &'a Framebuffer,
+    /// What changed in it since it was last refreshed.
+    pub damage: &'a Damage,
+    /// Whose the damage is.
+    pub audience: Audience<'a>,
+    /// The asking viewer sees another framebuffer than at its previous
+    /// refresh (the shared one, or one of its own): none of what it was sent
+    /// holds, everything is to be sent again.
+    pub switched: bool,
+}
+
+impl<'a> Refreshed<'a> {
+    /// The shared framebuffer and its damage, for every viewer: what a
+    /// screen without framebuffers of viewers' own always hands over.
+    pub fn shared(framebuffer: &'a Framebuffer, damage: &'a Damage) -> Refreshed<'a> {
+        Refreshed { framebuffer, damage, audience: Audience::AllBut(&[]), switched: false }
+    }
 }
 
 /// What an RFB server shows and where its viewers' input goes. The vc backend
@@ -64,11 +104,13 @@ pub trait Screen: Send + Sync + 'static {
     /// The desktop name sent in ServerInit, such as `vcmux vc0`.
     fn name(&self) -> String;
 
-    /// Brings the framebuffer up to date (renders what changed) and calls `f` with
-    /// it and the damage since the previous call, both under one lock, so that no
-    /// other render slips in between. `f` must be quick: the console's output
-    /// waits while it runs (copy pixels out, encode later).
-    fn refresh(&self, f: &mut dyn FnMut(&Framebuffer, &Damage));
+    /// Brings the framebuffer `viewer` sees up to date (renders what changed)
+    /// and calls `f` with it, the damage since its previous refresh and whose
+    /// that damage is, all under one lock, so that no other render slips in
+    /// between. `f` must be quick: the console's output waits while it runs
+    /// (copy pixels out, encode later). A screen that shows every viewer the
+    /// same passes [`Refreshed::shared`].
+    fn refresh(&self, viewer: ViewerId, f: &mut dyn FnMut(Refreshed<'_>));
 
     /// Grows whenever the screen may have changed (output arrived, a resize): a
     /// viewer waiting for an incremental update waits for it to change.

@@ -1,7 +1,9 @@
 //! The server: one [`Screen`] served to many viewers at once, over any byte
 //! stream (TCP, unix socket, WebSocket). It accepts connections, enforces the
 //! connection limit and the share policy, and keeps every viewer's pending
-//! region, which each render adds its damage to.
+//! region, which each render adds its damage to (each render of the shared
+//! framebuffer to the viewers that see it, a render of a viewer's own to that
+//! viewer's).
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -18,7 +20,7 @@ use super::auth::Backoff;
 use super::config::{Config, ConfigError, SharePolicy};
 use super::connection;
 use super::pending::Pending;
-use super::screen::{Screen, ViewerId};
+use super::screen::{Audience, Screen, ViewerId};
 use super::websocket;
 use crate::render::frame::Framebuffer;
 
@@ -258,18 +260,30 @@ impl Shared {
         &self.shutdown
     }
 
-    /// Renders: adds the damage since the last render to every viewer's pending
-    /// region, then runs `then` with the framebuffer, all under the screen's
-    /// lock. `None` if the screen did not call back.
-    pub fn refresh<T>(&self, then: impl FnOnce(&Framebuffer) -> T) -> Option<T> {
+    /// Renders what `viewer` sees: adds the damage since the last render to
+    /// the pending region of every viewer it is for (makes everything pending
+    /// for `viewer` when it switched framebuffers), then runs `then` with the
+    /// framebuffer, all under the screen's lock. `None` if the screen did not
+    /// call back.
+    pub fn refresh<T>(&self, viewer: ViewerId, then: impl FnOnce(&Framebuffer) -> T) -> Option<T> {
         let mut then = Some(then);
         let mut result = None;
-        self.screen.refresh(&mut |framebuffer, damage| {
-            for viewer in lock(&self.viewers).iter() {
-                lock(&viewer.pending).add(framebuffer.width(), framebuffer.height(), damage);
+        self.screen.refresh(viewer, &mut |refreshed| {
+            let (width, height) = (refreshed.framebuffer.width(), refreshed.framebuffer.height());
+            for entry in lock(&self.viewers).iter() {
+                let theirs = match refreshed.audience {
+                    Audience::AllBut(own) => !own.contains(&entry.id),
+                    Audience::Asker => entry.id == viewer,
+                };
+                let mut pending = lock(&entry.pending);
+                if entry.id == viewer && refreshed.switched {
+                    pending.restart(width, height);
+                } else if theirs {
+                    pending.add(width, height, refreshed.damage);
+                }
             }
             if let Some(then) = then.take() {
-                result = Some(then(framebuffer));
+                result = Some(then(refreshed.framebuffer));
             }
         });
         result
@@ -284,7 +298,7 @@ impl Shared {
         shared_flag: bool,
     ) -> Option<Result<(Registration, u16, u16), JoinRefused>> {
         let policy = self.config.share;
-        self.refresh(|framebuffer| {
+        self.refresh(id, |framebuffer| {
             let mut viewers = lock(&self.viewers);
             let exclusive = match policy {
                 SharePolicy::Ignore => false,

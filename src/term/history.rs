@@ -126,6 +126,10 @@ pub(crate) struct History {
     max: usize,
     /// A block emptied by trimming, kept to be filled again.
     spare: Vec<Cell>,
+    /// How many lines ever left the oldest end (trimmed, cleared): line `i`
+    /// is the `dropped + i`th line the history ever kept, a number that
+    /// stays with it as lines come and go.
+    dropped: u64,
 }
 
 impl History {
@@ -140,7 +144,21 @@ impl History {
             text: Text::default(),
             max,
             spare: Vec::new(),
+            dropped: 0,
         }
+    }
+
+    /// How many lines ever left the oldest end: with [`Self::len`], where a
+    /// line is for good (see [`Terminal::view_top`](super::Terminal::view_top)).
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Numbers the lines anew so that the newest ends where `end` says (the
+    /// numbers before a rebuild): a resize keeps views as far from the newest
+    /// line as they were.
+    pub fn renumber(&mut self, end: u64) {
+        self.dropped = end.saturating_sub(self.len() as u64);
     }
 
     /// How many lines it keeps at most.
@@ -229,6 +247,7 @@ impl History {
         if self.len() > limit {
             // Blocks left without lines are dropped at the next block start.
             self.first += 1;
+            self.dropped += 1;
             self.cut_dropped_lines();
         }
     }
@@ -293,6 +312,7 @@ impl History {
     /// Drops the oldest lines beyond `limit`, and the blocks they leave empty.
     pub fn trim(&mut self, limit: usize) {
         if let Some(excess) = self.len().checked_sub(limit) {
+            self.dropped += excess as u64;
             let cells = excess.min(self.cell_lines());
             self.first += cells;
             self.cut_dropped_lines();
@@ -332,6 +352,7 @@ impl History {
 
     /// Drops every line.
     pub fn clear(&mut self) {
+        self.dropped += self.len() as u64;
         self.full.clear();
         self.used = 0;
         self.lines.clear();

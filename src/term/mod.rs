@@ -50,6 +50,13 @@ pub struct CursorState {
     pub visible: bool,
 }
 
+/// A row of the history, or of the screen below it, named for good: lines
+/// scrolled into the history and lines falling off its end leave the name
+/// on the same line. A view scrolled back into the history is anchored to the
+/// line at its top, so that new output does not move it (as in xterm).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineMark(u64);
+
 /// A terminal emulator: feed it the console's output with [`advance`], read
 /// the screen, send [`take_replies`] back to the console.
 ///
@@ -341,6 +348,45 @@ impl Terminal {
     /// Number of history rows kept.
     pub fn history_len(&self) -> usize {
         self.screen.primary.history()
+    }
+
+    /// The row at the top of a view scrolled back `offset` rows (clamped to
+    /// the history), named so that [`view_offset`](Terminal::view_offset)
+    /// finds it again after more output.
+    pub fn view_top(&self, offset: usize) -> LineMark {
+        let primary = &self.screen.primary;
+        let history = primary.history();
+        LineMark(primary.history_dropped() + (history - offset.min(history)) as u64)
+    }
+
+    /// How far back a view must be scrolled for `top` to be its top row:
+    /// further back as output pushes lines into the history; all the way
+    /// back (the oldest line) once `top` itself fell off the history's end;
+    /// 0, the live screen, once the history was cleared (ED 3).
+    pub fn view_offset(&self, top: LineMark) -> usize {
+        let primary = &self.screen.primary;
+        let history = primary.history();
+        let screen_top = primary.history_dropped() + history as u64;
+        screen_top.saturating_sub(top.0).min(history as u64) as usize
+    }
+
+    /// Runs `f` with the view scrolled back `offset` rows (clamped; the
+    /// primary screen only), then puts the view back as it was. Unlike
+    /// [`scroll_display`](Terminal::scroll_display) it records no damage:
+    /// the damage stays with the renderer of the terminal's own view, while
+    /// another renderer shows a view of its own (one viewer's, scrolled back).
+    pub fn with_display_offset<R>(&mut self, offset: usize, f: impl FnOnce(&Terminal) -> R) -> R {
+        let s = &mut self.screen;
+        let own = s.display_offset;
+        if !s.alt {
+            s.display_offset = offset.min(s.primary.history());
+            if s.display_offset > 0 {
+                s.primary.make_history_cells();
+            }
+        }
+        let result = f(self);
+        self.screen.display_offset = own;
+        result
     }
 
     /// Sets the pixel size of a cell that XTWINOPS reports (default 8x16).

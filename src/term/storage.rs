@@ -124,6 +124,12 @@ impl Storage {
         self.history.len()
     }
 
+    /// How many scrollback rows ever left the oldest end: scrollback row `i`
+    /// is for good the `history_dropped() + i`th.
+    pub fn history_dropped(&self) -> u64 {
+        self.history.dropped()
+    }
+
     /// Visible row `y` (0 = top of the screen). `y` must be below `visible`.
     #[inline]
     pub fn row(&self, y: usize) -> &Row {
@@ -306,6 +312,7 @@ impl Storage {
     /// back from history when it gets taller. Returns the cursor's new row.
     pub fn resize(&mut self, cols: usize, visible: usize, reflow: bool, cursor_y: usize) -> usize {
         let old_history = self.history.len();
+        let old_end = self.history.dropped() + old_history as u64;
         let mut rows = self.take_rows(true);
         let mut cursor_line = old_history + cursor_y;
         if reflow && cols != self.cols {
@@ -326,6 +333,10 @@ impl Storage {
         let top = rows.len().saturating_sub(visible);
         let new_y = cursor_line.saturating_sub(top).min(visible - 1);
         self.rebuild(rows, cols, visible);
+        // The rows were taken out and put back, not dropped: numbered so that
+        // a view into the history keeps its distance from the screen,
+        // whatever the rewrapping did.
+        self.history.renumber(old_end);
         new_y
     }
 }

@@ -8,6 +8,12 @@
 //! - the VNC server's ([`Screen`]): a frame is rendered only when a viewer asks for
 //!   one, and viewers' keys, pointer and pastes become the bytes xterm would send.
 //!
+//! The wheel scrolls one viewer's view into the history, not everyone's: a
+//! viewer scrolled back gets a renderer and a framebuffer of its own, anchored
+//! to the history lines it shows, until it scrolls back down or types (or
+//! leaves). Every other viewer, and so every screenshot, keeps the live screen,
+//! which the main renderer always shows.
+//!
 //! Its geometry is the console's window size: a command under vcmux's PTY gets the
 //! vc's columns and rows, and follows when a viewer resizes its window.
 
@@ -30,10 +36,9 @@ use super::{OpenError, WindowSize};
 use crate::config::{MAX_VC_CELLS, VcConfig};
 use crate::hub::FrontendStatus;
 use crate::hub::port::{BoxFuture, Connection, Connector};
-use crate::render::frame::{Damage, Framebuffer};
 use crate::render::{FontConfig, Renderer};
-use crate::rfb::screen::{Screen, ViewerId, ViewerInput};
-use crate::term::Terminal;
+use crate::rfb::screen::{Audience, Refreshed, Screen, ViewerId, ViewerInput};
+use crate::term::{LineMark, Terminal};
 use keys::{Modifiers, encode_key, encode_paste, keysym};
 use mouse::{Pointer, pointer_event};
 
@@ -68,20 +73,57 @@ pub struct Vc {
 }
 
 /// What the lock guards: the terminal, its pixels, and each viewer's keyboard
-/// and pointer state.
+/// and pointer state and view into the history.
 struct State {
     terminal: Terminal,
+    /// The live screen's renderer: the terminal's own view is never scrolled.
     renderer: Renderer,
     viewers: HashMap<ViewerId, ViewerState>,
 }
 
-/// One viewer's modifiers, buttons and clipboard.
+/// One viewer's modifiers, buttons, clipboard and view.
 #[derive(Default)]
 struct ViewerState {
     modifiers: Modifiers,
     pointer: Pointer,
     /// The viewer's clipboard (ClientCutText), pasted on Shift+Insert or a middle click.
     clipboard: String,
+    /// While the viewer is scrolled back into the history: its view.
+    view: Option<View>,
+    /// The viewer went from the live screen to a view of its own, or back,
+    /// since its last refresh.
+    switched: bool,
+}
+
+/// One viewer's view scrolled back into the history, with its own pixels.
+struct View {
+    /// The row at its top, which it stays on while output arrives.
+    top: LineMark,
+    renderer: Renderer,
+}
+
+impl ViewerState {
+    /// Scrolls the viewer's view `delta` rows back into the history (negative:
+    /// forward), clamped; at the live screen its own view is dropped.
+    fn scroll(&mut self, terminal: &Terminal, live: &Renderer, delta: isize) {
+        let offset = self.view.as_ref().map_or(0, |view| terminal.view_offset(view.top));
+        let offset = offset.saturating_add_signed(delta).min(terminal.history_len());
+        match &mut self.view {
+            _ if offset == 0 => self.back_to_live(),
+            Some(view) => view.top = terminal.view_top(offset),
+            None => {
+                self.view = Some(View { top: terminal.view_top(offset), renderer: live.sibling() });
+                self.switched = true;
+            }
+        }
+    }
+
+    /// Brings the viewer back to the live screen.
+    fn back_to_live(&mut self) {
+        if self.view.take().is_some() {
+            self.switched = true;
+        }
+    }
 }
 
 impl Vc {
@@ -122,14 +164,25 @@ impl Vc {
             loop {
                 let text = status_line(&status.borrow_and_update());
                 let Some(vc) = vc.upgrade() else { return };
-                vc.lock().renderer.set_status(text.as_deref());
-                vc.changed();
+                vc.set_status(text.as_deref());
                 drop(vc);
                 if status.changed().await.is_err() {
                     return;
                 }
             }
         });
+    }
+
+    /// Draws `text` over the bottom row of the live screen and of every view
+    /// into the history, or stops (`None`).
+    fn set_status(&self, text: Option<&str>) {
+        let mut state = self.lock();
+        state.renderer.set_status(text);
+        for view in state.viewers.values_mut().filter_map(|v| v.view.as_mut()) {
+            view.renderer.set_status(text);
+        }
+        drop(state);
+        self.changed();
     }
 
     /// The terminal's size now and as it changes: a PTY frontend follows it.
@@ -184,9 +237,9 @@ impl Vc {
             return encode_paste(&viewer.clipboard, &modes);
         }
         let bytes = encode_key(keysym, viewer.modifiers, &modes).unwrap_or_default();
-        if !bytes.is_empty() && state.terminal.display_offset() > 0 {
-            // Typing brings a view scrolled into history back to the live screen.
-            state.terminal.scroll_display(isize::MIN / 2);
+        if !bytes.is_empty() && viewer.view.is_some() {
+            // Typing brings the viewer's view back to the live screen.
+            viewer.back_to_live();
             self.changed();
         }
         bytes
@@ -200,21 +253,25 @@ impl Vc {
             (y / cell_h.max(1)).min(state.terminal.rows().saturating_sub(1)),
         );
         let modes = *state.terminal.modes();
-        let viewer = state.viewers.entry(viewer).or_default();
+        let State { terminal, renderer, viewers } = state;
+        let viewer = viewers.entry(viewer).or_default();
         let outcome = pointer_event(&mut viewer.pointer, cell, buttons, viewer.modifiers, &modes);
         let mut bytes = outcome.reports;
         if outcome.paste {
             bytes.extend(encode_paste(&viewer.clipboard, &modes));
         }
         if outcome.wheel != 0 {
-            if state.terminal.is_alternate_screen() && modes.alternate_scroll {
-                // xterm's alternateScroll: the wheel moves the cursor in full-screen programs.
-                let arrow = if outcome.wheel < 0 { keysym::UP } else { keysym::DOWN };
-                for _ in 0..WHEEL_ROWS {
-                    bytes.extend(encode_key(arrow, Modifiers::default(), &modes).unwrap_or_default());
+            if terminal.is_alternate_screen() {
+                // xterm's alternateScroll: the wheel moves the cursor in
+                // full-screen programs; the alternate screen has no history.
+                if modes.alternate_scroll {
+                    let arrow = if outcome.wheel < 0 { keysym::UP } else { keysym::DOWN };
+                    for _ in 0..WHEEL_ROWS {
+                        bytes.extend(encode_key(arrow, Modifiers::default(), &modes).unwrap_or_default());
+                    }
                 }
             } else {
-                state.terminal.scroll_display(-(outcome.wheel as isize) * WHEEL_ROWS);
+                viewer.scroll(terminal, renderer, -(outcome.wheel as isize) * WHEEL_ROWS);
                 self.changed();
             }
         }
@@ -237,10 +294,16 @@ impl Vc {
         self.changed();
     }
 
-    /// Whether anything on the screen blinks now (a blinking cursor, SGR 5 text).
+    /// Whether anything on the screen, or a viewer's view, blinks now (a
+    /// blinking cursor, SGR 5 text).
     fn blinks(&self) -> bool {
         let state = self.lock();
         state.renderer.blinks(&state.terminal)
+            || state
+                .viewers
+                .values()
+                .filter_map(|v| v.view.as_ref())
+                .any(|v| v.renderer.blinks(&state.terminal))
     }
 
     fn blink_on(&self) -> bool {
@@ -253,12 +316,37 @@ impl Screen for Vc {
         format!("vcmux {}", self.id)
     }
 
-    fn refresh(&self, f: &mut dyn FnMut(&Framebuffer, &Damage)) {
+    fn refresh(&self, viewer: ViewerId, f: &mut dyn FnMut(Refreshed<'_>)) {
         let blink_on = self.blink_on();
         let mut state = self.lock();
-        let State { terminal, renderer, .. } = &mut *state;
+        let State { terminal, renderer, viewers } = &mut *state;
+        // Views end where xterm's scrolling back does: on the alternate
+        // screen, and when the history they were in is cleared.
+        for v in viewers.values_mut() {
+            if v.view
+                .as_ref()
+                .is_some_and(|view| terminal.is_alternate_screen() || terminal.view_offset(view.top) == 0)
+            {
+                v.back_to_live();
+            }
+        }
+        let asker = viewers.get_mut(&viewer);
+        let switched = asker.as_ref().is_some_and(|v| v.switched);
+        if let Some(asker) = asker {
+            asker.switched = false;
+            if let Some(view) = &mut asker.view {
+                let offset = terminal.view_offset(view.top);
+                let damage = terminal.with_display_offset(offset, |t| view.renderer.render_view(t, blink_on));
+                let framebuffer = view.renderer.framebuffer();
+                f(Refreshed { framebuffer, damage: &damage, audience: Audience::Asker, switched });
+                return;
+            }
+        }
         let damage = renderer.render(terminal, blink_on);
-        f(renderer.framebuffer(), &damage);
+        let own: Vec<ViewerId> =
+            viewers.iter().filter(|(_, v)| v.view.is_some()).map(|(&id, _)| id).collect();
+        let framebuffer = renderer.framebuffer();
+        f(Refreshed { framebuffer, damage: &damage, audience: Audience::AllBut(&own), switched });
     }
 
     fn changes(&self) -> watch::Receiver<u64> {
@@ -381,5 +469,55 @@ impl AsyncRead for ChannelReader {
         buf.put_slice(&self.current[..n]);
         self.current.advance(n);
         Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mouse::{WHEEL_DOWN, WHEEL_UP};
+
+    /// Whose the damage of a refresh for `viewer` is (`None`: its own) and
+    /// whether it switched views.
+    fn refreshed(vc: &Vc, viewer: ViewerId) -> (Option<Vec<ViewerId>>, bool) {
+        let mut seen = None;
+        vc.refresh(viewer, &mut |r| {
+            let own = match r.audience {
+                Audience::AllBut(own) => Some(own.to_vec()),
+                Audience::Asker => None,
+            };
+            seen = Some((own, r.switched));
+        });
+        seen.expect("a refresh calls back")
+    }
+
+    /// One notch of the wheel: `button` pressed and released.
+    fn wheel(vc: &Vc, viewer: ViewerId, button: u8) {
+        for buttons in [button, 0] {
+            vc.input(ViewerInput::Pointer { viewer, x: 0, y: 0, buttons });
+        }
+    }
+
+    #[tokio::test]
+    async fn the_wheel_gives_one_viewer_a_view_of_its_own_until_it_is_back() {
+        let (vc, _hub_side) = Vc::open("vc0", &VcConfig { rows: 4, ..VcConfig::default() }).unwrap();
+        let (a, b) = (1, 2);
+        vc.feed(b"1\r\n2\r\n3\r\n4\r\n5\r\n6\r\n7\r\n8");
+        assert_eq!(refreshed(&vc, a), (Some(vec![]), false), "everyone on the live screen");
+        wheel(&vc, a, WHEEL_UP);
+        assert_eq!(refreshed(&vc, b), (Some(vec![a]), false), "the live screen's damage is not for A");
+        assert_eq!(refreshed(&vc, a), (None, true), "A switched to a view of its own");
+        assert_eq!(refreshed(&vc, a), (None, false));
+        wheel(&vc, a, WHEEL_DOWN);
+        assert_eq!(refreshed(&vc, a), (Some(vec![]), true), "scrolled down to the live screen");
+
+        wheel(&vc, a, WHEEL_UP);
+        vc.input(ViewerInput::Left { viewer: a });
+        assert_eq!(refreshed(&vc, b), (Some(vec![]), false), "gone, with its view");
+        assert!(vc.lock().viewers.is_empty());
+
+        wheel(&vc, b, WHEEL_UP);
+        vc.feed(b"\x1b[?1049h");
+        assert_eq!(refreshed(&vc, b), (Some(vec![]), true), "the alternate screen has no history");
     }
 }
