@@ -59,7 +59,9 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   -chardev null,id=ID
   -chardev vc,id=ID[,cols=N][,rows=N][,scrollback=LINES][,font-size=PX][,font=F][,theme=xterm|dark]
         a terminal emulator (80x24, 10000 lines of history by default) shown by -vnc;
-        a command under vcmux's PTY gets its size, and it answers the command's queries
+        a command under vcmux's PTY gets its size, and it answers the command's queries;
+        its screen is at most 8192 pixels a side and 7680x4320 pixels in all (cells are
+        10x19 pixels at the default font-size=16: up to 768x227 cells, or 500x300)
   Every chardev takes logfile=F[,logappend=on]: a copy of all the output it is sent.
   With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,
   there is one vc, vc0, served on 127.0.0.1:5900.
