@@ -109,3 +109,51 @@ fn a_password_is_given_from_a_file_and_a_wrong_one_is_one_line() {
         assert!(stderr.trim().lines().count() == 1 && stderr.contains(needle), "{stderr}");
     }
 }
+
+#[test]
+fn the_server_is_named_as_vnc_names_it_and_as_vncviewer_does() {
+    // A free display: the first port from 5900 on that nobody listens on.
+    let port = (5900..6100)
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port from 5900 on");
+    let display = (port - 5900).to_string();
+    let dir = temp_dir();
+    let vcmux_server =
+        Vcmux::start(&["-chardev", "vc,id=v", "-vnc", &format!(":{display}"), "--", "sleep", "60"]);
+    vcmux_server.wait_log("VNC viewers welcome");
+    let out = path_in(&dir, "out.png");
+    for server in [
+        format!(":{display}"),
+        format!("127.0.0.1:{display}"),
+        format!("localhost:{port}"),
+        format!("127.0.0.1::{port}"),
+    ] {
+        let run = vcmux(&["screenshot", &server, "-o", &out]);
+        assert!(run.status.success(), "{server}: {}", String::from_utf8_lossy(&run.stderr));
+        let frame = png::decode(&std::fs::read(&out).unwrap()).unwrap().unwrap();
+        assert_eq!((frame.width(), frame.height()), (800, 456), "{server}");
+        std::fs::remove_file(&out).unwrap();
+    }
+}
+
+#[test]
+fn missing_arguments_and_bad_addresses_are_named_in_one_line() {
+    for (args, needles) in [
+        (&["render"][..], &["<INPUT>", "vcmux render --help"][..]),
+        (&["screenshot"], &["<SERVER>", "--output <OUT.png>", "vcmux screenshot --help"]),
+        (&["screenshot", ":0"], &["--output <OUT.png>"]),
+        (
+            &["screenshot", "nowhere", "-o", "x.png"],
+            &["'nowhere' is not HOST:DISPLAY, :DISPLAY, HOST::PORT or unix:PATH"],
+        ),
+        (&["screenshot", "unix:", "-o", "x.png"], &["'unix:'"]),
+    ] {
+        let run = vcmux(args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+        for needle in needles {
+            assert!(stderr.contains(needle), "{args:?}: {stderr} lacks {needle:?}");
+        }
+    }
+}

@@ -18,7 +18,7 @@ use crate::render::{Theme, frame};
 
 pub use error::ConfigError;
 use opts::Opts;
-pub use vnc::{VNC_BASE_PORT, VncConfig, VncListen};
+pub use vnc::{AddressError, PortRule, VNC_BASE_PORT, VncConfig, VncListen, parse_address};
 
 /// QEMU's MAX_MUX: a hub has at most this many backends.
 pub const MAX_BACKENDS: usize = 4;

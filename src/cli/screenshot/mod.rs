@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use tokio::net::{TcpStream, UnixStream};
 
+use crate::config::{AddressError, PortRule, VncListen, parse_address};
 use crate::render::frame::Framebuffer;
 
 mod client;
@@ -16,10 +17,20 @@ mod zrle;
 
 /// `vcmux screenshot`'s options.
 #[derive(Debug, Args)]
-#[command(about = "Grab one frame from a VNC server as PNG")]
+#[command(
+    about = "Grab one frame from a VNC server as PNG",
+    after_help = "Examples:
+  vcmux screenshot :0 -o console.png                 display 0 here: 127.0.0.1:5900
+  vcmux screenshot build-host:1 -o console.png       port 5901 of build-host
+  vcmux screenshot localhost::5999 -o console.png    port 5999
+  vcmux screenshot unix:/run/vc.sock -o console.png  a -vnc unix:PATH socket"
+)]
 pub struct ScreenshotArgs {
-    /// The server: HOST:PORT (5900 is display 0) or unix:PATH.
-    pub server: String,
+    /// The server, as -vnc names it: :DISPLAY (this machine), HOST:DISPLAY
+    /// (TCP port 5900+DISPLAY), or unix:PATH; as vncviewer, HOST:N with N
+    /// of 100 or more is port N, and HOST::PORT is always a port.
+    #[arg(value_name = "SERVER", value_parser = server_address)]
+    pub server: VncListen,
     /// The PNG to write.
     #[arg(short, long, value_name = "OUT.png")]
     pub output: PathBuf,
@@ -29,6 +40,11 @@ pub struct ScreenshotArgs {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+}
+
+/// Reads SERVER: [`parse_address`] with a viewer's [`PortRule`].
+fn server_address(text: &str) -> Result<VncListen, AddressError> {
+    parse_address(text, PortRule::Viewer)
 }
 
 /// Why a screenshot failed.
@@ -88,7 +104,7 @@ pub fn run(args: &ScreenshotArgs) -> Result<(), ScreenshotError> {
         .block_on(async {
             tokio::time::timeout(Duration::from_secs(args.timeout), grab(&args.server, password)).await
         })
-        .map_err(|_| ScreenshotError::Timeout(args.server.clone()))??;
+        .map_err(|_| ScreenshotError::Timeout(args.server.to_string()))??;
     let write_error = |message: String| ScreenshotError::Write { path: args.output.clone(), message };
     let png = crate::render::png::encode(&frame).map_err(|e| write_error(e.to_string()))?;
     std::fs::write(&args.output, png).map_err(|e| write_error(e.to_string()))
@@ -101,17 +117,17 @@ fn read_password(path: &PathBuf) -> Result<String, ScreenshotError> {
 }
 
 /// Connects, and receives frames until every pixel has arrived.
-async fn grab(server: &str, password: Option<String>) -> Result<Framebuffer, ScreenshotError> {
+async fn grab(server: &VncListen, password: Option<String>) -> Result<Framebuffer, ScreenshotError> {
     let connect_error = |source| ScreenshotError::Connect { server: server.to_string(), source };
     let rfb_error = |source| ScreenshotError::Rfb { server: server.to_string(), source };
     let password = password.as_deref();
-    match server.strip_prefix("unix:") {
-        Some(path) => {
+    match server {
+        VncListen::Unix(path) => {
             let stream = UnixStream::connect(path).await.map_err(connect_error)?;
             client::grab(stream, password).await.map_err(rfb_error)
         }
-        None => {
-            let stream = TcpStream::connect(server).await.map_err(connect_error)?;
+        VncListen::Tcp { host, port } => {
+            let stream = TcpStream::connect((host.as_str(), *port)).await.map_err(connect_error)?;
             client::grab(stream, password).await.map_err(rfb_error)
         }
     }
