@@ -8,7 +8,7 @@ mod rfb_support;
 use std::sync::Arc;
 
 use rfb_support::{
-    Mirror, STEP, busy_canvas, connect, draw_specks, draw_text, rgb565, start, sync, wait_event,
+    Mirror, RawClient, STEP, busy_canvas, connect, draw_specks, draw_text, rgb565, start, sync, wait_event,
 };
 use vcmux::render::frame::Rect;
 use vcmux::rfb::canvas::Canvas;
@@ -458,4 +458,48 @@ async fn shutdown_disconnects_everyone() {
         }
     }
     assert_eq!(server.viewers(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desktop_size_past_the_framebuffer_bound_is_refused() {
+    let canvas = busy_canvas(64, 48);
+    let (_server, addr) = start(&canvas, Config::default()).await;
+    let mut raw = RawClient::connect(addr).await;
+    let (width, height, _) = raw.handshake().await;
+    raw.set_encodings(&[0, -308]).await;
+    raw.request(false, width, height).await;
+    // Asks for a size and returns the ExtendedDesktopSize status that answers it.
+    async fn ask(raw: &mut RawClient, width: u16, height: u16) -> u16 {
+        let mut message = vec![251, 0];
+        message.extend_from_slice(&width.to_be_bytes());
+        message.extend_from_slice(&height.to_be_bytes());
+        message.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        message.extend_from_slice(&width.to_be_bytes());
+        message.extend_from_slice(&height.to_be_bytes());
+        message.extend_from_slice(&[0, 0, 0, 0]);
+        raw.write(&message).await;
+        loop {
+            let (rects, _) = raw.read_update().await;
+            // Reason 1 (x): this viewer's request; the status is in y.
+            if let Some(&(_, status, ..)) = rects.iter().find(|r| r.4 == -308 && r.0 == 1) {
+                return status;
+            }
+            raw.request(true, width, height).await;
+        }
+    }
+    // One pixel past each bound: a side of 8193, 7681x4320 pixels; and far past.
+    for (w, h) in [(8193, 100), (100, 8193), (7681, 4320), (8000, 8000), (65535, 65535)] {
+        assert_eq!(ask(&mut raw, w, h).await, 3, "{w}x{h} is an invalid layout");
+        raw.request(true, width, height).await;
+    }
+    assert!(
+        !canvas.inputs().borrow().iter().any(|i| matches!(i, ViewerInput::Resize { .. })),
+        "no refused size reached the screen"
+    );
+    assert_eq!(ask(&mut raw, 8192, 100).await, 0, "a side of 8192 is within the bound");
+    let mut inputs = canvas.inputs();
+    inputs
+        .wait_for(|i| i.iter().any(|e| matches!(e, ViewerInput::Resize { width: 8192, height: 100, .. })))
+        .await
+        .expect("the screen hears of the resize");
 }

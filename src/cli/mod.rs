@@ -29,7 +29,7 @@ shows on localhost:5900:  vcmux   then   vncviewer localhost:5900
 
 Usage: vcmux [OPTIONS] [-- COMMAND [ARGS]...]
        vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi|png]
-       vcmux screenshot HOST:PORT|unix:PATH -o OUT.png [--password-file F]
+       vcmux screenshot [HOST]:DISPLAY|HOST::PORT|unix:PATH -o OUT.png [--password-file F]
 
 The frontend (where the console comes from), one per hub:
   -- COMMAND [ARGS]...      run COMMAND under a new PTY (default: $SHELL, else /bin/sh);
@@ -60,19 +60,22 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   -chardev vc,id=ID[,cols=N][,rows=N][,scrollback=LINES][,font-size=PX][,font=F][,theme=dark|xterm]
         a terminal emulator (80x24, 10000 lines of history by default) shown by -vnc,
         light grey on black with the Linux console's colours (theme=xterm: black on white);
-        a command under vcmux's PTY gets its size, and it answers the command's queries
+        a command under vcmux's PTY gets its size, and it answers the command's queries;
+        its screen is at most 8192 pixels a side and 7680x4320 pixels in all (cells are
+        10x19 pixels at the default font-size=16: up to 768x227 cells, or 500x300)
   Every chardev takes logfile=F[,logappend=on]: a copy of all the output it is sent.
   With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,
   there is one vc, vc0, served on 127.0.0.1:5900. Without -vnc, every vc is served
   all the same: the first on :0 (127.0.0.1:5900), the next on :1, and so on.
 
 A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
-  -vnc HOST:DISPLAY|unix:PATH[,display=VCID][,password-file=F][,viewonly-password-file=F]
-       [,view-only=on][,websocket=PORT][,share=allow-exclusive|force-shared|ignore]
-       [,connections=N][,auth=none]
-        :0 is 127.0.0.1:5900; display= picks the vc (default: the first); a password
-        file's first line is the VNC password (8 characters at most); websocket=PORT
-        serves noVNC directly; listening beyond loopback needs a password or auth=none
+  -vnc [HOST]:DISPLAY|HOST::PORT|unix:PATH[,display=VCID][,password-file=F]
+       [,viewonly-password-file=F][,view-only=on][,websocket=PORT]
+       [,share=allow-exclusive|force-shared|ignore][,connections=N][,auth=none]
+        :0 is 127.0.0.1:5900, HOST::PORT names the port itself; display= picks the vc
+        (default: the first); a password file's first line is the VNC password (8
+        characters at most); websocket=PORT serves noVNC directly; listening beyond
+        loopback needs a password or auth=none
   On/off values accept on, off, yes, no, true, false.
 
 How the hub behaves: every backend that is connected gets every byte, in order,
@@ -98,7 +101,7 @@ Examples:
           -chardev hub,id=hub0,chardevs.0=vc0,chardevs.1=log \\
           -chardev vc,id=vc0,cols=120,rows=40 -chardev file,id=log,path=guest.log \\
           -vnc :0,websocket=5700
-    vcmux screenshot 127.0.0.1:5900 -o console.png
+    vcmux screenshot :0 -o console.png
 
   Log a shell and let a colleague watch and type through a socket:
     vcmux -chardev mux-be,id=mux0 \\
@@ -122,8 +125,10 @@ Tools:
   vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi|png]
         the final screen of a byte stream (a console log, a `script` recording, an
         asciicast .cast) as text, text with colours (ANSI) or PNG; see vcmux render --help
-  vcmux screenshot HOST:PORT|unix:PATH -o OUT.png [--password-file F]
-        one frame from any VNC server (vcmux's, QEMU's) as PNG
+  vcmux screenshot [HOST]:DISPLAY|HOST::PORT|unix:PATH -o OUT.png [--password-file F]
+        one frame from any VNC server (vcmux's, QEMU's) as PNG, the server named as -vnc
+        names it (:1 is 127.0.0.1:5901); as in vncviewer, HOST:N with N of 100 or more
+        is port N (localhost:5901)
 
 Options:
   -h, --help      this text
@@ -150,7 +155,7 @@ pub struct Cli {
     /// `-frontend KIND,…`, repeatable (one per hub).
     #[arg(long = "frontend")]
     pub frontend: Vec<String>,
-    /// `-vnc HOST:DISPLAY|unix:PATH,…`, repeatable (one per vc).
+    /// `-vnc HOST:DISPLAY|HOST::PORT|unix:PATH,…`, repeatable (one per vc).
     #[arg(long = "vnc")]
     pub vnc: Vec<String>,
     /// The command after `--`.
@@ -183,16 +188,31 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
         Ok(args) => args,
         Err(message) => return Parsed::Error(message),
     };
+    let tool = args.get(1).and_then(|a| a.to_str()).filter(|a| TOOLS.contains(a)).map(str::to_string);
     match Cli::try_parse_from(args) {
         Ok(cli) => Parsed::Run(cli),
         Err(e) if !e.use_stderr() => Parsed::Print(e.to_string()),
         Err(e) => {
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            Parsed::Error(format!("{first} (see vcmux --help)"))
+            let help = match tool {
+                Some(tool) => format!("vcmux {tool} --help"),
+                None => "vcmux --help".to_string(),
+            };
+            Parsed::Error(format!("{} (see {help})", one_line(&e.to_string())))
         }
     }
+}
+
+/// The tools' names, as the first word after `vcmux`.
+const TOOLS: &[&str] = &["render", "screenshot"];
+
+/// clap's error as one line: its first paragraph (a sentence, then any list
+/// it announces, such as the missing arguments), without the usage after it.
+fn one_line(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim).take_while(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let listed: Vec<&str> = lines.collect();
+    if listed.is_empty() { first.to_string() } else { format!("{first} {}", listed.join(", ")) }
 }
 
 /// Rewrites QEMU's `-chardev` spelling to `--chardev`, up to `--`, and refuses
@@ -275,6 +295,28 @@ mod tests {
             let Parsed::Error(message) = parse_words(words) else { panic!("{words:?} should fail") };
             assert!(!message.contains('\n') && message.contains(needle), "{message}");
         }
+    }
+
+    #[test]
+    fn missing_arguments_are_named_on_one_line() {
+        for (words, want) in [
+            (
+                &["render"][..],
+                "the following required arguments were not provided: <INPUT> (see vcmux render --help)",
+            ),
+            (
+                &["screenshot"][..],
+                "the following required arguments were not provided: --output <OUT.png>, <SERVER> (see vcmux screenshot --help)",
+            ),
+            (&["screenshot", ":0"][..], "--output <OUT.png> (see vcmux screenshot --help)"),
+        ] {
+            let Parsed::Error(message) = parse_words(words) else { panic!("{words:?} should fail") };
+            assert!(message.ends_with(want), "{message}");
+        }
+        let Parsed::Error(message) = parse_words(&["screenshot", "nowhere", "-o", "x.png"]) else {
+            panic!("a bad address should fail")
+        };
+        assert!(message.contains("'nowhere' is not HOST:DISPLAY") && !message.contains('\n'), "{message}");
     }
 
     #[test]

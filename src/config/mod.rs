@@ -14,11 +14,12 @@ mod vnc;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::render::frame;
 use crate::term::Theme;
 
 pub use error::ConfigError;
 use opts::Opts;
-pub use vnc::{VNC_BASE_PORT, VncConfig, VncListen};
+pub use vnc::{AddressError, PortRule, VNC_BASE_PORT, VncConfig, VncListen, parse_address};
 
 /// QEMU's MAX_MUX: a hub has at most this many backends.
 pub const MAX_BACKENDS: usize = 4;
@@ -628,25 +629,53 @@ fn vc(opts: &Opts) -> Result<VcConfig, ConfigError> {
     let defaults = VcConfig::default();
     let scrollback = opts.number("scrollback")?.map_or(Ok(defaults.scrollback), usize::try_from);
     let scrollback = scrollback.map_err(|_| opts.error("'scrollback' is too large"))?;
+    let sizes = crate::render::FONT_SIZES;
     let font_size = match opts.string("font-size")? {
         None => defaults.font_size,
         Some(text) => match text.parse::<f32>() {
-            Ok(px) if (4.0..=256.0).contains(&px) => px,
-            _ => return Err(opts.error(format!("'font-size={text}' is not a size in pixels from 4 to 256"))),
+            Ok(px) if sizes.contains(&px) => px,
+            _ => {
+                return Err(opts.error(format!(
+                    "'font-size={text}' is not a size in pixels from {} to {}",
+                    sizes.start(),
+                    sizes.end()
+                )));
+            }
         },
     };
     let theme = match opts.string("theme")? {
         None => defaults.theme,
         Some(name) => name.parse().map_err(|e: String| opts.error(e))?,
     };
-    Ok(VcConfig {
+    let config = VcConfig {
         cols: cells("cols", defaults.cols)?,
         rows: cells("rows", defaults.rows)?,
         scrollback,
         font: opts.path("font")?,
         font_size,
         theme,
-    })
+    };
+    check_frame(opts, &config)?;
+    Ok(config)
+}
+
+/// Refuses a vc whose screen would be past [`frame::MAX_SIDE`] or
+/// [`frame::MAX_PIXELS`]: its cells times the cell its font gives.
+fn check_frame(opts: &Opts, config: &VcConfig) -> Result<(), ConfigError> {
+    let font = crate::render::FontConfig { size: config.font_size, path: config.font.clone() };
+    let (cell_w, cell_h) = font.cell_size().map_err(|e| opts.error(e.to_string()))?;
+    let (width, height) =
+        (u32::from(config.cols) * u32::from(cell_w), u32::from(config.rows) * u32::from(cell_h));
+    if frame::fits(width, height) {
+        return Ok(());
+    }
+    Err(opts.error(format!(
+        "{}x{} cells of {cell_w}x{cell_h} pixels make a {width}x{height} screen; a vc's is at most {}: \
+         take fewer cols/rows or a smaller font-size",
+        config.cols,
+        config.rows,
+        frame::MAX_SIZE_TEXT
+    )))
 }
 
 fn logfile(opts: &Opts) -> Result<Option<LogfileConfig>, ConfigError> {

@@ -190,3 +190,24 @@ fn two_listeners_on_one_address_are_refused() {
     assert!(message.contains("'a'") && message.contains("'b'") && message.contains("unix:/x"), "{message}");
     config(&["socket,id=a,port=0,server=on", "socket,id=b,port=0,server=on"], &[], &[]).unwrap();
 }
+
+#[test]
+fn a_vc_s_screen_is_bounded_in_pixels() {
+    // 10x19 cells at the default size: 768x227 is 7680x4313, 500x300 is 5000x5700.
+    config(&["vc,id=v,cols=768,rows=227"], &[], &[]).unwrap();
+    config(&["vc,id=v,cols=500,rows=300"], &[], &[]).unwrap();
+    for (vc, screen) in [
+        ("vc,id=v,cols=1000,rows=1000", "10000x19000"),
+        ("vc,id=v,cols=820,rows=10", "8200x190"),
+        ("vc,id=v,cols=600,rows=400", "6000x7600"),
+        ("vc,id=v,cols=100,rows=100,font-size=96", "5800x11200"),
+    ] {
+        let e = error(&[vc], &[], &[]);
+        assert!(e.starts_with(&format!("-chardev '{vc}'")) && e.contains(screen), "{e}");
+        assert!(e.contains(crate::render::frame::MAX_SIZE_TEXT), "{e}");
+    }
+    let e = error(&["vc,id=v,font-size=4"], &[], &[]);
+    assert!(e.contains("from 6 to 96"), "{e}");
+    let e = error(&["vc,id=v,font=/nonexistent.ttf"], &[], &[]);
+    assert!(e.contains("/nonexistent.ttf"), "{e}");
+}

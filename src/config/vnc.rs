@@ -1,10 +1,12 @@
 //! The `-vnc` option, in QEMU's syntax: where a vc is served and to whom.
 //!
-//! `-vnc HOST:DISPLAY|unix:PATH[,display=VCID][,password-file=F]
+//! `-vnc [HOST]:DISPLAY|HOST::PORT|unix:PATH[,display=VCID][,password-file=F]
 //! [,viewonly-password-file=F][,view-only=on][,websocket=PORT][,share=POLICY]
 //! [,connections=N][,auth=none]`, TCP port 5900+DISPLAY as in QEMU. Unlike
-//! QEMU, an empty HOST means loopback, and a listener anyone else can reach
-//! needs a password unless `auth=none` says otherwise.
+//! QEMU, an empty HOST means loopback, `HOST::PORT` names a port (as
+//! vncviewer does), and a listener anyone else can reach needs a password
+//! unless `auth=none` says otherwise. `vcmux screenshot` reads its server
+//! with the same [`parse_address`].
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -15,7 +17,7 @@ use super::opts::Opts;
 /// QEMU's VNC base port: display N listens on 5900+N.
 pub const VNC_BASE_PORT: u16 = 5900;
 
-/// Where a VNC server listens.
+/// Where a VNC server listens, or where a viewer connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VncListen {
     /// TCP on this host and port.
@@ -124,18 +126,50 @@ pub(super) fn parse(text: &str, vcs: &[&str]) -> Result<VncConfig, ConfigError> 
     Ok(config)
 }
 
-/// `HOST:DISPLAY`, `:DISPLAY`, `[IPV6]:DISPLAY` or `unix:PATH`.
+/// `HOST:DISPLAY`, `:DISPLAY`, `[IPV6]:DISPLAY`, `HOST::PORT` or `unix:PATH`,
+/// as QEMU: a display is always a display.
 fn listen_address(opts: &Opts, address: &str) -> Result<VncListen, ConfigError> {
+    parse_address(address, PortRule::Display).map_err(|e| opts.error(e.to_string()))
+}
+
+/// What `HOST:N` means in [`parse_address`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortRule {
+    /// `-vnc`, as QEMU: N is display N, port 5900+N.
+    Display,
+    /// A viewer (`vcmux screenshot`), as TigerVNC's and QEMU's vncviewer: N
+    /// under 100 is a display, anything else a port (`host:5901`).
+    Viewer,
+}
+
+/// Why an address is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    /// Not one of the forms.
+    #[error("'{0}' is not HOST:DISPLAY, :DISPLAY, HOST::PORT or unix:PATH")]
+    Malformed(String),
+    /// 5900+N does not fit a port.
+    #[error("display {0} is past the last port")]
+    PastLastPort(u16),
+}
+
+/// Reads a VNC address, for `-vnc` and for `vcmux screenshot` alike:
+/// `unix:PATH`, or `HOST:N` (`:N` on loopback, `[IPV6]:N`) whose N is read
+/// by `rule`, or `HOST::PORT`, a TCP port whatever its number.
+pub fn parse_address(address: &str, rule: PortRule) -> Result<VncListen, AddressError> {
+    let malformed = || AddressError::Malformed(address.to_string());
     if let Some(path) = address.strip_prefix("unix:") {
-        return Ok(VncListen::Unix(PathBuf::from(path)));
+        return if path.is_empty() { Err(malformed()) } else { Ok(VncListen::Unix(PathBuf::from(path))) };
     }
-    let bad = || opts.error(format!("'{address}' is not HOST:DISPLAY or unix:PATH"));
-    let (host, display) = address.rsplit_once(':').ok_or_else(bad)?;
+    let (host, number) = address.rsplit_once(':').ok_or_else(malformed)?;
+    let number: u16 = number.parse().map_err(|_| malformed())?;
+    let (host, port) = match host.strip_suffix(':') {
+        Some(_) if number == 0 => return Err(malformed()),
+        Some(host) => (host, number),
+        None if rule == PortRule::Viewer && number >= 100 => (host, number),
+        None => (host, VNC_BASE_PORT.checked_add(number).ok_or(AddressError::PastLastPort(number))?),
+    };
     let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    let display: u16 = display.parse().map_err(|_| bad())?;
-    let port = VNC_BASE_PORT
-        .checked_add(display)
-        .ok_or_else(|| opts.error(format!("display {display} is past the last port")))?;
     let host = if host.is_empty() { "127.0.0.1".to_string() } else { host.to_string() };
     Ok(VncListen::Tcp { host, port })
 }
@@ -178,6 +212,26 @@ mod tests {
         assert_eq!(vnc("[::1]:1").unwrap().listen, VncListen::Tcp { host: "::1".into(), port: 5901 });
         assert_eq!(vnc("unix:/run/vc.sock").unwrap().listen, VncListen::Unix("/run/vc.sock".into()));
         assert_eq!(vnc(":0,websocket=5700").unwrap().websocket, Some(("127.0.0.1".into(), 5700)));
+        assert_eq!(vnc(":5901").unwrap().listen, VncListen::Tcp { host: "127.0.0.1".into(), port: 11801 });
+        assert_eq!(vnc("[::1]::5999").unwrap().listen, VncListen::Tcp { host: "::1".into(), port: 5999 });
+    }
+
+    #[test]
+    fn a_viewer_reads_small_numbers_as_displays_and_large_ones_as_ports() {
+        let tcp = |host: &str, port| Ok(VncListen::Tcp { host: host.into(), port });
+        let viewer = |text| parse_address(text, PortRule::Viewer);
+        assert_eq!(viewer(":0"), tcp("127.0.0.1", 5900));
+        assert_eq!(viewer("example.org:99"), tcp("example.org", 5999));
+        assert_eq!(viewer("example.org:100"), tcp("example.org", 100));
+        assert_eq!(viewer("localhost:5901"), tcp("localhost", 5901));
+        assert_eq!(viewer("localhost::22"), tcp("localhost", 22));
+        assert_eq!(viewer("::5901"), tcp("127.0.0.1", 5901));
+        assert_eq!(viewer("[::1]:1"), tcp("::1", 5901));
+        assert_eq!(viewer("unix:/run/vc.sock"), Ok(VncListen::Unix("/run/vc.sock".into())));
+        for bad in ["", "localhost", "unix:", "host:x", "host:-1", "host::0", "host:65536", "host:::"] {
+            assert_eq!(viewer(bad), Err(AddressError::Malformed(bad.into())), "{bad}");
+        }
+        assert_eq!(parse_address(":65000", PortRule::Display), Err(AddressError::PastLastPort(65000)));
     }
 
     #[test]

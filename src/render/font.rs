@@ -320,6 +320,15 @@ pub struct FontConfig {
 /// The default size: 16 px gives 10x19 cells, an 80x24 screen of 800x456.
 pub const DEFAULT_SIZE: f32 = 16.0;
 
+impl FontConfig {
+    /// The cell these settings give, in pixels (width, height): what a vc's
+    /// configuration is checked with before anything starts.
+    pub fn cell_size(&self) -> Result<(u16, u16), RenderError> {
+        let fonts = Fonts::new(self.size, self.path.as_deref())?;
+        Ok((fonts.cell_w, fonts.cell_h))
+    }
+}
+
 impl Default for FontConfig {
     fn default() -> FontConfig {
         FontConfig { size: DEFAULT_SIZE, path: None }

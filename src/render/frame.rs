@@ -6,6 +6,26 @@
 //! moves and then copying its rectangles from the new framebuffer takes any copy
 //! of the previous state to the new one.
 
+/// The widest and tallest framebuffer vcmux makes or takes, in pixels (the
+/// vc's, a viewer's SetDesktopSize, a server `vcmux screenshot` reads): what
+/// common viewers take, TigerVNC's and vnc-rs's included.
+pub const MAX_SIDE: u16 = 8192;
+
+/// The most pixels a framebuffer of vcmux's may have: an 8K screen's
+/// (7680x4320), 127 MiB of pixels. Past it a vc costs more memory than any
+/// monitor can show (a 1000x1000-cell vc took 835 MB), and one viewer's full
+/// update copies and encodes all of it.
+pub const MAX_PIXELS: u32 = 7680 * 4320;
+
+/// The bound [`MAX_SIDE`] and [`MAX_PIXELS`] set, as one line for errors and help.
+pub const MAX_SIZE_TEXT: &str = "8192 pixels a side and 7680x4320 pixels in all";
+
+/// Whether a framebuffer of `width` x `height` pixels is within
+/// [`MAX_SIDE`] and [`MAX_PIXELS`].
+pub fn fits(width: u32, height: u32) -> bool {
+    width <= u32::from(MAX_SIDE) && height <= u32::from(MAX_SIDE) && width * height <= MAX_PIXELS
+}
+
 /// A rectangle of pixels; `width` and `height` are never zero in a damage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rect {

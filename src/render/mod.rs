@@ -25,7 +25,7 @@ mod palette;
 pub mod png;
 mod renderer;
 
-pub use font::{DEFAULT_SIZE, FontConfig};
+pub use font::{DEFAULT_SIZE, FontConfig, SIZE_RANGE as FONT_SIZES};
 pub use renderer::Renderer;
 
 /// Why a renderer could not be made.

@@ -99,18 +99,18 @@ struct Band<'a> {
 
 impl Renderer {
     /// A renderer with the shipped fonts (or `config.path`) at `config.size`
-    /// pixels, in xterm's colours. Its framebuffer is empty until the first
+    /// pixels, painting in the terminal's colours. Its framebuffer is empty until the first
     /// render.
     pub fn new(config: &FontConfig) -> Result<Renderer, RenderError> {
         Ok(Renderer::with_fonts(Fonts::new(config.size, config.path.as_deref())?))
     }
 
-    /// A renderer with this one's fonts, colours and status line and nothing
+    /// A renderer with this one's fonts and status line (colours are the
+    /// terminal's) and nothing
     /// painted yet: a second view of the same terminal (one viewer's own view
     /// into the history, see [`render_view`](Renderer::render_view)).
     pub fn sibling(&self) -> Renderer {
         let mut renderer = Renderer::with_fonts(self.painters[0].fonts().clone());
-        renderer.theme = self.theme;
         renderer.set_status(self.status.as_deref());
         renderer
     }

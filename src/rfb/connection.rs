@@ -23,7 +23,7 @@ use super::pending::Taken;
 use super::pixel_format::PixelFormat;
 use super::screen::{ViewerId, ViewerInput};
 use super::server::{Peer, Registration, Shared, lock};
-use crate::render::frame::{Framebuffer, Rect};
+use crate::render::frame::{self, Framebuffer, Rect};
 
 /// The least output allowed to wait unsent before incremental updates pause (QEMU: 1 MiB).
 const MIN_THROTTLE: usize = 1 << 20;
@@ -33,9 +33,6 @@ const DROP_FACTOR: usize = 5;
 
 /// Messages read ahead of the updater: few, as each may be a 1 MiB ClientCutText.
 const MESSAGE_QUEUE: usize = 4;
-
-/// The largest desktop a viewer may ask for, per side (vnc-rs's limit too).
-const MAX_DESKTOP_SIDE: u16 = 8192;
 
 /// The longest ServerCutText sent, as for ClientCutText.
 const MAX_SERVER_CUT_TEXT: usize = messages::MAX_CUT_TEXT as usize;
@@ -365,10 +362,10 @@ impl Viewer {
                 }
             }
             ClientMessage::SetDesktopSize { width, height } => {
-                let sides = 1..=MAX_DESKTOP_SIDE;
                 if self.view_only {
                     self.resize_answer = Some(PROHIBITED);
-                } else if !sides.contains(&width) || !sides.contains(&height) {
+                } else if width == 0 || height == 0 || !frame::fits(width.into(), height.into()) {
+                    // As TigerVNC answers a size past its limit.
                     self.resize_answer = Some(INVALID_LAYOUT);
                 } else {
                     self.shared.screen.input(ViewerInput::Resize { viewer, width, height });

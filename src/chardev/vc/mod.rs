@@ -36,6 +36,7 @@ use super::{OpenError, WindowSize};
 use crate::config::{MAX_VC_CELLS, VcConfig};
 use crate::hub::FrontendStatus;
 use crate::hub::port::{BoxFuture, Connection, Connector};
+use crate::render::frame;
 use crate::render::{FontConfig, Renderer};
 use crate::rfb::screen::{Audience, Refreshed, Screen, ViewerId, ViewerInput};
 use crate::term::{LineMark, Terminal};
@@ -210,11 +211,15 @@ impl Vc {
         let (replies, resized, clipboard) = {
             let mut state = self.lock();
             state.terminal.advance(bytes);
-            (
-                state.terminal.take_replies(),
-                state.terminal.take_size_request(),
-                state.terminal.take_clipboard(),
-            )
+            let resized = state.terminal.take_size_request().map(|(cols, rows)| {
+                // A program may ask for more than the screen may hold (XTWINOPS).
+                let fitting = fit_frame(cols, rows, state.renderer.cell_size());
+                if fitting != (cols, rows) {
+                    state.terminal.resize(fitting.0, fitting.1);
+                }
+                fitting
+            });
+            (state.terminal.take_replies(), resized, state.terminal.take_clipboard())
         };
         self.send(replies);
         if let Some((cols, rows)) = resized {
@@ -284,6 +289,7 @@ impl Vc {
         let (cell_w, cell_h) = state.renderer.cell_size();
         let cols = (width / cell_w.max(1)).clamp(2, MAX_VC_CELLS);
         let rows = (height / cell_h.max(1)).clamp(2, MAX_VC_CELLS);
+        let (cols, rows) = fit_frame(cols, rows, (cell_w, cell_h));
         if (cols, rows) == (state.terminal.cols(), state.terminal.rows())
             || state.renderer.frame_size(cols, rows).is_none()
         {
@@ -385,6 +391,18 @@ impl Screen for Vc {
         };
         self.send(bytes);
     }
+}
+
+/// The most of `cols` x `rows` whose screen, in cells of `cell` pixels, is
+/// within the bound of [`frame::fits`] (never under 2x2 cells, which always are):
+/// fewer columns if too wide, then fewer rows.
+fn fit_frame(cols: u16, rows: u16, cell: (u16, u16)) -> (u16, u16) {
+    let (cell_w, cell_h) = (u32::from(cell.0.max(1)), u32::from(cell.1.max(1)));
+    let side = u32::from(frame::MAX_SIDE);
+    let cols = u32::from(cols).min(side / cell_w).max(2);
+    let rows = u32::from(rows).min(side / cell_h).min(frame::MAX_PIXELS / (cols * cell_w) / cell_h).max(2);
+    // Both are at most the u16 they came from, or 2.
+    (cols as u16, rows as u16)
 }
 
 /// The status line for a frontend status, if there is one to show.
@@ -519,5 +537,22 @@ mod tests {
         wheel(&vc, b, WHEEL_UP);
         vc.feed(b"\x1b[?1049h");
         assert_eq!(refreshed(&vc, b), (Some(vec![]), true), "the alternate screen has no history");
+    }
+
+    #[test]
+    fn sizes_past_the_bound_are_cut_to_fit() {
+        let fits = |(cols, rows): (u16, u16), (w, h): (u16, u16)| {
+            frame::fits(u32::from(cols) * u32::from(w), u32::from(rows) * u32::from(h))
+        };
+        assert_eq!(fit_frame(80, 24, (10, 19)), (80, 24));
+        assert_eq!(fit_frame(768, 227, (10, 19)), (768, 227));
+        // Too wide: fewer columns; too many pixels: fewer rows.
+        assert_eq!(fit_frame(1000, 10, (10, 19)), (819, 10));
+        assert_eq!(fit_frame(400, 200, (24, 47)), (341, 86));
+        for (size, cell) in [((1000, 1000), (10, 19)), ((400, 200), (58, 113)), ((2, 1000), (1, 1))] {
+            let fitting = fit_frame(size.0, size.1, cell);
+            assert!(fits(fitting, cell) && fitting.0 <= size.0 && fitting.1 <= size.1, "{fitting:?}");
+        }
+        assert_eq!(fit_frame(0, 0, (10, 19)), (2, 2));
     }
 }
