@@ -3,7 +3,7 @@
 //! to QEMU 7.2's figures for the same screen (ANCHORS.md).
 //!
 //! The text is real: DejaVu Sans Mono rasterised by fontdue, anti-aliased at
-//! the renderer's coverage levels (`render::coverage`) as the vc draws it, in
+//! the renderer's coverage levels (`frame::coverage`) as the vc draws it, in
 //! 8x16 cells (640x384, QEMU's vc size) and 10x20 cells (800x480); and, to
 //! compare like with like, thresholded to two colours as QEMU's 1-bit VGA
 //! font is. The encoders know the cell size, as the vc's screen tells them. The bytes
@@ -26,8 +26,8 @@ mod rfb_support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use fontdue::{Font, FontSettings};
-use vcmux::render::coverage;
-use vcmux::render::frame::{Damage, Framebuffer, Move, Rect};
+use vcmux::frame::coverage;
+use vcmux::frame::{FrameDamage, Framebuffer, Move, Rect};
 use vcmux::rfb::encoding::{Encoders, Encoding, Patch};
 use vcmux::rfb::pending::Pending;
 use vcmux::rfb::pixel_format::PixelFormat;
@@ -237,7 +237,7 @@ fn measure(text: &TextScreen, lines: &[String], encoding: Encoding, copy_rect: b
     let mv = Move { dst: Rect::new(0, 0, w, h - row), src_x: 0, src_y: row };
     scrolled.apply_move(&mv);
     text.draw_line(&mut scrolled, ROWS - 1, &lines[ROWS]);
-    pending.add(w, h, &Damage { moves: vec![mv], rects: vec![Rect::new(0, h - row, w, row)] });
+    pending.add(w, h, &FrameDamage { moves: vec![mv], rects: vec![Rect::new(0, h - row, w, row)] });
     let scroll = update_bytes(&mut pending, &scrolled, encoding, &mut encoders, copy_rect);
     (full, scroll)
 }

@@ -22,6 +22,7 @@
 pub mod chardev;
 pub mod cli;
 pub mod config;
+pub mod frame;
 pub mod hub;
 pub mod launch;
 pub mod render;

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use vcmux::render::png;
+use vcmux::frame::png;
 
 fn vcmux(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_vcmux")).args(args).stdin(Stdio::null()).output().expect("vcmux runs")

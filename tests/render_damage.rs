@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 
-use vcmux::render::frame::{Damage, Framebuffer};
+use vcmux::frame::{FrameDamage, Framebuffer};
 use vcmux::render::{FontConfig, Renderer};
 use vcmux::term::Terminal;
 
@@ -102,7 +102,7 @@ fn op() -> impl Strategy<Value = Op> {
 
 /// What a viewer holding `previous` ends up with after applying `damage`
 /// from `current`.
-fn replay(previous: &Framebuffer, damage: &Damage, current: &Framebuffer) -> Framebuffer {
+fn replay(previous: &Framebuffer, damage: &FrameDamage, current: &Framebuffer) -> Framebuffer {
     let mut copy = if (previous.width(), previous.height()) == (current.width(), current.height()) {
         previous.clone()
     } else {

@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use vcmux::render::frame::Framebuffer;
-use vcmux::render::{FontConfig, Renderer, png};
+use vcmux::frame::Framebuffer;
+use vcmux::frame::png;
+use vcmux::render::{FontConfig, Renderer};
 use vcmux::term::{Terminal, Theme};
 
 /// One line of cases.txt.

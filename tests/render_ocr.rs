@@ -6,7 +6,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use vcmux::render::{FontConfig, Renderer, png};
+use vcmux::frame::png;
+use vcmux::render::{FontConfig, Renderer};
 use vcmux::term::Terminal;
 
 /// Whether tesseract can run here; a failure instead when it must.

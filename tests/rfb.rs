@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rfb_support::{
     Mirror, RawClient, STEP, busy_canvas, connect, draw_specks, draw_text, rgb565, start, sync, wait_event,
 };
-use vcmux::render::frame::Rect;
+use vcmux::frame::Rect;
 use vcmux::rfb::canvas::Canvas;
 use vcmux::rfb::screen::ViewerInput;
 use vcmux::rfb::{Config, SharePolicy};
@@ -52,7 +52,7 @@ async fn follow_changes_on(canvas: Arc<Canvas>, encodings: &[VncEncoding], forma
         for (i, p) in fb.pixels_mut().iter_mut().enumerate() {
             *p = ((i % w) as u32 * 0x010203) ^ ((i / w) as u32 * 0x030201);
         }
-        vcmux::render::frame::Damage { moves: vec![], rects: vec![screen] }
+        vcmux::frame::FrameDamage { moves: vec![], rects: vec![screen] }
     });
     sync(&client, &mut mirror, &canvas).await;
     let _ = client.close().await;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
 use rfb_support::{Mirror, RawClient, STEP, busy_canvas, connect, draw_specks, start, sync};
-use vcmux::render::frame::Rect;
+use vcmux::frame::Rect;
 use vcmux::rfb::canvas::Canvas;
 use vcmux::rfb::{Config, Server};
 use vnc::{PixelFormat, VncClient, VncEncoding};

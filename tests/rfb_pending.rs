@@ -3,7 +3,7 @@
 //! framebuffer at that moment) ends up showing the framebuffer exactly.
 
 use proptest::prelude::*;
-use vcmux::render::frame::{Damage, Framebuffer, Move, Rect};
+use vcmux::frame::{FrameDamage, Framebuffer, Move, Rect};
 use vcmux::rfb::pending::Pending;
 
 const W: u16 = 48;
@@ -49,12 +49,12 @@ fn paint(fb: &mut Framebuffer, rect: Rect, seed: u32) {
 }
 
 /// Applies a step to the framebuffer, returning its damage as the renderer reports it.
-fn change(fb: &mut Framebuffer, step: &Step) -> Damage {
+fn change(fb: &mut Framebuffer, step: &Step) -> FrameDamage {
     match *step {
         Step::Scroll { top, bottom, delta, seed } => {
             let height = bottom - top + 1;
             let k = delta.unsigned_abs().min(height);
-            let mut damage = Damage::default();
+            let mut damage = FrameDamage::default();
             if k > 0 && k < height {
                 let (from, to) = if delta < 0 { (top + k, top) } else { (top, top + k) };
                 let mv =
@@ -73,9 +73,9 @@ fn change(fb: &mut Framebuffer, step: &Step) -> Damage {
         Step::Paint { x, y, w, h, seed } => {
             let rect = Rect::new(x, y, w, h);
             paint(fb, rect, seed);
-            Damage { moves: vec![], rects: vec![rect] }
+            FrameDamage { moves: vec![], rects: vec![rect] }
         }
-        Step::Update => Damage::default(),
+        Step::Update => FrameDamage::default(),
     }
 }
 
@@ -125,7 +125,7 @@ proptest! {
 fn a_viewer_shown_another_framebuffer_is_sent_all_of_it() {
     let mv = Move { dst: Rect::new(0, 0, W, H - ROW), src_x: 0, src_y: ROW };
     let mut pending = Pending::nothing(W, H, true);
-    pending.add(W, H, &Damage { moves: vec![mv], rects: vec![Rect::new(0, H - ROW, W, ROW)] });
+    pending.add(W, H, &FrameDamage { moves: vec![mv], rects: vec![Rect::new(0, H - ROW, W, ROW)] });
     pending.restart(W, H);
     let taken = pending.take();
     assert_eq!((taken.moves, taken.rects, taken.resized), (vec![], vec![Rect::new(0, 0, W, H)], false));

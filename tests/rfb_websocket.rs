@@ -12,7 +12,7 @@ use rfb_support::{Mirror, RawClient, STEP, busy_canvas, connect_over, draw_speck
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
-use vcmux::render::frame::Rect;
+use vcmux::frame::Rect;
 use vcmux::rfb::canvas::Canvas;
 use vcmux::rfb::{Config, Server};
 use vnc::{PixelFormat, VncEncoding};

@@ -13,8 +13,9 @@ use rfb_support::{Mirror, connect_over};
 use std::io::Write;
 use tokio::net::UnixStream;
 use tokio::time::{Instant, timeout_at};
-use vcmux::render::frame::Framebuffer;
-use vcmux::render::{FontConfig, Renderer, png};
+use vcmux::frame::Framebuffer;
+use vcmux::frame::png;
+use vcmux::render::{FontConfig, Renderer};
 use vcmux::term::Terminal;
 use vnc::{ClientKeyEvent, ClientMouseEvent, PixelFormat, VncClient, VncEncoding, VncEvent, X11Event};
 

@@ -89,7 +89,7 @@ pub enum RenderError {
     },
     /// The font could not be used.
     #[error(transparent)]
-    Font(#[from] render::RenderError),
+    Font(#[from] render::FontError),
     /// The screen is larger than a PNG of this font size can be.
     #[error("{cols}x{rows} cells at this font size do not fit 65535 pixels")]
     TooLarge {
@@ -100,7 +100,7 @@ pub enum RenderError {
     },
     /// The PNG could not be made.
     #[error(transparent)]
-    Png(#[from] render::png::PngError),
+    Png(#[from] crate::frame::png::PngError),
     /// The output could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -188,7 +188,7 @@ pub fn run(args: &RenderArgs) -> Result<(), RenderError> {
                 return Err(RenderError::TooLarge { cols, rows });
             }
             renderer.render(&mut terminal, true);
-            render::png::encode(renderer.framebuffer())?
+            crate::frame::png::encode(renderer.framebuffer())?
         }
     };
     match &args.output {

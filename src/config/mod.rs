@@ -14,7 +14,7 @@ mod vnc;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::render::frame;
+use crate::frame;
 use crate::term::Theme;
 
 pub use error::ConfigError;

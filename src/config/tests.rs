@@ -204,7 +204,7 @@ fn a_vc_s_screen_is_bounded_in_pixels() {
     ] {
         let e = error(&[vc], &[], &[]);
         assert!(e.starts_with(&format!("-chardev '{vc}'")) && e.contains(screen), "{e}");
-        assert!(e.contains(crate::render::frame::MAX_SIZE_TEXT), "{e}");
+        assert!(e.contains(crate::frame::MAX_SIZE_TEXT), "{e}");
     }
     let e = error(&["vc,id=v,font-size=4"], &[], &[]);
     assert!(e.contains("from 6 to 96"), "{e}");

@@ -4,7 +4,7 @@
 
 use crate::term::{Cell, CursorShape, Flags};
 
-use super::frame::Rect;
+use crate::frame::Rect;
 
 /// A cell as it was painted: the cell, and what else decided its pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -17,8 +17,6 @@ use ab_glyph_rasterizer::{Point, Rasterizer, point};
 use fontdue::{Font, FontSettings};
 use ttf_parser::{Face, OutlineBuilder};
 
-use super::RenderError;
-
 /// Regular, bold, oblique and bold oblique DejaVu Sans Mono.
 const MONO: [&[u8]; 4] = [
     include_bytes!("../../fonts/DejaVuSansMono.ttf"),
@@ -230,9 +228,9 @@ pub struct Fonts {
     pub baseline: u16,
 }
 
-fn parse(bytes: &[u8], path: &Path) -> Result<Font, RenderError> {
+fn parse(bytes: &[u8], path: &Path) -> Result<Font, FontError> {
     Font::from_bytes(bytes, FontSettings::default())
-        .map_err(|reason| RenderError::FontParse { path: path.to_path_buf(), reason: reason.to_string() })
+        .map_err(|reason| FontError::FontParse { path: path.to_path_buf(), reason: reason.to_string() })
 }
 
 fn parse_shipped(bytes: &[u8]) -> Font {
@@ -243,17 +241,17 @@ fn parse_shipped(bytes: &[u8]) -> Font {
 
 impl Fonts {
     /// Loads the shipped family, or the font file at `path`, at `px` pixels.
-    pub fn new(px: f32, path: Option<&Path>) -> Result<Fonts, RenderError> {
+    pub fn new(px: f32, path: Option<&Path>) -> Result<Fonts, FontError> {
         if !SIZE_RANGE.contains(&px) {
-            return Err(RenderError::FontSize(px));
+            return Err(FontError::FontSize(px));
         }
         let (primary, single_face) = match path {
             Some(path) => {
                 let bytes = std::fs::read(path)
-                    .map_err(|source| RenderError::FontRead { path: path.to_path_buf(), source })?;
+                    .map_err(|source| FontError::FontRead { path: path.to_path_buf(), source })?;
                 let font = parse(&bytes, path)?;
                 if font.lookup_glyph_index('M') == 0 {
-                    return Err(RenderError::FontParse {
+                    return Err(FontError::FontParse {
                         path: path.to_path_buf(),
                         reason: "it has no Latin letters".to_string(),
                     });
@@ -323,7 +321,7 @@ pub const DEFAULT_SIZE: f32 = 16.0;
 impl FontConfig {
     /// The cell these settings give, in pixels (width, height): what a vc's
     /// configuration is checked with before anything starts.
-    pub fn cell_size(&self) -> Result<(u16, u16), RenderError> {
+    pub fn cell_size(&self) -> Result<(u16, u16), FontError> {
         let fonts = Fonts::new(self.size, self.path.as_deref())?;
         Ok((fonts.cell_w, fonts.cell_h))
     }
@@ -333,6 +331,30 @@ impl Default for FontConfig {
     fn default() -> FontConfig {
         FontConfig { size: DEFAULT_SIZE, path: None }
     }
+}
+
+/// Why the fonts, and so a renderer, could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum FontError {
+    /// The font file could not be read.
+    #[error("cannot read the font {path}: {source}")]
+    FontRead {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The font file is not a font fontdue can use.
+    #[error("cannot use the font {path}: {reason}")]
+    FontParse {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the parser said.
+        reason: String,
+    },
+    /// The font size is outside what the renderer accepts.
+    #[error("font size {0} px is outside 6-96")]
+    FontSize(f32),
 }
 
 #[cfg(test)]
@@ -362,12 +384,12 @@ mod tests {
 
     #[test]
     fn bad_sizes_and_files_are_errors() {
-        assert!(matches!(Fonts::new(2.0, None), Err(RenderError::FontSize(_))));
+        assert!(matches!(Fonts::new(2.0, None), Err(FontError::FontSize(_))));
         let missing = Fonts::new(16.0, Some(Path::new("/nonexistent/font.ttf")));
-        assert!(matches!(missing, Err(RenderError::FontRead { .. })));
+        assert!(matches!(missing, Err(FontError::FontRead { .. })));
         let dir = tempfile::tempdir().unwrap();
         let junk = dir.path().join("junk.ttf");
         std::fs::write(&junk, b"not a font").unwrap();
-        assert!(matches!(Fonts::new(16.0, Some(&junk)), Err(RenderError::FontParse { .. })));
+        assert!(matches!(Fonts::new(16.0, Some(&junk)), Err(FontError::FontParse { .. })));
     }
 }

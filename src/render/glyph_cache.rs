@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::boxdraw;
-use super::coverage::quantise;
 use super::font::{Fonts, Source, Style};
+use crate::frame::coverage::quantise;
 
 /// A glyph placed in its cell box: `width` (one or two cells) x the cell
 /// height, coverage 0–255 row after row.

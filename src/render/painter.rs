@@ -4,10 +4,10 @@
 
 use crate::term::{Cell, CursorShape, Flags};
 
-use super::coverage::{blend, quantise};
 use super::font::{Fonts, Style};
 use super::glyph_cache::{Glyph, GlyphCache};
 use super::palette::Ink;
+use crate::frame::coverage::{blend, quantise};
 
 /// About how many bytes of blended glyphs are kept.
 const BLEND_CACHE_BYTES: usize = 4 << 20;

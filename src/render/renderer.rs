@@ -3,18 +3,17 @@
 
 use std::borrow::Cow;
 
-use crate::term::{Cell, CursorShape, Damage as TermDamage, Flags, Terminal};
+use crate::term::{Cell, CursorShape, Damage, Flags, Terminal};
 
-use super::RenderError;
 use super::damage::{Painted, Rects, Shadow};
-use super::font::{FontConfig, Fonts};
-use super::frame::{Damage, Framebuffer, Move, Rect};
+use super::font::{FontConfig, FontError, Fonts};
 use super::painter::{CellPaint, Painter};
 use super::palette::Colors;
+use crate::frame::{FrameDamage, Framebuffer, Move, Rect};
 
 /// A terminal's rasteriser: it owns the framebuffer and remembers what it
 /// painted, so that each [`render`](Renderer::render) repaints only what
-/// changed and reports it as a [`Damage`].
+/// changed and reports it as a [`FrameDamage`].
 ///
 /// It must be the only reader of the terminal's damage
 /// ([`Terminal::take_damage`]): it takes it on every render. Other renderers
@@ -35,7 +34,7 @@ use super::palette::Colors;
 /// term.advance(b"a.txt");
 /// let damage = renderer.render(&mut term, true);
 /// assert_eq!(damage.rects.len(), 1); // five cells and the cursor, one rectangle
-/// # Ok::<(), vcmux::render::RenderError>(())
+/// # Ok::<(), vcmux::render::FontError>(())
 /// ```
 pub struct Renderer {
     /// Two painters, one a thread, for the two halves of a large repaint.
@@ -101,7 +100,7 @@ impl Renderer {
     /// A renderer with the shipped fonts (or `config.path`) at `config.size`
     /// pixels, painting in the terminal's colours. Its framebuffer is empty until the first
     /// render.
-    pub fn new(config: &FontConfig) -> Result<Renderer, RenderError> {
+    pub fn new(config: &FontConfig) -> Result<Renderer, FontError> {
         Ok(Renderer::with_fonts(Fonts::new(config.size, config.path.as_deref())?))
     }
 
@@ -184,7 +183,7 @@ impl Renderer {
     /// When `term`'s size changed, the framebuffer takes the new size (see
     /// [`frame_size`](Renderer::frame_size); columns and rows beyond 65535
     /// pixels are not drawn) and the damage covers all of it.
-    pub fn render(&mut self, term: &mut Terminal, blink_on: bool) -> Damage {
+    pub fn render(&mut self, term: &mut Terminal, blink_on: bool) -> FrameDamage {
         let term_damage = term.take_damage();
         self.paint(term, &term_damage, blink_on)
     }
@@ -194,17 +193,17 @@ impl Renderer {
     /// every row is compared with what this one painted instead. For a second
     /// renderer of one terminal, such as a viewer's own view into the history
     /// (see [`Terminal::with_display_offset`]).
-    pub fn render_view(&mut self, term: &Terminal, blink_on: bool) -> Damage {
+    pub fn render_view(&mut self, term: &Terminal, blink_on: bool) -> FrameDamage {
         self.full = true;
-        self.paint(term, &TermDamage::default(), blink_on)
+        self.paint(term, &Damage::default(), blink_on)
     }
 
     /// Paints what `term_damage` and a comparison with the shadow say changed.
-    fn paint(&mut self, term: &Terminal, term_damage: &TermDamage, blink_on: bool) -> Damage {
+    fn paint(&mut self, term: &Terminal, term_damage: &Damage, blink_on: bool) -> FrameDamage {
         let (cell_w, cell_h) = self.cell_size();
         let cols = term.cols().min(u16::MAX / cell_w);
         let rows = term.rows().min(u16::MAX / cell_h);
-        let mut damage = Damage::default();
+        let mut damage = FrameDamage::default();
         if (cols, rows) != (self.shadow.cols, self.shadow.rows) {
             self.fb = Framebuffer::new(cols * cell_w, rows * cell_h);
             self.shadow = Shadow::new(cols, rows);

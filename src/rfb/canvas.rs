@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use super::pending::Pending;
 use super::screen::{Refreshed, Screen, ViewerId, ViewerInput};
 use super::server::lock;
-use crate::render::frame::{Damage, Framebuffer, Move, Rect};
+use crate::frame::{FrameDamage, Framebuffer, Move, Rect};
 
 /// A framebuffer painted from outside, with its damage, clipboard and the
 /// input viewers sent.
@@ -45,7 +45,7 @@ impl Canvas {
 
     /// Lets `paint` change the framebuffer; it returns what it changed: the
     /// moves it made, in order, then the rectangles it repainted.
-    pub fn paint(&self, paint: impl FnOnce(&mut Framebuffer) -> Damage) {
+    pub fn paint(&self, paint: impl FnOnce(&mut Framebuffer) -> FrameDamage) {
         let mut state = lock(&self.state);
         let damage = paint(&mut state.framebuffer);
         let (width, height) = (state.framebuffer.width(), state.framebuffer.height());
@@ -64,7 +64,7 @@ impl Canvas {
                         .fill(colour);
                 }
             }
-            Damage { moves: Vec::new(), rects: vec![rect] }
+            FrameDamage { moves: Vec::new(), rects: vec![rect] }
         });
     }
 
@@ -81,7 +81,7 @@ impl Canvas {
             for m in &moves {
                 fb.apply_move(m);
             }
-            Damage { moves, rects: Vec::new() }
+            FrameDamage { moves, rects: Vec::new() }
         });
         self.fill(Rect::new(region.x, region.y + region.height - rows, region.width, rows), colour);
     }
@@ -90,7 +90,7 @@ impl Canvas {
     pub fn resize(&self, width: u16, height: u16) {
         self.paint(|fb| {
             *fb = Framebuffer::new(width, height);
-            Damage::default()
+            FrameDamage::default()
         });
     }
 

@@ -23,7 +23,7 @@ use super::pending::Taken;
 use super::pixel_format::PixelFormat;
 use super::screen::{ViewerId, ViewerInput};
 use super::server::{Peer, Registration, Shared, lock};
-use crate::render::frame::{self, Framebuffer, Rect};
+use crate::frame::{self, Framebuffer, Rect};
 
 /// The least output allowed to wait unsent before incremental updates pause (QEMU: 1 MiB).
 const MIN_THROTTLE: usize = 1 << 20;

@@ -4,7 +4,7 @@
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::pixel_format::{PixelFormat, PixelFormatError};
-use crate::render::frame::Rect;
+use crate::frame::Rect;
 
 /// The longest ClientCutText taken, as QEMU: 1 MiB.
 pub const MAX_CUT_TEXT: u32 = 1 << 20;

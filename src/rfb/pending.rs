@@ -3,7 +3,7 @@
 //! changes while it is not asking.
 //!
 //! The region is a list of moves, applied first and in order, then rectangles
-//! to repaint from the current framebuffer, exactly as a [`Damage`]. Adding a
+//! to repaint from the current framebuffer, exactly as a [`FrameDamage`]. Adding a
 //! damage keeps that true:
 //!
 //! - a new move carries the pending rectangles in its source along to its
@@ -17,7 +17,7 @@
 //!   whose union wastes least are merged; once they add up to more than the
 //!   screen they become their bounding box.
 
-use crate::render::frame::{Damage, Move, Rect};
+use crate::frame::{FrameDamage, Move, Rect};
 
 /// Moves kept before further ones turn into damage.
 pub const MAX_MOVES: usize = 4;
@@ -53,8 +53,8 @@ pub struct Taken {
 
 impl Taken {
     /// The moves and rectangles as a damage.
-    pub fn into_damage(self) -> Damage {
-        Damage { moves: self.moves, rects: self.rects }
+    pub fn into_damage(self) -> FrameDamage {
+        FrameDamage { moves: self.moves, rects: self.rects }
     }
 }
 
@@ -115,7 +115,7 @@ impl Pending {
 
     /// Adds what changed in a `width` x `height` framebuffer. A new size makes
     /// everything dirty and marks the region resized.
-    pub fn add(&mut self, width: u16, height: u16, damage: &Damage) {
+    pub fn add(&mut self, width: u16, height: u16, damage: &FrameDamage) {
         if (width, height) != self.size() {
             *self = Pending { resized: true, ..Pending::everything(width, height, self.moves_allowed) };
             return;
@@ -286,7 +286,7 @@ fn combine(first: &Move, second: &Move) -> Option<Combined> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::frame::Framebuffer;
+    use crate::frame::Framebuffer;
 
     fn scroll_up(region: Rect, rows: u16) -> Move {
         Move {
@@ -304,7 +304,7 @@ mod tests {
             p.add(
                 100,
                 100,
-                &Damage { moves: vec![scroll_up(screen, 10)], rects: vec![Rect::new(0, 90, 100, 10)] },
+                &FrameDamage { moves: vec![scroll_up(screen, 10)], rects: vec![Rect::new(0, 90, 100, 10)] },
             );
         }
         let taken = p.take();
@@ -318,7 +318,7 @@ mod tests {
         let mut p = Pending::nothing(100, 100, true);
         let region = Rect::new(0, 10, 100, 30);
         for _ in 0..3 {
-            p.add(100, 100, &Damage { moves: vec![scroll_up(region, 10)], rects: vec![] });
+            p.add(100, 100, &FrameDamage { moves: vec![scroll_up(region, 10)], rects: vec![] });
         }
         let taken = p.take();
         assert!(taken.moves.is_empty());
@@ -328,7 +328,11 @@ mod tests {
     #[test]
     fn without_copyrect_moves_are_damage() {
         let mut p = Pending::nothing(100, 100, false);
-        p.add(100, 100, &Damage { moves: vec![scroll_up(Rect::new(0, 0, 100, 100), 10)], rects: vec![] });
+        p.add(
+            100,
+            100,
+            &FrameDamage { moves: vec![scroll_up(Rect::new(0, 0, 100, 100), 10)], rects: vec![] },
+        );
         let taken = p.take();
         assert!(taken.moves.is_empty());
         assert_eq!(taken.rects, vec![Rect::new(0, 0, 100, 90)]);
@@ -337,7 +341,7 @@ mod tests {
     #[test]
     fn a_new_size_makes_everything_dirty() {
         let mut p = Pending::nothing(100, 100, true);
-        p.add(50, 60, &Damage::default());
+        p.add(50, 60, &FrameDamage::default());
         let taken = p.take();
         assert!(taken.resized);
         assert_eq!((taken.width, taken.height), (50, 60));
@@ -377,7 +381,7 @@ mod tests {
             .map(|&copy| (Framebuffer::new(w, h), Pending::nothing(w, h, copy)))
             .collect();
         for step in 0..5000u32 {
-            let mut damage = Damage::default();
+            let mut damage = FrameDamage::default();
             if rng.below(3) == 0 {
                 let y = rng.below(10);
                 let region = Rect::new(0, y, w, 5 + rng.below(u32::from(h - y - 5)));

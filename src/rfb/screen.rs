@@ -9,7 +9,7 @@
 
 use tokio::sync::watch;
 
-use crate::render::frame::{Damage, Framebuffer};
+use crate::frame::{FrameDamage, Framebuffer};
 
 /// Identifies one viewer connection for as long as it lasts.
 pub type ViewerId = u64;
@@ -80,7 +80,7 @@ pub struct Refreshed<'a> {
     /// The framebuffer the asking viewer sees, up to date.
     pub framebuffer: &'a Framebuffer,
     /// What changed in it since it was last refreshed.
-    pub damage: &'a Damage,
+    pub damage: &'a FrameDamage,
     /// Whose the damage is.
     pub audience: Audience<'a>,
     /// The asking viewer sees another framebuffer than at its previous
@@ -92,7 +92,7 @@ pub struct Refreshed<'a> {
 impl<'a> Refreshed<'a> {
     /// The shared framebuffer and its damage, for every viewer: what a
     /// screen without framebuffers of viewers' own always hands over.
-    pub fn shared(framebuffer: &'a Framebuffer, damage: &'a Damage) -> Refreshed<'a> {
+    pub fn shared(framebuffer: &'a Framebuffer, damage: &'a FrameDamage) -> Refreshed<'a> {
         Refreshed { framebuffer, damage, audience: Audience::AllBut(&[]), switched: false }
     }
 }

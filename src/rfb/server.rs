@@ -22,7 +22,7 @@ use super::connection;
 use super::pending::Pending;
 use super::screen::{Audience, Screen, ViewerId};
 use super::websocket;
-use crate::render::frame::Framebuffer;
+use crate::frame::Framebuffer;
 
 /// Who is at the other end of a connection: what the log shows, and what
 /// failed passwords are counted against.

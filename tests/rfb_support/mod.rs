@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, timeout_at};
-use vcmux::render::frame::{Framebuffer, Move, Rect};
+use vcmux::frame::{Framebuffer, Move, Rect};
 use vcmux::rfb::canvas::Canvas;
 use vcmux::rfb::pixel_format::PixelFormat as ServerFormat;
 use vcmux::rfb::{Config, Server};
@@ -60,7 +60,7 @@ pub fn draw_specks(canvas: &Canvas, area: Rect, seed: u32) {
                 fb.pixels_mut()[usize::from(y) * width + usize::from(x)] = colour;
             }
         }
-        vcmux::render::frame::Damage { moves: vec![], rects: vec![area] }
+        vcmux::frame::FrameDamage { moves: vec![], rects: vec![area] }
     });
 }
 
@@ -87,7 +87,7 @@ pub fn draw_text(canvas: &Canvas, cell: (u16, u16), row: u16, text: &str) {
                 }
             }
         }
-        vcmux::render::frame::Damage { moves: vec![], rects: vec![area] }
+        vcmux::frame::FrameDamage { moves: vec![], rects: vec![area] }
     });
 }
 

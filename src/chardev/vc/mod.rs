@@ -34,9 +34,9 @@ use tracing::warn;
 
 use super::{OpenError, WindowSize};
 use crate::config::{MAX_VC_CELLS, VcConfig};
+use crate::frame;
 use crate::hub::FrontendStatus;
 use crate::hub::port::{BoxFuture, Connection, Connector};
-use crate::render::frame;
 use crate::render::{FontConfig, Renderer};
 use crate::rfb::screen::{Audience, Refreshed, Screen, ViewerId, ViewerInput};
 use crate::term::{LineMark, Terminal};

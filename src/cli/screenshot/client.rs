@@ -12,7 +12,7 @@
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufStream};
 
 use super::zrle::Zrle;
-use crate::render::frame::{self, Framebuffer, Rect};
+use crate::frame::{self, Framebuffer, Rect};
 use crate::rfb::auth;
 use crate::rfb::encoding::number::{DESKTOP_SIZE, RAW, ZRLE};
 use crate::rfb::pixel_format::PixelFormat;

@@ -10,7 +10,7 @@ use clap::Args;
 use tokio::net::{TcpStream, UnixStream};
 
 use crate::config::{AddressError, PortRule, VncListen, parse_address};
-use crate::render::frame::Framebuffer;
+use crate::frame::Framebuffer;
 
 mod client;
 mod zrle;
@@ -106,7 +106,7 @@ pub fn run(args: &ScreenshotArgs) -> Result<(), ScreenshotError> {
         })
         .map_err(|_| ScreenshotError::Timeout(args.server.to_string()))??;
     let write_error = |message: String| ScreenshotError::Write { path: args.output.clone(), message };
-    let png = crate::render::png::encode(&frame).map_err(|e| write_error(e.to_string()))?;
+    let png = crate::frame::png::encode(&frame).map_err(|e| write_error(e.to_string()))?;
     std::fs::write(&args.output, png).map_err(|e| write_error(e.to_string()))
 }
 

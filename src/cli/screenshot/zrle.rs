@@ -11,7 +11,7 @@
 use flate2::{Decompress, FlushDecompress};
 
 use super::client::{Canvas, ClientError};
-use crate::render::frame::Rect;
+use crate::frame::Rect;
 
 /// Tiles are this many pixels a side (the last in a row or column may be less).
 const TILE: usize = 64;

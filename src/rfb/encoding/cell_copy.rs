@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 
 use super::Patch;
-use crate::render::frame::{Framebuffer, Move, Rect};
+use crate::frame::{Framebuffer, Move, Rect};
 
 /// What a CopyRect costs on the wire: header and source position.
 const COPY_BYTES: usize = 16;

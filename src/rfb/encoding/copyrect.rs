@@ -2,7 +2,7 @@
 //! 16 bytes instead of a screenful.
 
 use super::{number, put_header};
-use crate::render::frame::Move;
+use crate::frame::Move;
 
 /// Appends a move as one CopyRect rectangle.
 pub fn encode(mv: &Move, out: &mut Vec<u8>) {

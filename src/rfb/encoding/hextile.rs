@@ -163,7 +163,7 @@ fn encode_tile(pixels: &[u32], width: usize, format: &PixelFormat, carried: &mut
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::render::frame::Rect;
+    use crate::frame::Rect;
 
     /// A Hextile decoder for 32-bit little-endian pixels, enough to check the
     /// encoder (vnc-rs has none): the pixels of one rectangle's payload.

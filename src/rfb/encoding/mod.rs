@@ -15,7 +15,7 @@ pub mod zrle;
 use flate2::{Compress, Compression, FlushCompress};
 
 use super::pixel_format::PixelFormat;
-use crate::render::frame::{Framebuffer, Move, Rect};
+use crate::frame::{Framebuffer, Move, Rect};
 
 /// RFB encoding numbers (RFC 6143 7.7 and the community rfbproto).
 pub mod number {

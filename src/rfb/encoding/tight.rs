@@ -149,7 +149,7 @@ fn put_compact_length(length: usize, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::frame::Rect;
+    use crate::frame::Rect;
 
     #[test]
     fn compact_lengths_take_one_to_three_bytes() {

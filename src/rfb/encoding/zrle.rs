@@ -5,7 +5,7 @@
 //! encoded so that the same pixels give the same bytes wherever they are:
 //!
 //! - A tile of glyphs in one colour on another holds only the renderer's
-//!   coverage ramp of that pair (`render::coverage`, four levels): it is sent
+//!   coverage ramp of that pair (`frame::coverage`, four levels): it is sent
 //!   packed with the whole ramp as its palette, background first, whichever
 //!   levels it uses (`ramp_of`). An index is then a coverage level, the same
 //!   in every tile, and a glyph 8 pixels wide is two bytes a row. A palette in
@@ -46,8 +46,8 @@ use std::collections::HashMap;
 
 use super::deflate::Deflater;
 use super::{Palette, Patch, number, put_header};
-use crate::render::coverage::{self, LEVELS};
-use crate::render::frame::Rect;
+use crate::frame::Rect;
+use crate::frame::coverage::{self, LEVELS};
 use crate::rfb::pixel_format::PixelFormat;
 
 /// ZRLE's tile size.

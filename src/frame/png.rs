@@ -5,7 +5,7 @@
 use image::codecs::png::{CompressionType, FilterType, PngDecoder, PngEncoder};
 use image::{ExtendedColorType, ImageDecoder, ImageEncoder};
 
-use super::frame::Framebuffer;
+use super::buffer::Framebuffer;
 
 /// Why a PNG could not be made or read.
 #[derive(Debug, thiserror::Error)]
