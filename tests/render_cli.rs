@@ -90,6 +90,34 @@ fn a_recording_is_read_up_to_the_moment_asked_for() {
 }
 
 #[test]
+fn a_timestamped_log_renders_as_the_plain_log_does_with_strip_timestamps() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, stamped) = (dir.path().join("plain.log"), dir.path().join("stamped.log"));
+    // One console, two logs: one plain, one with timestamps=on.
+    let run = Command::new(env!("CARGO_BIN_EXE_vcmux"))
+        .arg("-chardev")
+        .arg(format!("file,id=plain,path={}", plain.display()))
+        .arg("-chardev")
+        .arg(format!("file,id=stamped,path={},timestamps=on", stamped.display()))
+        .args(["--", "printf", "boot\\n\\nkernel 2025-11-25T19:43:43.123Z \\033[1mready\\n$ "])
+        .stdin(Stdio::null())
+        .output()
+        .expect("vcmux runs");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let (plain, stamped) = (plain.to_str().unwrap(), stamped.to_str().unwrap());
+    let want = vcmux(&["render", plain]);
+    assert_eq!(String::from_utf8_lossy(&want.stdout).lines().next(), Some("boot"));
+    let raw = vcmux(&["render", stamped]);
+    assert!(raw.stdout.starts_with(b"20") && raw.stdout != want.stdout, "the stamps show without the flag");
+    for format in ["txt", "ansi"] {
+        let want = vcmux(&["render", plain, "--format", format]);
+        let got = vcmux(&["render", stamped, "--strip-timestamps", "--format", format]);
+        assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+        assert_eq!(String::from_utf8_lossy(&got.stdout), String::from_utf8_lossy(&want.stdout), "{format}");
+    }
+}
+
+#[test]
 fn bad_input_and_options_are_one_line_errors() {
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken.cast");
@@ -106,6 +134,7 @@ fn bad_input_and_options_are_one_line_errors() {
         (&["render", broken][..], 1, "line 2"),
         (&["render", version1][..], 1, "asciicast v2"),
         (&["render", "/dev/null", "--at", "3"][..], 2, "--at"),
+        (&["render", broken, "--strip-timestamps"][..], 2, "--strip-timestamps"),
         (&["render", "/dev/null", "--font", "/nonexistent.ttf", "-o", out][..], 2, "/nonexistent.ttf"),
         (&["render", "/dev/null", "--font", junk_font, "-o", out][..], 2, "junk.ttf"),
         (&["render", "/dev/null", "--font-size", "1000", "-o", out][..], 2, "font size"),

@@ -63,6 +63,30 @@ impl Connector for FileConnector {
     }
 }
 
+/// The length of the stamp [`Timestamped`] puts at a line start,
+/// `2026-11-25T19:43:43.123Z ` (RFC 3339 in UTC with milliseconds, and a space).
+pub const STAMP_LEN: usize = 25;
+
+/// Whether `bytes` start with a stamp as [`Timestamped`] writes it.
+fn starts_with_stamp(bytes: &[u8]) -> bool {
+    // `d` stands for any ASCII digit; every other byte is itself.
+    const PATTERN: &[u8; STAMP_LEN] = b"dddd-dd-ddTdd:dd:dd.dddZ ";
+    bytes.len() >= STAMP_LEN
+        && PATTERN.iter().zip(bytes).all(|(&p, &b)| if p == b'd' { b.is_ascii_digit() } else { b == p })
+}
+
+/// A `timestamps=on` log without its stamps: the one [`Timestamped`] put at the
+/// start of the log and after each `\n` is dropped; everything else, a stamp-like
+/// text the console itself printed included, is kept as it was.
+pub fn strip_timestamps(log: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(log.len());
+    for line in log.split_inclusive(|&b| b == b'\n') {
+        let line = if starts_with_stamp(line) { &line[STAMP_LEN..] } else { line };
+        out.extend_from_slice(line);
+    }
+    out
+}
+
 /// Prefixes every line written through it with the UTC time at which the line's
 /// first byte arrived, in RFC 3339 with milliseconds (`2026-11-25T19:43:43.123Z `).
 pub struct Timestamped<W> {
@@ -138,6 +162,47 @@ mod tests {
         let text = String::from_utf8(t.pending).unwrap();
         let s = "2025-11-25T19:43:43.123Z ";
         assert_eq!(text, format!("{s}boot\r\n{s}kernel\n{s}\n{s}last"));
+    }
+
+    #[test]
+    fn stripping_gives_back_what_was_stamped() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(1_764_099_823_123);
+        // A stamp-like text the console printed itself, at a line start and
+        // inside a line, is the console's and stays.
+        let console: &[&[u8]] = &[
+            b"boot\r\nker",
+            b"nel\n\n",
+            b"2025-11-25T19:43:43.123Z x\nat 2025-11-25T19:43:43.123Z ",
+            b"\rlast",
+        ];
+        let mut t = Timestamped::new(Vec::new());
+        for chunk in console {
+            t.stamp(chunk, now);
+        }
+        assert_eq!(strip_timestamps(&t.pending), console.concat());
+    }
+
+    #[test]
+    fn only_whole_stamps_at_line_starts_are_stripped() {
+        let log = b"2025-11-25T19:43:43.123Z a\n2025-11-25T19:43:43Z b\nc 2025-11-25T19:43:43.123Z d\n2025-11-25T19:4";
+        assert_eq!(
+            strip_timestamps(log),
+            b"a\n2025-11-25T19:43:43Z b\nc 2025-11-25T19:43:43.123Z d\n2025-11-25T19:4"
+        );
+        assert_eq!(strip_timestamps(b""), b"");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn stripping_undoes_stamping(chunks in proptest::collection::vec(proptest::collection::vec(
+            proptest::sample::select(b"ab\r\n\x1b0123456789-:.TZ ".to_vec()), 0..40), 0..8), millis in 0u64..253_402_300_799_999) {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_millis(millis);
+            let mut t = Timestamped::new(Vec::new());
+            for chunk in &chunks {
+                t.stamp(chunk, now);
+            }
+            proptest::prop_assert_eq!(strip_timestamps(&t.pending), chunks.concat());
+        }
     }
 
     #[tokio::test]

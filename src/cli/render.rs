@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use crate::chardev::file;
 use crate::config::MAX_VC_CELLS;
 use crate::render::{self, FontConfig, Renderer};
 use crate::term::Terminal;
@@ -36,6 +37,10 @@ pub struct RenderArgs {
     /// (default: at its end).
     #[arg(long, value_name = "SECONDS")]
     pub at: Option<f64>,
+    /// For a log written with the file backend's timestamps=on: drop the UTC
+    /// time (2026-11-25T19:43:43.123Z ) it put at the start of each line.
+    #[arg(long)]
+    pub strip_timestamps: bool,
     /// PNG: font size in pixels (the vc's font-size=).
     #[arg(long, value_name = "PX", default_value_t = render::DEFAULT_SIZE)]
     pub font_size: f32,
@@ -69,6 +74,9 @@ pub enum RenderError {
     /// `--at` was given for an input that is not a recording.
     #[error("--at is for asciicast recordings, and {0} is not one")]
     AtWithoutCast(PathBuf),
+    /// `--strip-timestamps` was given for an asciicast recording.
+    #[error("--strip-timestamps is for logs written with timestamps=on, and {0} is an asciicast recording")]
+    StripCast(PathBuf),
     /// The input could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
@@ -117,6 +125,7 @@ impl RenderError {
         match self {
             RenderError::UnknownFormat(_)
             | RenderError::AtWithoutCast(_)
+            | RenderError::StripCast(_)
             | RenderError::Font(_)
             | RenderError::TooLarge { .. } => 2,
             RenderError::Read { .. }
@@ -149,6 +158,7 @@ pub fn run(args: &RenderArgs) -> Result<(), RenderError> {
     let bytes =
         read_input(&args.input).map_err(|source| RenderError::Read { path: args.input.clone(), source })?;
     let mut terminal = match cast::header(&bytes) {
+        Some(_) if args.strip_timestamps => return Err(RenderError::StripCast(args.input.clone())),
         Some(header) => {
             let header =
                 header.map_err(|reason| RenderError::Cast { path: args.input.clone(), line: 1, reason })?;
@@ -174,7 +184,11 @@ pub fn run(args: &RenderArgs) -> Result<(), RenderError> {
         None => {
             let mut terminal = Terminal::new(args.cols.unwrap_or(80), args.rows.unwrap_or(24), 0);
             terminal.set_theme(args.theme);
-            terminal.advance(&bytes);
+            if args.strip_timestamps {
+                terminal.advance(&file::strip_timestamps(&bytes));
+            } else {
+                terminal.advance(&bytes);
+            }
             terminal
         }
     };

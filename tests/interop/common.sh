@@ -7,11 +7,14 @@ REPO_DIR="$(cd "$INTEROP_DIR/../.." && pwd)"
 WORK="$(mktemp -d /tmp/vcmux-interop.XXXXXX)"
 PIDS=()
 
+# Stops what the script started; its work directory goes too unless it failed.
 cleanup() {
+    local status=$?
     for pid in "${PIDS[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
     wait 2>/dev/null || true
+    ((status)) || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
