@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Options};
 
+mod asciicast;
 pub mod render;
 pub mod screenshot;
 

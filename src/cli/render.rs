@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
+use super::asciicast::{self, clamp_cells};
 use crate::chardev::file;
 use crate::config::MAX_VC_CELLS;
 use crate::render::{self, FontConfig, Renderer};
@@ -157,7 +158,7 @@ pub fn run(args: &RenderArgs) -> Result<(), RenderError> {
     let format = args.format()?;
     let bytes =
         read_input(&args.input).map_err(|source| RenderError::Read { path: args.input.clone(), source })?;
-    let mut terminal = match cast::header(&bytes) {
+    let mut terminal = match asciicast::header(&bytes) {
         Some(_) if args.strip_timestamps => return Err(RenderError::StripCast(args.input.clone())),
         Some(header) => {
             let header =
@@ -166,7 +167,7 @@ pub fn run(args: &RenderArgs) -> Result<(), RenderError> {
             let rows = args.rows.unwrap_or(clamp_cells(header.height));
             let mut terminal = Terminal::new(cols, rows, 0);
             terminal.set_theme(args.theme);
-            cast::play(&bytes, args.at, &mut terminal).map_err(|(line, reason)| RenderError::Cast {
+            asciicast::play(&bytes, args.at, &mut terminal).map_err(|(line, reason)| RenderError::Cast {
                 path: args.input.clone(),
                 line,
                 reason,
@@ -215,11 +216,6 @@ pub fn run(args: &RenderArgs) -> Result<(), RenderError> {
     }
 }
 
-/// A recording's size, within what a vc may have.
-fn clamp_cells(n: u64) -> u16 {
-    n.clamp(2, u64::from(MAX_VC_CELLS)) as u16
-}
-
 fn read_input(path: &Path) -> io::Result<Vec<u8>> {
     if path == Path::new("-") {
         let mut bytes = Vec::new();
@@ -227,69 +223,5 @@ fn read_input(path: &Path) -> io::Result<Vec<u8>> {
         Ok(bytes)
     } else {
         std::fs::read(path)
-    }
-}
-
-/// asciicast v2 (asciinema's format): a JSON header line, then one JSON event
-/// a line, `[seconds, "o", "output"]`; `"r"` events resize (`"COLSxROWS"`),
-/// others (input, markers) are skipped.
-mod cast {
-    use serde_json::Value;
-
-    use crate::term::Terminal;
-
-    /// The header's terminal size.
-    pub struct Header {
-        pub width: u64,
-        pub height: u64,
-    }
-
-    /// The header, when `bytes` is a recording: `None` when its first line
-    /// is not a JSON object with `"version": 2`.
-    pub fn header(bytes: &[u8]) -> Option<Result<Header, String>> {
-        let first = bytes.split(|&b| b == b'\n').next()?;
-        let value: Value = serde_json::from_slice(first).ok()?;
-        if value.get("version").and_then(Value::as_u64) != Some(2) {
-            return None;
-        }
-        let size = |key: &str| {
-            value.get(key).and_then(Value::as_u64).ok_or_else(|| format!("the header has no \"{key}\""))
-        };
-        Some(size("width").and_then(|width| Ok(Header { width, height: size("height")? })))
-    }
-
-    /// Feeds the output events up to `at` seconds (all of them without it)
-    /// to `terminal`; an error names the line and what is wrong with it.
-    pub fn play(bytes: &[u8], at: Option<f64>, terminal: &mut Terminal) -> Result<(), (usize, String)> {
-        for (i, line) in bytes.split(|&b| b == b'\n').enumerate().skip(1) {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let event: Value =
-                serde_json::from_slice(line).map_err(|e| (i + 1, format!("not a JSON event: {e}")))?;
-            let (Some(time), Some(kind), Some(data)) = (
-                event.get(0).and_then(Value::as_f64),
-                event.get(1).and_then(Value::as_str),
-                event.get(2).and_then(Value::as_str),
-            ) else {
-                return Err((i + 1, "an event is [seconds, kind, data]".to_string()));
-            };
-            if at.is_some_and(|at| time > at) {
-                break;
-            }
-            match kind {
-                "o" => terminal.advance(data.as_bytes()),
-                "r" => {
-                    let size =
-                        data.split_once('x').and_then(|(c, r)| Some((c.parse().ok()?, r.parse().ok()?)));
-                    let Some((cols, rows)) = size else {
-                        return Err((i + 1, format!("a resize is \"COLSxROWS\", not {data:?}")));
-                    };
-                    terminal.resize(super::clamp_cells(cols), super::clamp_cells(rows));
-                }
-                _ => {}
-            }
-        }
-        Ok(())
     }
 }

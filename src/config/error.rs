@@ -2,7 +2,7 @@
 //! sees at once which option to fix. vcmux exits 2 on any of them, having started
 //! nothing.
 
-use super::MAX_BACKENDS;
+use crate::hub::MAX_BACKENDS;
 
 /// Why a command line does not make a valid graph.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use std::cell::Cell;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::ConfigError;
+use super::error::ConfigError;
 
 /// One parsed option string, with the keys its reader has taken.
 #[derive(Debug)]

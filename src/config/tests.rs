@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use super::*;
 
 fn config(chardevs: &[&str], frontends: &[&str], command: &[&str]) -> Result<Config, ConfigError> {

@@ -11,7 +11,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use super::ConfigError;
+use super::error::ConfigError;
 use super::opts::Opts;
 
 /// QEMU's VNC base port: display N listens on 5900+N.

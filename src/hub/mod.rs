@@ -32,8 +32,11 @@ use tracing::{info, warn};
 
 pub mod port;
 
-use crate::config::MAX_BACKENDS;
 use port::{BoxFuture, BoxReader, BoxWriter, Connection, Connector};
+
+/// QEMU's MAX_HUB (MAX_MUX before it): a hub has at most this many backends,
+/// so that a backend's index fits the mux's focus and event bookkeeping.
+pub const MAX_BACKENDS: usize = 4;
 
 /// The most the hub reads from the frontend at once. A read returns what is
 /// there, so this adds no latency; under a flood, bigger chunks mean fewer

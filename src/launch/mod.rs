@@ -8,6 +8,7 @@
 //! console from its first byte. Whenever vcmux stops, a command's session is
 //! hung up, so nothing it started outlives vcmux.
 
+mod error;
 mod open;
 mod vnc;
 
@@ -17,25 +18,11 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::chardev::{self, OpenError};
+use crate::chardev;
 use crate::config::Config;
 use crate::hub::{Hub, HubReport};
+pub use error::LaunchError;
 use open::{Frontend, OpenedFrontend};
-
-/// Why vcmux could not run a configuration. Each is found before the console
-/// starts, and vcmux exits 2 with its one line.
-#[derive(Debug, thiserror::Error)]
-pub enum LaunchError {
-    /// A chardev could not be opened.
-    #[error(transparent)]
-    Open(#[from] OpenError),
-    /// The signal handlers could not be installed.
-    #[error("cannot watch for signals: {0}")]
-    Signals(std::io::Error),
-    /// A VNC server could not start (a listener, a password).
-    #[error("{0}")]
-    Vnc(String),
-}
 
 /// Runs `config` until every hub's frontend has ended or a signal asks to stop.
 /// Returns the process's exit code: the command's exit status when a command is

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tracing::info;
 
-use super::LaunchError;
+use super::error::LaunchError;
 use super::vnc::{self, BoundVnc};
 use crate::chardev::pty::{self, CommandSession};
 use crate::chardev::{OpenError, WindowSize, file, null, socket, stdio, vc};

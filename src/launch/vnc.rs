@@ -8,7 +8,7 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, UnixListener};
 use tracing::info;
 
-use super::LaunchError;
+use super::error::LaunchError;
 use crate::chardev::vc::Vc;
 use crate::config::{VNC_BASE_PORT, VncConfig, VncListen};
 use crate::rfb::{self, SharePolicy};

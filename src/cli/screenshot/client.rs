@@ -11,6 +11,8 @@
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufStream};
 
+use super::error::ClientError;
+use super::partial_frame::PartialFrame;
 use super::zrle::Zrle;
 use crate::frame::{self, Framebuffer, Rect};
 use crate::rfb::auth;
@@ -27,54 +29,6 @@ const SECURITY_VNC: u32 = 2;
 /// The longest failure reason or desktop name read.
 const MAX_TEXT: u32 = 64 * 1024;
 
-/// Why a frame could not be had from the server.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// The server hung up.
-    #[error("the server closed the connection")]
-    Closed,
-    /// Reading or writing failed.
-    #[error("{0}")]
-    Io(std::io::Error),
-    /// The server's first words were not an RFB version.
-    #[error("not a VNC server: it greeted with {0:?}")]
-    NotRfb(String),
-    /// The server refused the connection, saying why.
-    #[error("the server refused the connection: {0}")]
-    Refused(String),
-    /// None of the security types offered is one spoken here.
-    #[error(
-        "the server offers security types {0:?}; vcmux screenshot speaks 1 (None) and 2 (VNC authentication)"
-    )]
-    NoSecurityType(Vec<u32>),
-    /// VNC authentication without a password to give.
-    #[error("the server asks for a password: give --password-file F")]
-    NeedsPassword,
-    /// The server did not take the password.
-    #[error("authentication failed: {0}")]
-    AuthenticationFailed(String),
-    /// The server's screen is past the bound a vc has too.
-    #[error(
-        "the server's screen is {width}x{height}, past what vcmux screenshot takes ({})",
-        frame::MAX_SIZE_TEXT
-    )]
-    TooLarge {
-        /// Its width.
-        width: u16,
-        /// Its height.
-        height: u16,
-    },
-    /// The server sent something RFB does not allow, or that was not asked for.
-    #[error("protocol error: {0}")]
-    Protocol(String),
-}
-
-impl From<std::io::Error> for ClientError {
-    fn from(e: std::io::Error) -> ClientError {
-        if e.kind() == std::io::ErrorKind::UnexpectedEof { ClientError::Closed } else { ClientError::Io(e) }
-    }
-}
-
 /// Goes through the handshake on `stream` and receives updates until every
 /// pixel of the screen has arrived; returns the frame.
 pub async fn grab<S>(stream: S, password: Option<&str>) -> Result<Framebuffer, ClientError>
@@ -88,7 +42,7 @@ where
     stream.write_all(&[1]).await?;
     stream.flush().await?;
     let (width, height) = server_init(&mut stream).await?;
-    let mut canvas = Canvas::new(width, height);
+    let mut frame_so_far = PartialFrame::new(width, height);
 
     let mut message = vec![0, 0, 0, 0];
     message.extend_from_slice(&PixelFormat::SERVER.to_bytes());
@@ -98,7 +52,7 @@ where
     for encoding in encodings {
         message.extend_from_slice(&encoding.to_be_bytes());
     }
-    put_request(&mut message, false, &canvas);
+    put_request(&mut message, false, &frame_so_far);
     stream.write_all(&message).await?;
     stream.flush().await?;
 
@@ -106,13 +60,13 @@ where
     loop {
         match stream.read_u8().await? {
             0 => {
-                let resized = update(&mut stream, &mut canvas, &mut zrle).await?;
-                if canvas.is_complete() {
-                    return Ok(canvas.frame);
+                let resized = update(&mut stream, &mut frame_so_far, &mut zrle).await?;
+                if frame_so_far.is_complete() {
+                    return Ok(frame_so_far.frame);
                 }
                 // After a resize the whole new screen; otherwise what is still missing comes.
                 let mut request = Vec::new();
-                put_request(&mut request, !resized, &canvas);
+                put_request(&mut request, !resized, &frame_so_far);
                 stream.write_all(&request).await?;
                 stream.flush().await?;
             }
@@ -247,10 +201,10 @@ fn check_size(width: u16, height: u16) -> Result<(), ClientError> {
 }
 
 /// Appends a FramebufferUpdateRequest for the whole screen.
-fn put_request(message: &mut Vec<u8>, incremental: bool, canvas: &Canvas) {
+fn put_request(message: &mut Vec<u8>, incremental: bool, frame_so_far: &PartialFrame) {
     message.extend_from_slice(&[3, u8::from(incremental), 0, 0, 0, 0]);
-    message.extend_from_slice(&canvas.frame.width().to_be_bytes());
-    message.extend_from_slice(&canvas.frame.height().to_be_bytes());
+    message.extend_from_slice(&frame_so_far.frame.width().to_be_bytes());
+    message.extend_from_slice(&frame_so_far.frame.height().to_be_bytes());
 }
 
 /// Reads and drops `length` bytes.
@@ -266,10 +220,10 @@ async fn skip<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// One FramebufferUpdate (its message type read): paints its rectangles on
-/// `canvas`. Returns whether the screen was resized.
+/// `frame_so_far`. Returns whether the screen was resized.
 async fn update<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut BufStream<S>,
-    canvas: &mut Canvas,
+    frame_so_far: &mut PartialFrame,
     zrle: &mut Zrle,
 ) -> Result<bool, ClientError> {
     stream.read_u8().await?;
@@ -284,11 +238,11 @@ async fn update<S: AsyncRead + AsyncWrite + Unpin>(
             LAST_RECT => break,
             DESKTOP_SIZE => {
                 check_size(rect.width, rect.height)?;
-                *canvas = Canvas::new(rect.width, rect.height);
+                *frame_so_far = PartialFrame::new(rect.width, rect.height);
                 resized = true;
             }
             RAW => {
-                canvas.check(rect)?;
+                frame_so_far.check(rect)?;
                 let width = usize::from(rect.width);
                 let mut bytes = vec![0u8; width * 4];
                 let mut row = Vec::with_capacity(width);
@@ -296,11 +250,11 @@ async fn update<S: AsyncRead + AsyncWrite + Unpin>(
                     stream.read_exact(&mut bytes).await?;
                     row.clear();
                     row.extend(bytes.chunks_exact(4).map(|p| u32::from_le_bytes([p[0], p[1], p[2], 0])));
-                    canvas.paint(usize::from(rect.x), usize::from(rect.y) + y, width, &row);
+                    frame_so_far.paint(usize::from(rect.x), usize::from(rect.y) + y, width, &row);
                 }
             }
             ZRLE => {
-                canvas.check(rect)?;
+                frame_so_far.check(rect)?;
                 let length = stream.read_u32().await? as usize;
                 if length > Zrle::max_compressed(rect) {
                     return Err(ClientError::Protocol(format!(
@@ -310,7 +264,7 @@ async fn update<S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 let mut compressed = vec![0u8; length];
                 stream.read_exact(&mut compressed).await?;
-                zrle.decode(rect, &compressed, canvas)?;
+                zrle.decode(rect, &compressed, frame_so_far)?;
             }
             other => {
                 return Err(ClientError::Protocol(format!(
@@ -320,58 +274,6 @@ async fn update<S: AsyncRead + AsyncWrite + Unpin>(
         }
     }
     Ok(resized)
-}
-
-/// The frame being received, and which of its pixels have arrived.
-pub struct Canvas {
-    /// The pixels so far.
-    pub(super) frame: Framebuffer,
-    /// Whether each pixel has been painted at least once, row after row.
-    painted: Vec<bool>,
-    /// How many have not.
-    missing: usize,
-}
-
-impl Canvas {
-    /// A screen of `width` x `height` with nothing painted yet.
-    pub fn new(width: u16, height: u16) -> Canvas {
-        let pixels = usize::from(width) * usize::from(height);
-        Canvas { frame: Framebuffer::new(width, height), painted: vec![false; pixels], missing: pixels }
-    }
-
-    /// Whether every pixel has arrived.
-    pub fn is_complete(&self) -> bool {
-        self.missing == 0
-    }
-
-    /// Refuses a rectangle that is not wholly on the screen.
-    fn check(&self, rect: Rect) -> Result<(), ClientError> {
-        let (width, height) = (self.frame.width(), self.frame.height());
-        if rect.right() > u32::from(width) || rect.bottom() > u32::from(height) {
-            return Err(ClientError::Protocol(format!(
-                "a {}x{} rectangle at ({}, {}) on a {width}x{height} screen",
-                rect.width, rect.height, rect.x, rect.y
-            )));
-        }
-        Ok(())
-    }
-
-    /// Paints rows of `width` pixels from (`x`, `y`) down, which lie on the screen.
-    pub fn paint(&mut self, x: usize, y: usize, width: usize, pixels: &[u32]) {
-        if width == 0 {
-            return;
-        }
-        let stride = usize::from(self.frame.width());
-        for (row, line) in pixels.chunks_exact(width).enumerate() {
-            let start = (y + row) * stride + x;
-            self.frame.pixels_mut()[start..start + width].copy_from_slice(line);
-            for painted in &mut self.painted[start..start + width] {
-                if !std::mem::replace(painted, true) {
-                    self.missing -= 1;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

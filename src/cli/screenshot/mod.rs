@@ -13,6 +13,8 @@ use crate::config::{AddressError, PortRule, VncListen, parse_address};
 use crate::frame::Framebuffer;
 
 mod client;
+mod error;
+mod partial_frame;
 mod zrle;
 
 /// `vcmux screenshot`'s options.
@@ -72,7 +74,7 @@ pub enum ScreenshotError {
         /// The server as given.
         server: String,
         /// What went wrong.
-        source: client::ClientError,
+        source: error::ClientError,
     },
     /// No whole frame arrived in time.
     #[error("{0}: no whole frame within the timeout")]

@@ -10,7 +10,8 @@
 
 use flate2::{Decompress, FlushDecompress};
 
-use super::client::{Canvas, ClientError};
+use super::error::ClientError;
+use super::partial_frame::PartialFrame;
 use crate::frame::Rect;
 
 /// Tiles are this many pixels a side (the last in a row or column may be less).
@@ -48,8 +49,13 @@ impl Zrle {
     }
 
     /// Inflates one rectangle's `compressed` bytes and paints its tiles on
-    /// `canvas` (the caller has checked that `rect` lies on it).
-    pub fn decode(&mut self, rect: Rect, compressed: &[u8], canvas: &mut Canvas) -> Result<(), ClientError> {
+    /// `frame_so_far` (the caller has checked that `rect` lies on it).
+    pub fn decode(
+        &mut self,
+        rect: Rect,
+        compressed: &[u8],
+        frame_so_far: &mut PartialFrame,
+    ) -> Result<(), ClientError> {
         self.inflate_all(compressed, Self::max_tiles_len(rect))?;
         let mut data = Tiles { bytes: &self.tiles, at: 0 };
         let mut pixels = Vec::with_capacity(TILE * TILE);
@@ -59,7 +65,7 @@ impl Zrle {
                 let h = TILE.min(usize::from(rect.height) - ty);
                 pixels.clear();
                 data.tile(w, h, &mut pixels)?;
-                canvas.paint(usize::from(rect.x) + tx, usize::from(rect.y) + ty, w, &pixels);
+                frame_so_far.paint(usize::from(rect.x) + tx, usize::from(rect.y) + ty, w, &pixels);
             }
         }
         // Output past the tiles is ignored, as TigerVNC does.
@@ -213,14 +219,14 @@ mod tests {
     use crate::rfb::pixel_format::PixelFormat;
 
     /// Reads the rectangles of `out` (as the server wrote them) through `decoder`.
-    fn decode_all(decoder: &mut Zrle, mut out: &[u8], count: u16, canvas: &mut Canvas) {
+    fn decode_all(decoder: &mut Zrle, mut out: &[u8], count: u16, frame_so_far: &mut PartialFrame) {
         for _ in 0..count {
             let at = |i: usize| u16::from_be_bytes([out[i], out[i + 1]]);
             let rect = Rect::new(at(0), at(2), at(4), at(6));
             assert_eq!(i32::from_be_bytes([out[8], out[9], out[10], out[11]]), 16);
             let len = u32::from_be_bytes([out[12], out[13], out[14], out[15]]) as usize;
             assert!(len <= Zrle::max_compressed(rect));
-            decoder.decode(rect, &out[16..16 + len], canvas).unwrap();
+            decoder.decode(rect, &out[16..16 + len], frame_so_far).unwrap();
             out = &out[16 + len..];
         }
         assert!(out.is_empty());
@@ -246,7 +252,7 @@ mod tests {
             .collect();
         let mut encoder = Encoder::new();
         let mut decoder = Zrle::new();
-        let mut canvas = Canvas::new(w, h);
+        let mut frame_so_far = PartialFrame::new(w, h);
         // The whole at once, then in cell columns (several rectangles through
         // one deflate block), then small pieces.
         let rects = [
@@ -263,10 +269,10 @@ mod tests {
             let mut out = Vec::new();
             let count =
                 encoder.encode(&Patch { rect, pixels: patch_pixels }, &PixelFormat::SERVER, cell, &mut out);
-            decode_all(&mut decoder, &out, count, &mut canvas);
-            assert_eq!(canvas.frame.pixels(), &pixels[..], "{rect:?} {cell:?}");
+            decode_all(&mut decoder, &out, count, &mut frame_so_far);
+            assert_eq!(frame_so_far.frame.pixels(), &pixels[..], "{rect:?} {cell:?}");
         }
-        assert!(canvas.is_complete());
+        assert!(frame_so_far.is_complete());
     }
 
     #[test]
@@ -283,11 +289,11 @@ mod tests {
             let mut deflate = flate2::Compress::new(flate2::Compression::default(), true);
             let mut compressed = Vec::with_capacity(1024);
             deflate.compress_vec(tiles, &mut compressed, flate2::FlushCompress::Sync).unwrap();
-            let mut canvas = Canvas::new(4, 2);
-            assert!(Zrle::new().decode(rect, &compressed, &mut canvas).is_err(), "{tiles:?}");
+            let mut frame_so_far = PartialFrame::new(4, 2);
+            assert!(Zrle::new().decode(rect, &compressed, &mut frame_so_far).is_err(), "{tiles:?}");
         }
-        let mut canvas = Canvas::new(4, 2);
-        let junk = Zrle::new().decode(rect, b"not zlib at all", &mut canvas);
+        let mut frame_so_far = PartialFrame::new(4, 2);
+        let junk = Zrle::new().decode(rect, b"not zlib at all", &mut frame_so_far);
         assert!(matches!(junk, Err(ClientError::Protocol(_))));
     }
 }

@@ -1,0 +1,203 @@
+//! The validated graph's types: hubs, their frontend and backends, and each
+//! kind's options, as the rest of vcmux reads them. Made only by
+//! [`Config::from_options`](super::Config::from_options) (in `parse.rs`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::vnc::VncConfig;
+pub use crate::hub::MAX_BACKENDS;
+use crate::term::Theme;
+
+/// The id of the vc vcmux adds when no `-chardev` is given.
+pub const DEFAULT_BACKEND: &str = "vc0";
+
+/// The id of the hub vcmux makes when chardevs are given but no hub is.
+pub const IMPLICIT_HUB: &str = "hub0";
+
+/// A validated configuration: every hub with its frontend and backends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The hubs, in the order they were defined.
+    pub hubs: Vec<HubConfig>,
+    /// The VNC servers, each showing one vc.
+    pub vnc: Vec<VncConfig>,
+}
+
+/// One hub: a console stream (the frontend) and the backends it fans out to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HubConfig {
+    /// The hub's id (`mux-be,id=…` or `hub,id=…`).
+    pub id: String,
+    /// Where the console stream comes from.
+    pub frontend: FrontendConfig,
+    /// The backends, in the hub's order: command-line order for `mux-be-id`, index
+    /// order for `chardevs.N`.
+    pub backends: Vec<BackendConfig>,
+}
+
+/// The source of a hub's console stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrontendConfig {
+    /// What kind of source it is.
+    pub kind: FrontendKind,
+    /// QEMU's `logfile=`: a copy of the console output that passes through.
+    pub logfile: Option<LogfileConfig>,
+}
+
+/// The kinds of console source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrontendKind {
+    /// A command run under a new PTY (`-- COMMAND …`, default `$SHELL`).
+    Command(Vec<String>),
+    /// A unix or TCP socket: QEMU's `-serial unix:P,server=on` on the other side.
+    Socket(SocketConfig),
+    /// vcmux's own stdin and stdout.
+    Stdio,
+}
+
+/// One backend of a hub.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackendConfig {
+    /// The chardev id.
+    pub id: String,
+    /// What kind of backend.
+    pub kind: BackendKind,
+    /// QEMU's `logfile=`: a copy of every byte the hub sends this backend,
+    /// written whether or not the backend is connected.
+    pub logfile: Option<LogfileConfig>,
+}
+
+/// The kinds of backend.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackendKind {
+    /// A unix or TCP socket, listening or connecting.
+    Socket(SocketConfig),
+    /// A console log file.
+    File(FileConfig),
+    /// A new PTY pair for screen or minicom.
+    Pty(PtyConfig),
+    /// vcmux's own stdin and stdout.
+    Stdio(StdioConfig),
+    /// Discards output, never types.
+    Null,
+    /// A terminal emulator whose screen the VNC server shows.
+    Vc(VcConfig),
+}
+
+/// Where a socket lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SocketAddress {
+    /// A unix socket path.
+    Unix(PathBuf),
+    /// A TCP host and port.
+    Tcp {
+        /// Host name or address.
+        host: String,
+        /// Port; 0 lets the system pick one when listening (the log tells which).
+        port: u16,
+    },
+}
+
+impl std::fmt::Display for SocketAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SocketAddress::Unix(path) => write!(f, "unix:{}", path.display()),
+            SocketAddress::Tcp { host, port } => write!(f, "tcp:{host}:{port}"),
+        }
+    }
+}
+
+/// A socket chardev (QEMU's `socket` backend).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketConfig {
+    /// Where.
+    pub address: SocketAddress,
+    /// Listen (`server=on`) or connect (`server=off`, the default).
+    pub server: bool,
+    /// For a listening backend: start-up waits for the first client (QEMU's default).
+    pub wait: bool,
+    /// For a connecting socket: retry this long after a failure or a hang-up.
+    pub reconnect: Option<Duration>,
+}
+
+/// A file chardev.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileConfig {
+    /// The log's path.
+    pub path: PathBuf,
+    /// Append instead of truncating.
+    pub append: bool,
+    /// Prefix each line with an RFC 3339 UTC time with milliseconds.
+    pub timestamps: bool,
+}
+
+/// A pty chardev.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PtyConfig {
+    /// A symlink to make to the new `/dev/pts/N`.
+    pub link: Option<PathBuf>,
+}
+
+/// A stdio chardev.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StdioConfig {
+    /// Keep Ctrl-C and friends as signals to vcmux (QEMU's `signal=on`, the default)
+    /// when stdin is a terminal; off passes them to the console.
+    pub signal: bool,
+}
+
+/// A vc chardev: the terminal's geometry and memory, and how it is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VcConfig {
+    /// Width in cells (QEMU's `cols=`, default 80).
+    pub cols: u16,
+    /// Height in cells (QEMU's `rows=`, default 24).
+    pub rows: u16,
+    /// Lines of history kept above the screen (default 10000).
+    pub scrollback: usize,
+    /// `font=`: a font file instead of the shipped ones.
+    pub font: Option<PathBuf>,
+    /// `font-size=`: pixels per em.
+    pub font_size: f32,
+    /// `theme=dark|xterm`: the default colours.
+    pub theme: Theme,
+}
+
+impl Default for VcConfig {
+    fn default() -> VcConfig {
+        VcConfig {
+            cols: 80,
+            rows: 24,
+            scrollback: 10_000,
+            font: None,
+            font_size: crate::render::DEFAULT_SIZE,
+            theme: Theme::default(),
+        }
+    }
+}
+
+/// The largest terminal a vc may have, in cells each way.
+pub const MAX_VC_CELLS: u16 = 1000;
+
+/// QEMU's common `logfile=PATH[,logappend=on]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogfileConfig {
+    /// The log's path.
+    pub path: PathBuf,
+    /// Append instead of truncating.
+    pub append: bool,
+}
+
+/// The command line's parts that make the graph, as given.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Each `-chardev` value.
+    pub chardevs: Vec<String>,
+    /// Each `-frontend` value.
+    pub frontends: Vec<String>,
+    /// Each `-vnc` value.
+    pub vnc: Vec<String>,
+    /// The words after `--`, if any.
+    pub command: Vec<String>,
+}
