@@ -7,7 +7,7 @@ use tokio::sync::watch;
 
 use super::pending::Pending;
 use super::screen::{Refreshed, Screen, ViewerId, ViewerInput};
-use super::server::lock;
+use super::viewers::lock;
 use crate::frame::{FrameDamage, Framebuffer, Move, Rect};
 
 /// A framebuffer painted from outside, with its damage, clipboard and the

@@ -22,7 +22,7 @@ use super::messages::{self, ClientMessage, MessageError};
 use super::pending::Taken;
 use super::pixel_format::PixelFormat;
 use super::screen::{ViewerId, ViewerInput};
-use super::server::{Peer, Registration, Shared, lock};
+use super::viewers::{JoinRefused, Peer, Registration, Shared, lock};
 use crate::frame::{self, Framebuffer, Rect};
 
 /// The least output allowed to wait unsent before incremental updates pause (QEMU: 1 MiB).
@@ -48,7 +48,7 @@ enum Ended {
     #[error("handshake failed: {0}")]
     Handshake(#[from] HandshakeError),
     #[error("refused: {0}")]
-    Refused(#[from] super::server::JoinRefused),
+    Refused(#[from] JoinRefused),
     #[error("protocol error: {0}")]
     Protocol(#[from] MessageError),
     #[error("closed by the viewer")]

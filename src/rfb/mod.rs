@@ -6,6 +6,8 @@
 //! clipboard. It knows nothing of terminals.
 //!
 //! - [`server`]: [`Server`], accepting viewers on TCP, unix or WebSocket listeners;
+//! - `viewers`: the registry every connection shares: viewers, their pending
+//!   regions, the share policy and the connection limit;
 //! - [`config`]: passwords, view-only, share policy, connection limit;
 //! - [`handshake`] and [`auth`]: versions 3.3/3.7/3.8, None and VNC authentication;
 //! - `connection`: one viewer's messages, updates and throttled output;
@@ -26,7 +28,9 @@ pub mod pending;
 pub mod pixel_format;
 pub mod screen;
 pub mod server;
+mod viewers;
 pub mod websocket;
 
 pub use config::{Config, ConfigError, SharePolicy};
-pub use server::{Peer, Server};
+pub use server::Server;
+pub use viewers::Peer;
