@@ -1,7 +1,8 @@
 //! CopyRect: the viewer copies pixels it already has. A terminal scroll costs
 //! 16 bytes instead of a screenful.
 
-use super::{number, put_header};
+use super::header::put_header;
+use super::number;
 use crate::frame::Move;
 
 /// Appends a move as one CopyRect rectangle.

@@ -1,7 +1,9 @@
 //! Raw: every pixel as it is, in the viewer's pixel format. The encoding every
 //! viewer takes.
 
-use super::{Patch, number, put_header};
+use super::header::put_header;
+use super::number;
+use super::patch::Patch;
 use crate::rfb::pixel_format::PixelFormat;
 
 /// Appends `patch` as one Raw rectangle.

@@ -45,7 +45,10 @@
 use std::collections::HashMap;
 
 use super::deflate::Deflater;
-use super::{Palette, Patch, number, put_header};
+use super::header::put_header;
+use super::number;
+use super::palette::Palette;
+use super::patch::Patch;
 use crate::frame::Rect;
 use crate::frame::coverage::{self, LEVELS};
 use crate::rfb::pixel_format::PixelFormat;
