@@ -16,14 +16,15 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
 
-use super::encoding::{Encoders, Encoding, Patch, cell_copy, copyrect, number, put_header};
+use super::client_message::{self, ClientMessage, MessageError};
+use super::encoding::{Encoders, Encoding, Patch, cell_copy, copyrect, number};
 use super::handshake::{self, HandshakeError};
-use super::messages::{self, ClientMessage, MessageError};
 use super::pending::Taken;
 use super::pixel_format::PixelFormat;
 use super::screen::{ViewerId, ViewerInput};
+use super::server_message::{ResizeStatus, ServerMessage};
 use super::viewers::{JoinRefused, Peer, Registration, Shared, lock};
-use crate::frame::{self, Framebuffer, Rect};
+use crate::frame::{self, Framebuffer};
 
 /// The least output allowed to wait unsent before incremental updates pause (QEMU: 1 MiB).
 const MIN_THROTTLE: usize = 1 << 20;
@@ -33,14 +34,6 @@ const DROP_FACTOR: usize = 5;
 
 /// Messages read ahead of the updater: few, as each may be a 1 MiB ClientCutText.
 const MESSAGE_QUEUE: usize = 4;
-
-/// The longest ServerCutText sent, as for ClientCutText.
-const MAX_SERVER_CUT_TEXT: usize = messages::MAX_CUT_TEXT as usize;
-
-/// ExtendedDesktopSize status codes answering a SetDesktopSize.
-const DONE: u16 = 0;
-const PROHIBITED: u16 = 1;
-const INVALID_LAYOUT: u16 = 3;
 
 /// Why a viewer's connection ended.
 #[derive(Debug, thiserror::Error)]
@@ -114,13 +107,9 @@ where
             handshake::negotiate(&mut stream, &shared.config, &shared.backoff, &peer.backoff_key()).await?;
         let Some(registered) = shared.register(id, agreed.shared) else { return Err(Ended::ScreenGone) };
         let (registration, width, height) = registered?;
-        let mut init = Vec::new();
-        init.extend_from_slice(&width.to_be_bytes());
-        init.extend_from_slice(&height.to_be_bytes());
-        init.extend_from_slice(&PixelFormat::SERVER.to_bytes());
         let name = shared.screen.name();
-        init.extend_from_slice(&(name.len() as u32).to_be_bytes());
-        init.extend_from_slice(name.as_bytes());
+        let init =
+            ServerMessage::ServerInit { width, height, format: PixelFormat::SERVER, name: &name }.to_bytes();
         handshake::send(&mut stream, &init).await.map_err(|e| Ended::Handshake(e.into()))?;
         Ok::<_, Ended>((agreed, registration, width, height))
     };
@@ -172,7 +161,7 @@ async fn read_messages<R: AsyncRead + Unpin>(
     to: mpsc::Sender<Result<ClientMessage, MessageError>>,
 ) {
     loop {
-        let read = messages::read(&mut reader).await;
+        let read = client_message::read(&mut reader).await;
         let last = !matches!(read, Ok(Some(_)));
         let Some(message) = read.transpose() else { return };
         if to.send(message).await.is_err() || last {
@@ -243,7 +232,7 @@ struct Viewer {
     /// Tell the viewer it may send QEMU extended key events.
     announce_qemu_key: bool,
     /// Answer a SetDesktopSize with this status.
-    resize_answer: Option<u16>,
+    resize_answer: Option<ResizeStatus>,
     /// The framebuffer size the viewer knows.
     size: (u16, u16),
     output: Output,
@@ -363,13 +352,13 @@ impl Viewer {
             }
             ClientMessage::SetDesktopSize { width, height } => {
                 if self.view_only {
-                    self.resize_answer = Some(PROHIBITED);
+                    self.resize_answer = Some(ResizeStatus::Prohibited);
                 } else if width == 0 || height == 0 || !frame::fits(width.into(), height.into()) {
                     // As TigerVNC answers a size past its limit.
-                    self.resize_answer = Some(INVALID_LAYOUT);
+                    self.resize_answer = Some(ResizeStatus::InvalidLayout);
                 } else {
                     self.shared.screen.input(ViewerInput::Resize { viewer, width, height });
-                    self.resize_answer = Some(DONE);
+                    self.resize_answer = Some(ResizeStatus::Done);
                 }
             }
         }
@@ -429,17 +418,9 @@ impl Viewer {
         self.size = (width, height);
         // ExtendedDesktopSize goes alone: vnc-rs refuses pixels in its update.
         if extended && (taken.resized || self.announce_layout || self.resize_answer.is_some()) {
-            let (reason, status) = match self.resize_answer.take() {
-                Some(status) => (1, status),
-                None => (0, DONE),
-            };
-            let mut message = update_header(1);
-            put_header(Rect::new(reason, status, width, height), number::EXTENDED_DESKTOP_SIZE, &mut message);
-            // One screen, id 0, covering the framebuffer, no flags.
-            message.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-            message.extend_from_slice(&width.to_be_bytes());
-            message.extend_from_slice(&height.to_be_bytes());
-            message.extend_from_slice(&[0, 0, 0, 0]);
+            let answer = self.resize_answer.take();
+            let mut message = ServerMessage::FramebufferUpdate { rectangles: 1 }.to_bytes();
+            ServerMessage::ExtendedDesktopSize { answer, width, height }.encode(&mut message);
             self.output.send(message);
             self.announce_layout = false;
         }
@@ -448,11 +429,11 @@ impl Viewer {
         let mut body = Vec::new();
         let mut count: u32 = 0;
         if taken.resized && !extended {
-            put_header(Rect::new(0, 0, width, height), number::DESKTOP_SIZE, &mut body);
+            ServerMessage::DesktopSize { width, height }.encode(&mut body);
             count += 1;
         }
         if std::mem::take(&mut self.announce_qemu_key) {
-            put_header(Rect::new(0, 0, 0, 0), number::QEMU_EXTENDED_KEY, &mut body);
+            ServerMessage::QemuExtendedKey.encode(&mut body);
             count += 1;
         }
         for mv in &taken.moves {
@@ -487,7 +468,8 @@ impl Viewer {
             // Tight cuts them into pieces of 65536 pixels (a few thousand for
             // the largest screen), ZRLE into at most 256 cell columns each;
             // cell copies are at most 16384.
-            let mut message = update_header(count.min(u32::from(u16::MAX)) as u16);
+            let rectangles = count.min(u32::from(u16::MAX)) as u16;
+            let mut message = ServerMessage::FramebufferUpdate { rectangles }.to_bytes();
             message.extend_from_slice(&body);
             self.output.send(message);
         }
@@ -495,21 +477,6 @@ impl Viewer {
     }
 
     fn send_cut_text(&self, text: &str) {
-        let latin1: Vec<u8> = text
-            .chars()
-            .take(MAX_SERVER_CUT_TEXT)
-            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
-            .collect();
-        let mut message = vec![3, 0, 0, 0];
-        message.extend_from_slice(&(latin1.len() as u32).to_be_bytes());
-        message.extend_from_slice(&latin1);
-        self.output.send(message);
+        self.output.send(ServerMessage::ServerCutText(text).to_bytes());
     }
-}
-
-/// FramebufferUpdate's header: type 0, padding, rectangle count.
-fn update_header(count: u16) -> Vec<u8> {
-    let mut message = vec![0, 0];
-    message.extend_from_slice(&count.to_be_bytes());
-    message
 }

@@ -11,7 +11,8 @@
 //! - [`config`]: passwords, view-only, share policy, connection limit;
 //! - [`handshake`] and [`auth`]: versions 3.3/3.7/3.8, None and VNC authentication;
 //! - `connection`: one viewer's messages, updates and throttled output;
-//! - [`messages`]: what viewers send, read with every length checked;
+//! - [`client_message`]: what viewers send, read with every length checked;
+//! - [`server_message`]: what the server sends, encoded as the protocol lays it out;
 //! - [`pending`]: each viewer's unsent moves and dirty rectangles, bounded;
 //! - [`pixel_format`] and [`encoding`]: pixels in the viewer's format and encoding;
 //! - [`websocket`]: RFB inside WebSocket for noVNC;
@@ -19,15 +20,16 @@
 
 pub mod auth;
 pub mod canvas;
+pub mod client_message;
 pub mod config;
 mod connection;
 pub mod encoding;
 pub mod handshake;
-pub mod messages;
 pub mod pending;
 pub mod pixel_format;
 pub mod screen;
 pub mod server;
+pub mod server_message;
 mod viewers;
 pub mod websocket;
 

@@ -2,10 +2,10 @@
 //! (RFC 6143 7.7.4). No zlib: TigerVNC and noVNC take it when nothing better is
 //! announced.
 
-use super::header::put_header;
 use super::number;
 use super::patch::Patch;
 use crate::rfb::pixel_format::PixelFormat;
+use crate::rfb::server_message::ServerMessage;
 
 const TILE: usize = 16;
 const RAW: u8 = 1;
@@ -34,7 +34,7 @@ struct Carried {
 
 /// Appends `patch` as one Hextile rectangle.
 pub fn encode(patch: &Patch, format: &PixelFormat, out: &mut Vec<u8>) -> u16 {
-    put_header(patch.rect, number::HEXTILE, out);
+    ServerMessage::Rectangle { rect: patch.rect, encoding: number::HEXTILE }.encode(out);
     let (width, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
     let mut carried = Carried::default();
     let mut pixels = Vec::with_capacity(TILE * TILE);

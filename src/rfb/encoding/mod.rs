@@ -3,13 +3,14 @@
 //! over them), and a connection's [`Encoders`] choosing among them.
 //!
 //! Each encoder takes a [`Patch`] (framebuffer pixels copied out for one
-//! rectangle) and appends whole rectangles, headers included, to an update.
+//! rectangle) and appends whole rectangles, headers included
+//! ([`ServerMessage::Rectangle`](crate::rfb::server_message::ServerMessage::Rectangle)),
+//! to an update.
 
 pub mod cell_copy;
 pub mod copyrect;
 mod deflate;
 mod encoders;
-mod header;
 pub mod hextile;
 mod kind;
 pub mod number;
@@ -20,6 +21,5 @@ pub mod tight;
 pub mod zrle;
 
 pub use encoders::Encoders;
-pub use header::put_header;
 pub use kind::Encoding;
 pub use patch::Patch;

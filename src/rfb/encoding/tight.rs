@@ -5,11 +5,11 @@
 
 use flate2::{Compress, Compression, FlushCompress};
 
-use super::header::put_header;
 use super::number;
 use super::palette::Palette;
 use super::patch::Patch;
 use crate::rfb::pixel_format::PixelFormat;
+use crate::rfb::server_message::ServerMessage;
 
 /// Widest piece: TigerVNC's and libvncserver's decoders take no wider.
 const MAX_WIDTH: usize = 2048;
@@ -50,7 +50,8 @@ impl Tight {
             for x in (0..width).step_by(piece_width) {
                 let w = piece_width.min(width - x);
                 patch.tile(x, y, w, h, &mut pixels);
-                put_header(patch.sub_rect(x, y, w, h), number::TIGHT, out);
+                ServerMessage::Rectangle { rect: patch.sub_rect(x, y, w, h), encoding: number::TIGHT }
+                    .encode(out);
                 self.encode_piece(&pixels, w, format, out);
                 count += 1;
             }
