@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{debug, info, warn};
@@ -126,7 +126,9 @@ where
     let (reader, writer) = tokio::io::split(stream);
     let output = Output::start(writer);
     let (message_tx, messages) = mpsc::channel(MESSAGE_QUEUE);
-    let reading = AbortOnDrop(tokio::spawn(read_messages(reader, message_tx)));
+    // Buffered: a flood of small messages (PointerEvent, KeyEvent) costs a
+    // read call per bufferful, not one per message.
+    let reading = AbortOnDrop(tokio::spawn(read_messages(BufReader::new(reader), message_tx)));
     let mut viewer = Viewer {
         shared: shared.clone(),
         registration,
