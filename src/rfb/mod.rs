@@ -10,7 +10,12 @@
 //!   regions, the share policy and the connection limit;
 //! - [`config`]: passwords, view-only, share policy, connection limit;
 //! - [`handshake`] and [`auth`]: versions 3.3/3.7/3.8, None and VNC authentication;
-//! - `connection`: one viewer's messages, updates and throttled output;
+//! - `connection`: one viewer's session, from handshake to goodbye, and its
+//!   pacing (updates sent when asked for and the throttle allows);
+//! - `incoming` and `outgoing`: a viewer's read and write halves, each a task
+//!   of its own;
+//! - `dispatch`: what a viewer's messages do;
+//! - `update`: one FramebufferUpdate, cut from the framebuffer and encoded;
 //! - [`client_message`]: what viewers send, read with every length checked;
 //! - [`server_message`]: what the server sends, encoded as the protocol lays it out;
 //! - [`pending`]: each viewer's unsent moves and dirty rectangles, bounded;
@@ -23,13 +28,17 @@ pub mod canvas;
 pub mod client_message;
 pub mod config;
 mod connection;
+mod dispatch;
 pub mod encoding;
 pub mod handshake;
+mod incoming;
+mod outgoing;
 pub mod pending;
 pub mod pixel_format;
 pub mod screen;
 pub mod server;
 pub mod server_message;
+mod update;
 mod viewers;
 pub mod websocket;
 
