@@ -14,7 +14,7 @@
 //! - [`hub`]: the mux-be core: fan-out with per-backend progress, fan-in, events.
 //! - [`term`]: the vc's terminal emulator: console bytes to a grid of cells.
 //! - [`render`]: the vc's pixels: framebuffer and damage.
-//! - [`rfb`]: the VNC server that shows a [`rfb::screen::Screen`] to viewers.
+//! - [`rfb`]: the VNC server that shows a [`rfb::desktop::Desktop`] to viewers.
 //! - [`launch`]: opens the chardevs of a configuration and runs its hubs.
 //! - [`cli`]: the command line and its help.
 //! - [`unix_socket`]: listening on a unix socket path without clobbering or leaving files.

@@ -17,13 +17,13 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use super::client_message::MessageError;
+use super::desktop::{ViewerId, ViewerInput};
 use super::dispatch::{Asked, Dispatch};
 use super::encoding::{Encoders, number};
 use super::handshake::{self, HandshakeError};
 use super::incoming::Incoming;
 use super::outgoing::Outgoing;
 use super::pixel_format::PixelFormat;
-use super::screen::{ViewerId, ViewerInput};
 use super::server_message::ServerMessage;
 use super::update::{self, Cut, UpdateError};
 use super::viewers::{JoinRefused, Peer, Registration, Shared};
@@ -51,8 +51,8 @@ enum Ended {
     Kicked,
     #[error("dropped: {0} bytes of output unsent (the limit is {1})")]
     TooSlow(usize, usize),
-    #[error("the screen went away")]
-    ScreenGone,
+    #[error("the desktop went away")]
+    DesktopGone,
     #[error(transparent)]
     Update(#[from] UpdateError),
 }
@@ -85,7 +85,7 @@ where
     let mut joined = false;
     let ended = run(&shared, id, stream, &peer, &mut joined).await;
     if joined {
-        shared.screen.input(ViewerInput::Left { viewer: id });
+        shared.desktop.input(ViewerInput::Left { viewer: id });
     }
     if ended.is_fault() {
         warn!("vnc: viewer {id} from {peer} disconnected: {ended}");
@@ -100,13 +100,13 @@ async fn run<S>(shared: &Arc<Shared>, id: ViewerId, mut stream: S, peer: &Peer, 
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let timeout = shared.config.handshake_timeout;
+    let timeout = shared.settings.handshake_timeout;
     let start = async {
         let agreed =
-            handshake::negotiate(&mut stream, &shared.config, &shared.backoff, &peer.backoff_key()).await?;
-        let Some(registered) = shared.register(id, agreed.shared) else { return Err(Ended::ScreenGone) };
+            handshake::negotiate(&mut stream, &shared.settings, &shared.backoff, &peer.backoff_key()).await?;
+        let Some(registered) = shared.register(id, agreed.shared) else { return Err(Ended::DesktopGone) };
         let (registration, width, height) = registered?;
-        let name = shared.screen.name();
+        let name = shared.desktop.name();
         let init = ServerMessage::ServerInit { width, height, format: PixelFormat::SERVER, name: &name };
         handshake::send(&mut stream, &init.to_bytes()).await.map_err(|e| Ended::Handshake(e.into()))?;
         Ok::<_, Ended>((agreed, registration, width, height))
@@ -127,7 +127,7 @@ where
     let mut session = Session {
         shared: shared.clone(),
         registration,
-        view_only: agreed.view_only || shared.config.view_only,
+        view_only: agreed.view_only || shared.settings.view_only,
         asked: Asked::new(),
         encoders: Encoders::new(),
         size: (width, height),
@@ -166,8 +166,8 @@ impl Session {
     }
 
     async fn run(&mut self, mut incoming: Incoming) -> Ended {
-        let mut changes = self.shared.screen.changes();
-        let mut clipboard = self.shared.screen.clipboard();
+        let mut changes = self.shared.desktop.changes();
+        let mut clipboard = self.shared.desktop.clipboard();
         clipboard.borrow_and_update();
         let mut clipboard_open = true;
         let kick = self.registration.kick.clone();
@@ -191,7 +191,7 @@ impl Session {
                         let to = Dispatch {
                             viewer: self.id(),
                             view_only: self.view_only,
-                            screen: self.shared.screen.as_ref(),
+                            desktop: self.shared.desktop.as_ref(),
                             pending: &self.registration.pending,
                         };
                         self.asked.dispatch(message, &to);
@@ -204,7 +204,7 @@ impl Session {
                 },
                 changed = changes.changed(), if waiting => {
                     if changed.is_err() {
-                        return Ended::ScreenGone;
+                        return Ended::DesktopGone;
                     }
                 }
                 changed = clipboard.changed(), if clipboard_open => match changed {
@@ -234,12 +234,12 @@ impl Session {
         }
         changes.borrow_and_update();
         let pending = self.registration.pending.clone();
-        let cell_size = self.shared.screen.cell_size();
+        let cell_size = self.shared.desktop.cell_size();
         let copies_cells = self.asked.encoding.copies_cells() && self.asked.takes(number::COPY_RECT);
         let cut = self
             .shared
             .refresh(self.id(), |framebuffer| Cut::take(framebuffer, &pending, cell_size, copies_cells));
-        let Some(cut) = cut else { return Err(Ended::ScreenGone) };
+        let Some(cut) = cut else { return Err(Ended::DesktopGone) };
         if cut.is_empty() && !self.asked.owes_announcement() {
             return Ok(());
         }

@@ -1,4 +1,4 @@
-//! What a viewer's messages do: its input goes to the screen (unless it only
+//! What a viewer's messages do: its input goes to the desktop (unless it only
 //! watches), and what it asks of its updates (pixel format, encodings, an
 //! update, a new desktop size) is kept in [`Asked`] until the session sends
 //! the next one.
@@ -8,10 +8,10 @@ use std::sync::Mutex;
 use tracing::debug;
 
 use super::client_message::ClientMessage;
+use super::desktop::{Desktop, ViewerId, ViewerInput};
 use super::encoding::{Encoding, number};
 use super::pending::Pending;
 use super::pixel_format::PixelFormat;
-use super::screen::{Screen, ViewerId, ViewerInput};
 use super::server_message::ResizeStatus;
 use super::viewers::lock;
 use crate::frame;
@@ -42,7 +42,7 @@ pub(super) struct Dispatch<'a> {
     /// Its input is dropped.
     pub view_only: bool,
     /// Where its input goes.
-    pub screen: &'a dyn Screen,
+    pub desktop: &'a dyn Desktop,
     /// Its pending region, told whether moves may go as CopyRect.
     pub pending: &'a Mutex<Pending>,
 }
@@ -67,7 +67,7 @@ impl Asked {
     }
 
     /// Whether the next update owes the viewer a pseudo-rectangle, whatever
-    /// changed on the screen.
+    /// changed on the desktop.
     pub fn owes_announcement(&self) -> bool {
         self.announce_layout || self.announce_qemu_key || self.resize_answer.is_some()
     }
@@ -100,17 +100,17 @@ impl Asked {
             ClientMessage::Key { down, keysym } => {
                 // keysym 0: a QEMU extended key event with only a keycode.
                 if !to.view_only && keysym != 0 {
-                    to.screen.input(ViewerInput::Key { viewer, keysym, down });
+                    to.desktop.input(ViewerInput::Key { viewer, keysym, down });
                 }
             }
             ClientMessage::Pointer { buttons, x, y } => {
                 if !to.view_only {
-                    to.screen.input(ViewerInput::Pointer { viewer, x, y, buttons });
+                    to.desktop.input(ViewerInput::Pointer { viewer, x, y, buttons });
                 }
             }
             ClientMessage::CutText(text) => {
                 if !to.view_only {
-                    to.screen.input(ViewerInput::Clipboard { viewer, text });
+                    to.desktop.input(ViewerInput::Clipboard { viewer, text });
                 }
             }
             ClientMessage::SetDesktopSize { width, height } => {
@@ -120,7 +120,7 @@ impl Asked {
                     // As TigerVNC answers a size past its limit.
                     self.resize_answer = Some(ResizeStatus::InvalidLayout);
                 } else {
-                    to.screen.input(ViewerInput::Resize { viewer, width, height });
+                    to.desktop.input(ViewerInput::Resize { viewer, width, height });
                     self.resize_answer = Some(ResizeStatus::Done);
                 }
             }

@@ -1,4 +1,4 @@
-//! The server: one [`Screen`] served to many viewers at once, over any byte
+//! The server: one [`Desktop`] served to many viewers at once, over any byte
 //! stream (TCP, unix socket, WebSocket). It accepts connections, refuses those
 //! past the connection limit, and spawns a session (`connection`) for each;
 //! what the sessions share, the share policy and every viewer's pending region
@@ -11,24 +11,24 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 use tracing::{info, warn};
 
-use super::config::{Config, ConfigError};
 use super::connection;
-use super::screen::Screen;
+use super::desktop::Desktop;
+use super::settings::{ServerSettings, SettingsError};
 use super::viewers::{Peer, Shared, Slot};
 use super::websocket;
 
-/// A VNC server for one screen. Cloning it is cheap: clones serve the same
-/// screen with the same viewers.
+/// A VNC server for one desktop. Cloning it is cheap: clones serve the same
+/// desktop with the same viewers.
 #[derive(Clone)]
 pub struct Server {
     shared: Arc<Shared>,
 }
 
 impl Server {
-    /// A server for `screen`, or why `config` cannot be served.
-    pub fn new(screen: Arc<dyn Screen>, config: Config) -> Result<Server, ConfigError> {
-        config.validate()?;
-        Ok(Server { shared: Arc::new(Shared::new(screen, config)) })
+    /// A server for `desktop`, or why `settings` cannot be served.
+    pub fn new(desktop: Arc<dyn Desktop>, settings: ServerSettings) -> Result<Server, SettingsError> {
+        settings.validate()?;
+        Ok(Server { shared: Arc::new(Shared::new(desktop, settings)) })
     }
 
     /// Accepts RFB viewers on a TCP listener until [`shutdown`](Self::shutdown).
@@ -113,7 +113,7 @@ impl Server {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let Some(_slot) = self.take_slot(&peer) else { return };
-        let timeout = self.shared.config.handshake_timeout;
+        let timeout = self.shared.settings.handshake_timeout;
         match tokio::time::timeout(timeout, websocket::accept(stream)).await {
             Ok(Ok(stream)) => connection::serve(self.shared.clone(), stream, peer).await,
             Ok(Err(e)) => info!("vnc: websocket handshake with {peer} failed: {e}"),
@@ -125,7 +125,7 @@ impl Server {
     fn take_slot(&self, peer: &Peer) -> Option<Slot> {
         let slot = self.shared.take_slot();
         if slot.is_none() {
-            let limit = self.shared.config.connections;
+            let limit = self.shared.settings.connections;
             info!("vnc: refused {peer}: the limit of {limit} connections is reached");
         }
         slot

@@ -22,9 +22,9 @@ mod kind {
 /// (rfbproto 7.8.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResizeStatus {
-    /// The screen was resized (or will be: the resize is asked of the screen).
+    /// The screen was resized (or will be: the resize is asked of the desktop).
     Done = 0,
-    /// The viewer may not resize the screen (it is view-only).
+    /// The viewer may not resize the desktop (it is view-only).
     Prohibited = 1,
     /// The size cannot be served (empty, or past the framebuffer's bound).
     InvalidLayout = 3,

@@ -1,5 +1,5 @@
 //! One FramebufferUpdate: the viewer's pending region cut out of the
-//! framebuffer under the screen's lock ([`Cut`]), then written ([`send`]) in
+//! framebuffer under the desktop's lock ([`Cut`]), then written ([`send`]) in
 //! the viewer's pixel format and encoding, off the runtime's threads, with the
 //! pseudo-rectangles it is owed.
 
@@ -25,7 +25,7 @@ pub(super) enum UpdateError {
 }
 
 /// What one update sends, copied out of the framebuffer so that encoding
-/// runs without the screen's lock.
+/// runs without the desktop's lock.
 pub(super) struct Cut {
     /// The viewer's pending region, taken.
     pub taken: Taken,
@@ -71,7 +71,7 @@ impl Cut {
 /// Sends `cut` to `out` as `asked` wants it, with the pseudo-rectangles it
 /// owes (clearing them): the moves first, then the patches, then the cell
 /// copies that replace some of their pixels. `encoders` are the connection's,
-/// told the screen's `cell_size`.
+/// told the desktop's `cell_size`.
 pub(super) async fn send(
     cut: Cut,
     asked: &mut Asked,

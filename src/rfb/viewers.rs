@@ -1,4 +1,4 @@
-//! The viewer registry: what every connection of a server shares (the screen,
+//! The viewer registry: what every connection of a server shares (the desktop,
 //! the settings, the password backoff), the viewers past their handshake with
 //! their pending regions, and the count of connections against the limit.
 //!
@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio_util::sync::CancellationToken;
 
 use super::auth::Backoff;
-use super::config::{Config, SharePolicy};
+use super::desktop::{Audience, Desktop, ViewerId};
 use super::pending::Pending;
-use super::screen::{Audience, Screen, ViewerId};
+use super::settings::{ServerSettings, SharePolicy};
 use crate::frame::Framebuffer;
 
 /// Who is at the other end of a connection: what the log shows, and what
@@ -50,8 +50,8 @@ impl fmt::Display for Peer {
 
 /// What every connection of a server shares.
 pub(crate) struct Shared {
-    pub screen: Arc<dyn Screen>,
-    pub config: Config,
+    pub desktop: Arc<dyn Desktop>,
+    pub settings: ServerSettings,
     pub backoff: Backoff,
     viewers: Mutex<Vec<ViewerEntry>>,
     next_id: AtomicU64,
@@ -108,11 +108,11 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    /// Nobody connected yet to a server of `screen` set up by `config`.
-    pub fn new(screen: Arc<dyn Screen>, config: Config) -> Shared {
+    /// Nobody connected yet to a server of `desktop` set up by `settings`.
+    pub fn new(desktop: Arc<dyn Desktop>, settings: ServerSettings) -> Shared {
         Shared {
-            screen,
-            config,
+            desktop,
+            settings,
             backoff: Backoff::default(),
             viewers: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
@@ -123,7 +123,7 @@ impl Shared {
 
     /// Counts a connection against the limit; `None` if it is reached.
     pub fn take_slot(self: &Arc<Self>) -> Option<Slot> {
-        if self.connections.fetch_add(1, Ordering::SeqCst) >= self.config.connections {
+        if self.connections.fetch_add(1, Ordering::SeqCst) >= self.settings.connections {
             self.connections.fetch_sub(1, Ordering::SeqCst);
             return None;
         }
@@ -148,12 +148,12 @@ impl Shared {
     /// Renders what `viewer` sees: adds the damage since the last render to
     /// the pending region of every viewer it is for (makes everything pending
     /// for `viewer` when it switched framebuffers), then runs `then` with the
-    /// framebuffer, all under the screen's lock. `None` if the screen did not
+    /// framebuffer, all under the desktop's lock. `None` if the desktop did not
     /// call back.
     pub fn refresh<T>(&self, viewer: ViewerId, then: impl FnOnce(&Framebuffer) -> T) -> Option<T> {
         let mut then = Some(then);
         let mut result = None;
-        self.screen.refresh(viewer, &mut |refreshed| {
+        self.desktop.refresh(viewer, &mut |refreshed| {
             let (width, height) = (refreshed.framebuffer.width(), refreshed.framebuffer.height());
             for entry in lock(&self.viewers).iter() {
                 let theirs = match refreshed.audience {
@@ -182,7 +182,7 @@ impl Shared {
         id: ViewerId,
         shared_flag: bool,
     ) -> Option<Result<(Registration, u16, u16), JoinRefused>> {
-        let policy = self.config.share;
+        let policy = self.settings.share;
         self.refresh(id, |framebuffer| {
             let mut viewers = lock(&self.viewers);
             let exclusive = match policy {

@@ -33,7 +33,7 @@ impl Encoders {
         Encoders { zrle: None, tight: None, cell_size: None }
     }
 
-    /// The screen's character cell in pixels, if it has one ([`Screen::cell_size`](crate::rfb::screen::Screen::cell_size)).
+    /// The screen's character cell in pixels, if it has one ([`Desktop::cell_size`](crate::rfb::desktop::Desktop::cell_size)).
     pub fn set_cell_size(&mut self, cell_size: Option<(u16, u16)>) {
         self.cell_size = cell_size;
     }
