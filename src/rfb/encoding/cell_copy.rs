@@ -1,9 +1,11 @@
 //! Cell copies: a text screen repeats a few dozen glyphs, and an encoding
 //! that cannot find the repeats sends each in full: Hextile, which has no
-//! compression, about 100 bytes for an anti-aliased 8x16 glyph; ZRLE and
-//! Tight about 20 in a single row of text, where zlib finds few repeats. A
-//! cell that repeats one the viewer already has goes instead as a CopyRect of
-//! 16 bytes, and a run of such cells next to each other as one CopyRect. The
+//! compression, nearly a glyph's raw pixels; ZRLE and Tight, in a single row
+//! of text where zlib finds few repeats, still more than a copy. A cell that
+//! repeats one the viewer already has goes instead as a CopyRect of 16 bytes
+//! (its header and source position), and a run of such cells next to each
+//! other as one CopyRect. What that saves each encoding is in README.md's
+//! Performance section. The
 //! viewer has a cell when it lies outside the update's damage, or when the
 //! update paints it before the copies. [`Encoders::copy_cells`](super::Encoders::copy_cells)
 //! says where each encoding uses this.

@@ -5,8 +5,8 @@
 //! inflates those bytes to decode that rectangle's tiles. A stock zlib stream
 //! makes that so with a sync flush after every rectangle, and a flush ends the
 //! deflate block: the next rectangle pays for an empty stored block and a new
-//! block's code lengths. A full text screen goes as 80 cell columns (see
-//! `zrle`), and that cost 1.1 KB of its 8.4 KB.
+//! block's code lengths. A full text screen goes as one rectangle per cell
+//! column (see `zrle`), so that is paid dozens of times an update.
 //!
 //! Here one block of Huffman codes serves the whole update, and a rectangle's
 //! bytes are cut from the one bit stream where two viewers' decoders allow:
@@ -40,11 +40,11 @@
 //! updates in the window as zlib keeps them. A match never runs past the end
 //! of its rectangle.
 //!
-//! `cargo bench --bench rfb`, a full 80x24 screen of anti-aliased 10x20 cells
-//! in ZRLE, kernel log: 8.4 KB with zlib-rs at level 7, 7.2 KB with one block
-//! and zlib's lazy parse, 6.6 KB parsed for the fewest bits (QEMU 7.2's 1-bit
-//! 8x16 screen: 7.0 KB). A full screen takes 30-50 ms to encode instead of 4,
-//! off the runtime's threads; a typed key's echo is as quick as before.
+//! The price is encoding time, several times zlib's for a full screen, which
+//! the session spends off the runtime's threads; a small update (a typed key's
+//! echo) stays quick. The bytes saved and the time taken, as
+//! `cargo bench --bench rfb` measures them, are in README.md's Performance
+//! section.
 
 use std::borrow::Cow;
 use std::iter;

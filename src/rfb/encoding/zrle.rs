@@ -25,22 +25,13 @@
 //! - The zlib stream is our own ([`super::deflate`]): the rectangles of an
 //!   update share one block of codes, parsed for the fewest bits.
 //!
-//! `cargo bench --bench rfb`, full 80x24 screen of anti-aliased 8x16 cells,
-//! kernel log / prose: 33.5 / 15.8 KB as one rectangle at 256 coverage
-//! levels, 17.1 / 12.7 KB by columns with runs ending at cell rows and the
-//! column order, 6.3 / 6.0 KB at four levels with ramp palettes (QEMU 7.2's
-//! 1-bit font: 7.0 / 6.2 KB). Sixteen levels, 4-bit ramp palettes: 9.2 /
-//! 7.8 KB. 10x20 cells: 25.6 / 18.9 -> 8.4 / 8.2 KB. 1-bit 8x16: 5.3 KB. (The prose
-//! ran to 17 lines then; at 27, without repeated lines: 6.4 KB, 10x20 8.6 KB.)
-//!
-//! With zlib-rs at level 7, the 10x20 kernel log took 8.4 KB: each of the 80
-//! rectangles cost 16 bytes of header and length (1.3 KB in all) plus a sync
-//! flush and a new deflate block (1.1 KB). With the stream of `deflate`: 8x16
-//! 5.1 / 5.1 KB, 10x20 6.6 / 6.7 KB, 1-bit 8x16 4.2 / 4.3 KB. What is left is
-//! the headers, the glyphs' first sendings, and each other non-blank cell as
-//! a match of 2-3 bytes (its distance alone takes 10-13 bits), unless the
-//! cells below it repeat too; and the 64-pixel tiles cut cells 20 pixels tall
-//! in six rows out of 24, which splits those glyphs' bytes with a tile header.
+//! What is left to send is the rectangle headers, each glyph's first
+//! sending, and each other non-blank cell as a short match, unless the cells
+//! below it repeat too; and cells whose height does not divide 64 are cut by
+//! tile rows now and then, which splits those glyphs' bytes with a tile
+//! header. What each of these choices saves, and how the result compares with
+//! QEMU's server, is measured by `cargo bench --bench rfb` and reported in
+//! README.md's Performance section.
 
 use std::collections::HashMap;
 
