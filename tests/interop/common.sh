@@ -95,8 +95,8 @@ start_vcmux() {
     VCMUX_LOG="$WORK/vcmux.log"
     : >"$VCMUX_LOG"
     : >"$WORK/console.log"
-    # Debug for the connection: its log says which encoding each viewer gets.
-    RUST_LOG=info,vcmux::rfb::connection=debug PS1='$ ' ENV=/dev/null "$VCMUX" -chardev vc,id=vc0 -chardev "file,id=log,path=$WORK/console.log" \
+    # Debug for the dispatch of viewer messages: its log says which encoding each viewer gets.
+    RUST_LOG=info,vcmux::rfb::dispatch=debug PS1='$ ' ENV=/dev/null "$VCMUX" -chardev vc,id=vc0 -chardev "file,id=log,path=$WORK/console.log" \
         -vnc "127.0.0.1:$((PORT - 5900)),websocket=$WS_PORT$extra" -- sh 2>"$VCMUX_LOG" &
     VCMUX_PID=$!
     PIDS+=($VCMUX_PID)
