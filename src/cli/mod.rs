@@ -17,7 +17,7 @@ pub mod render;
 pub mod screenshot;
 
 /// The options vcmux takes, long names that QEMU spells with one dash.
-const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "vnc", "help", "version"];
+const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "vnc", "qmp", "help", "version"];
 
 const HELP: &str = "\
 vcmux fans one console out to several places at once, as QEMU's mux-be / hub
@@ -78,6 +78,16 @@ A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
         characters at most); websocket=PORT serves noVNC directly; listening beyond
         loopback needs a password or auth=none
   On/off values accept on, off, yes, no, true, false.
+
+A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, socat):
+  -qmp unix:PATH|tcp:HOST:PORT[,server=on][,wait=off]
+        many clients at once; commands: qmp_capabilities, query-version,
+        query-status, query-commands, query-chardev, screendump (filename, device,
+        format=png|ppm|txt|ansi), send-key (QEMU's qcodes, device),
+        x-vcmux-send-text (text, device), x-vcmux-wait-for-text (pattern or
+        patterns as regexes, ^ and $ at line ends; timeout in seconds, 30 by
+        default; mode=stream: output since the last match, or screen; device),
+        x-vcmux-mark-output (device), quit. device is a vc id (default: the first)
 
 How the hub behaves: every backend that is connected gets every byte, in order,
 exactly once; the slowest connected backend sets the pace; a backend with nobody
@@ -159,6 +169,9 @@ pub struct Cli {
     /// `-vnc HOST:DISPLAY|HOST::PORT|unix:PATH,…`, repeatable (one per vc).
     #[arg(long = "vnc")]
     pub vnc: Vec<String>,
+    /// `-qmp unix:PATH|tcp:HOST:PORT,server=on,wait=off`, repeatable.
+    #[arg(long = "qmp")]
+    pub qmp: Vec<String>,
     /// The command after `--`.
     #[arg(last = true)]
     pub command: Vec<String>,
@@ -237,10 +250,10 @@ fn qemu_style(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
             if !LONG_OPTIONS.contains(&name) {
                 return Err(format!("unknown option '{text}' (see vcmux --help)"));
             }
-            expect_value = matches!(name, "chardev" | "frontend" | "vnc");
+            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp");
             *arg = OsString::from(format!("--{name}"));
         } else if let Some(name) = text.strip_prefix("--") {
-            expect_value = matches!(name, "chardev" | "frontend" | "vnc");
+            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp");
         }
     }
     Ok(args)
@@ -253,6 +266,7 @@ impl Cli {
             chardevs: self.chardev.clone(),
             frontends: self.frontend.clone(),
             vnc: self.vnc.clone(),
+            qmp: self.qmp.clone(),
             command: self.command.clone(),
         };
         Config::from_options(&options, default_command())

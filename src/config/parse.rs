@@ -2,14 +2,15 @@
 //! `-frontend` parsed, the backends assigned to their hubs, and the graph
 //! checked as a whole, every error one line naming the ids involved.
 
+use super::address::SocketAddress;
 use super::error::ConfigError;
 use super::opts::Opts;
 use super::types::{
     BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig, FrontendKind, HubConfig,
-    IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_VC_CELLS, Options, PtyConfig, SocketAddress, SocketConfig,
-    StdioConfig, VcConfig,
+    IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_VC_CELLS, Options, PtyConfig, SocketConfig, StdioConfig,
+    VcConfig,
 };
-use super::vnc;
+use super::{qmp, vnc};
 use crate::frame;
 
 /// What one `-chardev` defines before the graph is known.
@@ -160,7 +161,8 @@ impl Config {
             vcs.iter().enumerate().map(|(n, id)| format!(":{n},display={id}")).collect();
         let vnc_options = if options.vnc.is_empty() { &default_vnc[..] } else { &options.vnc[..] };
         let vnc = vnc_options.iter().map(|text| vnc::parse(text, &vcs)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Config { hubs, vnc })
+        let qmp = options.qmp.iter().map(|text| qmp::parse(text)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Config { hubs, vnc, qmp })
     }
 }
 

@@ -8,6 +8,7 @@ fn config(chardevs: &[&str], frontends: &[&str], command: &[&str]) -> Result<Con
         frontends: frontends.iter().map(|s| s.to_string()).collect(),
         command: command.iter().map(|s| s.to_string()).collect(),
         vnc: Vec::new(),
+        qmp: Vec::new(),
     };
     Config::from_options(&options, vec!["/bin/sh".into()])
 }

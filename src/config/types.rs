@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::address::SocketAddress;
+use super::qmp::QmpConfig;
 use super::vnc::VncConfig;
 pub use crate::hub::MAX_BACKENDS;
 use crate::term::Theme;
@@ -22,6 +24,8 @@ pub struct Config {
     pub hubs: Vec<HubConfig>,
     /// The VNC servers, each showing one vc.
     pub vnc: Vec<VncConfig>,
+    /// The control sockets (`-qmp`).
+    pub qmp: Vec<QmpConfig>,
 }
 
 /// One hub: a console stream (the frontend) and the backends it fans out to.
@@ -83,29 +87,6 @@ pub enum BackendKind {
     Null,
     /// A terminal emulator whose screen the VNC server shows.
     Vc(VcConfig),
-}
-
-/// Where a socket lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SocketAddress {
-    /// A unix socket path.
-    Unix(PathBuf),
-    /// A TCP host and port.
-    Tcp {
-        /// Host name or address.
-        host: String,
-        /// Port; 0 lets the system pick one when listening (the log tells which).
-        port: u16,
-    },
-}
-
-impl std::fmt::Display for SocketAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SocketAddress::Unix(path) => write!(f, "unix:{}", path.display()),
-            SocketAddress::Tcp { host, port } => write!(f, "tcp:{host}:{port}"),
-        }
-    }
 }
 
 /// A socket chardev (QEMU's `socket` backend).
@@ -198,6 +179,8 @@ pub struct Options {
     pub frontends: Vec<String>,
     /// Each `-vnc` value.
     pub vnc: Vec<String>,
+    /// Each `-qmp` value.
+    pub qmp: Vec<String>,
     /// The words after `--`, if any.
     pub command: Vec<String>,
 }

@@ -15,6 +15,7 @@ use super::vnc::{self, BoundVnc};
 use crate::chardev::pty::{self, CommandSession};
 use crate::chardev::{OpenError, WindowSize, file, null, socket, stdio, vc};
 use crate::config::{BackendConfig, BackendKind, Config, FrontendConfig, FrontendKind, LogfileConfig};
+use crate::control::ControlListener;
 use crate::hub::port::{BoxWriter, Connector};
 
 /// A configuration with every chardev opened and every listener bound, but
@@ -24,6 +25,8 @@ pub(super) struct Opened {
     pub hubs: Vec<OpenedHub>,
     /// Each `-vnc`'s listeners, bound.
     pub vnc: Vec<BoundVnc>,
+    /// Each `-qmp`'s listener, bound.
+    pub control: Vec<ControlListener>,
 }
 
 /// One hub's chardevs, opened.
@@ -124,6 +127,15 @@ pub(super) async fn open(config: &Config) -> Result<Opened, LaunchError> {
         vnc.push(vnc::bind(config, server).await?);
     }
 
+    let mut control = Vec::with_capacity(config.qmp.len());
+    for qmp in &config.qmp {
+        let listener = ControlListener::bind(&qmp.address)
+            .await
+            .map_err(|source| LaunchError::Control { address: qmp.address.to_string(), source })?;
+        info!("control socket (QMP): listening on {}", listener.address);
+        control.push(listener);
+    }
+
     for hub in &opened {
         for backend in &hub.backends {
             if let Some(address) = &backend.listening_on {
@@ -134,7 +146,7 @@ pub(super) async fn open(config: &Config) -> Result<Opened, LaunchError> {
             info!("{}: listening on {address}", frontend_label(&hub.id));
         }
     }
-    Ok(Opened { hubs: opened, vnc })
+    Ok(Opened { hubs: opened, vnc, control })
 }
 
 /// The name a hub's frontend goes by in logs and errors.
