@@ -9,6 +9,7 @@
 //! Pure library code: no I/O, no async, no pixels. [`Terminal`] is the whole
 //! interface; the modules below each do one job.
 
+mod args;
 mod bytes;
 mod cell;
 mod charset;

@@ -4,8 +4,8 @@
 
 use vte::Params;
 
+use super::args::Args;
 use super::cell::{Cell, Color, Flags};
-use super::handler::Args;
 use super::screen::{Protection, Screen};
 
 impl Screen {

@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
+use super::args::Args;
 use super::cell::{Color, Flags};
-use super::handler::Args;
 use super::palette::{self, Rgb16, Theme};
 use super::screen::{ClipboardEvent, PALETTE_LEN, Screen};
 

@@ -4,11 +4,11 @@
 //! The vte [`Perform`](vte::Perform) layer in `handler.rs` decodes sequences
 //! into calls of these methods; `reply.rs` answers queries from this state.
 
+use super::args::Args;
 use super::bytes;
 use super::cell::{Cell, Flags, Marks, Pen};
 use super::charset::Charsets;
 use super::damage::Tracker;
-use super::handler::Args;
 use super::modes::{INERT_DEFAULT_ON, Modes};
 use super::palette::{Rgb16, Theme};
 use super::storage::{Row, Storage};
