@@ -1,62 +1,59 @@
 //! The terminal's state and the editing operations control functions use:
 //! cursor, margins, tab stops, the two screens, erasing, inserting, scrolling.
-//! Printing text is in `text.rs` below, mode switches in `mode_switch.rs`.
 //!
-//! The vte [`Perform`](vte::Perform) layer in `handler.rs` decodes sequences
-//! into calls of these methods; `reply.rs` answers queries from this state.
+//! The state's fields are private to this module and its children, each of
+//! which adds one family of operations: `handler` (the vte
+//! [`Perform`](vte::Perform) layer) decodes sequences into calls of these
+//! methods, `text` prints, `mode_switch` sets and reports modes, `reply`
+//! answers queries, `rect` does the rectangle operations and `jump_scroll`
+//! scrolls floods of lines at once.
 
 use super::cell::{Cell, Flags, Marks, Pen};
 use super::charset::Charsets;
-use super::damage::Tracker;
+use super::clipboard::{Clipboard, ClipboardEvent};
+use super::colors::Colors;
+use super::cursor_style::CursorStyle;
+use super::damage::{Damage, Tracker};
 use super::modes::{INERT_DEFAULT_ON, Modes};
-use super::palette::{Rgb16, Theme};
+use super::palette::Theme;
+use super::region::Region;
 use super::storage::{Row, Storage};
+use super::titles::Titles;
+use super::window::Window;
 
+mod handler;
+mod jump_scroll;
 mod mode_switch;
+mod rect;
+mod reply;
 mod text;
-
-/// The cursor's shape (DECSCUSR).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum CursorShape {
-    /// A full cell.
-    #[default]
-    Block,
-    /// A line under the cell.
-    Underline,
-    /// A vertical bar left of the cell.
-    Bar,
-}
-
-/// A clipboard write or query by OSC 52, for the VNC server.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClipboardEvent {
-    /// The selection letters the program named (`c`, `p`, `s`, `0`-`7`).
-    pub selection: String,
-    /// The decoded payload.
-    pub data: Vec<u8>,
-}
 
 /// Where the cursor is and what it writes with.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Cursor {
-    pub x: usize,
-    pub y: usize,
+struct Cursor {
+    /// Column, 0-based.
+    x: usize,
+    /// Row of the screen, 0-based.
+    y: usize,
     /// A character was written in the last column: the next one wraps first.
-    pub pending_wrap: bool,
-    pub pen: Pen,
-    pub charsets: Charsets,
+    pending_wrap: bool,
+    /// The colours and attributes characters are written with (SGR).
+    pen: Pen,
+    /// G0–G3 and which of them are invoked.
+    charsets: Charsets,
 }
 
 /// What DECSC saves.
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Saved {
-    pub cursor: Cursor,
-    pub origin: bool,
+struct Saved {
+    cursor: Cursor,
+    /// DECOM, which DECSC saves with the cursor.
+    origin: bool,
 }
 
 /// A device control string being collected.
 #[derive(Debug, Default)]
-pub(crate) enum Dcs {
+enum Dcs {
     #[default]
     None,
     /// DECRQSS (`DCS $ q … ST`).
@@ -69,104 +66,85 @@ pub(crate) enum Dcs {
 /// cell and remembers whether DECSCA (DEC: only selective erases) or SPA
 /// (ISO: every erase) set it last.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) enum Protection {
+enum Protection {
     #[default]
     Off,
     Dec,
     Iso,
 }
 
-/// Palette entries plus special colours.
-pub(crate) const PALETTE_LEN: usize = 256 + 5;
-
 /// Longest run of ASCII characters queued before it is written.
-pub(crate) const RUN_MAX: usize = 512;
+const RUN_MAX: usize = 512;
 
 /// Longest DCS payload we collect.
-pub(crate) const DCS_MAX: usize = 1024;
+const DCS_MAX: usize = 1024;
 
 /// Largest size a program may ask for with XTWINOPS or DECCOLM (the
 /// "display" it is told about), which bounds what a guest can make us allocate.
-pub(crate) const MAX_COLS: usize = 400;
+const MAX_COLS: usize = 400;
 /// See [`MAX_COLS`].
-pub(crate) const MAX_ROWS: usize = 200;
+const MAX_ROWS: usize = 200;
 
-/// The whole emulator state behind [`Terminal`](super::Terminal).
+/// The whole emulator state behind [`Terminal`](super::Terminal): the two
+/// screens and everything control functions set. Its fields are its own and
+/// its child modules' (each a family of operations); [`Terminal`](super::Terminal)
+/// reads and drives it through methods.
 pub(crate) struct Screen {
-    pub cols: usize,
-    pub rows: usize,
-    pub primary: Storage,
-    pub alternate: Storage,
-    pub alt: bool,
-    pub cursor: Cursor,
+    cols: usize,
+    rows: usize,
+    primary: Storage,
+    alternate: Storage,
+    /// The alternate screen is shown.
+    alt: bool,
+    cursor: Cursor,
     /// DECSC slots of the primary and the alternate screen.
-    pub saved: [Saved; 2],
-    pub top: usize,
-    pub bottom: usize,
-    pub left: usize,
-    pub right: usize,
-    pub tabs: Vec<bool>,
-    pub modes: Modes,
+    saved: [Saved; 2],
+    /// The scroll region.
+    region: Region,
+    /// A tab stop per column.
+    tabs: Vec<bool>,
+    modes: Modes,
     /// Inert DEC private modes currently set (see `INERT_PRIVATE_MODES`).
-    pub inert_on: Vec<u16>,
+    inert_on: Vec<u16>,
     /// XTSAVE'd private modes.
-    pub saved_modes: Vec<(u16, bool)>,
-    pub marks: Marks,
-    pub replies: Vec<u8>,
-    pub damage: Tracker,
-    pub title: String,
-    pub icon_title: String,
-    pub title_stack: Vec<(String, String)>,
-    pub title_changed: bool,
-    /// XTSMTITLE/XTRMTITLE bits: 0 set hex, 1 query hex, 2 set UTF-8, 3 query UTF-8.
-    pub title_modes: u8,
-    pub clipboard_events: Vec<ClipboardEvent>,
-    /// Last payload per selection letter, for OSC 52 queries.
-    pub clipboard: Vec<(char, Vec<u8>)>,
-    /// OSC 4 overrides: 256 palette entries, then xterm's 5 special colours
-    /// (bold, underline, blink, reverse, italic; also OSC 5).
-    pub palette: Vec<Option<Rgb16>>,
-    /// OSC 10–19 overrides: foreground, background, cursor colour, …
-    pub dynamic: [Option<Rgb16>; 10],
-    /// The default colours the palette and the dynamic colours start from.
-    pub theme: Theme,
-    /// DECSCUSR value, 0–6.
-    pub cursor_style: u8,
-    /// xterm's att610 blink mode (DECSET 12).
-    pub cursor_blink_mode: bool,
-    pub last_char: Option<char>,
-    pub dcs: Dcs,
+    saved_modes: Vec<(u16, bool)>,
+    /// The combining marks of the cells of both screens and the history.
+    marks: Marks,
+    /// Bytes for the program, see [`Screen::take_replies`].
+    replies: Vec<u8>,
+    damage: Tracker,
+    titles: Titles,
+    clipboard: Clipboard,
+    colors: Colors,
+    cursor_style: CursorStyle,
+    /// The last character printed, for REP.
+    last_char: Option<char>,
+    /// The device control string being collected.
+    dcs: Dcs,
     /// DECSCL level, 61–65.
-    pub conformance: u8,
+    conformance: u8,
     /// S8C1T: replies use 8-bit C1 controls.
-    pub c1_8bit: bool,
+    c1_8bit: bool,
     /// DECSACE value: 2 makes DECCARA/DECRARA act on a rectangle (else a stream).
-    pub attr_extent: u16,
-    pub protection: Protection,
+    attr_extent: u16,
+    protection: Protection,
     /// DECSSDT value (status line type), reported by DECRQSS.
-    pub status_display: u16,
-    /// DECCOLM was set by a program (RIS goes back to 80 columns).
-    pub deccolm: bool,
-    /// XTWINOPS window state: iconified, position, size before maximizing.
-    pub iconified: bool,
-    pub window_pos: (u16, u16),
-    pub restore_size: Option<(usize, usize)>,
-    /// Pixel size of one cell, for XTWINOPS pixel reports.
-    pub cell_px: (usize, usize),
+    status_display: u16,
+    window: Window,
     /// How far the view is scrolled back into history.
-    pub display_offset: usize,
-    pub bells: usize,
-    /// Set when a program resized the terminal itself (XTWINOPS, DECCOLM).
-    pub size_requested: bool,
-    pub reflow: bool,
+    display_offset: usize,
+    /// BELs since the owner last looked.
+    bells: usize,
     /// Queued printable ASCII, see [`Screen::print`].
-    pub run: Vec<u8>,
+    run: Vec<u8>,
     /// Set by CSI and ESC dispatches: the parser is back in its ground state,
     /// see [`Terminal::advance`](super::Terminal::advance).
-    pub dispatched: bool,
+    dispatched: bool,
 }
 
 impl Screen {
+    /// A screen of `cols` x `rows` cells (at least 1 each) keeping up to
+    /// `scrollback` lines of history.
     pub fn new(cols: usize, rows: usize, scrollback: usize) -> Screen {
         let cols = cols.max(1);
         let rows = rows.max(1);
@@ -178,10 +156,7 @@ impl Screen {
             alt: false,
             cursor: Cursor::default(),
             saved: [Saved::default(); 2],
-            top: 0,
-            bottom: rows - 1,
-            left: 0,
-            right: cols - 1,
+            region: Region::full(cols, rows),
             tabs: Vec::new(),
             modes: Modes::default(),
             inert_on: INERT_DEFAULT_ON.to_vec(),
@@ -189,18 +164,10 @@ impl Screen {
             marks: Marks::default(),
             replies: Vec::new(),
             damage: Tracker::new(rows),
-            title: String::new(),
-            icon_title: String::new(),
-            title_stack: Vec::new(),
-            title_changed: false,
-            title_modes: 0,
-            clipboard_events: Vec::new(),
-            clipboard: Vec::new(),
-            palette: vec![None; PALETTE_LEN],
-            dynamic: [None; 10],
-            theme: Theme::default(),
-            cursor_style: 0,
-            cursor_blink_mode: false,
+            titles: Titles::default(),
+            clipboard: Clipboard::default(),
+            colors: Colors::default(),
+            cursor_style: CursorStyle::default(),
             last_char: None,
             dcs: Dcs::None,
             conformance: 65,
@@ -208,20 +175,177 @@ impl Screen {
             attr_extent: 0,
             protection: Protection::Off,
             status_display: 0,
-            deccolm: false,
-            iconified: false,
-            window_pos: (0, 0),
-            restore_size: None,
-            cell_px: (8, 16),
+            window: Window::default(),
             display_offset: 0,
             bells: 0,
-            size_requested: false,
-            reflow: true,
             run: Vec::with_capacity(RUN_MAX),
             dispatched: false,
         };
         s.reset_tabs();
         s
+    }
+
+    // ---- what the terminal reads and takes -----------------------------
+
+    /// Width in cells.
+    #[inline]
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// Height in cells.
+    #[inline]
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether the alternate screen is shown.
+    #[inline]
+    pub fn is_alt(&self) -> bool {
+        self.alt
+    }
+
+    /// The primary screen with its history.
+    #[inline]
+    pub fn primary(&self) -> &Storage {
+        &self.primary
+    }
+
+    /// The combining marks cells refer to.
+    #[inline]
+    pub fn marks(&self) -> &Marks {
+        &self.marks
+    }
+
+    /// The modes set by SM/RM and DECSET/DECRST.
+    #[inline]
+    pub fn modes(&self) -> &Modes {
+        &self.modes
+    }
+
+    /// The colours: theme, palette and dynamic colours.
+    #[inline]
+    pub fn colors(&self) -> &Colors {
+        &self.colors
+    }
+
+    /// The window and icon titles.
+    #[inline]
+    pub fn titles(&self) -> &Titles {
+        &self.titles
+    }
+
+    /// The cursor's column and row on the screen.
+    #[inline]
+    pub fn cursor_position(&self) -> (usize, usize) {
+        (self.cursor.x, self.cursor.y)
+    }
+
+    /// How the cursor is drawn.
+    #[inline]
+    pub fn cursor_style(&self) -> CursorStyle {
+        self.cursor_style
+    }
+
+    /// How many rows the view is scrolled back (0 on the alternate screen,
+    /// which has no history).
+    #[inline]
+    pub fn view_offset(&self) -> usize {
+        if self.alt { 0 } else { self.display_offset }
+    }
+
+    /// How many rows the view of the primary screen is scrolled back.
+    #[inline]
+    pub fn display_offset(&self) -> usize {
+        self.display_offset
+    }
+
+    /// Scrolls the view into history by `delta` rows (positive: back in
+    /// time), clamped; the primary screen only.
+    pub fn scroll_display(&mut self, delta: isize) {
+        if self.alt {
+            return;
+        }
+        let max = self.primary.history() as isize;
+        let new = (self.display_offset as isize + delta).clamp(0, max) as usize;
+        if new != self.display_offset {
+            self.primary.make_history_cells();
+            self.display_offset = new;
+            self.damage.all();
+        }
+    }
+
+    /// Scrolls the view of the primary screen back `offset` rows (clamped)
+    /// without recording damage, for a look at another view; returns the
+    /// offset to put back with [`Screen::put_display_offset`].
+    pub fn look_back(&mut self, offset: usize) -> usize {
+        let own = self.display_offset;
+        if !self.alt {
+            self.display_offset = offset.min(self.primary.history());
+            if self.display_offset > 0 {
+                self.primary.make_history_cells();
+            }
+        }
+        own
+    }
+
+    /// Puts back the offset [`Screen::look_back`] returned.
+    pub fn put_display_offset(&mut self, own: usize) {
+        self.display_offset = own;
+    }
+
+    /// Sets the theme and repaints everything.
+    pub fn set_theme(&mut self, theme: Theme) {
+        self.colors.set_theme(theme);
+        self.damage.all();
+    }
+
+    /// Sets the pixel size of a cell that XTWINOPS reports.
+    pub fn set_cell_pixels(&mut self, width: u16, height: u16) {
+        self.window.set_cell_pixels(width, height);
+    }
+
+    /// Bytes for the program since the last call.
+    pub fn take_replies(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.replies)
+    }
+
+    /// Whether a program resized the terminal since the last call.
+    pub fn take_size_request(&mut self) -> bool {
+        self.window.take_size_request()
+    }
+
+    /// Rows changed and regions scrolled since the last call.
+    pub fn take_damage(&mut self) -> Damage {
+        self.damage.take()
+    }
+
+    /// The window title, if it changed since the last call.
+    pub fn take_title_change(&mut self) -> Option<String> {
+        self.titles.take_change()
+    }
+
+    /// Clipboard writes (OSC 52) since the last call.
+    pub fn take_clipboard(&mut self) -> Vec<ClipboardEvent> {
+        self.clipboard.take_events()
+    }
+
+    /// BELs since the last call.
+    pub fn take_bells(&mut self) -> usize {
+        std::mem::take(&mut self.bells)
+    }
+
+    /// Forgets earlier CSI and ESC dispatches, before the parser runs.
+    #[inline]
+    pub fn clear_dispatched(&mut self) {
+        self.dispatched = false;
+    }
+
+    /// Whether the parser dispatched a CSI or ESC sequence since
+    /// [`Screen::clear_dispatched`] (it is then in its ground state); clears it.
+    #[inline]
+    pub fn take_dispatched(&mut self) -> bool {
+        std::mem::take(&mut self.dispatched)
     }
 
     // ---- access -------------------------------------------------------
@@ -232,57 +356,57 @@ impl Screen {
     }
 
     #[inline]
-    pub fn grid_mut(&mut self) -> &mut Storage {
+    fn grid_mut(&mut self) -> &mut Storage {
         if self.alt { &mut self.alternate } else { &mut self.primary }
     }
 
     #[inline]
-    pub fn row_mut(&mut self, y: usize) -> &mut Row {
+    fn row_mut(&mut self, y: usize) -> &mut Row {
         self.damage.row(y);
         self.grid_mut().row_mut(y)
     }
 
     /// The blank an erase leaves: the pen's background.
     #[inline]
-    pub fn blank(&self) -> Cell {
+    fn blank(&self) -> Cell {
         Cell::erased(self.cursor.pen.bg)
     }
 
     /// The right edge the cursor obeys: the right margin when the cursor is
     /// left of it, else the screen edge.
     #[inline]
-    pub fn right_edge(&self) -> usize {
-        if self.cursor.x <= self.right { self.right } else { self.cols - 1 }
+    fn right_edge(&self) -> usize {
+        if self.cursor.x <= self.region.right() { self.region.right() } else { self.cols - 1 }
     }
 
     /// The left edge the cursor obeys (see [`Self::right_edge`]).
     #[inline]
-    pub fn left_edge(&self) -> usize {
-        if self.cursor.x >= self.left { self.left } else { 0 }
+    fn left_edge(&self) -> usize {
+        if self.cursor.x >= self.region.left() { self.region.left() } else { 0 }
     }
 
     fn inside_margins(&self) -> bool {
-        (self.top..=self.bottom).contains(&self.cursor.y) && (self.left..=self.right).contains(&self.cursor.x)
+        self.region.contains_row(self.cursor.y) && self.region.contains_col(self.cursor.x)
     }
 
     fn full_width(&self) -> bool {
-        self.left == 0 && self.right == self.cols - 1
+        self.region.is_full_width(self.cols)
     }
 
     // ---- cursor motion ------------------------------------------------
 
     /// Moves to absolute screen coordinates, clamped.
-    pub fn goto(&mut self, x: usize, y: usize) {
+    fn goto(&mut self, x: usize, y: usize) {
         self.cursor.x = x.min(self.cols - 1);
         self.cursor.y = y.min(self.rows - 1);
         self.cursor.pending_wrap = false;
     }
 
     /// CUP: moves to 0-based `(x, y)`, relative to the margins in origin mode.
-    pub fn goto_origin(&mut self, x: usize, y: usize) {
+    fn goto_origin(&mut self, x: usize, y: usize) {
         if self.modes.origin {
-            let x = (self.left + x).min(self.right);
-            let y = (self.top + y).min(self.bottom);
+            let x = (self.region.left() + x).min(self.region.right());
+            let y = (self.region.top() + y).min(self.region.bottom());
             self.goto(x, y);
         } else {
             self.goto(x, y);
@@ -290,39 +414,39 @@ impl Screen {
     }
 
     /// CHA/HPA: column only.
-    pub fn goto_col(&mut self, x: usize) {
+    fn goto_col(&mut self, x: usize) {
         if self.modes.origin {
-            self.goto((self.left + x).min(self.right), self.cursor.y);
+            self.goto((self.region.left() + x).min(self.region.right()), self.cursor.y);
         } else {
             self.goto(x, self.cursor.y);
         }
     }
 
     /// VPA: row only.
-    pub fn goto_row(&mut self, y: usize) {
+    fn goto_row(&mut self, y: usize) {
         if self.modes.origin {
-            self.goto(self.cursor.x, (self.top + y).min(self.bottom));
+            self.goto(self.cursor.x, (self.region.top() + y).min(self.region.bottom()));
         } else {
             self.goto(self.cursor.x, y);
         }
     }
 
     /// CUU: up, stopping at the top margin when starting below it.
-    pub fn up(&mut self, n: usize) {
-        let limit = if self.cursor.y >= self.top { self.top } else { 0 };
+    fn up(&mut self, n: usize) {
+        let limit = if self.cursor.y >= self.region.top() { self.region.top() } else { 0 };
         let y = self.cursor.y.saturating_sub(n).max(limit);
         self.goto(self.cursor.x, y);
     }
 
     /// CUD: down, stopping at the bottom margin when starting above it.
-    pub fn down(&mut self, n: usize) {
-        let limit = if self.cursor.y <= self.bottom { self.bottom } else { self.rows - 1 };
+    fn down(&mut self, n: usize) {
+        let limit = if self.cursor.y <= self.region.bottom() { self.region.bottom() } else { self.rows - 1 };
         let y = self.cursor.y.saturating_add(n).min(limit);
         self.goto(self.cursor.x, y);
     }
 
     /// CUF: right, stopping at the right margin.
-    pub fn forward(&mut self, n: usize) {
+    fn forward(&mut self, n: usize) {
         let limit = self.right_edge();
         let x = self.cursor.x.saturating_add(n).min(limit);
         self.goto(x, self.cursor.y);
@@ -330,7 +454,7 @@ impl Screen {
 
     /// CUB: left, stopping at the left margin; with reverse wraparound
     /// (DECSET 45 and DECAWM) it continues at the end of the previous row.
-    pub fn backward(&mut self, n: usize) {
+    fn backward(&mut self, n: usize) {
         if !(self.modes.reverse_wrap && self.modes.autowrap) {
             let limit = self.left_edge();
             let x = self.cursor.x.saturating_sub(n).max(limit);
@@ -347,12 +471,12 @@ impl Screen {
                 self.cursor.x -= 1;
                 continue;
             }
-            let top = if self.cursor.y >= self.top { self.top } else { 0 };
+            let top = if self.cursor.y >= self.region.top() { self.region.top() } else { 0 };
             if self.cursor.y > top {
                 self.cursor.y -= 1;
-            } else if self.cursor.y == self.top {
+            } else if self.cursor.y == self.region.top() {
                 // xterm wraps from the top margin to the bottom one.
-                self.cursor.y = self.bottom;
+                self.cursor.y = self.region.bottom();
             } else {
                 break;
             }
@@ -361,21 +485,21 @@ impl Screen {
     }
 
     /// BS: CUB 1.
-    pub fn backspace(&mut self) {
+    fn backspace(&mut self) {
         self.backward(1);
     }
 
     /// CR: to the left margin (or column 0 when left of it).
-    pub fn carriage_return(&mut self) {
+    fn carriage_return(&mut self) {
         let x = self.left_edge();
         self.goto(x, self.cursor.y);
     }
 
     /// IND and LF: down one row, scrolling the region at the bottom margin.
-    pub fn index(&mut self) {
+    fn index(&mut self) {
         self.cursor.pending_wrap = false;
-        if self.cursor.y == self.bottom {
-            if (self.left..=self.right).contains(&self.cursor.x) {
+        if self.cursor.y == self.region.bottom() {
+            if self.region.contains_col(self.cursor.x) {
                 self.scroll_up(1);
             }
         } else if self.cursor.y + 1 < self.rows {
@@ -384,10 +508,10 @@ impl Screen {
     }
 
     /// RI: up one row, scrolling the region down at the top margin.
-    pub fn reverse_index(&mut self) {
+    fn reverse_index(&mut self) {
         self.cursor.pending_wrap = false;
-        if self.cursor.y == self.top {
-            if (self.left..=self.right).contains(&self.cursor.x) {
+        if self.cursor.y == self.region.top() {
+            if self.region.contains_col(self.cursor.x) {
                 self.scroll_down(1);
             }
         } else if self.cursor.y > 0 {
@@ -397,10 +521,10 @@ impl Screen {
 
     /// DECFI: right one column, scrolling the margins' columns left at the
     /// right margin.
-    pub fn forward_index(&mut self) {
-        if self.cursor.x == self.right {
-            if (self.top..=self.bottom).contains(&self.cursor.y) {
-                self.shift_columns(self.left, -1);
+    fn forward_index(&mut self) {
+        if self.cursor.x == self.region.right() {
+            if self.region.contains_row(self.cursor.y) {
+                self.shift_columns(self.region.left(), -1);
             }
         } else if self.cursor.x + 1 < self.cols {
             self.goto(self.cursor.x + 1, self.cursor.y);
@@ -408,10 +532,10 @@ impl Screen {
     }
 
     /// DECBI: left one column, scrolling right at the left margin.
-    pub fn back_index(&mut self) {
-        if self.cursor.x == self.left {
-            if (self.top..=self.bottom).contains(&self.cursor.y) {
-                self.shift_columns(self.left, 1);
+    fn back_index(&mut self) {
+        if self.cursor.x == self.region.left() {
+            if self.region.contains_row(self.cursor.y) {
+                self.shift_columns(self.region.left(), 1);
             }
         } else if self.cursor.x > 0 {
             self.goto(self.cursor.x - 1, self.cursor.y);
@@ -419,7 +543,7 @@ impl Screen {
     }
 
     /// HT and CHT: to the n-th next tab stop, stopping at the right edge.
-    pub fn tab(&mut self, n: usize) {
+    fn tab(&mut self, n: usize) {
         if self.cursor.pending_wrap && self.modes.autowrap && self.inert_on.contains(&41) {
             // xterm's more(1) fix: a tab after the last column wraps first.
             self.wrap();
@@ -444,7 +568,7 @@ impl Screen {
 
     /// CBT: to the n-th previous tab stop, stopping at column 0 (CBT
     /// ignores the margins).
-    pub fn back_tab(&mut self, n: usize) {
+    fn back_tab(&mut self, n: usize) {
         let left = 0;
         let mut x = self.cursor.x;
         for _ in 0..n {
@@ -459,31 +583,31 @@ impl Screen {
         self.goto(x, self.cursor.y);
     }
 
-    pub fn reset_tabs(&mut self) {
+    fn reset_tabs(&mut self) {
         self.tabs = (0..self.cols).map(|x| x % 8 == 0 && x > 0).collect();
     }
 
     // ---- scrolling ----------------------------------------------------
 
     /// SU: scrolls the margin region up by `n` rows.
-    pub fn scroll_up(&mut self, n: usize) {
-        self.scroll_region_up(self.top, self.bottom, n);
+    fn scroll_up(&mut self, n: usize) {
+        self.scroll_region_up(self.region.top(), self.region.bottom(), n);
     }
 
     /// SD: scrolls the margin region down by `n` rows.
-    pub fn scroll_down(&mut self, n: usize) {
-        self.scroll_region_down(self.top, self.bottom, n);
+    fn scroll_down(&mut self, n: usize) {
+        self.scroll_region_down(self.region.top(), self.region.bottom(), n);
     }
 
     /// Moves rows `top..=bottom` (within the left/right margins) up by `n`.
-    pub fn scroll_region_up(&mut self, top: usize, bottom: usize, n: usize) {
+    fn scroll_region_up(&mut self, top: usize, bottom: usize, n: usize) {
         let n = n.min(bottom + 1 - top);
         if n == 0 {
             return;
         }
         let blank = self.blank();
         if !self.full_width() {
-            let (l, r) = (self.left, self.right);
+            let (l, r) = (self.region.left(), self.region.right());
             for y in top..bottom + 1 - n {
                 let (dst, src) = self.grid_mut().two_rows_mut(y, y + n);
                 dst.cells_mut()[l..=r].copy_from_slice(&src.cells()[l..=r]);
@@ -523,14 +647,14 @@ impl Screen {
     }
 
     /// Moves rows `top..=bottom` (within the left/right margins) down by `n`.
-    pub fn scroll_region_down(&mut self, top: usize, bottom: usize, n: usize) {
+    fn scroll_region_down(&mut self, top: usize, bottom: usize, n: usize) {
         let n = n.min(bottom + 1 - top);
         if n == 0 {
             return;
         }
         let blank = self.blank();
         if !self.full_width() {
-            let (l, r) = (self.left, self.right);
+            let (l, r) = (self.region.left(), self.region.right());
             for y in (top + n..=bottom).rev() {
                 let (dst, src) = self.grid_mut().two_rows_mut(y, y - n);
                 dst.cells_mut()[l..=r].copy_from_slice(&src.cells()[l..=r]);
@@ -551,14 +675,14 @@ impl Screen {
 
     /// Shifts the columns `from..=right` of the margin rows by `delta` (one
     /// column, DECBI/DECFI/DECIC/DECDC): positive right, negative left.
-    pub fn shift_columns(&mut self, from: usize, delta: isize) {
+    fn shift_columns(&mut self, from: usize, delta: isize) {
         let blank = self.blank();
-        let right = self.right;
+        let right = self.region.right();
         if from > right {
             return;
         }
         let n = delta.unsigned_abs().min(right + 1 - from);
-        for y in self.top..=self.bottom {
+        for y in self.region.top()..=self.region.bottom() {
             let cells = &mut self.row_mut(y).cells_mut()[from..=right];
             if delta > 0 {
                 cells.rotate_right(n);
@@ -588,21 +712,21 @@ impl Screen {
     }
 
     /// ICH: inserts `n` blanks at the cursor.
-    pub fn insert_chars(&mut self, n: usize) {
-        if !(self.left..=self.right).contains(&self.cursor.x) {
+    fn insert_chars(&mut self, n: usize) {
+        if !self.region.contains_col(self.cursor.x) {
             return;
         }
-        let (x, y, right) = (self.cursor.x, self.cursor.y, self.right);
+        let (x, y, right) = (self.cursor.x, self.cursor.y, self.region.right());
         self.shift_right(y, x, right, n);
         self.cursor.pending_wrap = false;
     }
 
     /// DCH: deletes `n` characters at the cursor, pulling the rest left.
-    pub fn delete_chars(&mut self, n: usize) {
-        if !(self.left..=self.right).contains(&self.cursor.x) {
+    fn delete_chars(&mut self, n: usize) {
+        if !self.region.contains_col(self.cursor.x) {
             return;
         }
-        let (x, y, right) = (self.cursor.x, self.cursor.y, self.right);
+        let (x, y, right) = (self.cursor.x, self.cursor.y, self.region.right());
         let blank = self.blank();
         let row = self.row_mut(y).cells_mut();
         let n = n.min(right + 1 - x);
@@ -615,7 +739,7 @@ impl Screen {
     }
 
     /// ECH: erases `n` characters from the cursor, not moving anything.
-    pub fn erase_chars(&mut self, n: usize) {
+    fn erase_chars(&mut self, n: usize) {
         if self.cursor.pending_wrap {
             // The cursor is past the character it just wrote (see `erase_from`).
             return;
@@ -635,27 +759,27 @@ impl Screen {
     }
 
     /// IL: inserts `n` blank lines at the cursor row within the margins.
-    pub fn insert_lines(&mut self, n: usize) {
+    fn insert_lines(&mut self, n: usize) {
         if !self.inside_margins() {
             return;
         }
-        self.scroll_region_down(self.cursor.y, self.bottom, n);
-        self.cursor.x = self.left;
+        self.scroll_region_down(self.cursor.y, self.region.bottom(), n);
+        self.cursor.x = self.region.left();
         self.cursor.pending_wrap = false;
     }
 
     /// DL: deletes `n` lines at the cursor row within the margins.
-    pub fn delete_lines(&mut self, n: usize) {
+    fn delete_lines(&mut self, n: usize) {
         if !self.inside_margins() {
             return;
         }
-        self.scroll_region_up(self.cursor.y, self.bottom, n);
-        self.cursor.x = self.left;
+        self.scroll_region_up(self.cursor.y, self.region.bottom(), n);
+        self.cursor.x = self.region.left();
         self.cursor.pending_wrap = false;
     }
 
     /// Erases cells `from..to` of row `y`; `selective` keeps protected ones.
-    pub fn erase_span(&mut self, y: usize, from: usize, to: usize, selective: bool) {
+    fn erase_span(&mut self, y: usize, from: usize, to: usize, selective: bool) {
         let blank = self.blank();
         let keep_protected = selective || self.protection == Protection::Iso;
         let cols = self.cols;
@@ -687,7 +811,7 @@ impl Screen {
     }
 
     /// EL (0 right, 1 left, 2 all) and DECSEL.
-    pub fn erase_line(&mut self, mode: u16, selective: bool) {
+    fn erase_line(&mut self, mode: u16, selective: bool) {
         let (x, y) = (self.cursor.x, self.cursor.y);
         match mode {
             0 => self.erase_span(y, self.erase_from(), self.cols, selective),
@@ -701,7 +825,7 @@ impl Screen {
     }
 
     /// ED (0 below, 1 above, 2 all, 3 scrollback) and DECSED.
-    pub fn erase_display(&mut self, mode: u16, selective: bool) {
+    fn erase_display(&mut self, mode: u16, selective: bool) {
         let (x, y) = (self.cursor.x, self.cursor.y);
         match mode {
             0 => {
@@ -731,11 +855,8 @@ impl Screen {
     }
 
     /// DECALN: fills the screen with `E`, resetting margins and the cursor.
-    pub fn alignment_test(&mut self) {
-        self.top = 0;
-        self.bottom = self.rows - 1;
-        self.left = 0;
-        self.right = self.cols - 1;
+    fn alignment_test(&mut self) {
+        self.region = Region::full(self.cols, self.rows);
         self.modes.origin = false;
         let e = Cell { c: 'E', ..Cell::BLANK };
         for y in 0..self.rows {
@@ -747,47 +868,42 @@ impl Screen {
     // ---- margins ------------------------------------------------------
 
     /// DECSTBM with 1-based bounds (0 = default); ignored unless top < bottom.
-    pub fn set_top_bottom(&mut self, top: usize, bottom: usize) {
+    fn set_top_bottom(&mut self, top: usize, bottom: usize) {
         let top = top.max(1) - 1;
         let bottom = if bottom == 0 { self.rows } else { bottom.min(self.rows) } - 1;
         if top < bottom {
-            self.top = top;
-            self.bottom = bottom;
+            self.region.set_rows(top, bottom);
             self.goto_origin(0, 0);
         }
     }
 
     /// DECSLRM with 1-based bounds; only while DECLRMM is set.
-    pub fn set_left_right(&mut self, left: usize, right: usize) {
+    fn set_left_right(&mut self, left: usize, right: usize) {
         if !self.modes.left_right_margins {
             return;
         }
         let left = left.max(1) - 1;
         let right = if right == 0 { self.cols } else { right.min(self.cols) } - 1;
         if left < right {
-            self.left = left;
-            self.right = right;
+            self.region.set_cols(left, right);
             self.goto_origin(0, 0);
         }
     }
 
-    pub fn reset_margins(&mut self) {
-        self.top = 0;
-        self.bottom = self.rows - 1;
-        self.left = 0;
-        self.right = self.cols - 1;
+    fn reset_margins(&mut self) {
+        self.region = Region::full(self.cols, self.rows);
     }
 
     // ---- save / restore, screens --------------------------------------
 
     /// DECSC.
-    pub fn save_cursor(&mut self) {
+    fn save_cursor(&mut self) {
         self.saved[self.alt as usize] = Saved { cursor: self.cursor, origin: self.modes.origin };
     }
 
     /// DECRC: restores what DECSC saved (or homes the cursor with default
     /// attributes when nothing was saved).
-    pub fn restore_cursor(&mut self) {
+    fn restore_cursor(&mut self) {
         let saved = self.saved[self.alt as usize];
         self.cursor = saved.cursor;
         self.modes.origin = saved.origin;
@@ -799,7 +915,7 @@ impl Screen {
     }
 
     /// Switches to the alternate screen (47, 1047, 1049).
-    pub fn enter_alt(&mut self, clear: bool) {
+    fn enter_alt(&mut self, clear: bool) {
         if !self.alt {
             self.alt = true;
             self.display_offset = 0;
@@ -815,7 +931,7 @@ impl Screen {
     }
 
     /// Switches back to the primary screen.
-    pub fn leave_alt(&mut self, clear: bool) {
+    fn leave_alt(&mut self, clear: bool) {
         if self.alt {
             if clear {
                 let blank = self.blank();
@@ -831,7 +947,7 @@ impl Screen {
     // ---- resets -------------------------------------------------------
 
     /// DECSTR: soft reset.
-    pub fn soft_reset(&mut self) {
+    fn soft_reset(&mut self) {
         self.modes.cursor_visible = true;
         self.modes.insert = false;
         self.modes.origin = false;
@@ -851,30 +967,28 @@ impl Screen {
     }
 
     /// RIS: everything back to power-on, keeping the size and the history.
-    pub fn full_reset(&mut self) {
-        if self.deccolm {
+    fn full_reset(&mut self) {
+        if self.window.deccolm() {
             self.resize(80, self.rows);
-            self.size_requested = true;
+            self.window.note_size_request();
         }
-        let size_requested = self.size_requested;
         let (cols, rows) = (self.cols, self.rows);
         let primary = std::mem::replace(&mut self.primary, Storage::new(1, 1, 0));
-        let cell_px = self.cell_px;
+        let mut window = self.window;
+        window.reset();
         let replies = std::mem::take(&mut self.replies);
-        let events = std::mem::take(&mut self.clipboard_events);
-        let reflow = self.reflow;
+        let mut clipboard = std::mem::take(&mut self.clipboard);
+        clipboard.forget_stored();
         *self = Screen::new(cols, rows, 0);
         self.primary = primary;
         let blank = Cell::BLANK;
         for y in 0..rows {
             self.primary.row_mut(y).reset(blank);
         }
-        self.cell_px = cell_px;
+        self.window = window;
         self.replies = replies;
-        self.clipboard_events = events;
-        self.reflow = reflow;
-        self.size_requested = size_requested;
-        self.title_changed = true;
+        self.clipboard = clipboard;
+        self.titles.mark_changed();
     }
 
     // ---- resize -------------------------------------------------------
@@ -887,7 +1001,7 @@ impl Screen {
         }
         let alt_y = if self.alt { self.cursor.y } else { self.saved[1].cursor.y };
         let main_y = if self.alt { self.saved[0].cursor.y } else { self.cursor.y };
-        let new_main_y = self.primary.resize(cols, rows, self.reflow, main_y.min(self.rows - 1));
+        let new_main_y = self.primary.resize(cols, rows, true, main_y.min(self.rows - 1));
         let new_alt_y = self.alternate.resize(cols, rows, false, alt_y.min(self.rows - 1));
         if self.alt {
             self.cursor.y = new_alt_y;

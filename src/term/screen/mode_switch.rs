@@ -6,7 +6,7 @@ use crate::term::modes::{INERT_PRIVATE_MODES, MouseEncoding, MouseTracking};
 
 impl Screen {
     /// SM (`on`) and RM: ANSI mode `mode`.
-    pub(crate) fn set_ansi_mode(&mut self, mode: u16, on: bool) {
+    pub(super) fn set_ansi_mode(&mut self, mode: u16, on: bool) {
         match mode {
             2 => self.modes.keyboard_locked = on,
             4 => self.modes.insert = on,
@@ -17,7 +17,7 @@ impl Screen {
     }
 
     /// The state of ANSI mode `mode`, `None` when we do not know it.
-    pub(crate) fn ansi_mode(&self, mode: u16) -> Option<bool> {
+    pub(super) fn ansi_mode(&self, mode: u16) -> Option<bool> {
         Some(match mode {
             2 => self.modes.keyboard_locked,
             4 => self.modes.insert,
@@ -30,7 +30,7 @@ impl Screen {
     /// DECSET (`on`) and DECRST: DEC private mode `mode`, with what
     /// switching it does beyond the flag (the alternate screen, DECCOLM,
     /// margins …).
-    pub(crate) fn set_private_mode(&mut self, mode: u16, on: bool) {
+    pub(super) fn set_private_mode(&mut self, mode: u16, on: bool) {
         let m = &mut self.modes;
         match mode {
             1 => m.app_cursor = on,
@@ -50,7 +50,7 @@ impl Screen {
                 }
             }
             9 => m.mouse = if on { MouseTracking::X10 } else { MouseTracking::Off },
-            12 => self.cursor_blink_mode = on,
+            12 => self.cursor_style.set_blink_mode(on),
             25 => m.cursor_visible = on,
             40 => m.allow_column_switch = on,
             45 => m.reverse_wrap = on,
@@ -66,8 +66,7 @@ impl Screen {
             69 => {
                 m.left_right_margins = on;
                 if !on {
-                    self.left = 0;
-                    self.right = self.cols - 1;
+                    self.region.set_cols(0, self.cols - 1);
                 }
             }
             95 if self.conformance >= 65 => m.no_clear_on_column_switch = on,
@@ -126,7 +125,7 @@ impl Screen {
     }
 
     /// The state of DEC private mode `mode`, `None` when we do not know it.
-    pub(crate) fn private_mode(&self, mode: u16) -> Option<bool> {
+    pub(super) fn private_mode(&self, mode: u16) -> Option<bool> {
         let m = &self.modes;
         Some(match mode {
             1 => m.app_cursor,
@@ -135,7 +134,7 @@ impl Screen {
             6 => m.origin,
             7 => m.autowrap,
             9 => m.mouse == MouseTracking::X10,
-            12 => self.cursor_blink_mode,
+            12 => self.cursor_style.blink_mode(),
             25 => m.cursor_visible,
             40 => m.allow_column_switch,
             45 => m.reverse_wrap,
@@ -162,7 +161,7 @@ impl Screen {
     }
 
     /// XTSAVE.
-    pub(crate) fn save_private_mode(&mut self, mode: u16) {
+    pub(super) fn save_private_mode(&mut self, mode: u16) {
         if let Some(on) = self.private_mode(mode) {
             self.saved_modes.retain(|&(m, _)| m != mode);
             if self.saved_modes.len() < 256 {
@@ -172,7 +171,7 @@ impl Screen {
     }
 
     /// XTRESTORE.
-    pub(crate) fn restore_private_mode(&mut self, mode: u16) {
+    pub(super) fn restore_private_mode(&mut self, mode: u16) {
         if let Some(&(_, on)) = self.saved_modes.iter().find(|&&(m, _)| m == mode) {
             self.set_private_mode(mode, on);
         }
@@ -184,9 +183,9 @@ impl Screen {
             return;
         }
         let cols = if wide { 132 } else { 80 };
-        self.deccolm = wide;
+        self.window.set_deccolm(wide);
         self.resize(cols, self.rows);
-        self.size_requested = true;
+        self.window.note_size_request();
         self.reset_margins();
         if !self.modes.no_clear_on_column_switch {
             self.erase_display(2, false);

@@ -16,7 +16,7 @@ impl Screen {
     /// common case costs a store); [`Self::flush`] writes queued runs into
     /// the grid a row segment at a time.
     #[inline(always)]
-    pub(crate) fn print(&mut self, c: char) {
+    pub(super) fn print(&mut self, c: char) {
         if (' '..='~').contains(&c) && self.run.len() < RUN_MAX {
             self.run.push(c as u8);
             return;
@@ -101,7 +101,7 @@ impl Screen {
             }
             let width = char_width(c);
             let plain = !self.cursor.pending_wrap && !self.modes.insert && self.cursor.charsets.is_identity();
-            if plain && width > 0 && self.cursor.x + width <= self.right {
+            if plain && width > 0 && self.cursor.x + width <= self.region.right() {
                 i += self.write_segment(c, width, &bytes[i..]);
             } else {
                 self.print_slow(c);
@@ -116,7 +116,7 @@ impl Screen {
     /// wrap is pending, insert mode is off and no charset maps characters.
     /// Returns how many bytes of `rest` it consumed.
     fn write_segment(&mut self, c: char, width: usize, rest: &[u8]) -> usize {
-        let (y, right, pen) = (self.cursor.y, self.right, self.cursor.pen);
+        let (y, right, pen) = (self.cursor.y, self.region.right(), self.cursor.pen);
         let (mut c, mut width, mut x, mut i) = (c, width, self.cursor.x, 0);
         let mut last = self.last_char;
         let grid = if self.alt { &mut self.alternate } else { &mut self.primary };
@@ -154,7 +154,7 @@ impl Screen {
                 self.wrap();
             }
             let x = self.cursor.x;
-            let fast = x <= self.right && !self.modes.insert && self.cursor.charsets.is_identity();
+            let fast = x <= self.region.right() && !self.modes.insert && self.cursor.charsets.is_identity();
             if !fast {
                 self.print_slow(run[i] as char);
                 i += 1;
@@ -162,7 +162,7 @@ impl Screen {
             }
             // Characters up to the right margin go in at once, as
             // `put_char` would put them one by one.
-            let n = (len - i).min(self.right + 1 - x);
+            let n = (len - i).min(self.region.right() + 1 - x);
             let y = self.cursor.y;
             let pen = self.cursor.pen;
             let grid = if self.alt { &mut self.alternate } else { &mut self.primary };
@@ -176,10 +176,10 @@ impl Screen {
             for (cell, &b) in row[x..x + n].iter_mut().zip(&run[i..i + n]) {
                 *cell = pen.cell(b as char);
             }
-            if x + n > self.right {
+            if x + n > self.region.right() {
                 // The last one went into the margin's column: the cursor
                 // stays there, to wrap before the next character.
-                self.cursor.x = self.right;
+                self.cursor.x = self.region.right();
                 self.cursor.pending_wrap = self.modes.autowrap;
             } else {
                 self.cursor.x = x + n;
@@ -268,7 +268,7 @@ impl Screen {
     }
 
     /// REP: repeats the last printed character.
-    pub(crate) fn repeat(&mut self, n: usize) {
+    pub(super) fn repeat(&mut self, n: usize) {
         if let Some(c) = self.last_char {
             let width = char_width(c).max(1);
             for _ in 0..n.min(self.cols * self.rows) {

@@ -3,10 +3,10 @@
 
 use vte::{Params, Perform};
 
-use super::args::Args;
-use super::cell::{Color, Flags};
-use super::charset::Charset;
-use super::screen::{DCS_MAX, Dcs, MAX_COLS, MAX_ROWS, Protection, Screen};
+use super::{DCS_MAX, Dcs, MAX_COLS, MAX_ROWS, Protection, Screen};
+use crate::term::args::Args;
+use crate::term::cell::{Color, Flags};
+use crate::term::charset::Charset;
 
 impl Perform for Screen {
     /// Stops the parser after a CSI or ESC sequence: it is then in its
@@ -192,7 +192,7 @@ impl Screen {
             (b"$", 'p') if self.conformance >= 63 => self.report_ansi_mode(a.get(0)),
             (b"?$", 'p') if self.conformance >= 63 => self.report_private_mode(a.get(0)),
             (b"\"", 'q') => self.set_protection(a.get(0)),
-            (b" ", 'q') if a.get(0) <= 6 => self.cursor_style = a.get(0) as u8,
+            (b" ", 'q') if a.get(0) <= 6 => self.cursor_style.set_decscusr(a.get(0) as u8),
             (b"", 'r') => self.set_top_bottom(a.get(0) as usize, a.get(1) as usize),
             (b"", 's') => {
                 if self.modes.left_right_margins && self.conformance >= 64 {
@@ -202,8 +202,8 @@ impl Screen {
                 }
             }
             (b"", 't') => self.window_op(a),
-            (b">", 't') => a.iter().for_each(|m| self.set_title_mode(m, true)),
-            (b">", 'T') => a.iter().for_each(|m| self.set_title_mode(m, false)),
+            (b">", 't') => a.iter().for_each(|m| self.titles.set_mode(m, true)),
+            (b">", 'T') => a.iter().for_each(|m| self.titles.set_mode(m, false)),
             (b"", 'u') => self.restore_cursor(),
             (b"$", 'v') => self.copy_rect(a),
             (b"$", 'x') => self.fill_rect(a),
@@ -260,23 +260,19 @@ impl Screen {
 
     /// SL/SR: shifts the columns of the margin rectangle.
     fn scroll_columns(&mut self, delta: isize) {
-        self.shift_columns(self.left, delta);
+        self.shift_columns(self.region.left(), delta);
     }
 
     /// DECIC: inserts columns at the cursor inside the margins.
     fn insert_columns(&mut self, n: usize) {
-        if (self.left..=self.right).contains(&self.cursor.x)
-            && (self.top..=self.bottom).contains(&self.cursor.y)
-        {
+        if self.region.contains_col(self.cursor.x) && self.region.contains_row(self.cursor.y) {
             self.shift_columns(self.cursor.x, n as isize);
         }
     }
 
     /// DECDC: deletes columns at the cursor inside the margins.
     fn delete_columns(&mut self, n: usize) {
-        if (self.left..=self.right).contains(&self.cursor.x)
-            && (self.top..=self.bottom).contains(&self.cursor.y)
-        {
+        if self.region.contains_col(self.cursor.x) && self.region.contains_row(self.cursor.y) {
             self.shift_columns(self.cursor.x, -(n as isize));
         }
     }
@@ -303,25 +299,14 @@ impl Screen {
         self.c1_8bit = level > 61 && bits != 1;
     }
 
-    fn set_title_mode(&mut self, mode: u16, on: bool) {
-        if mode <= 3 {
-            let bit = 1u8 << mode;
-            if on {
-                self.title_modes |= bit;
-            } else {
-                self.title_modes &= !bit;
-            }
-        }
-    }
-
     /// XTWINOPS: reports, title stack, window state and resizes. The
     /// "display" is `MAX_COLS` x `MAX_ROWS` cells.
     fn window_op(&mut self, a: &Args) {
-        let (cw, ch) = self.cell_px;
+        let (cw, ch) = self.window.cell_pixels();
         match a.get(0) {
-            1 => self.iconified = false,
-            2 => self.iconified = true,
-            3 => self.window_pos = (a.get(1), a.get(2)),
+            1 => self.window.iconify(false),
+            2 => self.window.iconify(true),
+            3 => self.window.move_to(a.get(1), a.get(2)),
             4 => {
                 let rows = match a.get(1) {
                     0 => MAX_ROWS,
@@ -354,42 +339,24 @@ impl Screen {
             10 => match a.get(1) {
                 0 => self.unmaximize(),
                 1 => self.maximize(MAX_COLS, MAX_ROWS),
-                2 if self.restore_size.is_some() => self.unmaximize(),
+                2 if self.window.is_maximized() => self.unmaximize(),
                 2 => self.maximize(MAX_COLS, MAX_ROWS),
                 _ => {}
             },
-            22 => {
-                if self.title_stack.len() < 10 {
-                    self.title_stack.push((self.icon_title.clone(), self.title.clone()));
-                }
-            }
-            23 => {
-                if let Some((icon, title)) = self.title_stack.pop() {
-                    match a.get(1) {
-                        1 => self.icon_title = icon,
-                        2 => self.title = title,
-                        _ => {
-                            self.icon_title = icon;
-                            self.title = title;
-                        }
-                    }
-                    self.title_changed = true;
-                }
-            }
+            22 => self.titles.push(),
+            23 => self.titles.pop(a.get(1)),
             n if n >= 24 => self.request_size(self.cols, n as usize),
             n => self.report_window(n),
         }
     }
 
     fn maximize(&mut self, cols: usize, rows: usize) {
-        if self.restore_size.is_none() {
-            self.restore_size = Some((self.cols, self.rows));
-        }
+        self.window.remember_size(self.cols, self.rows);
         self.request_size(cols, rows);
     }
 
     fn unmaximize(&mut self) {
-        if let Some((cols, rows)) = self.restore_size.take() {
+        if let Some((cols, rows)) = self.window.take_restore_size() {
             self.request_size(cols, rows);
         }
     }
@@ -399,7 +366,7 @@ impl Screen {
         let rows = rows.clamp(1, MAX_ROWS);
         if (cols, rows) != (self.cols, self.rows) {
             self.resize(cols, rows);
-            self.size_requested = true;
+            self.window.note_size_request();
         }
     }
 
