@@ -4,9 +4,9 @@
 use vte::{Params, Perform};
 
 use super::{DCS_MAX, Dcs, MAX_COLS, MAX_ROWS, Protection, Screen};
-use crate::term::args::Args;
-use crate::term::cell::{Color, Flags};
-use crate::term::charset::Charset;
+use crate::args::Args;
+use crate::cell::{Color, Flags};
+use crate::charset::Charset;
 
 impl Perform for Screen {
     /// Stops the parser after a CSI or ESC sequence: it is then in its

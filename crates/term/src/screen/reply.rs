@@ -5,12 +5,12 @@
 use std::fmt::Write as _;
 
 use super::{MAX_COLS, MAX_ROWS, Screen};
-use crate::term::args::Args;
-use crate::term::cell::{Color, Flags};
-use crate::term::colors::{DYNAMIC_LEN, PALETTE_LEN};
-use crate::term::hex;
-use crate::term::modes::{PERMANENTLY_RESET_ANSI, PERMANENTLY_RESET_PRIVATE};
-use crate::term::palette;
+use crate::args::Args;
+use crate::cell::{Color, Flags};
+use crate::colors::{DYNAMIC_LEN, PALETTE_LEN};
+use crate::hex;
+use crate::modes::{PERMANENTLY_RESET_ANSI, PERMANENTLY_RESET_PRIVATE};
+use crate::palette;
 
 /// xterm's patch level we claim in DA2.
 const XTERM_VERSION: u32 = 379;

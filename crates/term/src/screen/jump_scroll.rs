@@ -12,8 +12,8 @@
 //! region, the alternate screen).
 
 use super::Screen;
-use crate::term::bytes::{plain_line, text_lines};
-use crate::term::cell::Cell;
+use crate::bytes::{plain_line, text_lines};
+use crate::cell::Cell;
 
 impl Screen {
     /// Whether a line feed here may start a jump scroll: the cursor is at the

@@ -2,7 +2,7 @@
 //! XTSAVE/XTRESTORE, and the state DECRQM reports for each mode.
 
 use super::Screen;
-use crate::term::modes::{INERT_PRIVATE_MODES, MouseEncoding, MouseTracking};
+use crate::modes::{INERT_PRIVATE_MODES, MouseEncoding, MouseTracking};
 
 impl Screen {
     /// SM (`on`) and RM: ANSI mode `mode`.

@@ -6,10 +6,10 @@
 //! combining marks.
 
 use super::{RUN_MAX, Screen};
-use crate::term::args::Args;
-use crate::term::bytes;
-use crate::term::cell::{Cell, Flags, Marks};
-use crate::term::width::char_width;
+use crate::args::Args;
+use crate::bytes;
+use crate::cell::{Cell, Flags, Marks};
+use crate::width::char_width;
 
 impl Screen {
     /// Prints one character. Printable ASCII is only queued here (the

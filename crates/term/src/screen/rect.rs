@@ -5,8 +5,8 @@
 use vte::Params;
 
 use super::{Protection, Screen};
-use crate::term::args::Args;
-use crate::term::cell::{self, Cell, Color, Flags};
+use crate::args::Args;
+use crate::cell::{self, Cell, Color, Flags};
 
 impl Screen {
     /// The rectangle given by parameters `i..i+4` (top, left, bottom, right)
