@@ -29,5 +29,8 @@ pub mod hub;
 pub mod launch;
 pub mod render;
 pub mod rfb;
-pub mod term;
+/// The vc's terminal emulator, the crate `vcmux-term` (buildable without
+/// tokio, and all the fuzz target needs), under the name it has always had
+/// here, so that `crate::term::…` and `vcmux::term::…` name it as before.
+pub use vcmux_term as term;
 pub mod unix_socket;
