@@ -141,7 +141,7 @@ async fn backends_plugged_in_and_out_mid_stream_get_exactly_the_bytes_between() 
         let (sock, sock_peer) = pair();
         let sock_log = dir.path().join(format!("sock{cycle}.log"));
         let logfile = Box::new(tokio::fs::File::create(&sock_log).await.unwrap());
-        let options = AttachOptions { logfile: Some(logfile) };
+        let options = AttachOptions { logfile: Some(logfile), replay: 0 };
         let sock_in = handle.attach("hot-sock", OnePeer::now(sock), options).await.unwrap();
         let (mut sock_count, sock_copy) = read_peer(sock_peer);
         permit.send(()).unwrap();
@@ -262,4 +262,45 @@ async fn hot_plug_keeps_the_limit_and_unique_ids_and_says_so_in_one_line() {
     assert_eq!(refused(late, &["'mux0'", "stopped"]), stopped);
     assert_eq!(handle.detach("b").await.unwrap_err(), stopped);
     assert!(handle.backends().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_connects_late_gets_the_last_bytes_then_the_stream() {
+    const REPLAY: usize = 1000;
+    let source = random_bytes(8000);
+    let (before, after) = source.split_at(5000);
+    let mut hub = Hub::new("mux0");
+    let (s0, s0_peer) = pair();
+    hub.attach("s0", OnePeer::now(s0), AttachOptions::default()).unwrap();
+    let (mut s0_count, _s0_copy) = read_peer(s0_peer);
+    let handle = hub.handle();
+    let (frontend, mut console) = pair();
+    let running = tokio::spawn(hub.run(OnePeer::now(frontend), None, CancellationToken::new()));
+
+    // Nobody is on r while the first 5000 bytes pass: they are dropped, and kept.
+    let (connect, ready) = oneshot::channel();
+    let (r, r_peer) = pair();
+    let options = AttachOptions { logfile: None, replay: REPLAY };
+    let attached = handle.attach("r", OnePeer::when(ready, r), options).await.unwrap();
+    assert_eq!(attached.offset, 0);
+    console.write_all(before).await.unwrap();
+    wait_for("s0 has the first part", &mut s0_count, |n| *n == before.len()).await;
+    // A request goes through the pump only between chunks, when every backend
+    // has handled the chunks before: r has had the whole first part.
+    handle.detach("nobody").await.unwrap_err();
+    connect.send(()).unwrap();
+    let (mut r_count, r_copy) = read_peer(r_peer);
+    wait_for("r's replay", &mut r_count, |n| *n == REPLAY).await;
+    console.write_all(after).await.unwrap();
+    wait_for("s0 has it all", &mut s0_count, |n| *n == source.len()).await;
+    let detached = handle.detach("r").await.unwrap();
+
+    // The last REPLAY bytes before it came, then the stream: nothing missing,
+    // nothing twice, and the replay not counted again.
+    assert_same("r's copy", &r_copy.await.unwrap(), &source[before.len() - REPLAY..]);
+    assert_eq!(detached.offset, source.len() as u64);
+    let stats = BackendStats { written: after.len() as u64, dropped: before.len() as u64 };
+    assert_eq!(detached.stats, stats);
+    console.shutdown().await.unwrap();
+    running.await.unwrap();
 }

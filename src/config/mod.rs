@@ -16,8 +16,8 @@ mod vnc;
 pub use error::ConfigError;
 pub use types::{
     BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig, FrontendKind, HubConfig,
-    IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_VC_CELLS, Options, PtyConfig, SocketAddress, SocketConfig,
-    StdioConfig, VcConfig,
+    IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_REPLAY, MAX_VC_CELLS, Options, PtyConfig, SocketAddress,
+    SocketConfig, StdioConfig, VcConfig,
 };
 pub use vnc::{AddressError, PortRule, VNC_BASE_PORT, VncConfig, VncListen, parse_address};
 

@@ -1,6 +1,6 @@
 //! One backend's driver: a task that writes or drops each chunk the hub
-//! delivers, keeps a peer connected through the backend's connector, and reads
-//! what the peer types.
+//! delivers, keeps a peer connected through the backend's connector, replays
+//! the last bytes to a new peer when asked to, and reads what the peer types.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use super::port::{BoxFuture, BoxReader, BoxWriter, Connection, Connector};
+use super::replay::Replay;
 use super::{AttachOptions, BackendStats};
 
 /// The most a driver reads from its peer at once (QEMU's READ_BUF_LEN).
@@ -72,6 +73,8 @@ pub(super) struct Driver {
     id: String,
     shared: Shared,
     logfile: Option<BoxWriter>,
+    /// The last bytes delivered, for the next peer that connects.
+    replay: Replay,
     stats: BackendStats,
     /// `stats.dropped` when the last peer left, to say how much it missed.
     dropped_while_away: u64,
@@ -90,6 +93,7 @@ impl Driver {
             id: id.to_string(),
             shared,
             logfile: options.logfile,
+            replay: Replay::new(options.replay),
             stats: BackendStats::default(),
             dropped_while_away: 0,
             first_connect: Some(first_connect),
@@ -115,6 +119,7 @@ impl Driver {
                     connecting = match result {
                         Ok(Some(connection)) => {
                             live = Some(self.opened(connection));
+                            self.send_replay(&mut live).await;
                             Connecting::Idle(connector)
                         }
                         Ok(None) => Connecting::Done,
@@ -154,9 +159,10 @@ impl Driver {
     }
 
     /// Writes one chunk to the peer, or counts it dropped when there is none or
-    /// the write fails (then the peer is let go).
+    /// the write fails (then the peer is let go). Either way it is kept for replay.
     async fn deliver(&mut self, live: &mut Option<Live>, data: &Bytes) {
         let len = data.len() as u64;
+        self.replay.record(data);
         if let Some(log) = self.logfile.as_mut()
             && let Err(e) = log.write_all(data).await.and(log.flush().await)
         {
@@ -180,13 +186,20 @@ impl Driver {
         }
     }
 
-    /// Takes a new peer: it starts at the current position.
+    /// Takes a new peer: it starts at the current position, after the replay.
     fn opened(&mut self, connection: Connection) -> Live {
         let missed = self.stats.dropped - self.dropped_while_away;
+        let mut notes = Vec::new();
         if missed > 0 {
-            info!("{}: {} connected ({missed} bytes dropped while no one was)", self.id, connection.peer);
-        } else {
+            notes.push(format!("{missed} bytes dropped while no one was"));
+        }
+        if !self.replay.is_empty() {
+            notes.push(format!("replaying the last {} bytes", self.replay.len()));
+        }
+        if notes.is_empty() {
             info!("{}: {} connected", self.id, connection.peer);
+        } else {
+            info!("{}: {} connected ({})", self.id, connection.peer, notes.join("; "));
         }
         if let Some(first) = self.first_connect.take() {
             let _ = first.send(());
@@ -198,6 +211,29 @@ impl Driver {
             .reader
             .map(|r| tokio::spawn(read_input(r, self.shared.input.clone(), connection.eof_is_hangup)));
         Live { peer: connection.peer, writer: connection.writer, reader }
+    }
+
+    /// Sends a new peer the last bytes delivered before it came, before any
+    /// further chunk; a peer that fails meanwhile is let go. Replayed bytes
+    /// were counted when they were delivered, and are not counted again.
+    async fn send_replay(&mut self, live: &mut Option<Live>) {
+        let Some(peer) = live.as_mut() else { return };
+        let mut failure = None;
+        for part in self.replay.contents() {
+            if part.is_empty() {
+                continue;
+            }
+            if let Err((_, e)) = write_chunk(peer, part).await {
+                failure = Some(e);
+                break;
+            }
+        }
+        if let Some(e) = failure
+            && let Some(gone) = live.take()
+        {
+            info!("{}: {} disconnected during the replay ({e})", self.id, gone.peer);
+            self.closed(gone).await;
+        }
     }
 
     /// Lets a peer go: flushes what it has, stops reading it, reports CLOSED.

@@ -8,7 +8,15 @@
 //! with no peer (a socket with no client, a PTY nobody opened, a failed log)
 //! answers at once and counts the chunk as dropped: a missing viewer never stalls
 //! the console. A peer that (re)connects starts with the next chunk: the current
-//! position, no replay.
+//! position, with no replay unless its backend asked for one.
+//!
+//! **Replay** (`replay=SIZE`, [`AttachOptions::replay`]): a backend attached
+//! with a replay size keeps the last SIZE bytes of the chunks delivered to it,
+//! written or dropped, and writes them to each newly connected peer before any
+//! further chunk, so that the peer sees them and then the live stream with
+//! nothing missing or doubled in between. Like any connected peer, one that
+//! reads its replay slowly sets the pace. Replayed bytes are not counted again
+//! in [`BackendStats`]; a backend keeps at most SIZE bytes.
 //!
 //! **Hot-plug** ([`HubHandle`], from [`Hub::handle`]): backends are attached and
 //! detached while the hub runs. The pump carries each request out between two
@@ -42,6 +50,7 @@ mod backends;
 mod driver;
 mod handle;
 pub mod port;
+mod replay;
 
 use backends::Backends;
 use handle::Request;
@@ -124,6 +133,9 @@ pub struct AttachOptions {
     /// QEMU's `logfile=`: a copy of every chunk delivered to the backend,
     /// written whether or not a peer is connected.
     pub logfile: Option<BoxWriter>,
+    /// `replay=SIZE`: how many of the last bytes delivered a newly connected
+    /// peer is sent first (0, QEMU's way: none). They are held in memory.
+    pub replay: usize,
 }
 
 /// Where a hub's console is, for backends that tell their users (the vc's

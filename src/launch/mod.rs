@@ -59,7 +59,7 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
                 vc.follow_frontend(hub.frontend_status());
             }
             // The configuration was validated, so a hub never refuses a backend here.
-            let options = AttachOptions { logfile: backend.logfile };
+            let options = AttachOptions { logfile: backend.logfile, replay: backend.replay };
             match hub.attach(&backend.id, backend.connector, options) {
                 Ok(connected) if backend.wait => waits.push((backend.id, connected)),
                 Ok(_) => {}
