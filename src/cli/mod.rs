@@ -49,11 +49,12 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   -chardev hub,id=HUB,chardevs.0=ID[,chardevs.1=ID...]
                                                    QEMU 10's hub: it names its backends
   -chardev socket,id=ID,path=P|host=H,port=N[,server=on][,wait=off][,reconnect=S]
+                 [,replay=SIZE]
         raw access for socat, nc or a script; server=on listens (loopback by default,
         one client at a time) and waits for the first client unless wait=off
-  -chardev file,id=ID,path=P[,append=on][,timestamps=on]
+  -chardev file,id=ID,path=P[,append=on][,timestamps=on][,replay=SIZE]
         a console log; timestamps=on starts each line with its UTC time
-  -chardev pty,id=ID[,path=LINK]
+  -chardev pty,id=ID[,path=LINK][,replay=SIZE]
         a new PTY for screen or minicom; its /dev/pts path is logged, LINK points at it
   -chardev stdio,id=ID[,signal=off]
         this terminal; Ctrl-C stops vcmux unless signal=off
@@ -65,6 +66,9 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
         its screen is at most 8192 pixels a side and 7680x4320 pixels in all (cells are
         10x19 pixels at the default font-size=16: up to 768x227 cells, or 500x300)
   Every chardev takes logfile=F[,logappend=on]: a copy of all the output it is sent.
+  replay=SIZE (bytes, or 64K, 1M; at most 64M, kept in memory): whoever connects is
+  first sent the last SIZE bytes of output, then the live stream, nothing missing or
+  twice in between (by default, as in QEMU, nothing from before).
   With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,
   there is one vc, vc0, served on 127.0.0.1:5900. Without -vnc, every vc is served
   all the same: the first on :0 (127.0.0.1:5900), the next on :1, and so on.
@@ -92,7 +96,8 @@ A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, soca
 How the hub behaves: every backend that is connected gets every byte, in order,
 exactly once; the slowest connected backend sets the pace; a backend with nobody
 connected (or that fails) is skipped, its missed bytes counted, and it rejoins at
-the current position when someone connects.
+the current position when someone connects (after the last SIZE bytes with
+replay=SIZE).
 
 Stopping: on SIGINT, SIGTERM or SIGHUP, vcmux flushes every backend, then hangs up
 the command's terminal as a terminal emulator does (SIGHUP to every process of its

@@ -70,7 +70,13 @@ pub struct BackendConfig {
     /// QEMU's `logfile=`: a copy of every byte the hub sends this backend,
     /// written whether or not the backend is connected.
     pub logfile: Option<LogfileConfig>,
+    /// `replay=SIZE` (sockets, PTYs, files): a newly connected peer is first
+    /// sent the last SIZE bytes of output; 0, QEMU's way, sends nothing.
+    pub replay: usize,
 }
+
+/// The most `replay=` may ask for: a backend holds that many bytes in memory.
+pub const MAX_REPLAY: usize = 64 << 20;
 
 /// The kinds of backend.
 #[derive(Debug, Clone, PartialEq)]

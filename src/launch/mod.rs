@@ -21,7 +21,7 @@ use tracing::{info, warn};
 
 use crate::chardev;
 use crate::config::Config;
-use crate::hub::{Hub, HubReport};
+use crate::hub::{AttachOptions, Hub, HubReport};
 pub use error::LaunchError;
 use open::{Frontend, OpenedFrontend};
 
@@ -63,7 +63,8 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
                 vc.follow_frontend(hub.frontend_status());
             }
             // The configuration was validated, so a hub never refuses a backend here.
-            match hub.attach(&backend.id, backend.connector, backend.logfile) {
+            let options = AttachOptions { logfile: backend.logfile, replay: backend.replay };
+            match hub.attach(&backend.id, backend.connector, options) {
                 Ok(connected) if backend.wait => waits.push((backend.id, connected)),
                 Ok(_) => {}
                 Err(e) => warn!("{e}"),

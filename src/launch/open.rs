@@ -50,6 +50,8 @@ pub(super) struct OpenedBackend {
     pub wait: bool,
     /// Its `logfile=` copy, if any.
     pub logfile: Option<BoxWriter>,
+    /// `replay=SIZE`: what a newly connected peer is sent first (0: nothing).
+    pub replay: usize,
     /// For a vc: the terminal, which a VNC server shows and whose size a
     /// command frontend's window follows.
     pub vc: Option<Arc<vc::Vc>>,
@@ -182,7 +184,15 @@ async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenError
         }
     };
     let logfile = open_logfile(id, config.logfile.as_ref()).await?;
-    Ok(OpenedBackend { id: id.to_string(), connector, wait, logfile, vc: shown, listening_on })
+    Ok(OpenedBackend {
+        id: id.to_string(),
+        connector,
+        wait,
+        logfile,
+        replay: config.replay,
+        vc: shown,
+        listening_on,
+    })
 }
 
 /// Opens a hub's frontend as far as it can be before the console runs: a
