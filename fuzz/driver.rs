@@ -2,7 +2,7 @@
 //! and the proptest in `tests/term_fuzz.rs`: it turns arbitrary bytes into
 //! writes and resizes and checks the terminal's invariants after each step.
 
-use vcmux::term::Terminal;
+use vcmux_term::Terminal;
 
 /// Runs one input. The first two bytes choose the size; then each op byte
 /// either resizes (0xF8 and up: two size bytes follow), scrolls the view

@@ -15,6 +15,7 @@
 //! - [`term`]: the vc's terminal emulator: console bytes to a grid of cells.
 //! - [`render`]: the vc's pixels: framebuffer and damage.
 //! - [`rfb`]: the VNC server that shows a [`rfb::desktop::Desktop`] to viewers.
+//! - [`control`]: the QMP control socket: screendumps, typing, waiting for text.
 //! - [`launch`]: opens the chardevs of a configuration and runs its hubs.
 //! - [`cli`]: the command line and its help.
 //! - [`unix_socket`]: listening on a unix socket path without clobbering or leaving files.
@@ -22,10 +23,14 @@
 pub mod chardev;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod frame;
 pub mod hub;
 pub mod launch;
 pub mod render;
 pub mod rfb;
-pub mod term;
+/// The vc's terminal emulator, the crate `vcmux-term` (buildable without
+/// tokio, and all the fuzz target needs), under the name it has always had
+/// here, so that `crate::term::…` and `vcmux::term::…` name it as before.
+pub use vcmux_term as term;
 pub mod unix_socket;

@@ -135,6 +135,10 @@ fn bad_options_exit_2_naming_the_option() {
         (&["-chardv", "null,id=n"], &["'-chardv'"]),
         (&["--colour"], &["--colour"]),
         (&["-frontend", "carrier-pigeon"], &["unknown frontend kind 'carrier-pigeon'"]),
+        (&["-chardev", "socket,id=s,path=/tmp/x,server=on,replay=1G"], &["'replay=1G' is not a size"]),
+        (&["-chardev", "file,id=f,path=/tmp/x,replay=65M"], &["'replay=65M' is more than 64M"]),
+        (&["-chardev", "pty,id=p,replay=lots"], &["'replay=lots' is not a size"]),
+        (&["-chardev", "vc,id=v,replay=64K"], &["unknown option 'replay'"]),
     ] {
         assert_refused(args, needles);
     }
@@ -165,7 +169,15 @@ fn help_teaches_by_example_and_exits_0() {
     }
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_vcmux")).arg("--help").output().unwrap();
     let help = String::from_utf8(output.stdout).unwrap();
-    for needle in ["-chardev mux-be,id=HUB", "chardevs.0=ID", "Examples:", "socat", "screen", "reconnect=S"] {
+    for needle in [
+        "-chardev mux-be,id=HUB",
+        "chardevs.0=ID",
+        "Examples:",
+        "socat",
+        "screen",
+        "reconnect=S",
+        "replay=SIZE",
+    ] {
         assert!(help.contains(needle), "help lacks {needle:?}");
     }
 }

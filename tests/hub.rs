@@ -261,6 +261,35 @@ fn a_client_that_leaves_stalls_nobody_and_rejoins_at_the_current_position() {
     assert_eq!(vcmux.backend_figures("f0"), (whole.len() as u64, 0));
 }
 
+#[test]
+fn a_client_that_connects_late_with_replay_gets_the_last_bytes_then_the_stream() {
+    const REPLAY: usize = 64 << 10;
+    let dir = temp_dir();
+    let (sock, log) = (path_in(&dir, "s0.sock"), path_in(&dir, "con.log"));
+    let mut vcmux = Vcmux::start(&[
+        "-chardev",
+        &format!("file,id=f0,path={log}"),
+        "-chardev",
+        &format!("socket,id=s0,path={sock},server=on,wait=off,replay=64K"),
+        "--",
+        "sh",
+        "-c",
+        COUNT_PAUSE_COUNT,
+    ]);
+    let before = count_before_pause();
+    poll_until("the log has the lines before the pause", || file_len(&log) == before.len() as u64);
+
+    let mut client = connect(std::path::Path::new(&sock));
+    vcmux.wait_log(&format!("replaying the last {REPLAY} bytes"));
+    let copy = read_to_end_in_thread(client.try_clone().unwrap());
+    client.write_all(b"go\n").unwrap();
+    assert_eq!(vcmux.wait_exit(), 0);
+
+    let whole = std::fs::read(&log).unwrap();
+    assert_same("the log", &whole, &count_with_go());
+    assert_replayed_then_live("the client's copy", &copy.join().unwrap(), &whole, before.len(), REPLAY);
+}
+
 /// A 256-byte record: who typed it, its number, and filler that depends on both.
 fn record(who: u8, n: u32) -> Vec<u8> {
     let mut r = vec![who];

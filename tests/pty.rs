@@ -111,6 +111,44 @@ fn a_pty_backend_shows_the_console_on_its_slave_and_takes_input_from_it() {
 }
 
 #[test]
+fn a_pty_backend_with_replay_shows_a_late_opener_the_last_bytes_then_the_stream() {
+    const REPLAY: usize = 64 << 10;
+    let dir = temp_dir();
+    let (link, log) = (path_in(&dir, "console"), path_in(&dir, "con.log"));
+    let mut vcmux = Vcmux::start(&[
+        "-chardev",
+        &format!("file,id=f0,path={log}"),
+        "-chardev",
+        &format!("pty,id=p0,path={link},replay=64K"),
+        "--",
+        "sh",
+        "-c",
+        COUNT_PAUSE_COUNT,
+    ]);
+    let before = count_before_pause();
+    poll_until("the log has the lines before the pause", || file_len(&log) == before.len() as u64);
+
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOCTTY)
+        .open(&link)
+        .unwrap();
+    let mut typing = tty.try_clone().unwrap();
+    let shown = read_tty(tty);
+    vcmux.wait_log(&format!("replaying the last {REPLAY} bytes"));
+    typing.write_all(b"go\n").unwrap();
+    assert_eq!(vcmux.wait_exit(), 0);
+    drop(typing);
+
+    let whole = std::fs::read(&log).unwrap();
+    assert_same("the log", &whole, &count_with_go());
+    // vcmux has exited: the slave reads its end once everything shown is read.
+    let copy: Vec<u8> = shown.iter().flatten().collect();
+    assert_replayed_then_live("the PTY's copy", &copy, &whole, before.len(), REPLAY);
+}
+
+#[test]
 fn a_stdio_backend_is_this_terminal_in_raw_mode_and_the_terminal_is_restored() {
     use nix::sys::termios::{LocalFlags, tcgetattr};
     let pty = nix::pty::openpty(None, None).unwrap();

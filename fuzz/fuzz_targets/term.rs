@@ -1,4 +1,4 @@
-//! Arbitrary bytes and resizes into `vcmux::term::Terminal`: it must never
+//! Arbitrary bytes and resizes into `vcmux_term::Terminal` (`vcmux::term`): it must never
 //! panic, and the cursor and every row must stay inside the grid.
 //!
 //! `cargo +nightly fuzz run term` (from the repository root).

@@ -17,7 +17,7 @@ pub mod render;
 pub mod screenshot;
 
 /// The options vcmux takes, long names that QEMU spells with one dash.
-const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "vnc", "help", "version"];
+const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "vnc", "qmp", "help", "version"];
 
 const HELP: &str = "\
 vcmux fans one console out to several places at once, as QEMU's mux-be / hub
@@ -49,11 +49,12 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   -chardev hub,id=HUB,chardevs.0=ID[,chardevs.1=ID...]
                                                    QEMU 10's hub: it names its backends
   -chardev socket,id=ID,path=P|host=H,port=N[,server=on][,wait=off][,reconnect=S]
+                 [,replay=SIZE]
         raw access for socat, nc or a script; server=on listens (loopback by default,
         one client at a time) and waits for the first client unless wait=off
-  -chardev file,id=ID,path=P[,append=on][,timestamps=on]
+  -chardev file,id=ID,path=P[,append=on][,timestamps=on][,replay=SIZE]
         a console log; timestamps=on starts each line with its UTC time
-  -chardev pty,id=ID[,path=LINK]
+  -chardev pty,id=ID[,path=LINK][,replay=SIZE]
         a new PTY for screen or minicom; its /dev/pts path is logged, LINK points at it
   -chardev stdio,id=ID[,signal=off]
         this terminal; Ctrl-C stops vcmux unless signal=off
@@ -65,6 +66,9 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
         its screen is at most 8192 pixels a side and 7680x4320 pixels in all (cells are
         10x19 pixels at the default font-size=16: up to 768x227 cells, or 500x300)
   Every chardev takes logfile=F[,logappend=on]: a copy of all the output it is sent.
+  replay=SIZE (bytes, or 64K, 1M; at most 64M, kept in memory): whoever connects is
+  first sent the last SIZE bytes of output, then the live stream, nothing missing or
+  twice in between (by default, as in QEMU, nothing from before).
   With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,
   there is one vc, vc0, served on 127.0.0.1:5900. Without -vnc, every vc is served
   all the same: the first on :0 (127.0.0.1:5900), the next on :1, and so on.
@@ -79,10 +83,21 @@ A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
         loopback needs a password or auth=none
   On/off values accept on, off, yes, no, true, false.
 
+A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, socat):
+  -qmp unix:PATH|tcp:HOST:PORT[,server=on][,wait=off]
+        many clients at once; commands: qmp_capabilities, query-version,
+        query-status, query-commands, query-chardev, screendump (filename, device,
+        format=png|ppm|txt|ansi), send-key (QEMU's qcodes, device),
+        x-vcmux-send-text (text, device), x-vcmux-wait-for-text (pattern or
+        patterns as regexes, ^ and $ at line ends; timeout in seconds, 30 by
+        default; mode=stream: output since the last match, or screen; device),
+        x-vcmux-mark-output (device), quit. device is a vc id (default: the first)
+
 How the hub behaves: every backend that is connected gets every byte, in order,
 exactly once; the slowest connected backend sets the pace; a backend with nobody
 connected (or that fails) is skipped, its missed bytes counted, and it rejoins at
-the current position when someone connects.
+the current position when someone connects (after the last SIZE bytes with
+replay=SIZE).
 
 Stopping: on SIGINT, SIGTERM or SIGHUP, vcmux flushes every backend, then hangs up
 the command's terminal as a terminal emulator does (SIGHUP to every process of its
@@ -159,6 +174,9 @@ pub struct Cli {
     /// `-vnc HOST:DISPLAY|HOST::PORT|unix:PATH,…`, repeatable (one per vc).
     #[arg(long = "vnc")]
     pub vnc: Vec<String>,
+    /// `-qmp unix:PATH|tcp:HOST:PORT,server=on,wait=off`, repeatable.
+    #[arg(long = "qmp")]
+    pub qmp: Vec<String>,
     /// The command after `--`.
     #[arg(last = true)]
     pub command: Vec<String>,
@@ -237,10 +255,10 @@ fn qemu_style(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
             if !LONG_OPTIONS.contains(&name) {
                 return Err(format!("unknown option '{text}' (see vcmux --help)"));
             }
-            expect_value = matches!(name, "chardev" | "frontend" | "vnc");
+            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp");
             *arg = OsString::from(format!("--{name}"));
         } else if let Some(name) = text.strip_prefix("--") {
-            expect_value = matches!(name, "chardev" | "frontend" | "vnc");
+            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp");
         }
     }
     Ok(args)
@@ -253,6 +271,7 @@ impl Cli {
             chardevs: self.chardev.clone(),
             frontends: self.frontend.clone(),
             vnc: self.vnc.clone(),
+            qmp: self.qmp.clone(),
             command: self.command.clone(),
         };
         Config::from_options(&options, default_command())

@@ -1,4 +1,4 @@
-//! The command line's `-chardev` and `-frontend` options, parsed and validated into
+//! The command line's `-chardev`, `-frontend`, `-vnc` and `-qmp` options, parsed and validated into
 //! a graph of hubs, each with one frontend and 1 to 4 backends.
 //!
 //! Both of QEMU's ways of building a hub are accepted and give the same graph:
@@ -7,16 +7,20 @@
 //! found here, before anything is opened or started, and reads as one line that
 //! names the ids involved.
 
+mod address;
 mod error;
 mod opts;
 mod parse;
+mod qmp;
 mod types;
 mod vnc;
 
+pub use address::SocketAddress;
 pub use error::ConfigError;
+pub use qmp::QmpConfig;
 pub use types::{
     BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig, FrontendKind, HubConfig,
-    IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_VC_CELLS, Options, PtyConfig, SocketAddress, SocketConfig,
+    IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_REPLAY, MAX_VC_CELLS, Options, PtyConfig, SocketConfig,
     StdioConfig, VcConfig,
 };
 pub use vnc::{AddressError, PortRule, VNC_BASE_PORT, VncConfig, VncListen, parse_address};

@@ -103,6 +103,26 @@ impl Opts {
         text.parse::<u64>().map(Some).map_err(|_| self.error(format!("'{key}={text}' is not a whole number")))
     }
 
+    /// A size in bytes, if present: a whole number with an optional `K` or `M`
+    /// (binary: 64K is 65536), at most `max`.
+    pub fn size(&self, key: &str, max: u64) -> Result<Option<u64>, ConfigError> {
+        let Some(text) = self.string(key)? else { return Ok(None) };
+        let (digits, unit) = match text.char_indices().last() {
+            Some((at, 'k' | 'K')) => (&text[..at], 1 << 10),
+            Some((at, 'm' | 'M')) => (&text[..at], 1 << 20),
+            _ => (text.as_str(), 1),
+        };
+        let number = digits.parse::<u64>().map_err(|_| {
+            self.error(format!("'{key}={text}' is not a size (a number of bytes, or with K or M: 64K, 1M)"))
+        })?;
+        match number.checked_mul(unit) {
+            Some(size) if size <= max => Ok(Some(size)),
+            _ => {
+                Err(self.error(format!("'{key}={text}' is more than {}, the most it may be", size_text(max))))
+            }
+        }
+    }
+
     /// A TCP port value, if present.
     pub fn port(&self, key: &str) -> Result<Option<u16>, ConfigError> {
         let Some(text) = self.string(key)? else { return Ok(None) };
@@ -161,6 +181,16 @@ impl Opts {
                 known.join(", ")
             ))),
         }
+    }
+}
+
+/// A size as `size=` takes it: `64M`, `8K`, or bytes.
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        0 => "0".to_string(),
+        b if b % (1 << 20) == 0 => format!("{}M", b >> 20),
+        b if b % (1 << 10) == 0 => format!("{}K", b >> 10),
+        b => b.to_string(),
     }
 }
 
@@ -244,5 +274,29 @@ mod tests {
         assert_eq!(parse("socket,reconnect=2").reconnect().unwrap(), Some(Duration::from_secs(2)));
         assert_eq!(parse("socket,reconnect-ms=250").reconnect().unwrap(), Some(Duration::from_millis(250)));
         assert_eq!(parse("socket,reconnect=0").reconnect().unwrap(), None);
+    }
+
+    #[test]
+    fn sizes_in_bytes_k_or_m_up_to_a_bound() {
+        let size = |text: &str| parse(&format!("socket,replay={text}")).size("replay", 64 << 20);
+        assert_eq!(size("0").unwrap(), Some(0));
+        assert_eq!(size("4096").unwrap(), Some(4096));
+        assert_eq!(size("64K").unwrap(), Some(64 << 10));
+        assert_eq!(size("64k").unwrap(), Some(64 << 10));
+        assert_eq!(size("1M").unwrap(), Some(1 << 20));
+        assert_eq!(size("64M").unwrap(), Some(64 << 20));
+        assert_eq!(parse("socket").size("replay", 1).unwrap(), None);
+        for (text, needle) in [
+            ("65M", "'replay=65M' is more than 64M"),
+            ("67108865", "is more than 64M"),
+            ("99999999999999999M", "is more than 64M"),
+            ("1G", "'replay=1G' is not a size"),
+            ("K", "'replay=K' is not a size"),
+            ("-1", "'replay=-1' is not a size"),
+            ("1.5M", "'replay=1.5M' is not a size"),
+        ] {
+            let err = size(text).unwrap_err().to_string();
+            assert!(err.contains(needle), "{text}: {err}");
+        }
     }
 }

@@ -2,14 +2,15 @@
 //! `-frontend` parsed, the backends assigned to their hubs, and the graph
 //! checked as a whole, every error one line naming the ids involved.
 
+use super::address::SocketAddress;
 use super::error::ConfigError;
 use super::opts::Opts;
 use super::types::{
     BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig, FrontendKind, HubConfig,
-    IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_VC_CELLS, Options, PtyConfig, SocketAddress, SocketConfig,
+    IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_REPLAY, MAX_VC_CELLS, Options, PtyConfig, SocketConfig,
     StdioConfig, VcConfig,
 };
-use super::vnc;
+use super::{qmp, vnc};
 use crate::frame;
 
 /// What one `-chardev` defines before the graph is known.
@@ -20,6 +21,8 @@ struct Chardev {
     /// `mux-be-id=`: the hub this chardev joins.
     mux_be_id: Option<String>,
     logfile: Option<LogfileConfig>,
+    /// `replay=SIZE`, 0 when not given.
+    replay: usize,
 }
 
 #[derive(Debug)]
@@ -59,6 +62,10 @@ fn backend_kind_name(kind: &BackendKind) -> &'static str {
 /// Keys every chardev takes (QEMU's ChardevCommon plus the hub link).
 const COMMON_KEYS: &[&str] = &["id", "mux-be-id", "mux", "logfile", "logappend"];
 
+/// The kinds whose peers come and go, so that a newcomer may be shown what it
+/// missed (`replay=SIZE`).
+const REPLAY_KINDS: &[&str] = &["socket", "file", "pty"];
+
 /// The chardev kinds vcmux knows, for messages.
 const CHARDEV_KINDS: &str = "mux-be, hub, socket, file, pty, stdio, null, vc";
 
@@ -82,6 +89,7 @@ impl Config {
                 kind: ChardevKind::Backend(BackendKind::Vc(VcConfig::default())),
                 mux_be_id: None,
                 logfile: None,
+                replay: 0,
             });
         }
 
@@ -160,7 +168,8 @@ impl Config {
             vcs.iter().enumerate().map(|(n, id)| format!(":{n},display={id}")).collect();
         let vnc_options = if options.vnc.is_empty() { &default_vnc[..] } else { &options.vnc[..] };
         let vnc = vnc_options.iter().map(|text| vnc::parse(text, &vcs)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Config { hubs, vnc })
+        let qmp = options.qmp.iter().map(|text| qmp::parse(text)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Config { hubs, vnc, qmp })
     }
 }
 
@@ -239,6 +248,7 @@ fn assign_backends(chardevs: &[Chardev]) -> Result<Vec<HubConfig>, ConfigError> 
                         id: chardev.id.clone(),
                         kind: kind.clone(),
                         logfile: chardev.logfile.clone(),
+                        replay: chardev.replay,
                     }),
                     // Hubs were refused as members above.
                     _ => Err(ConfigError::StackedHub { inner: chardev.id.clone(), outer: id.clone() }),
@@ -348,6 +358,7 @@ fn parse_chardev(text: &str) -> Result<Chardev, ConfigError> {
         });
     }
     let logfile = logfile(&opts)?;
+    let replay = if REPLAY_KINDS.contains(&kind_name.as_str()) { replay_size(&opts)? } else { 0 };
     let (kind, keys): (ChardevKind, &[&str]) = match kind_name.as_str() {
         "mux-be" => (ChardevKind::MuxBe, &[]),
         "hub" => (ChardevKind::Hub(opts.list("chardevs")?), &["chardevs.N"]),
@@ -361,9 +372,12 @@ fn parse_chardev(text: &str) -> Result<Chardev, ConfigError> {
                 append: opts.flag("append")?.unwrap_or(false),
                 timestamps: opts.flag("timestamps")?.unwrap_or(false),
             };
-            (ChardevKind::Backend(BackendKind::File(file)), &["path", "append", "timestamps"])
+            (ChardevKind::Backend(BackendKind::File(file)), &["path", "append", "timestamps", "replay"])
         }
-        "pty" => (ChardevKind::Backend(BackendKind::Pty(PtyConfig { link: opts.path("path")? })), &["path"]),
+        "pty" => (
+            ChardevKind::Backend(BackendKind::Pty(PtyConfig { link: opts.path("path")? })),
+            &["path", "replay"],
+        ),
         "stdio" => {
             let stdio = StdioConfig { signal: opts.flag("signal")?.unwrap_or(true) };
             (ChardevKind::Backend(BackendKind::Stdio(stdio)), &["signal"])
@@ -379,10 +393,17 @@ fn parse_chardev(text: &str) -> Result<Chardev, ConfigError> {
     };
     let known: Vec<&str> = COMMON_KEYS.iter().chain(keys).copied().collect();
     opts.finish(&kind_name, &known)?;
-    Ok(Chardev { id, kind, mux_be_id, logfile })
+    Ok(Chardev { id, kind, mux_be_id, logfile, replay })
 }
 
-const SOCKET_KEYS: &[&str] = &["path", "host", "port", "server", "wait", "reconnect", "reconnect-ms"];
+const SOCKET_KEYS: &[&str] =
+    &["path", "host", "port", "server", "wait", "reconnect", "reconnect-ms", "replay"];
+
+/// `replay=SIZE`, bounded by [`MAX_REPLAY`] since it is kept in memory.
+fn replay_size(opts: &Opts) -> Result<usize, ConfigError> {
+    // MAX_REPLAY fits a usize, so any size within it does.
+    Ok(opts.size("replay", MAX_REPLAY as u64)?.map_or(0, |size| size as usize))
+}
 
 /// The socket keys shared by `-chardev socket` and `-frontend socket`.
 fn socket(opts: &Opts, backend: bool) -> Result<SocketConfig, ConfigError> {

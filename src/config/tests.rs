@@ -8,6 +8,7 @@ fn config(chardevs: &[&str], frontends: &[&str], command: &[&str]) -> Result<Con
         frontends: frontends.iter().map(|s| s.to_string()).collect(),
         command: command.iter().map(|s| s.to_string()).collect(),
         vnc: Vec::new(),
+        qmp: Vec::new(),
     };
     Config::from_options(&options, vec!["/bin/sh".into()])
 }
@@ -144,6 +145,11 @@ fn option_errors_name_the_option() {
         ("teleport,id=t", "unknown chardev kind 'teleport'"),
         ("file,id=f", "'path=' is required"),
         ("hub,id=h,chardevs.0=a,chardevs.2=b", "chardevs.2"),
+        ("socket,id=s,path=/a,server=on,replay=2G", "'replay=2G' is not a size"),
+        ("file,id=f,path=/l,replay=65M", "'replay=65M' is more than 64M"),
+        ("pty,id=p,replay=", "'replay' needs a value"),
+        ("vc,id=v,replay=1K", "unknown option 'replay'"),
+        ("null,id=n,replay=1K", "unknown option 'replay'"),
     ] {
         let message = error(&[chardev], &[], &[]);
         assert!(message.contains(needle) && message.contains(chardev), "{chardev}: {message}");
@@ -212,4 +218,17 @@ fn a_vc_s_screen_is_bounded_in_pixels() {
     assert!(e.contains("from 6 to 96"), "{e}");
     let e = error(&["vc,id=v,font=/nonexistent.ttf"], &[], &[]);
     assert!(e.contains("/nonexistent.ttf"), "{e}");
+}
+
+#[test]
+fn sockets_ptys_and_files_take_a_replay_size() {
+    let c = config(
+        &["socket,id=s,path=/a,server=on,replay=64K", "pty,id=p,replay=1M", "file,id=f,path=/l", "null,id=n"],
+        &[],
+        &[],
+    )
+    .unwrap();
+    let sizes: Vec<usize> = c.hubs[0].backends.iter().map(|b| b.replay).collect();
+    assert_eq!(sizes, [64 << 10, 1 << 20, 0, 0]);
+    assert_eq!(MAX_REPLAY, 64 << 20);
 }

@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::address::SocketAddress;
+use super::qmp::QmpConfig;
 use super::vnc::VncConfig;
 pub use crate::hub::MAX_BACKENDS;
 use crate::term::Theme;
@@ -22,6 +24,8 @@ pub struct Config {
     pub hubs: Vec<HubConfig>,
     /// The VNC servers, each showing one vc.
     pub vnc: Vec<VncConfig>,
+    /// The control sockets (`-qmp`).
+    pub qmp: Vec<QmpConfig>,
 }
 
 /// One hub: a console stream (the frontend) and the backends it fans out to.
@@ -66,7 +70,13 @@ pub struct BackendConfig {
     /// QEMU's `logfile=`: a copy of every byte the hub sends this backend,
     /// written whether or not the backend is connected.
     pub logfile: Option<LogfileConfig>,
+    /// `replay=SIZE` (sockets, PTYs, files): a newly connected peer is first
+    /// sent the last SIZE bytes of output; 0, QEMU's way, sends nothing.
+    pub replay: usize,
 }
+
+/// The most `replay=` may ask for: a backend holds that many bytes in memory.
+pub const MAX_REPLAY: usize = 64 << 20;
 
 /// The kinds of backend.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,29 +93,6 @@ pub enum BackendKind {
     Null,
     /// A terminal emulator whose screen the VNC server shows.
     Vc(VcConfig),
-}
-
-/// Where a socket lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SocketAddress {
-    /// A unix socket path.
-    Unix(PathBuf),
-    /// A TCP host and port.
-    Tcp {
-        /// Host name or address.
-        host: String,
-        /// Port; 0 lets the system pick one when listening (the log tells which).
-        port: u16,
-    },
-}
-
-impl std::fmt::Display for SocketAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SocketAddress::Unix(path) => write!(f, "unix:{}", path.display()),
-            SocketAddress::Tcp { host, port } => write!(f, "tcp:{host}:{port}"),
-        }
-    }
 }
 
 /// A socket chardev (QEMU's `socket` backend).
@@ -198,6 +185,8 @@ pub struct Options {
     pub frontends: Vec<String>,
     /// Each `-vnc` value.
     pub vnc: Vec<String>,
+    /// Each `-qmp` value.
+    pub qmp: Vec<String>,
     /// The words after `--`, if any.
     pub command: Vec<String>,
 }

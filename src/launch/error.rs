@@ -17,4 +17,12 @@ pub enum LaunchError {
     /// A VNC server could not start (a listener, a password).
     #[error("{0}")]
     Vnc(String),
+    /// A control socket could not listen.
+    #[error("-qmp {address}: cannot listen: {source}")]
+    Control {
+        /// Where it was to listen.
+        address: String,
+        /// Why it could not.
+        source: std::io::Error,
+    },
 }

@@ -8,6 +8,7 @@
 //! console from its first byte. Whenever vcmux stops, a command's session is
 //! hung up, so nothing it started outlives vcmux.
 
+mod control;
 mod error;
 mod open;
 mod vnc;
@@ -20,7 +21,7 @@ use tracing::{info, warn};
 
 use crate::chardev;
 use crate::config::Config;
-use crate::hub::{Hub, HubReport};
+use crate::hub::{AttachOptions, Hub, HubReport};
 pub use error::LaunchError;
 use open::{Frontend, OpenedFrontend};
 
@@ -34,12 +35,15 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
     let opened = open::open(&config).await?;
 
     // The VNC servers, before any console runs: a viewer sees it from the start.
-    let vcs: HashMap<String, _> = opened
+    let ordered_vcs: Vec<_> = opened
         .hubs
         .iter()
         .flat_map(|h| &h.backends)
         .filter_map(|b| b.vc.clone().map(|vc| (b.id.clone(), vc)))
         .collect();
+    let vcs: HashMap<String, _> = ordered_vcs.iter().cloned().collect();
+    // The control sockets too: a script may wait for the console's first line.
+    control::start(opened.control, &config, ordered_vcs, &shutdown);
     let mut servers = Vec::with_capacity(opened.vnc.len());
     for bound in opened.vnc {
         // Every -vnc names an existing vc: the configuration was validated.
@@ -59,7 +63,8 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
                 vc.follow_frontend(hub.frontend_status());
             }
             // The configuration was validated, so a hub never refuses a backend here.
-            match hub.attach(&backend.id, backend.connector, backend.logfile) {
+            let options = AttachOptions { logfile: backend.logfile, replay: backend.replay };
+            match hub.attach(&backend.id, backend.connector, options) {
                 Ok(connected) if backend.wait => waits.push((backend.id, connected)),
                 Ok(_) => {}
                 Err(e) => warn!("{e}"),

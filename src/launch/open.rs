@@ -15,6 +15,7 @@ use super::vnc::{self, BoundVnc};
 use crate::chardev::pty::{self, CommandSession};
 use crate::chardev::{OpenError, WindowSize, file, null, socket, stdio, vc};
 use crate::config::{BackendConfig, BackendKind, Config, FrontendConfig, FrontendKind, LogfileConfig};
+use crate::control::ControlListener;
 use crate::hub::port::{BoxWriter, Connector};
 
 /// A configuration with every chardev opened and every listener bound, but
@@ -24,6 +25,8 @@ pub(super) struct Opened {
     pub hubs: Vec<OpenedHub>,
     /// Each `-vnc`'s listeners, bound.
     pub vnc: Vec<BoundVnc>,
+    /// Each `-qmp`'s listener, bound.
+    pub control: Vec<ControlListener>,
 }
 
 /// One hub's chardevs, opened.
@@ -47,6 +50,8 @@ pub(super) struct OpenedBackend {
     pub wait: bool,
     /// Its `logfile=` copy, if any.
     pub logfile: Option<BoxWriter>,
+    /// `replay=SIZE`: what a newly connected peer is sent first (0: nothing).
+    pub replay: usize,
     /// For a vc: the terminal, which a VNC server shows and whose size a
     /// command frontend's window follows.
     pub vc: Option<Arc<vc::Vc>>,
@@ -124,6 +129,15 @@ pub(super) async fn open(config: &Config) -> Result<Opened, LaunchError> {
         vnc.push(vnc::bind(config, server).await?);
     }
 
+    let mut control = Vec::with_capacity(config.qmp.len());
+    for qmp in &config.qmp {
+        let listener = ControlListener::bind(&qmp.address)
+            .await
+            .map_err(|source| LaunchError::Control { address: qmp.address.to_string(), source })?;
+        info!("control socket (QMP): listening on {}", listener.address);
+        control.push(listener);
+    }
+
     for hub in &opened {
         for backend in &hub.backends {
             if let Some(address) = &backend.listening_on {
@@ -134,7 +148,7 @@ pub(super) async fn open(config: &Config) -> Result<Opened, LaunchError> {
             info!("{}: listening on {address}", frontend_label(&hub.id));
         }
     }
-    Ok(Opened { hubs: opened, vnc })
+    Ok(Opened { hubs: opened, vnc, control })
 }
 
 /// The name a hub's frontend goes by in logs and errors.
@@ -170,7 +184,15 @@ async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenError
         }
     };
     let logfile = open_logfile(id, config.logfile.as_ref()).await?;
-    Ok(OpenedBackend { id: id.to_string(), connector, wait, logfile, vc: shown, listening_on })
+    Ok(OpenedBackend {
+        id: id.to_string(),
+        connector,
+        wait,
+        logfile,
+        replay: config.replay,
+        vc: shown,
+        listening_on,
+    })
 }
 
 /// Opens a hub's frontend as far as it can be before the console runs: a

@@ -152,15 +152,15 @@ fn arms(c: char) -> Option<[Arm; 4]> {
 }
 
 /// A cell-sized coverage bitmap being drawn.
-struct Canvas {
+struct CoverageMask {
     w: usize,
     h: usize,
     cov: Vec<u8>,
 }
 
-impl Canvas {
-    fn new(w: usize, h: usize) -> Canvas {
-        Canvas { w, h, cov: vec![0; w * h] }
+impl CoverageMask {
+    fn new(w: usize, h: usize) -> CoverageMask {
+        CoverageMask { w, h, cov: vec![0; w * h] }
     }
 
     /// Fills `x0..x1` x `y0..y1`, clipped, with `value`.
@@ -237,7 +237,7 @@ impl Geometry {
 }
 
 /// Draws the lines of a character given by its arms.
-fn lines(canvas: &mut Canvas, g: &Geometry, [up, right, down, left]: [Arm; 4]) {
+fn lines(mask: &mut CoverageMask, g: &Geometry, [up, right, down, left]: [Arm; 4]) {
     let (w, h, lt) = (g.w, g.h, g.light);
     let (dx, dy) = (g.dx(), g.dy());
     let any_double = [up, right, down, left].contains(&D);
@@ -255,7 +255,7 @@ fn lines(canvas: &mut Canvas, g: &Geometry, [up, right, down, left]: [Arm; 4]) {
             let x = g.vx(t);
             let (top, bottom) =
                 if horizontal { (g.hy(hmax), g.hy(hmax) + hmax) } else { (g.hy(t), g.hy(t) + t) };
-            if is_up { canvas.fill(x, x + t, 0, bottom, 255) } else { canvas.fill(x, x + t, top, h, 255) }
+            if is_up { mask.fill(x, x + t, 0, bottom, 255) } else { mask.fill(x, x + t, top, h, 255) }
         }
         for (arm, is_left) in [(left, true), (right, false)] {
             if arm == N {
@@ -264,7 +264,7 @@ fn lines(canvas: &mut Canvas, g: &Geometry, [up, right, down, left]: [Arm; 4]) {
             let t = g.thickness(arm);
             let y = g.hy(t);
             let (l, r) = if vertical { (g.vx(vmax), g.vx(vmax) + vmax) } else { (g.vx(t), g.vx(t) + t) };
-            if is_left { canvas.fill(0, r, y, y + t, 255) } else { canvas.fill(l, w, y, y + t, 255) }
+            if is_left { mask.fill(0, r, y, y + t, 255) } else { mask.fill(l, w, y, y + t, 255) }
         }
         return;
     }
@@ -291,9 +291,9 @@ fn lines(canvas: &mut Canvas, g: &Geometry, [up, right, down, left]: [Arm; 4]) {
                 for (y, stroke_up) in [(near, true), (far, false)] {
                     let (start, end) = span(stroke_up);
                     if is_left {
-                        canvas.fill(0, end, y, y + lt, 255);
+                        mask.fill(0, end, y, y + lt, 255);
                     } else {
-                        canvas.fill(start, w, y, y + lt, 255);
+                        mask.fill(start, w, y, y + lt, 255);
                     }
                 }
             }
@@ -303,11 +303,11 @@ fn lines(canvas: &mut Canvas, g: &Geometry, [up, right, down, left]: [Arm; 4]) {
                 let y = g.hy(t);
                 let both = up == D && down == D;
                 if left != N && right != N {
-                    canvas.fill(0, w, y, y + t, 255);
+                    mask.fill(0, w, y, y + t, 255);
                 } else if is_left {
-                    canvas.fill(0, if both { dx + lt } else { dx + 3 * lt }, y, y + t, 255);
+                    mask.fill(0, if both { dx + lt } else { dx + 3 * lt }, y, y + t, 255);
                 } else {
-                    canvas.fill(if both { dx + 2 * lt } else { dx }, w, y, y + t, 255);
+                    mask.fill(if both { dx + 2 * lt } else { dx }, w, y, y + t, 255);
                 }
             }
         }
@@ -333,9 +333,9 @@ fn lines(canvas: &mut Canvas, g: &Geometry, [up, right, down, left]: [Arm; 4]) {
                 for (x, stroke_left) in [(dx, true), (dx + 2 * lt, false)] {
                     let (start, end) = span(stroke_left);
                     if is_up {
-                        canvas.fill(x, x + lt, 0, end, 255);
+                        mask.fill(x, x + lt, 0, end, 255);
                     } else {
-                        canvas.fill(x, x + lt, start, h, 255);
+                        mask.fill(x, x + lt, start, h, 255);
                     }
                 }
             }
@@ -344,11 +344,11 @@ fn lines(canvas: &mut Canvas, g: &Geometry, [up, right, down, left]: [Arm; 4]) {
                 let x = g.vx(t);
                 let both = left == D && right == D;
                 if up != N && down != N {
-                    canvas.fill(x, x + t, 0, h, 255);
+                    mask.fill(x, x + t, 0, h, 255);
                 } else if is_up {
-                    canvas.fill(x, x + t, 0, if both { dy + lt } else { dy + 3 * lt }, 255);
+                    mask.fill(x, x + t, 0, if both { dy + lt } else { dy + 3 * lt }, 255);
                 } else {
-                    canvas.fill(x, x + t, if both { dy + 2 * lt } else { dy }, h, 255);
+                    mask.fill(x, x + t, if both { dy + 2 * lt } else { dy }, h, 255);
                 }
             }
         }
@@ -356,7 +356,7 @@ fn lines(canvas: &mut Canvas, g: &Geometry, [up, right, down, left]: [Arm; 4]) {
 }
 
 /// Dashed lines: `n` dashes a cell.
-fn dashes(canvas: &mut Canvas, g: &Geometry, heavy: bool, vertical: bool, n: usize) {
+fn dashes(mask: &mut CoverageMask, g: &Geometry, heavy: bool, vertical: bool, n: usize) {
     let t = if heavy { g.heavy } else { g.light };
     let len = if vertical { g.h } else { g.w };
     for i in 0..n {
@@ -367,17 +367,17 @@ fn dashes(canvas: &mut Canvas, g: &Geometry, heavy: bool, vertical: bool, n: usi
         let (a, b) = (start + gap / 2, end - (gap - gap / 2));
         if vertical {
             let x = g.vx(t);
-            canvas.fill(x, x + t, a, b, 255);
+            mask.fill(x, x + t, a, b, 255);
         } else {
             let y = g.hy(t);
-            canvas.fill(a, b, y, y + t, 255);
+            mask.fill(a, b, y, y + t, 255);
         }
     }
 }
 
 /// A rounded corner: a quarter circle from the middle of one edge to the
 /// middle of the other, with straight ends.
-fn arc(canvas: &mut Canvas, g: &Geometry, c: char) {
+fn arc(mask: &mut CoverageMask, g: &Geometry, c: char) {
     let t = g.light as f32;
     let cx = g.vx(g.light) as f32 + t / 2.0;
     let cy = g.hy(g.light) as f32 + t / 2.0;
@@ -392,7 +392,7 @@ fn arc(canvas: &mut Canvas, g: &Geometry, c: char) {
     let r = (if right { w - cx } else { cx }).min(if down { h - cy } else { cy }).max(t);
     let ox = if right { cx + r } else { cx - r };
     let oy = if down { cy + r } else { cy - r };
-    canvas.shape(|px, py| {
+    mask.shape(|px, py| {
         let in_quadrant =
             (if right { px <= ox } else { px >= ox }) && (if down { py <= oy } else { py >= oy });
         if in_quadrant {
@@ -407,11 +407,11 @@ fn arc(canvas: &mut Canvas, g: &Geometry, c: char) {
 }
 
 /// Diagonals from corner to corner (╱ ╲ ╳).
-fn diagonals(canvas: &mut Canvas, g: &Geometry, rising: bool, falling: bool) {
+fn diagonals(mask: &mut CoverageMask, g: &Geometry, rising: bool, falling: bool) {
     let (w, h) = (g.w as f32, g.h as f32);
     let half = g.light as f32 / 2.0 + 0.25;
     let len = (w * w + h * h).sqrt();
-    canvas.shape(|px, py| {
+    mask.shape(|px, py| {
         // Distance to the line through (0,h)-(w,0) and through (0,0)-(w,h).
         let d_rising = (h * px + w * py - w * h).abs() / len;
         let d_falling = (h * px - w * py).abs() / len;
@@ -420,19 +420,19 @@ fn diagonals(canvas: &mut Canvas, g: &Geometry, rising: bool, falling: bool) {
 }
 
 /// Block elements: eighths, halves, quadrants and shades.
-fn block(canvas: &mut Canvas, g: &Geometry, c: char) {
+fn block(mask: &mut CoverageMask, g: &Geometry, c: char) {
     let (w, h) = (g.w, g.h);
     let eighth_h = |k: usize| (h * k + 4) / 8;
     let eighth_w = |k: usize| (w * k + 4) / 8;
     let (mx, my) = (w / 2, h / 2);
     match c as u32 {
-        0x2580 => canvas.fill(0, w, 0, my, 255),
-        n @ 0x2581..=0x2588 => canvas.fill(0, w, h - eighth_h((n - 0x2580) as usize), h, 255),
-        n @ 0x2589..=0x258f => canvas.fill(0, eighth_w((0x2590 - n) as usize), 0, h, 255),
-        0x2590 => canvas.fill(mx, w, 0, h, 255),
-        n @ 0x2591..=0x2593 => canvas.fill(0, w, 0, h, (64 * (n - 0x2590)) as u8),
-        0x2594 => canvas.fill(0, w, 0, eighth_h(1), 255),
-        0x2595 => canvas.fill(w - eighth_w(1), w, 0, h, 255),
+        0x2580 => mask.fill(0, w, 0, my, 255),
+        n @ 0x2581..=0x2588 => mask.fill(0, w, h - eighth_h((n - 0x2580) as usize), h, 255),
+        n @ 0x2589..=0x258f => mask.fill(0, eighth_w((0x2590 - n) as usize), 0, h, 255),
+        0x2590 => mask.fill(mx, w, 0, h, 255),
+        n @ 0x2591..=0x2593 => mask.fill(0, w, 0, h, (64 * (n - 0x2590)) as u8),
+        0x2594 => mask.fill(0, w, 0, eighth_h(1), 255),
+        0x2595 => mask.fill(w - eighth_w(1), w, 0, h, 255),
         n => {
             // Quadrants: bits upper-left, upper-right, lower-left, lower-right.
             let bits = match n {
@@ -448,16 +448,16 @@ fn block(canvas: &mut Canvas, g: &Geometry, c: char) {
                 _ => 0b0111,
             };
             if bits & 0b1000 != 0 {
-                canvas.fill(0, mx, 0, my, 255);
+                mask.fill(0, mx, 0, my, 255);
             }
             if bits & 0b0100 != 0 {
-                canvas.fill(mx, w, 0, my, 255);
+                mask.fill(mx, w, 0, my, 255);
             }
             if bits & 0b0010 != 0 {
-                canvas.fill(0, mx, my, h, 255);
+                mask.fill(0, mx, my, h, 255);
             }
             if bits & 0b0001 != 0 {
-                canvas.fill(mx, w, my, h, 255);
+                mask.fill(mx, w, my, h, 255);
             }
         }
     }
@@ -476,13 +476,13 @@ pub fn draw(c: char, w: u16, h: u16) -> Option<Vec<u8>> {
     }
     let (w, h) = (usize::from(w), usize::from(h));
     let g = Geometry::new(w, h);
-    let mut canvas = Canvas::new(w, h);
+    let mut mask = CoverageMask::new(w, h);
     match c as u32 {
         0x23ba..=0x23bd => {
             // DEC scan lines 1, 3, 7 and 9 of nine (5 is the middle, ─).
             let scan = [1, 3, 7, 9][(c as u32 - 0x23ba) as usize];
             let y = (scan - 1) * (h - g.light.min(h)) / 8;
-            canvas.fill(0, w, y, y + g.light, 255);
+            mask.fill(0, w, y, y + g.light, 255);
         }
         0x2504..=0x250b | 0x254c..=0x254f => {
             let n = c as u32 - 0x2504;
@@ -493,16 +493,16 @@ pub fn draw(c: char, w: u16, h: u16) -> Option<Vec<u8>> {
                 }
                 _ => (n % 2 == 1, n % 4 >= 2, if n < 4 { 3 } else { 4 }),
             };
-            dashes(&mut canvas, &g, heavy, vertical, count);
+            dashes(&mut mask, &g, heavy, vertical, count);
         }
-        0x256d..=0x2570 => arc(&mut canvas, &g, c),
-        0x2571 => diagonals(&mut canvas, &g, true, false),
-        0x2572 => diagonals(&mut canvas, &g, false, true),
-        0x2573 => diagonals(&mut canvas, &g, true, true),
-        0x2580..=0x259f => block(&mut canvas, &g, c),
-        _ => lines(&mut canvas, &g, arms(c)?),
+        0x256d..=0x2570 => arc(&mut mask, &g, c),
+        0x2571 => diagonals(&mut mask, &g, true, false),
+        0x2572 => diagonals(&mut mask, &g, false, true),
+        0x2573 => diagonals(&mut mask, &g, true, true),
+        0x2580..=0x259f => block(&mut mask, &g, c),
+        _ => lines(&mut mask, &g, arms(c)?),
     }
-    Some(canvas.cov)
+    Some(mask.cov)
 }
 
 #[cfg(test)]

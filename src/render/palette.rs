@@ -85,7 +85,7 @@ mod tests {
     use crate::term::Theme;
 
     fn cell(fg: Color, bg: Color, flags: &[Flags]) -> Cell {
-        let mut cell = Cell { fg, bg, ..Cell::BLANK };
+        let mut cell = Cell::new(' ', fg, bg, Flags::empty());
         for &f in flags {
             cell.flags.insert(f);
         }

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::term::{Cell, CursorShape, Damage, Flags, Terminal};
+use crate::term::{Cell, Color, CursorShape, Damage, Flags, Terminal};
 
 use super::damage::{Painted, Rects, Shadow};
 use super::font::{FontConfig, FontError, Fonts};
@@ -339,10 +339,11 @@ impl Renderer {
 /// The status line's cells: `text` in inverse video, cut or padded to `cols`
 /// (one cell a character: anything but printable ASCII shows as `?`).
 fn status_cells(text: &str, cols: u16) -> Vec<Cell> {
-    let inverse = Cell { flags: Flags::INVERSE, ..Cell::BLANK };
+    let shown = |c: char| Cell::new(c, Color::Default, Color::Default, Flags::INVERSE);
+    let inverse = shown(' ');
     let mut cells: Vec<Cell> = text
         .chars()
-        .map(|c| Cell { c: if c.is_ascii_graphic() || c == ' ' { c } else { '?' }, ..inverse })
+        .map(|c| shown(if c.is_ascii_graphic() || c == ' ' { c } else { '?' }))
         .take(usize::from(cols))
         .collect();
     cells.resize(usize::from(cols), inverse);

@@ -264,3 +264,33 @@ pub fn assert_same(what: &str, got: &[u8], want: &[u8]) {
         panic!("{what}: {} bytes, want {}; first difference at byte {first}", got.len(), want.len());
     }
 }
+
+/// A command for replay tests: numbered lines, a pause until a backend types a
+/// line, then more numbered lines.
+pub const COUNT_PAUSE_COUNT: &str = "seq 1 50000; read go; seq 50001 100000";
+
+/// What [`COUNT_PAUSE_COUNT`] prints before its pause, as its terminal shows it.
+pub fn count_before_pause() -> Vec<u8> {
+    (1..=50000).map(|n| format!("{n}\r\n")).collect::<String>().into_bytes()
+}
+
+/// What [`COUNT_PAUSE_COUNT`] prints in all when `go` is typed in its pause.
+pub fn count_with_go() -> Vec<u8> {
+    let after: String = (50001..=100000).map(|n| format!("{n}\r\n")).collect();
+    [count_before_pause(), b"go\r\n".to_vec(), after.into_bytes()].concat()
+}
+
+/// Asserts that a peer which connected once the first `before` bytes of `whole`
+/// were out, and was replayed `replay` bytes, got a tail of `whole`: the bytes
+/// before its live position and everything after, none missing, none twice.
+#[track_caller]
+pub fn assert_replayed_then_live(what: &str, copy: &[u8], whole: &[u8], before: usize, replay: usize) {
+    assert!(
+        copy.len() >= replay + (whole.len() - before),
+        "{what}: {} bytes, fewer than the {replay} replayed and the {} after the pause",
+        copy.len(),
+        whole.len() - before
+    );
+    assert!(copy.len() <= whole.len(), "{what}: {} bytes, more than the {} output", copy.len(), whole.len());
+    assert_same(what, copy, &whole[whole.len() - copy.len()..]);
+}

@@ -17,8 +17,10 @@
 //! Its geometry is the console's window size: a command under vcmux's PTY gets the
 //! vc's columns and rows, and follows when a viewer resizes its window.
 
+mod automation;
 pub mod keys;
 pub mod mouse;
+pub mod output_text;
 
 use std::collections::HashMap;
 use std::io;
@@ -42,6 +44,7 @@ use crate::rfb::desktop::{Audience, Desktop, Refreshed, ViewerId, ViewerInput};
 use crate::term::{LineMark, Terminal};
 use keys::{Modifiers, encode_key, encode_paste, keysym};
 use mouse::{Pointer, pointer_event};
+use output_text::OutputText;
 
 /// The most console output parsed under one lock, so that a viewer's update
 /// never waits long for the screen.
@@ -71,6 +74,8 @@ pub struct Vc {
     window: watch::Sender<WindowSize>,
     /// When blinking started, for the blink phase.
     epoch: Instant,
+    /// The console's output as plain text, for scripts waiting on it.
+    output_text: Mutex<OutputText>,
 }
 
 /// What the lock guards: the terminal, its pixels, and each viewer's keyboard
@@ -146,6 +151,7 @@ impl Vc {
             to_console,
             window: watch::Sender::new(WindowSize { cols: config.cols, rows: config.rows }),
             epoch: Instant::now(),
+            output_text: Mutex::default(),
         });
         tokio::spawn(blink(Arc::downgrade(&vc)));
         let connection = Connection {
@@ -208,6 +214,7 @@ impl Vc {
 
     /// Console output: parsed at once; replies, size and clipboard requests passed on.
     fn feed(&self, bytes: &[u8]) {
+        self.output_text.lock().unwrap_or_else(PoisonError::into_inner).feed(bytes);
         let (replies, resized, clipboard) = {
             let mut state = self.lock();
             state.terminal.advance(bytes);

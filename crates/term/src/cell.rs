@@ -93,9 +93,9 @@ impl Flags {
         self.0 ^= other.0;
     }
 
-    /// Union of two flag sets.
+    /// Union of two flag sets, for constants (`|` is not `const`).
     #[inline]
-    pub(crate) const fn or(self, other: Flags) -> Flags {
+    pub const fn or(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)
     }
 
@@ -140,6 +140,13 @@ impl Cell {
     /// An empty cell with default colours.
     pub const BLANK: Cell =
         Cell { c: ' ', fg: Color::Default, bg: Color::Default, flags: Flags::empty(), marks: 0 };
+
+    /// Character `c` in colours `fg` on `bg` with `flags` and no combining
+    /// marks: a cell of the caller's own, such as a status line drawn like
+    /// the screen's cells.
+    pub const fn new(c: char, fg: Color, bg: Color, flags: Flags) -> Cell {
+        Cell { c, fg, bg, flags, marks: 0 }
+    }
 
     /// An empty cell as an erase leaves it: the pen's background, nothing else
     /// (xterm's background colour erase).

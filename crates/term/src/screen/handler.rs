@@ -3,94 +3,10 @@
 
 use vte::{Params, Perform};
 
-use super::cell::{Color, Flags};
-use super::charset::Charset;
-use super::modes::{INERT_PRIVATE_MODES, MouseEncoding, MouseTracking};
-use super::screen::{DCS_MAX, Dcs, MAX_COLS, MAX_ROWS, Protection, Screen};
-
-/// CSI parameters, flattened to their first sub-parameter.
-pub(crate) struct Args {
-    vals: [u16; 16],
-    len: usize,
-}
-
-impl Args {
-    pub(crate) fn new(params: &Params) -> Args {
-        let mut vals = [0u16; 16];
-        let mut len = 0;
-        for p in params.iter().take(16) {
-            vals[len] = p.first().copied().unwrap_or(0);
-            len += 1;
-        }
-        Args { vals, len }
-    }
-
-    /// `ESC [ parameters final` at the start of `bytes`, when it is plain
-    /// enough for the screen to act on without the parser: parameters of
-    /// digits and `;` only (at most 16; no sub-parameters), no private
-    /// marker, no intermediates, nothing else inside. Returns the
-    /// parameters as vte gives them, the final byte and the sequence's
-    /// length; anything else is left to the parser. A cursor position and a
-    /// character, or a colour and a character, over and over (a full-screen
-    /// program redrawing) then never leaves the text path.
-    pub(crate) fn plain_csi(bytes: &[u8]) -> Option<(Args, char, usize)> {
-        let rest = bytes.strip_prefix(b"\x1b[")?;
-        let mut args = Args { vals: [0; 16], len: 0 };
-        let mut value: u16 = 0;
-        for (i, &b) in rest.iter().enumerate() {
-            match b {
-                b'0'..=b'9' => value = value.saturating_mul(10).saturating_add(u16::from(b - b'0')),
-                b';' if args.len < 15 => {
-                    args.vals[args.len] = value;
-                    args.len += 1;
-                    value = 0;
-                }
-                // vte ends every sequence with the parameter being read.
-                0x40..=0x7e => {
-                    args.vals[args.len] = value;
-                    args.len += 1;
-                    return Some((args, char::from(b), i + 3));
-                }
-                _ => return None,
-            }
-        }
-        None
-    }
-
-    /// Parameter `i` as given, 0 when absent.
-    #[inline]
-    pub fn get(&self, i: usize) -> u16 {
-        if i < self.len { self.vals[i] } else { 0 }
-    }
-
-    /// Parameter `i`, with 0 or absent meaning `default`.
-    #[inline]
-    pub fn or(&self, i: usize, default: u16) -> usize {
-        match self.get(i) {
-            0 => default as usize,
-            v => v as usize,
-        }
-    }
-
-    /// A count: parameter `i`, at least 1.
-    #[inline]
-    pub fn n(&self, i: usize) -> usize {
-        self.or(i, 1)
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
-        self.vals[..self.len].iter().copied()
-    }
-
-    /// Each parameter as a parameter with no sub-parameters.
-    fn as_params(&self) -> impl Iterator<Item = &[u16]> {
-        self.vals[..self.len].chunks(1)
-    }
-}
+use super::{DCS_MAX, Dcs, MAX_COLS, MAX_ROWS, Protection, Screen};
+use crate::args::Args;
+use crate::cell::{Color, Flags};
+use crate::charset::Charset;
 
 impl Perform for Screen {
     /// Stops the parser after a CSI or ESC sequence: it is then in its
@@ -276,7 +192,7 @@ impl Screen {
             (b"$", 'p') if self.conformance >= 63 => self.report_ansi_mode(a.get(0)),
             (b"?$", 'p') if self.conformance >= 63 => self.report_private_mode(a.get(0)),
             (b"\"", 'q') => self.set_protection(a.get(0)),
-            (b" ", 'q') if a.get(0) <= 6 => self.cursor_style = a.get(0) as u8,
+            (b" ", 'q') if a.get(0) <= 6 => self.cursor_style.set_decscusr(a.get(0) as u8),
             (b"", 'r') => self.set_top_bottom(a.get(0) as usize, a.get(1) as usize),
             (b"", 's') => {
                 if self.modes.left_right_margins && self.conformance >= 64 {
@@ -286,8 +202,8 @@ impl Screen {
                 }
             }
             (b"", 't') => self.window_op(a),
-            (b">", 't') => a.iter().for_each(|m| self.set_title_mode(m, true)),
-            (b">", 'T') => a.iter().for_each(|m| self.set_title_mode(m, false)),
+            (b">", 't') => a.iter().for_each(|m| self.titles.set_mode(m, true)),
+            (b">", 'T') => a.iter().for_each(|m| self.titles.set_mode(m, false)),
             (b"", 'u') => self.restore_cursor(),
             (b"$", 'v') => self.copy_rect(a),
             (b"$", 'x') => self.fill_rect(a),
@@ -344,23 +260,19 @@ impl Screen {
 
     /// SL/SR: shifts the columns of the margin rectangle.
     fn scroll_columns(&mut self, delta: isize) {
-        self.shift_columns(self.left, delta);
+        self.shift_columns(self.region.left(), delta);
     }
 
     /// DECIC: inserts columns at the cursor inside the margins.
     fn insert_columns(&mut self, n: usize) {
-        if (self.left..=self.right).contains(&self.cursor.x)
-            && (self.top..=self.bottom).contains(&self.cursor.y)
-        {
+        if self.region.contains_col(self.cursor.x) && self.region.contains_row(self.cursor.y) {
             self.shift_columns(self.cursor.x, n as isize);
         }
     }
 
     /// DECDC: deletes columns at the cursor inside the margins.
     fn delete_columns(&mut self, n: usize) {
-        if (self.left..=self.right).contains(&self.cursor.x)
-            && (self.top..=self.bottom).contains(&self.cursor.y)
-        {
+        if self.region.contains_col(self.cursor.x) && self.region.contains_row(self.cursor.y) {
             self.shift_columns(self.cursor.x, -(n as isize));
         }
     }
@@ -387,210 +299,14 @@ impl Screen {
         self.c1_8bit = level > 61 && bits != 1;
     }
 
-    fn set_title_mode(&mut self, mode: u16, on: bool) {
-        if mode <= 3 {
-            let bit = 1u8 << mode;
-            if on {
-                self.title_modes |= bit;
-            } else {
-                self.title_modes &= !bit;
-            }
-        }
-    }
-
-    fn set_ansi_mode(&mut self, mode: u16, on: bool) {
-        match mode {
-            2 => self.modes.keyboard_locked = on,
-            4 => self.modes.insert = on,
-            12 => self.modes.send_receive = on,
-            20 => self.modes.newline = on,
-            _ => {}
-        }
-    }
-
-    /// The state of ANSI mode `mode`, `None` when we do not know it.
-    pub(crate) fn ansi_mode(&self, mode: u16) -> Option<bool> {
-        Some(match mode {
-            2 => self.modes.keyboard_locked,
-            4 => self.modes.insert,
-            12 => self.modes.send_receive,
-            20 => self.modes.newline,
-            _ => return None,
-        })
-    }
-
-    pub(crate) fn set_private_mode(&mut self, mode: u16, on: bool) {
-        let m = &mut self.modes;
-        match mode {
-            1 => m.app_cursor = on,
-            3 => self.column_switch(on),
-            5 if m.reverse_video != on => {
-                m.reverse_video = on;
-                self.damage.all();
-            }
-            6 => {
-                m.origin = on;
-                self.goto_origin(0, 0);
-            }
-            7 => {
-                m.autowrap = on;
-                if !on {
-                    self.cursor.pending_wrap = false;
-                }
-            }
-            9 => m.mouse = if on { MouseTracking::X10 } else { MouseTracking::Off },
-            12 => self.cursor_blink_mode = on,
-            25 => m.cursor_visible = on,
-            40 => m.allow_column_switch = on,
-            45 => m.reverse_wrap = on,
-            47 => {
-                if on {
-                    self.enter_alt(false)
-                } else {
-                    self.leave_alt(false)
-                }
-            }
-            66 => m.app_keypad = on,
-            67 => m.backarrow_sends_bs = on,
-            69 => {
-                m.left_right_margins = on;
-                if !on {
-                    self.left = 0;
-                    self.right = self.cols - 1;
-                }
-            }
-            95 if self.conformance >= 65 => m.no_clear_on_column_switch = on,
-            1000 => m.mouse = if on { MouseTracking::Normal } else { MouseTracking::Off },
-            1002 => m.mouse = if on { MouseTracking::ButtonMotion } else { MouseTracking::Off },
-            1003 => m.mouse = if on { MouseTracking::AnyMotion } else { MouseTracking::Off },
-            1004 => m.focus_events = on,
-            1005 | 1006 | 1015 => {
-                let enc = match mode {
-                    1005 => MouseEncoding::Utf8,
-                    1006 => MouseEncoding::Sgr,
-                    _ => MouseEncoding::Urxvt,
-                };
-                if on {
-                    m.mouse_encoding = enc;
-                } else if m.mouse_encoding == enc {
-                    m.mouse_encoding = MouseEncoding::Default;
-                }
-            }
-            1007 => m.alternate_scroll = on,
-            1047 => {
-                if on {
-                    self.enter_alt(false)
-                } else {
-                    self.leave_alt(true)
-                }
-            }
-            1048 => {
-                if on {
-                    self.save_cursor()
-                } else {
-                    self.restore_cursor()
-                }
-            }
-            1049 => {
-                if on {
-                    if !self.alt {
-                        self.save_cursor();
-                    }
-                    self.enter_alt(true);
-                } else if self.alt {
-                    self.leave_alt(false);
-                    self.restore_cursor();
-                }
-            }
-            2004 => m.bracketed_paste = on,
-            2026 => m.synchronized_output = on,
-            _ if INERT_PRIVATE_MODES.contains(&mode) => {
-                self.inert_on.retain(|&x| x != mode);
-                if on {
-                    self.inert_on.push(mode);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// The state of DEC private mode `mode`, `None` when we do not know it.
-    pub(crate) fn private_mode(&self, mode: u16) -> Option<bool> {
-        let m = &self.modes;
-        Some(match mode {
-            1 => m.app_cursor,
-            3 => self.cols == 132,
-            5 => m.reverse_video,
-            6 => m.origin,
-            7 => m.autowrap,
-            9 => m.mouse == MouseTracking::X10,
-            12 => self.cursor_blink_mode,
-            25 => m.cursor_visible,
-            40 => m.allow_column_switch,
-            45 => m.reverse_wrap,
-            47 | 1047 => self.alt,
-            1049 => self.alt,
-            66 => m.app_keypad,
-            67 => m.backarrow_sends_bs,
-            69 => m.left_right_margins,
-            95 => m.no_clear_on_column_switch,
-            1000 => m.mouse == MouseTracking::Normal,
-            1002 => m.mouse == MouseTracking::ButtonMotion,
-            1003 => m.mouse == MouseTracking::AnyMotion,
-            1004 => m.focus_events,
-            1005 => m.mouse_encoding == MouseEncoding::Utf8,
-            1006 => m.mouse_encoding == MouseEncoding::Sgr,
-            1015 => m.mouse_encoding == MouseEncoding::Urxvt,
-            1007 => m.alternate_scroll,
-            1048 => false,
-            2004 => m.bracketed_paste,
-            2026 => m.synchronized_output,
-            _ if INERT_PRIVATE_MODES.contains(&mode) => self.inert_on.contains(&mode),
-            _ => return None,
-        })
-    }
-
-    /// XTSAVE.
-    fn save_private_mode(&mut self, mode: u16) {
-        if let Some(on) = self.private_mode(mode) {
-            self.saved_modes.retain(|&(m, _)| m != mode);
-            if self.saved_modes.len() < 256 {
-                self.saved_modes.push((mode, on));
-            }
-        }
-    }
-
-    /// XTRESTORE.
-    fn restore_private_mode(&mut self, mode: u16) {
-        if let Some(&(_, on)) = self.saved_modes.iter().find(|&&(m, _)| m == mode) {
-            self.set_private_mode(mode, on);
-        }
-    }
-
-    /// DECCOLM: 132 (set) or 80 columns, when DECSET 40 allows it.
-    fn column_switch(&mut self, wide: bool) {
-        if !self.modes.allow_column_switch {
-            return;
-        }
-        let cols = if wide { 132 } else { 80 };
-        self.deccolm = wide;
-        self.resize(cols, self.rows);
-        self.size_requested = true;
-        self.reset_margins();
-        if !self.modes.no_clear_on_column_switch {
-            self.erase_display(2, false);
-        }
-        self.goto(0, 0);
-    }
-
     /// XTWINOPS: reports, title stack, window state and resizes. The
     /// "display" is `MAX_COLS` x `MAX_ROWS` cells.
     fn window_op(&mut self, a: &Args) {
-        let (cw, ch) = self.cell_px;
+        let (cw, ch) = self.window.cell_pixels();
         match a.get(0) {
-            1 => self.iconified = false,
-            2 => self.iconified = true,
-            3 => self.window_pos = (a.get(1), a.get(2)),
+            1 => self.window.iconify(false),
+            2 => self.window.iconify(true),
+            3 => self.window.move_to(a.get(1), a.get(2)),
             4 => {
                 let rows = match a.get(1) {
                     0 => MAX_ROWS,
@@ -623,42 +339,24 @@ impl Screen {
             10 => match a.get(1) {
                 0 => self.unmaximize(),
                 1 => self.maximize(MAX_COLS, MAX_ROWS),
-                2 if self.restore_size.is_some() => self.unmaximize(),
+                2 if self.window.is_maximized() => self.unmaximize(),
                 2 => self.maximize(MAX_COLS, MAX_ROWS),
                 _ => {}
             },
-            22 => {
-                if self.title_stack.len() < 10 {
-                    self.title_stack.push((self.icon_title.clone(), self.title.clone()));
-                }
-            }
-            23 => {
-                if let Some((icon, title)) = self.title_stack.pop() {
-                    match a.get(1) {
-                        1 => self.icon_title = icon,
-                        2 => self.title = title,
-                        _ => {
-                            self.icon_title = icon;
-                            self.title = title;
-                        }
-                    }
-                    self.title_changed = true;
-                }
-            }
+            22 => self.titles.push(),
+            23 => self.titles.pop(a.get(1)),
             n if n >= 24 => self.request_size(self.cols, n as usize),
             n => self.report_window(n),
         }
     }
 
     fn maximize(&mut self, cols: usize, rows: usize) {
-        if self.restore_size.is_none() {
-            self.restore_size = Some((self.cols, self.rows));
-        }
+        self.window.remember_size(self.cols, self.rows);
         self.request_size(cols, rows);
     }
 
     fn unmaximize(&mut self) {
-        if let Some((cols, rows)) = self.restore_size.take() {
+        if let Some((cols, rows)) = self.window.take_restore_size() {
             self.request_size(cols, rows);
         }
     }
@@ -668,7 +366,7 @@ impl Screen {
         let rows = rows.clamp(1, MAX_ROWS);
         if (cols, rows) != (self.cols, self.rows) {
             self.resize(cols, rows);
-            self.size_requested = true;
+            self.window.note_size_request();
         }
     }
 

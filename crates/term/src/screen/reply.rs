@@ -4,10 +4,13 @@
 
 use std::fmt::Write as _;
 
-use super::cell::{Color, Flags};
-use super::handler::Args;
-use super::palette::{self, Rgb16, Theme};
-use super::screen::{ClipboardEvent, PALETTE_LEN, Screen};
+use super::{MAX_COLS, MAX_ROWS, Screen};
+use crate::args::Args;
+use crate::cell::{Color, Flags};
+use crate::colors::{DYNAMIC_LEN, PALETTE_LEN};
+use crate::hex;
+use crate::modes::{PERMANENTLY_RESET_ANSI, PERMANENTLY_RESET_PRIVATE};
+use crate::palette;
 
 /// xterm's patch level we claim in DA2.
 const XTERM_VERSION: u32 = 379;
@@ -22,7 +25,7 @@ impl Screen {
     }
 
     /// Appends `CSI body`.
-    pub(crate) fn reply_csi(&mut self, body: &str) {
+    pub(super) fn reply_csi(&mut self, body: &str) {
         self.c1(b"\x1b[", 0x9b);
         self.replies.extend_from_slice(body.as_bytes());
     }
@@ -50,7 +53,7 @@ impl Screen {
     }
 
     /// DA1: a VT520-class terminal with xterm's feature list.
-    pub(crate) fn report_da1(&mut self) {
+    pub(super) fn report_da1(&mut self) {
         let body = match self.conformance {
             61 => "?1;2c".to_string(),
             62 | 63 => format!("?{};1;2;6;9;15;22;29c", self.conformance),
@@ -60,7 +63,7 @@ impl Screen {
     }
 
     /// DA2: xterm's identification.
-    pub(crate) fn report_da2(&mut self) {
+    pub(super) fn report_da2(&mut self) {
         let id = match self.conformance {
             61 => 0,
             62 => 1,
@@ -72,12 +75,12 @@ impl Screen {
     }
 
     /// DA3: the unit id.
-    pub(crate) fn report_da3(&mut self) {
+    pub(super) fn report_da3(&mut self) {
         self.reply_dcs("!|00000000");
     }
 
     /// DSR 5 (status) and 6 (cursor position).
-    pub(crate) fn report_dsr(&mut self, ps: u16) {
+    pub(super) fn report_dsr(&mut self, ps: u16) {
         match ps {
             5 => self.reply_csi("0n"),
             6 => {
@@ -93,14 +96,14 @@ impl Screen {
     fn reported_cursor(&self) -> (usize, usize) {
         let (mut x, mut y) = (self.cursor.x, self.cursor.y);
         if self.modes.origin {
-            x = x.saturating_sub(self.left);
-            y = y.saturating_sub(self.top);
+            x = x.saturating_sub(self.region.left());
+            y = y.saturating_sub(self.region.top());
         }
         (x + 1, y + 1)
     }
 
     /// DEC-private DSRs.
-    pub(crate) fn report_dec_dsr(&mut self, ps: u16) {
+    pub(super) fn report_dec_dsr(&mut self, ps: u16) {
         match ps {
             6 => {
                 let (x, y) = self.reported_cursor();
@@ -120,39 +123,39 @@ impl Screen {
 
     /// DECDSR 63 with its id (DECCKSR), handled apart because it has a
     /// second parameter.
-    pub(crate) fn report_memory_checksum(&mut self, pid: u16) {
+    pub(super) fn report_memory_checksum(&mut self, pid: u16) {
         self.reply_dcs(&format!("{pid}!~0000"));
     }
 
     /// DECRQM for an ANSI mode.
-    pub(crate) fn report_ansi_mode(&mut self, mode: u16) {
+    pub(super) fn report_ansi_mode(&mut self, mode: u16) {
         let state = match self.ansi_mode(mode) {
             Some(true) => 1,
             Some(false) => 2,
-            None if super::modes::PERMANENTLY_RESET_ANSI.contains(&mode) => 4,
+            None if PERMANENTLY_RESET_ANSI.contains(&mode) => 4,
             None => 0,
         };
         self.reply_csi(&format!("{mode};{state}$y"));
     }
 
     /// DECRQM for a DEC private mode.
-    pub(crate) fn report_private_mode(&mut self, mode: u16) {
+    pub(super) fn report_private_mode(&mut self, mode: u16) {
         let state = match self.private_mode(mode) {
             Some(true) => 1,
             Some(false) => 2,
-            None if super::modes::PERMANENTLY_RESET_PRIVATE.contains(&mode) => 4,
+            None if PERMANENTLY_RESET_PRIVATE.contains(&mode) => 4,
             None => 0,
         };
         self.reply_csi(&format!("?{mode};{state}$y"));
     }
 
     /// DECRQSS: the current value of a setting, as the sequence that sets it.
-    pub(crate) fn report_decrqss(&mut self, req: &[u8]) {
+    pub(super) fn report_decrqss(&mut self, req: &[u8]) {
         let value = match req {
             b"m" => Some(format!("{}m", self.sgr_string())),
-            b"r" => Some(format!("{};{}r", self.top + 1, self.bottom + 1)),
-            b"s" => Some(format!("{};{}s", self.left + 1, self.right + 1)),
-            b" q" => Some(format!("{} q", self.cursor_style.max(1))),
+            b"r" => Some(format!("{};{}r", self.region.top() + 1, self.region.bottom() + 1)),
+            b"s" => Some(format!("{};{}s", self.region.left() + 1, self.region.right() + 1)),
+            b" q" => Some(format!("{} q", self.cursor_style.decscusr().max(1))),
             b"\"p" => Some(format!("{};{}\"p", self.conformance, if self.c1_8bit { 0 } else { 1 })),
             b"\"q" => Some(format!("{}\"q", u8::from(self.cursor.pen.flags.contains(Flags::PROTECTED)))),
             b"t" => Some(format!("{}t", self.rows)),
@@ -197,9 +200,9 @@ impl Screen {
     }
 
     /// XTGETTCAP: answers the few capabilities programs ask for.
-    pub(crate) fn report_termcap(&mut self, req: &[u8]) {
+    pub(super) fn report_termcap(&mut self, req: &[u8]) {
         for name_hex in req.split(|&b| b == b';') {
-            let name = hex_decode(name_hex);
+            let name = hex::decode(name_hex);
             let value = match name.as_deref() {
                 Some(b"Co") | Some(b"colors") => Some("256"),
                 Some(b"TN") | Some(b"name") => Some("xterm-256color"),
@@ -209,7 +212,7 @@ impl Screen {
             match value {
                 Some(v) => {
                     let body =
-                        format!("1+r{}={}", String::from_utf8_lossy(name_hex), hex_encode(v.as_bytes()));
+                        format!("1+r{}={}", String::from_utf8_lossy(name_hex), hex::encode(v.as_bytes()));
                     self.reply_dcs(&body);
                 }
                 None => self.reply_dcs(&format!("0+r{}", String::from_utf8_lossy(name_hex))),
@@ -218,53 +221,34 @@ impl Screen {
     }
 
     /// XTWINOPS reports (11, 13, 14, 15, 16, 18, 19, 20, 21).
-    pub(crate) fn report_window(&mut self, op: u16) {
-        let (cw, ch) = self.cell_px;
+    pub(super) fn report_window(&mut self, op: u16) {
+        let (cw, ch) = self.window.cell_pixels();
         match op {
-            11 => self.reply_csi(if self.iconified { "2t" } else { "1t" }),
+            11 => self.reply_csi(if self.window.is_iconified() { "2t" } else { "1t" }),
             13 => {
-                let (x, y) = self.window_pos;
+                let (x, y) = self.window.position();
                 self.reply_csi(&format!("3;{x};{y}t"));
             }
             14 => self.reply_csi(&format!("4;{};{}t", self.rows * ch, self.cols * cw)),
-            15 => self.reply_csi(&format!(
-                "5;{};{}t",
-                super::screen::MAX_ROWS * ch,
-                super::screen::MAX_COLS * cw
-            )),
+            15 => self.reply_csi(&format!("5;{};{}t", MAX_ROWS * ch, MAX_COLS * cw)),
             16 => self.reply_csi(&format!("6;{ch};{cw}t")),
             18 => self.reply_csi(&format!("8;{};{}t", self.rows, self.cols)),
-            19 => self.reply_csi(&format!("9;{};{}t", super::screen::MAX_ROWS, super::screen::MAX_COLS)),
+            19 => self.reply_csi(&format!("9;{MAX_ROWS};{MAX_COLS}t")),
             20 => {
-                let t = self.encode_title(&self.icon_title.clone());
+                let t = self.titles.reported(true);
                 self.reply_osc(&format!("L{t}"), false);
             }
             21 => {
-                let t = self.encode_title(&self.title.clone());
+                let t = self.titles.reported(false);
                 self.reply_osc(&format!("l{t}"), false);
             }
             _ => {}
         }
     }
 
-    /// A title as queries return it: hex when XTSMTITLE 1 is set.
-    fn encode_title(&self, t: &str) -> String {
-        if self.title_modes & 2 != 0 { hex_encode(t.as_bytes()) } else { t.to_string() }
-    }
-
-    /// A title as it was set: decoded from hex when XTSMTITLE 0 is set.
-    fn decode_title(&self, raw: &[u8]) -> String {
-        if self.title_modes & 1 != 0
-            && let Some(bytes) = hex_decode(raw)
-        {
-            return String::from_utf8_lossy(&bytes).into_owned();
-        }
-        String::from_utf8_lossy(raw).into_owned()
-    }
-
     /// DECRQCRA: xterm's checksum of a rectangle (the negated sum of the
     /// characters, empty cells counting as spaces).
-    pub(crate) fn report_checksum(&mut self, a: &Args) {
+    pub(super) fn report_checksum(&mut self, a: &Args) {
         let pid = a.get(0);
         let mut sum: u32 = 0;
         if let Some((t, l, b, r)) = self.rect_from(a, 2) {
@@ -286,22 +270,14 @@ impl Screen {
     }
 
     /// OSC: titles, colours, clipboard.
-    pub(crate) fn osc(&mut self, params: &[&[u8]], bel: bool) {
+    pub(super) fn osc(&mut self, params: &[&[u8]], bel: bool) {
         let Some(code) = params.first().and_then(|p| parse_num(p)) else {
             return;
         };
         let rest = &params[1..];
         match code {
             0..=2 => {
-                let raw = join(rest);
-                let text = self.decode_title(&raw);
-                if code != 2 {
-                    self.icon_title = text.clone();
-                }
-                if code != 1 {
-                    self.title = text;
-                }
-                self.title_changed = true;
+                self.titles.set(code, &join(rest));
             }
             4 | 5 => {
                 let base = if code == 5 { 256 } else { 0 };
@@ -314,10 +290,10 @@ impl Screen {
                         continue;
                     }
                     if *spec == b"?" {
-                        let rgb = self.palette[idx].unwrap_or_else(|| default_entry(self.theme, idx));
+                        let rgb = self.colors.entry(idx);
                         self.reply_osc(&format!("{code};{n};{}", palette::format_rgb(rgb)), bel);
                     } else if let Some(rgb) = palette::parse_spec(spec) {
-                        self.palette[idx] = Some(rgb);
+                        self.colors.set_entry(idx, rgb);
                         self.damage.all();
                     }
                 }
@@ -326,33 +302,31 @@ impl Screen {
                 // Each further parameter moves on to the next dynamic colour.
                 for (i, spec) in rest.iter().enumerate() {
                     let which = code as usize - 10 + i;
-                    if which >= self.dynamic.len() {
+                    if which >= DYNAMIC_LEN {
                         break;
                     }
                     if *spec == b"?" {
-                        let rgb = self.dynamic[which].unwrap_or_else(|| default_dynamic(self.theme, which));
+                        let rgb = self.colors.dynamic(which);
                         self.reply_osc(&format!("{};{}", 10 + which, palette::format_rgb(rgb)), bel);
                     } else if let Some(rgb) = palette::parse_spec(spec) {
-                        self.dynamic[which] = Some(rgb);
+                        self.colors.set_dynamic(which, rgb);
                         self.damage.all();
                     }
                 }
             }
             104 | 105 => {
-                let (from, to) = if code == 104 { (0, 256) } else { (256, PALETTE_LEN) };
+                let entries = if code == 104 { 0..256 } else { 256..PALETTE_LEN };
                 if rest.iter().all(|p| p.is_empty()) {
-                    self.palette[from..to].fill(None);
+                    self.colors.reset_entries(entries);
                 } else {
                     for n in rest.iter().filter_map(|p| parse_num(p)) {
-                        if let Some(slot) = self.palette[from..to].get_mut(n as usize) {
-                            *slot = None;
-                        }
+                        self.colors.reset_entry(entries.clone(), n as usize);
                     }
                 }
                 self.damage.all();
             }
             110..=119 => {
-                self.dynamic[code as usize - 110] = None;
+                self.colors.reset_dynamic(code as usize - 110);
                 self.damage.all();
             }
             52 => self.clipboard_op(rest, bel),
@@ -373,40 +347,13 @@ impl Screen {
         }
         if *data == b"?" {
             let first = selection.chars().next().unwrap_or('s');
-            let payload = self
-                .clipboard
-                .iter()
-                .find(|(c, _)| *c == first)
-                .map(|(_, d)| base64_encode(d))
-                .unwrap_or_default();
+            let payload = self.clipboard.stored(first).map(base64_encode).unwrap_or_default();
             self.reply_osc(&format!("52;{selection};{payload}"), bel);
             return;
         }
         let decoded = base64_decode(data).unwrap_or_default();
-        for c in selection.chars() {
-            self.clipboard.retain(|(k, _)| *k != c);
-            self.clipboard.push((c, decoded.clone()));
-        }
-        if self.clipboard_events.len() < 64 {
-            self.clipboard_events.push(ClipboardEvent { selection, data: decoded });
-        }
+        self.clipboard.store(selection, decoded);
     }
-}
-
-/// The colour of palette entry `idx` (or special colour) before any OSC 4.
-fn default_entry(theme: Theme, idx: usize) -> Rgb16 {
-    match u8::try_from(idx) {
-        Ok(i) => palette::widen(theme.color(i)),
-        Err(_) => palette::widen(theme.foreground()),
-    }
-}
-
-/// The dynamic colour `which` (0 = OSC 10) before any change.
-fn default_dynamic(theme: Theme, which: usize) -> Rgb16 {
-    palette::widen(match which {
-        1 | 4 | 6 | 7 => theme.background(),
-        _ => theme.foreground(),
-    })
 }
 
 fn push_color(s: &mut String, c: Color, base: u16, bright: u16, ext: u16) {
@@ -437,22 +384,6 @@ fn parse_num(p: &[u8]) -> Option<u32> {
 /// OSC parameters after the first, joined back with `;` (titles may contain it).
 fn join(parts: &[&[u8]]) -> Vec<u8> {
     parts.join(&b';')
-}
-
-fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
-}
-
-fn hex_decode(hex: &[u8]) -> Option<Vec<u8>> {
-    if !hex.len().is_multiple_of(2) {
-        return None;
-    }
-    hex.chunks(2)
-        .map(|p| {
-            let s = std::str::from_utf8(p).ok()?;
-            u8::from_str_radix(s, 16).ok()
-        })
-        .collect()
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

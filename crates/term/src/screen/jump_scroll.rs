@@ -11,9 +11,9 @@
 //! region of the primary screen) or are never written at all (any other
 //! region, the alternate screen).
 
-use super::bytes::{plain_line, text_lines};
-use super::cell::Cell;
-use super::screen::Screen;
+use super::Screen;
+use crate::bytes::{plain_line, text_lines};
+use crate::cell::Cell;
 
 impl Screen {
     /// Whether a line feed here may start a jump scroll: the cursor is at the
@@ -21,10 +21,9 @@ impl Screen {
     /// replace mode with identity charsets, and the view is not scrolled back.
     #[inline]
     pub(super) fn can_jump_scroll(&self) -> bool {
-        self.cursor.y == self.bottom
+        self.cursor.y == self.region.bottom()
             && self.cursor.x == 0
-            && self.left == 0
-            && self.right == self.cols - 1
+            && self.region.is_full_width(self.cols)
             && !self.modes.insert
             && self.cursor.charsets.is_identity()
             && (self.alt || self.display_offset == 0)
@@ -35,14 +34,14 @@ impl Screen {
     /// printable ASCII that fits the row. Returns how many bytes of `rest`
     /// (the input after that line feed) it consumed.
     pub(super) fn jump_scroll(&mut self, rest: &[u8]) -> usize {
-        let whole_screen = self.top == 0 && self.bottom == self.rows - 1;
+        let whole_screen = self.region.top() == 0 && self.region.bottom() == self.rows - 1;
         let consumed = if !self.alt && whole_screen && self.primary.max_history() > 0 {
             self.jump_into_history(rest)
         } else {
             self.jump_within_region(rest)
         };
         self.cursor.x = 0;
-        self.cursor.y = self.bottom;
+        self.cursor.y = self.region.bottom();
         self.cursor.pending_wrap = false;
         consumed
     }
@@ -98,7 +97,7 @@ impl Screen {
     /// only found, and the last ones (as many as fit above the bottom row)
     /// written after one scroll of the region by the number of line feeds.
     fn jump_within_region(&mut self, rest: &[u8]) -> usize {
-        let (top, bottom) = (self.top, self.bottom);
+        let (top, bottom) = (self.region.top(), self.region.bottom());
         let (end, count) = text_lines(rest, self.cols);
         self.scroll_region_up(top, bottom, count + 1);
         let shown = count.min(bottom - top);
@@ -116,7 +115,7 @@ impl Screen {
     /// scroll. Returns the offset after the last line written.
     fn write_lines(&mut self, rest: &[u8], mut at: usize, mut y: usize) -> usize {
         let pen = self.cursor.pen;
-        while y < self.bottom
+        while y < self.region.bottom()
             && let Some((len, next)) = plain_line(rest, at, self.cols)
         {
             let text = &rest[at..at + len];

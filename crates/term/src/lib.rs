@@ -9,27 +9,32 @@
 //! Pure library code: no I/O, no async, no pixels. [`Terminal`] is the whole
 //! interface; the modules below each do one job.
 
+mod args;
 mod bytes;
 mod cell;
 mod charset;
+mod clipboard;
+mod colors;
+mod cursor_style;
 mod damage;
 mod dump;
-mod handler;
+mod hex;
 mod history;
-mod jump_scroll;
 mod modes;
 mod palette;
-mod rect;
-mod reply;
+mod region;
 mod screen;
 mod storage;
+mod titles;
 mod width;
+mod window;
 
 pub use cell::{Cell, Color, Flags};
+pub use clipboard::ClipboardEvent;
+pub use cursor_style::CursorShape;
 pub use damage::{Damage, Scroll};
 pub use modes::{Modes, MouseEncoding, MouseTracking};
 pub use palette::{Rgb, Theme};
-pub use screen::{ClipboardEvent, CursorShape};
 
 use std::borrow::Cow;
 
@@ -115,9 +120,9 @@ impl Terminal {
                 }
                 self.ground = false;
             }
-            self.screen.dispatched = false;
+            self.screen.clear_dispatched();
             i += self.parser.advance_until_terminated(&mut self.screen, &bytes[i..]);
-            self.ground = std::mem::take(&mut self.screen.dispatched);
+            self.ground = self.screen.take_dispatched();
         }
         self.screen.flush();
     }
@@ -168,33 +173,34 @@ impl Terminal {
 
     /// Width in cells.
     pub fn cols(&self) -> u16 {
-        self.screen.cols as u16
+        self.screen.cols() as u16
     }
 
     /// Height in cells.
     pub fn rows(&self) -> u16 {
-        self.screen.rows as u16
+        self.screen.rows() as u16
     }
 
     /// Bytes the terminal wants sent back to the program (answers to DA, CPR,
     /// DECRQCRA …), in order; empties the queue.
     pub fn take_replies(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.screen.replies)
+        self.screen.take_replies()
     }
 
     /// A size the program set itself (XTWINOPS 8/4/DECSLPP, DECCOLM) since the
     /// last call: the owner should make the console's window size follow.
     pub fn take_size_request(&mut self) -> Option<(u16, u16)> {
-        std::mem::take(&mut self.screen.size_requested).then(|| (self.cols(), self.rows()))
+        self.screen.take_size_request().then(|| (self.cols(), self.rows()))
     }
 
     /// The live screen as text: one line per row, each ending in `\n`,
     /// trailing blanks trimmed, a wide character once.
     pub fn screen_text(&self) -> String {
-        let mut out = String::with_capacity(self.screen.rows * (self.screen.cols + 1));
-        let grid = self.screen.grid();
-        for y in 0..self.screen.rows {
-            dump::row_text(grid.row(y).cells(), &self.screen.marks, &mut out);
+        let s = &self.screen;
+        let mut out = String::with_capacity(s.rows() * (s.cols() + 1));
+        let grid = s.grid();
+        for y in 0..s.rows() {
+            dump::row_text(grid.row(y).cells(), s.marks(), &mut out);
             out.push('\n');
         }
         out
@@ -204,9 +210,10 @@ impl Terminal {
     /// line per row, each ending in the default state and `\n`.
     pub fn screen_ansi(&self) -> String {
         let mut out = String::new();
-        let grid = self.screen.grid();
-        for y in 0..self.screen.rows {
-            dump::row_ansi(grid.row(y).cells(), &self.screen.marks, &mut out);
+        let s = &self.screen;
+        let grid = s.grid();
+        for y in 0..s.rows() {
+            dump::row_ansi(grid.row(y).cells(), s.marks(), &mut out);
             out.push('\n');
         }
         out
@@ -217,144 +224,115 @@ impl Terminal {
     /// cells; `None` past the last row. History keeps only the written part
     /// of a line, so a history row is padded into a new buffer.
     pub fn row(&self, y: u16) -> Option<Cow<'_, [Cell]>> {
-        let y = y as usize;
-        if y >= self.screen.rows {
+        let (y, s) = (y as usize, &self.screen);
+        if y >= s.rows() {
             return None;
         }
-        let grid = self.screen.grid();
-        let offset = if self.screen.alt { 0 } else { self.screen.display_offset };
-        let cells = grid.view_cells(offset, y);
-        Some(if cells.len() == self.screen.cols {
+        let cells = s.grid().view_cells(s.view_offset(), y);
+        Some(if cells.len() == s.cols() {
             cells
         } else {
             let mut row = cells.into_owned();
-            row.resize(self.screen.cols, Cell::BLANK);
+            row.resize(s.cols(), Cell::BLANK);
             Cow::Owned(row)
         })
     }
 
     /// The combining marks drawn on `cell`, in order.
     pub fn marks(&self, cell: &Cell) -> &[char] {
-        self.screen.marks.get(cell.marks)
+        self.screen.marks().get(cell.marks)
     }
 
     /// The cursor, in view coordinates.
     pub fn cursor(&self) -> CursorState {
         let s = &self.screen;
-        let offset = if s.alt { 0 } else { s.display_offset };
-        let row = s.cursor.y + offset;
-        let shape = match s.cursor_style {
-            3 | 4 => CursorShape::Underline,
-            5 | 6 => CursorShape::Bar,
-            _ => CursorShape::Block,
-        };
-        let blinking = match s.cursor_style {
-            0 => s.cursor_blink_mode,
-            n => n % 2 == 1,
-        };
+        let (x, y) = s.cursor_position();
+        let row = y + s.view_offset();
+        let style = s.cursor_style();
         CursorState {
-            col: s.cursor.x as u16,
-            row: row.min(s.rows - 1) as u16,
-            shape,
-            blinking,
-            visible: s.modes.cursor_visible && row < s.rows,
+            col: x as u16,
+            row: row.min(s.rows() - 1) as u16,
+            shape: style.shape(),
+            blinking: style.blinking(),
+            visible: s.modes().cursor_visible && row < s.rows(),
         }
     }
 
     /// The modes the key/mouse mapping and the renderer need (DECCKM,
     /// DECKPAM, mouse, bracketed paste, DECSCNM …).
     pub fn modes(&self) -> &Modes {
-        &self.screen.modes
+        self.screen.modes()
     }
 
     /// Whether the alternate screen is shown.
     pub fn is_alternate_screen(&self) -> bool {
-        self.screen.alt
+        self.screen.is_alt()
     }
 
     /// Rows changed and regions scrolled since the last call.
     pub fn take_damage(&mut self) -> Damage {
-        self.screen.damage.take()
+        self.screen.take_damage()
     }
 
     /// Sets the default colours (a vc's `theme=`): what the palette and the
     /// default foreground and background are before a program changes them,
     /// and what colour queries answer.
     pub fn set_theme(&mut self, theme: Theme) {
-        self.screen.theme = theme;
-        self.screen.damage.all();
+        self.screen.set_theme(theme);
     }
 
     /// Palette entry `index` as it is now: the theme's, or what OSC 4 made it.
     pub fn palette_color(&self, index: u8) -> Rgb {
-        match self.screen.palette[usize::from(index)] {
-            Some(changed) => palette::narrow(changed),
-            None => self.screen.theme.color(index),
-        }
+        self.screen.colors().palette_color(index)
     }
 
     /// The default foreground and background as they are now (the theme's,
     /// or what OSC 10/11 made them), and the cursor's colour if OSC 12 set one.
     pub fn default_colors(&self) -> (Rgb, Rgb, Option<Rgb>) {
-        let [fg, bg, cursor] = {
-            let d = &self.screen.dynamic;
-            [d[0], d[1], d[2]].map(|c| c.map(palette::narrow))
-        };
-        let theme = self.screen.theme;
-        (fg.unwrap_or(theme.foreground()), bg.unwrap_or(theme.background()), cursor)
+        self.screen.colors().default_colors()
     }
 
     /// The window title (OSC 0/2).
     pub fn title(&self) -> &str {
-        &self.screen.title
+        self.screen.titles().title()
     }
 
     /// The title, if it changed since the last call.
     pub fn take_title_change(&mut self) -> Option<String> {
-        std::mem::take(&mut self.screen.title_changed).then(|| self.screen.title.clone())
+        self.screen.take_title_change()
     }
 
     /// Clipboard writes (OSC 52) since the last call, for the VNC server.
     pub fn take_clipboard(&mut self) -> Vec<ClipboardEvent> {
-        std::mem::take(&mut self.screen.clipboard_events)
+        self.screen.take_clipboard()
     }
 
     /// Number of BELs since the last call.
     pub fn take_bells(&mut self) -> usize {
-        std::mem::take(&mut self.screen.bells)
+        self.screen.take_bells()
     }
 
     /// Scrolls the view into history by `delta` rows (positive: back in time),
     /// clamped; the primary screen only. New output keeps the view still.
     pub fn scroll_display(&mut self, delta: isize) {
-        let s = &mut self.screen;
-        if s.alt {
-            return;
-        }
-        let max = s.primary.history() as isize;
-        let new = (s.display_offset as isize + delta).clamp(0, max) as usize;
-        if new != s.display_offset {
-            s.primary.make_history_cells();
-            s.display_offset = new;
-            s.damage.all();
-        }
+        self.screen.scroll_display(delta);
     }
 
     /// How many rows the view is scrolled back.
     pub fn display_offset(&self) -> usize {
-        self.screen.display_offset
+        self.screen.display_offset()
     }
 
     /// Number of history rows kept.
     pub fn history_len(&self) -> usize {
-        self.screen.primary.history()
+        self.screen.primary().history()
     }
 
     /// The row at the top of a view scrolled back `offset` rows (clamped to
     /// the history), named so that [`view_offset`](Terminal::view_offset)
     /// finds it again after more output.
     pub fn view_top(&self, offset: usize) -> LineMark {
-        let primary = &self.screen.primary;
+        let primary = self.screen.primary();
         let history = primary.history();
         LineMark(primary.history_dropped() + (history - offset.min(history)) as u64)
     }
@@ -364,7 +342,7 @@ impl Terminal {
     /// back (the oldest line) once `top` itself fell off the history's end;
     /// 0, the live screen, once the history was cleared (ED 3).
     pub fn view_offset(&self, top: LineMark) -> usize {
-        let primary = &self.screen.primary;
+        let primary = self.screen.primary();
         let history = primary.history();
         let screen_top = primary.history_dropped() + history as u64;
         screen_top.saturating_sub(top.0).min(history as u64) as usize
@@ -376,22 +354,15 @@ impl Terminal {
     /// the damage stays with the renderer of the terminal's own view, while
     /// another renderer shows a view of its own (one viewer's, scrolled back).
     pub fn with_display_offset<R>(&mut self, offset: usize, f: impl FnOnce(&Terminal) -> R) -> R {
-        let s = &mut self.screen;
-        let own = s.display_offset;
-        if !s.alt {
-            s.display_offset = offset.min(s.primary.history());
-            if s.display_offset > 0 {
-                s.primary.make_history_cells();
-            }
-        }
+        let own = self.screen.look_back(offset);
         let result = f(self);
-        self.screen.display_offset = own;
+        self.screen.put_display_offset(own);
         result
     }
 
     /// Sets the pixel size of a cell that XTWINOPS reports (default 8x16).
     pub fn set_cell_pixels(&mut self, width: u16, height: u16) {
-        self.screen.cell_px = (width.max(1) as usize, height.max(1) as usize);
+        self.screen.set_cell_pixels(width, height);
     }
 }
 

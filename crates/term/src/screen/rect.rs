@@ -4,16 +4,16 @@
 
 use vte::Params;
 
-use super::cell::{Cell, Color, Flags};
-use super::handler::Args;
-use super::screen::{Protection, Screen};
+use super::{Protection, Screen};
+use crate::args::Args;
+use crate::cell::{self, Cell, Color, Flags};
 
 impl Screen {
     /// The rectangle given by parameters `i..i+4` (top, left, bottom, right)
     /// as 0-based inclusive screen coordinates, clipped; `None` when empty.
-    pub(crate) fn rect_from(&self, a: &Args, i: usize) -> Option<(usize, usize, usize, usize)> {
+    pub(super) fn rect_from(&self, a: &Args, i: usize) -> Option<(usize, usize, usize, usize)> {
         let (oy, ox, maxy, maxx) = if self.modes.origin {
-            (self.top, self.left, self.bottom, self.right)
+            (self.region.top(), self.region.left(), self.region.bottom(), self.region.right())
         } else {
             (0, 0, self.rows - 1, self.cols - 1)
         };
@@ -25,7 +25,7 @@ impl Screen {
     }
 
     /// DECFRA: fills a rectangle with one character in the current colours.
-    pub(crate) fn fill_rect(&mut self, a: &Args) {
+    pub(super) fn fill_rect(&mut self, a: &Args) {
         let ch = a.get(0) as u32;
         let Some(c) = char::from_u32(ch).filter(|_| (32..=126).contains(&ch) || (160..=255).contains(&ch))
         else {
@@ -38,14 +38,14 @@ impl Screen {
         let pen = self.cursor.pen;
         let cell = pen.cell(c);
         for y in t..=b {
-            super::cell::fill(&mut self.row_mut(y).cells_mut()[l..=r], cell);
+            cell::fill(&mut self.row_mut(y).cells_mut()[l..=r], cell);
             self.fix_edges(y, l, r);
         }
     }
 
     /// DECERA and DECSERA: erases a rectangle (keeping protected cells when
     /// selective).
-    pub(crate) fn erase_rect(&mut self, a: &Args, selective: bool) {
+    pub(super) fn erase_rect(&mut self, a: &Args, selective: bool) {
         let Some((t, l, b, r)) = self.rect_from(a, 0) else {
             return;
         };
@@ -61,13 +61,16 @@ impl Screen {
     }
 
     /// DECCRA: copies a rectangle to another place on the screen.
-    pub(crate) fn copy_rect(&mut self, a: &Args) {
+    pub(super) fn copy_rect(&mut self, a: &Args) {
         let Some((t, l, b, r)) = self.rect_from(a, 0) else {
             return;
         };
-        let (oy, ox) = if self.modes.origin { (self.top, self.left) } else { (0, 0) };
-        let (maxy, maxx) =
-            if self.modes.origin { (self.bottom, self.right) } else { (self.rows - 1, self.cols - 1) };
+        let (oy, ox) = if self.modes.origin { (self.region.top(), self.region.left()) } else { (0, 0) };
+        let (maxy, maxx) = if self.modes.origin {
+            (self.region.bottom(), self.region.right())
+        } else {
+            (self.rows - 1, self.cols - 1)
+        };
         let dt = oy + a.n(5) - 1;
         let dl = ox + a.n(6) - 1;
         if dt > maxy || dl > maxx {
@@ -86,7 +89,7 @@ impl Screen {
 
     /// DECCARA (`reverse` false) and DECRARA (`reverse` true): sets or
     /// toggles attributes over a rectangle or a stream of cells (DECSACE).
-    pub(crate) fn change_attributes(&mut self, params: &Params, reverse: bool) {
+    pub(super) fn change_attributes(&mut self, params: &Params, reverse: bool) {
         let a = Args::new(params);
         let Some((t, l, b, r)) = self.rect_from(&a, 0) else {
             return;

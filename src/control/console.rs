@@ -1,0 +1,81 @@
+//! What the control socket drives: the running configuration's vcs and
+//! chardevs, the way to stop vcmux, and the events clients hear.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use serde_json::Value;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use super::error::CommandError;
+use super::wire;
+use crate::chardev::vc::Vc;
+
+/// Events kept for a client that is slow to read them; one that falls
+/// further behind is let go (it would otherwise hold memory for everyone).
+const EVENT_BACKLOG: usize = 256;
+
+/// A chardev as `query-chardev` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChardevInfo {
+    /// Its id.
+    pub label: String,
+    /// What it is, as QEMU writes it (`unix:/tmp/s,server=on`, `file`, `vc`).
+    pub filename: String,
+}
+
+/// The running console, as every control client sees it.
+pub struct Console {
+    /// The vcs by id, in the configuration's order: the first is the default
+    /// `device`.
+    vcs: Vec<(String, Arc<Vc>)>,
+    chardevs: Vec<ChardevInfo>,
+    quit: CancellationToken,
+    events: broadcast::Sender<Value>,
+}
+
+impl Console {
+    /// The console of a configuration that is running; `quit` stops vcmux.
+    pub fn new(vcs: Vec<(String, Arc<Vc>)>, chardevs: Vec<ChardevInfo>, quit: CancellationToken) -> Console {
+        Console { vcs, chardevs, quit, events: broadcast::Sender::new(EVENT_BACKLOG) }
+    }
+
+    /// The vc a command names, or the first one.
+    pub fn vc(&self, device: Option<&str>) -> Result<&Arc<Vc>, CommandError> {
+        match device {
+            Some(id) => self
+                .vcs
+                .iter()
+                .find(|(vc_id, _)| vc_id == id)
+                .map(|(_, vc)| vc)
+                .ok_or_else(|| CommandError::DeviceNotFound(id.to_string())),
+            None => self
+                .vcs
+                .first()
+                .map(|(_, vc)| vc)
+                .ok_or_else(|| CommandError::Failed("there is no vc to take this from".to_string())),
+        }
+    }
+
+    /// The chardevs, for `query-chardev`.
+    pub fn chardevs(&self) -> &[ChardevInfo] {
+        &self.chardevs
+    }
+
+    /// Asks vcmux to stop, as SIGTERM does.
+    pub fn quit(&self) {
+        self.quit.cancel();
+    }
+
+    /// Tells every negotiated client that `name` happened now.
+    pub fn emit(&self, name: &str, data: Option<Value>) {
+        // No receiver means no client: nothing to tell.
+        let _ = self.events.send(wire::event(name, data, SystemTime::now()));
+    }
+
+    /// Events from now on, for one client.
+    pub fn subscribe(&self) -> broadcast::Receiver<Value> {
+        self.events.subscribe()
+    }
+}

@@ -1,0 +1,26 @@
+//! The control socket: QEMU's QMP (JSON over a unix or TCP socket) for
+//! scripts and CI, so that the tools people already drive QEMU with (the
+//! `qemu.qmp` Python library, qmp-shell, socat) drive a vcmux console too:
+//! take a screendump, type, wait for text, ask what is running, stop.
+//!
+//! - [`wire`]: QMP's messages, and requests read from a byte stream;
+//! - `session`: one client (greeting, negotiation, answers, events);
+//! - `commands`: what each command does, over a [`Console`];
+//! - `args`, `error`: arguments read by name, failures as QMP errors;
+//! - `qcode`: QEMU's key names as the keysyms a viewer sends;
+//! - [`server`]: the listener, any number of clients at once.
+//!
+//! Unlike QEMU's monitor, many clients are served at once, each with its own
+//! negotiation, and none can hold back the console or another client.
+
+mod args;
+mod commands;
+mod console;
+mod error;
+mod qcode;
+pub mod server;
+mod session;
+pub mod wire;
+
+pub use console::{ChardevInfo, Console};
+pub use server::ControlListener;

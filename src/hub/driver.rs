@@ -1,0 +1,316 @@
+//! One backend's driver: a task that writes or drops each chunk the hub
+//! delivers, keeps a peer connected through the backend's connector, replays
+//! the last bytes to a new peer when asked to, and reads what the peer types.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use super::port::{BoxFuture, BoxReader, BoxWriter, Connection, Connector};
+use super::replay::Replay;
+use super::{AttachOptions, BackendStats};
+
+/// The most a driver reads from its peer at once (QEMU's READ_BUF_LEN).
+const INPUT_CHUNK: usize = 4096;
+
+/// One output chunk for one backend; the driver answers on `done` when it has
+/// written the chunk or dropped it.
+pub(super) struct Delivery {
+    pub(super) data: Bytes,
+    pub(super) done: oneshot::Sender<()>,
+}
+
+/// What a hub shares with each of its drivers.
+#[derive(Clone)]
+pub(super) struct Shared {
+    /// The hub's id, for its OPENED/CLOSED lines.
+    pub(super) hub: String,
+    /// Where typed input goes, towards the frontend.
+    pub(super) input: mpsc::Sender<Bytes>,
+    /// How many backends have a peer connected, for OPENED/CLOSED.
+    pub(super) open: Arc<AtomicUsize>,
+}
+
+/// What a connector's attempt gives back: the connector itself and the outcome.
+type Attempt = (Box<dyn Connector>, std::io::Result<Option<Connection>>);
+
+/// The state of a backend's connector: idle, or busy making the next connection.
+/// The connector moves into its future so that the wait survives the driver's
+/// other work (a reconnect delay is not restarted by every chunk).
+enum Connecting {
+    Idle(Box<dyn Connector>),
+    Busy(BoxFuture<'static, Attempt>),
+    /// The connector said it will never connect again.
+    Done,
+}
+
+impl Connecting {
+    fn start(connector: Box<dyn Connector>) -> Connecting {
+        Connecting::Busy(Box::pin(async move {
+            let mut connector = connector;
+            let result = connector.connect().await;
+            (connector, result)
+        }))
+    }
+}
+
+/// A peer that is connected now.
+struct Live {
+    peer: String,
+    writer: BoxWriter,
+    /// The task reading what the peer types; it ends when the peer hangs up.
+    reader: Option<JoinHandle<()>>,
+}
+
+/// Drives one backend: writes or drops each delivered chunk, keeps a peer
+/// connected, reads what it types.
+pub(super) struct Driver {
+    id: String,
+    shared: Shared,
+    logfile: Option<BoxWriter>,
+    /// The last bytes delivered, for the next peer that connects.
+    replay: Replay,
+    stats: BackendStats,
+    /// `stats.dropped` when the last peer left, to say how much it missed.
+    dropped_while_away: u64,
+    first_connect: Option<oneshot::Sender<()>>,
+}
+
+impl Driver {
+    /// A driver for backend `id`; `first_connect` fires when its first peer has connected.
+    pub(super) fn new(
+        id: &str,
+        shared: Shared,
+        options: AttachOptions,
+        first_connect: oneshot::Sender<()>,
+    ) -> Driver {
+        Driver {
+            id: id.to_string(),
+            shared,
+            logfile: options.logfile,
+            replay: Replay::new(options.replay),
+            stats: BackendStats::default(),
+            dropped_while_away: 0,
+            first_connect: Some(first_connect),
+        }
+    }
+
+    /// Runs until the hub closes `inbox` (at its end, or when it detaches the
+    /// backend): then the peer is closed, the logfile shut down, and the
+    /// figures returned.
+    pub(super) async fn run(
+        mut self,
+        connector: Box<dyn Connector>,
+        mut inbox: mpsc::Receiver<Delivery>,
+    ) -> BackendStats {
+        let mut connecting = Connecting::start(connector);
+        let mut live: Option<Live> = None;
+        loop {
+            // A connection that is ready is taken before the next chunk, so that a
+            // log or a terminal is there from the console's first byte.
+            tokio::select! {
+                biased;
+                (connector, result) = busy(&mut connecting) => {
+                    connecting = match result {
+                        Ok(Some(connection)) => {
+                            live = Some(self.opened(connection));
+                            self.send_replay(&mut live).await;
+                            Connecting::Idle(connector)
+                        }
+                        Ok(None) => Connecting::Done,
+                        Err(e) => {
+                            warn!("{}: cannot connect any more: {e}", self.id);
+                            Connecting::Done
+                        }
+                    };
+                }
+                () = hangup(&mut live) => {
+                    if let Some(gone) = live.take() {
+                        info!("{}: {} disconnected", self.id, gone.peer);
+                        self.closed(gone).await;
+                    }
+                }
+                delivery = inbox.recv() => {
+                    let Some(Delivery { data, done }) = delivery else { break };
+                    self.deliver(&mut live, &data).await;
+                    drop(data);
+                    let _ = done.send(());
+                }
+            }
+            if live.is_none()
+                && let Connecting::Idle(_) = connecting
+                && let Connecting::Idle(connector) = std::mem::replace(&mut connecting, Connecting::Done)
+            {
+                connecting = Connecting::start(connector);
+            }
+        }
+        if let Some(live) = live.take() {
+            self.closed(live).await;
+        }
+        if let Some(log) = self.logfile.as_mut() {
+            let _ = log.shutdown().await;
+        }
+        self.stats
+    }
+
+    /// Writes one chunk to the peer, or counts it dropped when there is none or
+    /// the write fails (then the peer is let go). Either way it is kept for replay.
+    async fn deliver(&mut self, live: &mut Option<Live>, data: &Bytes) {
+        let len = data.len() as u64;
+        self.replay.record(data);
+        if let Some(log) = self.logfile.as_mut()
+            && let Err(e) = log.write_all(data).await.and(log.flush().await)
+        {
+            warn!("{}: logfile failed, no longer logging: {e}", self.id);
+            self.logfile = None;
+        }
+        let Some(peer) = live.as_mut() else {
+            self.stats.dropped += len;
+            return;
+        };
+        match write_chunk(peer, data).await {
+            Ok(()) => self.stats.written += len,
+            Err((sent, e)) => {
+                self.stats.written += sent as u64;
+                self.stats.dropped += len - sent as u64;
+                if let Some(gone) = live.take() {
+                    info!("{}: {} disconnected ({e}); skipping it until it is back", self.id, gone.peer);
+                    self.closed(gone).await;
+                }
+            }
+        }
+    }
+
+    /// Takes a new peer: it starts at the current position, after the replay.
+    fn opened(&mut self, connection: Connection) -> Live {
+        let missed = self.stats.dropped - self.dropped_while_away;
+        let mut notes = Vec::new();
+        if missed > 0 {
+            notes.push(format!("{missed} bytes dropped while no one was"));
+        }
+        if !self.replay.is_empty() {
+            notes.push(format!("replaying the last {} bytes", self.replay.len()));
+        }
+        if notes.is_empty() {
+            info!("{}: {} connected", self.id, connection.peer);
+        } else {
+            info!("{}: {} connected ({})", self.id, connection.peer, notes.join("; "));
+        }
+        if let Some(first) = self.first_connect.take() {
+            let _ = first.send(());
+        }
+        if self.shared.open.fetch_add(1, Ordering::SeqCst) == 0 {
+            info!("{}: OPENED ({} is the first backend connected)", self.shared.hub, self.id);
+        }
+        let reader = connection
+            .reader
+            .map(|r| tokio::spawn(read_input(r, self.shared.input.clone(), connection.eof_is_hangup)));
+        Live { peer: connection.peer, writer: connection.writer, reader }
+    }
+
+    /// Sends a new peer the last bytes delivered before it came, before any
+    /// further chunk; a peer that fails meanwhile is let go. Replayed bytes
+    /// were counted when they were delivered, and are not counted again.
+    async fn send_replay(&mut self, live: &mut Option<Live>) {
+        let Some(peer) = live.as_mut() else { return };
+        let mut failure = None;
+        for part in self.replay.contents() {
+            if part.is_empty() {
+                continue;
+            }
+            if let Err((_, e)) = write_chunk(peer, part).await {
+                failure = Some(e);
+                break;
+            }
+        }
+        if let Some(e) = failure
+            && let Some(gone) = live.take()
+        {
+            info!("{}: {} disconnected during the replay ({e})", self.id, gone.peer);
+            self.closed(gone).await;
+        }
+    }
+
+    /// Lets a peer go: flushes what it has, stops reading it, reports CLOSED.
+    async fn closed(&mut self, mut gone: Live) {
+        let _ = gone.writer.shutdown().await;
+        if let Some(reader) = gone.reader.take() {
+            reader.abort();
+        }
+        self.dropped_while_away = self.stats.dropped;
+        if self.shared.open.fetch_sub(1, Ordering::SeqCst) == 1 {
+            info!("{}: CLOSED ({} was the last backend connected)", self.shared.hub, self.id);
+        }
+    }
+}
+
+/// Resolves when the connector has a result; never while it is idle or done.
+async fn busy(connecting: &mut Connecting) -> Attempt {
+    match connecting {
+        Connecting::Busy(future) => future.await,
+        _ => std::future::pending().await,
+    }
+}
+
+/// Resolves when the live peer hangs up; never when there is none.
+async fn hangup(live: &mut Option<Live>) {
+    match live {
+        Some(live) => reader_ended(&mut live.reader).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes `data` whole to the peer, giving up if it hangs up meanwhile. On
+/// failure, says how many bytes it had taken.
+async fn write_chunk(live: &mut Live, data: &[u8]) -> Result<(), (usize, std::io::Error)> {
+    let Live { writer, reader, .. } = live;
+    let gone = || std::io::Error::new(std::io::ErrorKind::BrokenPipe, "peer hung up");
+    let mut sent = 0;
+    while sent < data.len() {
+        let n = tokio::select! {
+            n = writer.write(&data[sent..]) => n.map_err(|e| (sent, e))?,
+            () = reader_ended(reader) => return Err((sent, gone())),
+        };
+        if n == 0 {
+            return Err((sent, std::io::ErrorKind::WriteZero.into()));
+        }
+        sent += n;
+    }
+    // A flush that fails lost the chunk (a log on a full disk); a hang-up now came
+    // after the kernel had taken it all.
+    tokio::select! {
+        r = writer.flush() => r.map_err(|e| (0, e)),
+        () = reader_ended(reader) => Err((sent, gone())),
+    }
+}
+
+async fn reader_ended(reader: &mut Option<JoinHandle<()>>) {
+    match reader {
+        Some(handle) => {
+            let _ = handle.await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Reads what a peer types and sends it up in the chunks it arrived in. Ends when
+/// the peer hangs up; a reader whose end of file is no hang-up (stdin) just stops.
+async fn read_input(mut reader: BoxReader, input: mpsc::Sender<Bytes>, eof_is_hangup: bool) {
+    let mut buffer = vec![0u8; INPUT_CHUNK];
+    loop {
+        match reader.read(&mut buffer).await {
+            Ok(0) if !eof_is_hangup => std::future::pending().await,
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if input.send(Bytes::copy_from_slice(&buffer[..n])).await.is_err() {
+                    std::future::pending().await
+                }
+            }
+        }
+    }
+}

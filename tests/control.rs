@@ -1,0 +1,378 @@
+//! The QMP control socket (`-qmp`) through the real binary, over a real unix
+//! socket, with a fake QEMU as the console so that every byte on it is known:
+//! every command, every error (each a QMP error object, the connection still
+//! usable after it), screendumps equal to what a viewer and `vcmux render`
+//! get, typing as a keyboard types, and waits for text.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::*;
+use serde_json::{Value, json};
+use vcmux::frame::png;
+
+/// A QMP client over a unix socket, as `qemu.qmp` or socat would be.
+struct Qmp {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+    /// Events that arrived while waiting for an answer.
+    events: Vec<Value>,
+}
+
+impl Qmp {
+    /// Connects and reads the greeting; `negotiate` sends `qmp_capabilities`.
+    fn connect(path: &str, negotiate: bool) -> Qmp {
+        let stream = connect(Path::new(path));
+        let mut qmp =
+            Qmp { reader: BufReader::new(stream.try_clone().unwrap()), writer: stream, events: Vec::new() };
+        let greeting = qmp.read();
+        assert!(greeting["QMP"]["version"]["qemu"].is_object(), "{greeting}");
+        assert_eq!(greeting["QMP"]["capabilities"], json!([]));
+        if negotiate {
+            assert_eq!(qmp.execute("qmp_capabilities", json!({})), json!({"return": {}}));
+        }
+        qmp
+    }
+
+    fn read(&mut self) -> Value {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("vcmux answers");
+        assert!(line.ends_with("\r\n"), "a QMP message is a line ending in CR LF: {line:?}");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    }
+
+    /// Sends raw bytes and returns the next answer (events set aside).
+    fn send_raw(&mut self, bytes: &[u8]) -> Value {
+        self.writer.write_all(bytes).unwrap();
+        loop {
+            let message = self.read();
+            if message.get("event").is_some() {
+                self.events.push(message);
+            } else {
+                return message;
+            }
+        }
+    }
+
+    /// Runs a command; the answer without its `id`, which must echo the request's.
+    fn execute(&mut self, command: &str, arguments: Value) -> Value {
+        let request = json!({"execute": command, "arguments": arguments, "id": command});
+        let mut answer = self.send_raw(format!("{request}\n").as_bytes());
+        let id = answer.as_object_mut().unwrap().remove("id");
+        assert_eq!(id, Some(json!(command)), "{answer}");
+        answer
+    }
+
+    /// Runs a command that must fail; its error class and description.
+    fn error(&mut self, command: &str, arguments: Value) -> (String, String) {
+        let answer = self.execute(command, arguments);
+        let error = &answer["error"];
+        assert!(error.is_object(), "{command} should have failed: {answer}");
+        (error["class"].as_str().unwrap().to_string(), error["desc"].as_str().unwrap().to_string())
+    }
+}
+
+/// Writes `bytes` to the console and waits until the vc has parsed them (it
+/// answers a cursor position report only after everything before it).
+fn feed_and_sync(console: &mut UnixStream, bytes: &[u8]) {
+    console.write_all(bytes).unwrap();
+    console.write_all(b"\x1b[6n").unwrap();
+    let mut reply = Vec::new();
+    let mut byte = [0u8; 1];
+    while !reply.ends_with(b"R") {
+        console.read_exact(&mut byte).expect("the vc answers the cursor position report");
+        reply.push(byte[0]);
+    }
+}
+
+/// A vc of 40x8 behind a fake QEMU, with a control socket and a VNC socket.
+struct Setup {
+    dir: tempfile::TempDir,
+    console: UnixStream,
+    vcmux: Vcmux,
+    qmp_path: String,
+}
+
+fn setup() -> Setup {
+    let dir = temp_dir();
+    let qmp_path = path_in(&dir, "qmp.sock");
+    let qmp = format!("unix:{qmp_path},server=on,wait=off");
+    let vnc = format!("unix:{}", path_in(&dir, "vnc.sock"));
+    let (qemu, vcmux) =
+        start_on_fake_qemu(&dir, &["-chardev", "vc,id=v,cols=40,rows=8", "-vnc", &vnc, "-qmp", &qmp]);
+    let console = qemu.accept();
+    vcmux.wait_log("control socket (QMP): listening on");
+    Setup { dir, console, vcmux, qmp_path }
+}
+
+#[test]
+fn every_command_answers_in_qemus_shapes() {
+    let mut s = setup();
+    feed_and_sync(&mut s.console, b"\x1b[?25lboot\r\nlogin: ");
+    let mut qmp = Qmp::connect(&s.qmp_path, false);
+
+    // Nothing before negotiation, as QEMU.
+    assert_eq!(qmp.error("query-status", json!({})).0, "CommandNotFound");
+    assert_eq!(qmp.execute("qmp_capabilities", json!({})), json!({"return": {}}));
+    assert_eq!(qmp.error("qmp_capabilities", json!({})).0, "CommandNotFound");
+
+    let version = qmp.execute("query-version", json!({}));
+    assert!(version["return"]["package"].as_str().unwrap().starts_with("vcmux "), "{version}");
+    assert_eq!(
+        qmp.execute("query-status", json!({}))["return"],
+        json!({"running": true, "status": "running"})
+    );
+    let commands = qmp.execute("query-commands", json!({}));
+    for name in ["screendump", "send-key", "x-vcmux-wait-for-text", "quit"] {
+        assert!(
+            commands["return"].as_array().unwrap().contains(&json!({"name": name})),
+            "{name}: {commands}"
+        );
+    }
+    let chardevs = qmp.execute("query-chardev", json!({}));
+    assert!(
+        chardevs["return"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"label": "v", "filename": "vc", "frontend-open": true})),
+        "{chardevs}"
+    );
+
+    let txt = path_in(&s.dir, "screen.txt");
+    assert_eq!(qmp.execute("screendump", json!({"filename": txt, "format": "txt"})), json!({"return": {}}));
+    assert_eq!(std::fs::read_to_string(&txt).unwrap(), "boot\nlogin:\n\n\n\n\n\n\n");
+    let ansi = path_in(&s.dir, "screen.ansi");
+    assert_eq!(
+        qmp.execute("screendump", json!({"filename": ansi, "format": "ansi", "device": "v"})),
+        json!({"return": {}})
+    );
+    assert!(std::fs::read_to_string(&ansi).unwrap().starts_with("boot"));
+    let ppm = path_in(&s.dir, "screen.ppm");
+    assert_eq!(qmp.execute("screendump", json!({"filename": ppm})), json!({"return": {}}));
+    let ppm = std::fs::read(&ppm).unwrap();
+    assert!(ppm.starts_with(b"P6\n400 152\n255\n"), "{:?}", &ppm[..16]);
+    assert_eq!(ppm.len(), "P6\n400 152\n255\n".len() + 400 * 152 * 3);
+
+    let found =
+        qmp.execute("x-vcmux-wait-for-text", json!({"pattern": ["password:", "log(in):"], "timeout": 5}));
+    assert_eq!(
+        found["return"],
+        json!({"pattern": 1, "regex": "log(in):", "match": "login:", "before": "boot\n"})
+    );
+    let on_screen = qmp.execute("x-vcmux-wait-for-text", json!({"pattern": "^boot$", "mode": "screen"}));
+    assert!(on_screen["return"].is_object(), "{on_screen}");
+}
+
+#[test]
+fn every_error_is_a_qmp_error_and_the_connection_goes_on() {
+    let s = setup();
+    let mut qmp = Qmp::connect(&s.qmp_path, true);
+    let file = path_in(&s.dir, "x.png");
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        ("no-such-command", json!({}), "CommandNotFound", "The command no-such-command has not been found"),
+        ("screendump", json!({}), "GenericError", "Parameter 'filename' is missing"),
+        (
+            "screendump",
+            json!({"filename": 7}),
+            "GenericError",
+            "Invalid parameter type for 'filename', expected: string",
+        ),
+        (
+            "screendump",
+            json!({"filename": file, "device": "nope"}),
+            "DeviceNotFound",
+            "Device 'nope' not found",
+        ),
+        (
+            "screendump",
+            json!({"filename": file, "format": "gif"}),
+            "GenericError",
+            "'format' does not accept value 'gif'",
+        ),
+        ("screendump", json!({"filename": file, "head": 1}), "GenericError", "no head 1"),
+        (
+            "screendump",
+            json!({"filename": "/nonexistent/dir/x.png"}),
+            "GenericError",
+            "cannot write /nonexistent/dir/x.png",
+        ),
+        (
+            "screendump",
+            json!({"filename": file, "bogus": 1}),
+            "GenericError",
+            "Parameter 'bogus' is unexpected",
+        ),
+        ("query-status", json!({"bogus": 1}), "GenericError", "Parameter 'bogus' is unexpected"),
+        ("send-key", json!({}), "GenericError", "Parameter 'keys' is missing"),
+        ("send-key", json!({"keys": []}), "GenericError", "Parameter 'keys' is empty"),
+        ("send-key", json!({"keys": [{"type": "qcode", "data": "nokey"}]}), "GenericError", "no key 'nokey'"),
+        ("send-key", json!({"keys": [{"type": "number", "data": 28}]}), "GenericError", "scancodes"),
+        ("send-key", json!({"keys": "ret"}), "GenericError", "Invalid parameter type for 'keys'"),
+        ("x-vcmux-send-text", json!({}), "GenericError", "Parameter 'text' is missing"),
+        (
+            "x-vcmux-send-text",
+            json!({"text": "x", "device": "nope"}),
+            "DeviceNotFound",
+            "Device 'nope' not found",
+        ),
+        ("x-vcmux-wait-for-text", json!({}), "GenericError", "Parameter 'pattern' is missing"),
+        ("x-vcmux-wait-for-text", json!({"pattern": "("}), "GenericError", "pattern '(' is not a regex"),
+        (
+            "x-vcmux-wait-for-text",
+            json!({"pattern": "x", "timeout": -1}),
+            "GenericError",
+            "'timeout' must be",
+        ),
+        (
+            "x-vcmux-wait-for-text",
+            json!({"pattern": "x", "timeout": "1"}),
+            "GenericError",
+            "expected: number",
+        ),
+        (
+            "x-vcmux-wait-for-text",
+            json!({"pattern": "x", "mode": "pixels"}),
+            "GenericError",
+            "'mode' does not accept",
+        ),
+        (
+            "x-vcmux-wait-for-text",
+            json!({"pattern": "never", "timeout": 0.2}),
+            "GenericError",
+            "timed out after 0.2 s",
+        ),
+    ];
+    for (command, arguments, class, desc) in cases {
+        let (got_class, got_desc) = qmp.error(command, arguments.clone());
+        assert_eq!(got_class, class, "{command} {arguments}: {got_desc}");
+        assert!(got_desc.contains(desc), "{command} {arguments}: {got_desc:?} lacks {desc:?}");
+        // The connection is still good after every error.
+        assert_eq!(qmp.execute("query-status", json!({}))["return"]["running"], json!(true));
+    }
+    // Requests that are not requests, in QEMU's words, without an id to echo.
+    for (raw, desc) in [
+        (&b"{\"execute\": ]\n"[..], "JSON parse error"),
+        (b"[1, 2]\n", "QMP input must be a JSON object"),
+        (b"{\"arguments\": {}}\n", "QMP input lacks member 'execute'"),
+        (b"{\"execute\": \"quit\", \"extra\": 1}\n", "QMP input member 'extra' is unexpected"),
+    ] {
+        let answer = qmp.send_raw(raw);
+        assert_eq!(answer["error"]["class"], json!("GenericError"), "{answer}");
+        assert!(answer["error"]["desc"].as_str().unwrap().contains(desc), "{answer}");
+    }
+    assert_eq!(qmp.execute("query-status", json!({}))["return"]["running"], json!(true));
+}
+
+#[test]
+fn a_screendump_is_the_pixels_a_viewer_gets_and_render_gives() {
+    let mut s = setup();
+    let bytes = b"\x1b[?25l\x1b[1;33mvcmux\x1b[0m screendump \x1b[44m box \x1b[0m\r\n\xe2\x94\x80\xe2\x94\xbc \xc3\xa4 \xce\xbb";
+    feed_and_sync(&mut s.console, bytes);
+    let mut qmp = Qmp::connect(&s.qmp_path, true);
+    let dumped = path_in(&s.dir, "dump.png");
+    assert_eq!(
+        qmp.execute("screendump", json!({"filename": dumped, "format": "png"})),
+        json!({"return": {}})
+    );
+    let dumped = png::decode(&std::fs::read(&dumped).unwrap()).unwrap().unwrap();
+
+    let shot = path_in(&s.dir, "shot.png");
+    let vnc = format!("unix:{}", path_in(&s.dir, "vnc.sock"));
+    let status = Command::new(env!("CARGO_BIN_EXE_vcmux"))
+        .args(["screenshot", &vnc, "-o", &shot])
+        .stdin(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let shot = png::decode(&std::fs::read(&shot).unwrap()).unwrap().unwrap();
+    assert_eq!((dumped.width(), dumped.height()), (shot.width(), shot.height()));
+    assert!(dumped.pixels() == shot.pixels(), "screendump and the VNC screenshot differ");
+
+    let input = path_in(&s.dir, "console.bin");
+    std::fs::write(&input, bytes).unwrap();
+    let rendered = path_in(&s.dir, "render.png");
+    let status = Command::new(env!("CARGO_BIN_EXE_vcmux"))
+        .args(["render", &input, "--cols", "40", "--rows", "8", "-o", &rendered])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rendered = png::decode(&std::fs::read(&rendered).unwrap()).unwrap().unwrap();
+    assert!(dumped.pixels() == rendered.pixels(), "screendump and vcmux render differ");
+}
+
+#[test]
+fn text_and_keys_reach_the_console_as_a_keyboard_types_them() {
+    let mut s = setup();
+    let mut qmp = Qmp::connect(&s.qmp_path, true);
+    assert_eq!(qmp.execute("x-vcmux-send-text", json!({"text": "ls -l\n"})), json!({"return": {}}));
+    let keys = |names: &[&str]| json!({"keys": names.iter().map(|n| json!({"type": "qcode", "data": n})).collect::<Vec<_>>()});
+    for combo in [&["ctrl", "c"][..], &["shift", "a"], &["up"], &["alt", "x"]] {
+        assert_eq!(qmp.execute("send-key", keys(combo)), json!({"return": {}}));
+    }
+    let want = b"ls -l\r\x03A\x1b[A\x1bx";
+    let mut got = vec![0u8; want.len()];
+    s.console.read_exact(&mut got).expect("the typed bytes reach the console");
+    assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&got));
+}
+
+#[test]
+fn two_waits_in_a_row_for_text_printed_once_match_once() {
+    let mut s = setup();
+    feed_and_sync(&mut s.console, b"\x1b[32mready\x1b[0m\r\n");
+    // Two clients one after the other, as two `vcmux ctl wait-for` runs: the
+    // position belongs to the vc, not to the connection.
+    let mut first = Qmp::connect(&s.qmp_path, true);
+    let found = first.execute("x-vcmux-wait-for-text", json!({"pattern": "ready", "timeout": 5}));
+    assert_eq!(found["return"]["match"], json!("ready"));
+    drop(first);
+    let mut second = Qmp::connect(&s.qmp_path, true);
+    let (_, desc) = second.error("x-vcmux-wait-for-text", json!({"pattern": "ready", "timeout": 0.3}));
+    assert!(desc.contains("timed out") && desc.contains("ready"), "{desc}");
+
+    // Printed again, it matches again; text before a mark does not.
+    feed_and_sync(&mut s.console, b"ready\r\n");
+    assert!(
+        second.execute("x-vcmux-wait-for-text", json!({"pattern": "ready", "timeout": 5}))["return"]
+            .is_object()
+    );
+    feed_and_sync(&mut s.console, b"done\r\n");
+    assert_eq!(second.execute("x-vcmux-mark-output", json!({})), json!({"return": {}}));
+    assert!(
+        second
+            .error("x-vcmux-wait-for-text", json!({"pattern": "done", "timeout": 0.2}))
+            .1
+            .contains("timed out")
+    );
+    // A wait sees text that arrives while it waits (or just before it starts).
+    let path = s.qmp_path.clone();
+    let waiter = std::thread::spawn(move || {
+        let mut third = Qmp::connect(&path, true);
+        third.execute("x-vcmux-wait-for-text", json!({"pattern": "late (\\d+)", "timeout": 30}))
+    });
+    s.console.write_all(b"late 42\r\n").unwrap();
+    assert_eq!(waiter.join().unwrap()["return"]["match"], json!("late 42"));
+}
+
+#[test]
+fn many_clients_at_once_and_one_that_never_reads_holds_no_one_back() {
+    let mut s = setup();
+    // A client that connects and then neither reads nor writes.
+    let _stuck = connect(Path::new(&s.qmp_path));
+    let mut a = Qmp::connect(&s.qmp_path, true);
+    let mut b = Qmp::connect(&s.qmp_path, false);
+    assert_eq!(b.error("query-status", json!({})).0, "CommandNotFound");
+    assert_eq!(a.execute("query-status", json!({}))["return"]["running"], json!(true));
+    feed_and_sync(&mut s.console, b"still flowing\r\n");
+    assert!(
+        a.execute("x-vcmux-wait-for-text", json!({"pattern": "still flowing", "timeout": 5}))["return"]
+            .is_object()
+    );
+
+    // quit answers, then vcmux stops cleanly.
+    assert_eq!(a.execute("quit", json!({})), json!({"return": {}}));
+    assert_eq!(s.vcmux.wait_exit(), 0);
+}
