@@ -11,9 +11,9 @@ use rfb_support::{
     Mirror, RawClient, STEP, busy_canvas, connect, draw_specks, draw_text, rgb565, start, sync, wait_event,
 };
 use vcmux::frame::Rect;
-use vcmux::rfb::canvas::Canvas;
-use vcmux::rfb::screen::ViewerInput;
-use vcmux::rfb::{Config, SharePolicy};
+use vcmux::rfb::desktop::ViewerInput;
+use vcmux::rfb::painted_desktop::PaintedDesktop;
+use vcmux::rfb::{ServerSettings, SharePolicy};
 use vnc::{PixelFormat, VncEncoding, VncError, VncEvent, X11Event};
 
 /// Paints, scrolls (reported as moves) and fills, syncing the viewer after each.
@@ -28,8 +28,8 @@ async fn follow_changes_in_cells(encodings: &[VncEncoding], format: PixelFormat)
     follow_changes_on(canvas, encodings, format).await;
 }
 
-async fn follow_changes_on(canvas: Arc<Canvas>, encodings: &[VncEncoding], format: PixelFormat) {
-    let (_server, addr) = start(&canvas, Config::default()).await;
+async fn follow_changes_on(canvas: Arc<PaintedDesktop>, encodings: &[VncEncoding], format: PixelFormat) {
+    let (_server, addr) = start(&canvas, ServerSettings::default()).await;
     let client = connect(addr, None, encodings, format, true).await.expect("the viewer connects");
     let mut mirror = Mirror::new(&format);
     sync(&client, &mut mirror, &canvas).await;
@@ -100,7 +100,7 @@ async fn follow_text(encodings: &[VncEncoding]) {
     for row in 0..10u16 {
         draw_text(&canvas, cell, row, lines[usize::from(row) % 3]);
     }
-    let (_server, addr) = start(&canvas, Config::default()).await;
+    let (_server, addr) = start(&canvas, ServerSettings::default()).await;
     let client =
         connect(addr, None, encodings, PixelFormat::bgra(), true).await.expect("the viewer connects");
     let mut mirror = Mirror::new(&PixelFormat::bgra());
@@ -130,7 +130,7 @@ async fn sixteen_bit_pixels_show_the_framebuffer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resizes_reach_the_viewer_in_both_directions() {
     let canvas = busy_canvas(200, 100);
-    let (_server, addr) = start(&canvas, Config::default()).await;
+    let (_server, addr) = start(&canvas, ServerSettings::default()).await;
     let encodings = [
         VncEncoding::Zrle,
         VncEncoding::CopyRect,
@@ -173,7 +173,7 @@ async fn resizes_reach_the_viewer_in_both_directions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_right_password_opens_and_a_wrong_one_is_refused() {
     let canvas = busy_canvas(64, 48);
-    let config = Config { password: Some("s3cret".into()), ..Config::default() };
+    let config = ServerSettings { password: Some("s3cret".into()), ..ServerSettings::default() };
     let (_server, addr) = start(&canvas, config).await;
     let client =
         connect(addr, Some("s3cret"), &[VncEncoding::Raw], PixelFormat::bgra(), true).await.expect("in");
@@ -190,7 +190,7 @@ async fn the_right_password_opens_and_a_wrong_one_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failures_from_one_address_are_refused_for_a_while() {
     let canvas = busy_canvas(64, 48);
-    let config = Config { password: Some("s3cret".into()), ..Config::default() };
+    let config = ServerSettings { password: Some("s3cret".into()), ..ServerSettings::default() };
     let (_server, addr) = start(&canvas, config).await;
     for _ in 0..5 {
         assert!(connect(addr, Some("guess"), &[VncEncoding::Raw], PixelFormat::bgra(), true).await.is_err());
@@ -209,7 +209,7 @@ async fn repeated_failures_from_one_address_are_refused_for_a_while() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_viewers_see_the_same_screen_and_both_can_type() {
     let canvas = busy_canvas(300, 200);
-    let (server, addr) = start(&canvas, Config::default()).await;
+    let (server, addr) = start(&canvas, ServerSettings::default()).await;
     let a = connect(addr, None, &[VncEncoding::Zrle, VncEncoding::CopyRect], PixelFormat::bgra(), true)
         .await
         .unwrap();
@@ -242,10 +242,10 @@ async fn two_viewers_see_the_same_screen_and_both_can_type() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_view_only_viewer_watches_but_cannot_type() {
     let canvas = busy_canvas(100, 60);
-    let config = Config {
+    let config = ServerSettings {
         password: Some("full".into()),
         view_only_password: Some("look".into()),
-        ..Config::default()
+        ..ServerSettings::default()
     };
     let (_server, addr) = start(&canvas, config).await;
     let watcher = connect(addr, Some("look"), &[VncEncoding::Raw], PixelFormat::bgra(), true).await.unwrap();
@@ -282,7 +282,8 @@ async fn a_view_only_viewer_watches_but_cannot_type() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn view_only_config_ignores_everyone() {
     let canvas = busy_canvas(50, 40);
-    let (_server, addr) = start(&canvas, Config { view_only: true, ..Config::default() }).await;
+    let (_server, addr) =
+        start(&canvas, ServerSettings { view_only: true, ..ServerSettings::default() }).await;
     let client = connect(addr, None, &[VncEncoding::Raw], PixelFormat::bgra(), true).await.unwrap();
     let mut mirror = Mirror::new(&PixelFormat::bgra());
     client.input(X11Event::KeyEvent((0x61, true).into())).await.unwrap();
@@ -295,7 +296,7 @@ async fn view_only_config_ignores_everyone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clipboards_travel_both_ways_and_leaving_is_reported() {
     let canvas = busy_canvas(50, 40);
-    let (_server, addr) = start(&canvas, Config::default()).await;
+    let (_server, addr) = start(&canvas, ServerSettings::default()).await;
     let client = connect(addr, None, &[VncEncoding::Raw], PixelFormat::bgra(), true).await.unwrap();
     let mut mirror = Mirror::new(&PixelFormat::bgra());
     sync(&client, &mut mirror, &canvas).await;
@@ -319,7 +320,7 @@ async fn clipboards_travel_both_ways_and_leaving_is_reported() {
 async fn exclusive_viewers_follow_the_share_policy() {
     let canvas = busy_canvas(50, 40);
     // allow-exclusive: an exclusive viewer disconnects the shared one.
-    let (server, addr) = start(&canvas, Config::default()).await;
+    let (server, addr) = start(&canvas, ServerSettings::default()).await;
     let shared = connect(addr, None, &[VncEncoding::Raw], PixelFormat::bgra(), true).await.unwrap();
     let mut mirror = Mirror::new(&PixelFormat::bgra());
     sync(&shared, &mut mirror, &canvas).await;
@@ -337,7 +338,7 @@ async fn exclusive_viewers_follow_the_share_policy() {
     assert_eq!(server.viewers(), 1);
 
     // force-shared: an exclusive viewer is refused.
-    let config = Config { share: SharePolicy::ForceShared, ..Config::default() };
+    let config = ServerSettings { share: SharePolicy::ForceShared, ..ServerSettings::default() };
     let (_server, addr) = start(&canvas, config).await;
     let refused = connect(addr, None, &[VncEncoding::Raw], PixelFormat::bgra(), false).await;
     if let Ok(client) = refused {
@@ -360,7 +361,7 @@ async fn exclusive_viewers_follow_the_share_policy() {
 async fn a_viewer_that_never_reads_holds_back_nobody() {
     let (w, h) = (640u16, 384u16);
     let canvas = busy_canvas(w, h);
-    let (_server, addr) = start(&canvas, Config::default()).await;
+    let (_server, addr) = start(&canvas, ServerSettings::default()).await;
     let stalled = connect(addr, None, &[VncEncoding::Raw], PixelFormat::bgra(), true).await.unwrap();
     let good = connect(addr, None, &[VncEncoding::Zrle, VncEncoding::CopyRect], PixelFormat::bgra(), true)
         .await
@@ -381,8 +382,8 @@ async fn a_viewer_that_never_reads_holds_back_nobody() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_password_is_refused_at_construction() {
-    let canvas = Arc::new(Canvas::new("x", 10, 10));
-    let config = Config { password: Some("nine chars".into()), ..Config::default() };
+    let canvas = Arc::new(PaintedDesktop::new("x", 10, 10));
+    let config = ServerSettings { password: Some("nine chars".into()), ..ServerSettings::default() };
     let error = vcmux::rfb::Server::new(canvas, config).err().expect("refused");
     assert!(error.to_string().contains("at most 8"), "{error}");
 }
@@ -390,10 +391,10 @@ async fn a_long_password_is_refused_at_construction() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_view_only_viewer_cannot_resize() {
     let canvas = busy_canvas(80, 60);
-    let config = Config {
+    let config = ServerSettings {
         password: Some("full".into()),
         view_only_password: Some("look".into()),
-        ..Config::default()
+        ..ServerSettings::default()
     };
     let (_server, addr) = start(&canvas, config).await;
     let encodings = [VncEncoding::Raw, VncEncoding::ExtendedDesktopSizePseudo];
@@ -425,7 +426,7 @@ async fn a_unix_socket_serves_too() {
     let canvas = busy_canvas(90, 50);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vnc.sock");
-    let server = vcmux::rfb::Server::new(canvas.clone(), Config::default()).unwrap();
+    let server = vcmux::rfb::Server::new(canvas.clone(), ServerSettings::default()).unwrap();
     let listener = tokio::net::UnixListener::bind(&path).unwrap();
     let serving = server.clone();
     tokio::spawn(async move { serving.serve_unix(listener).await });
@@ -440,7 +441,7 @@ async fn a_unix_socket_serves_too() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_disconnects_everyone() {
     let canvas = busy_canvas(40, 30);
-    let (server, addr) = start(&canvas, Config::default()).await;
+    let (server, addr) = start(&canvas, ServerSettings::default()).await;
     let client = connect(addr, None, &[VncEncoding::Raw], PixelFormat::bgra(), true).await.unwrap();
     let mut mirror = Mirror::new(&PixelFormat::bgra());
     sync(&client, &mut mirror, &canvas).await;
@@ -463,7 +464,7 @@ async fn shutdown_disconnects_everyone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_desktop_size_past_the_framebuffer_bound_is_refused() {
     let canvas = busy_canvas(64, 48);
-    let (_server, addr) = start(&canvas, Config::default()).await;
+    let (_server, addr) = start(&canvas, ServerSettings::default()).await;
     let mut raw = RawClient::connect(addr).await;
     let (width, height, _) = raw.handshake().await;
     raw.set_encodings(&[0, -308]).await;

@@ -12,13 +12,13 @@ use tokio::io::AsyncWriteExt;
 
 use rfb_support::{Mirror, RawClient, STEP, busy_canvas, connect, draw_specks, start, sync};
 use vcmux::frame::Rect;
-use vcmux::rfb::canvas::Canvas;
-use vcmux::rfb::{Config, Server};
+use vcmux::rfb::painted_desktop::PaintedDesktop;
+use vcmux::rfb::{Server, ServerSettings};
 use vnc::{PixelFormat, VncClient, VncEncoding};
 
 /// A server with a good viewer in sync, for the hostile ones to try.
 struct Victim {
-    canvas: Arc<Canvas>,
+    canvas: Arc<PaintedDesktop>,
     server: Server,
     addr: std::net::SocketAddr,
     good: VncClient,
@@ -26,7 +26,7 @@ struct Victim {
 }
 
 impl Victim {
-    async fn new(config: Config) -> Victim {
+    async fn new(config: ServerSettings) -> Victim {
         let canvas = busy_canvas(120, 80);
         let (server, addr) = start(&canvas, config).await;
         let good =
@@ -65,7 +65,7 @@ fn set_pixel_format(head: [u8; 4], max: [u16; 3], shift: [u8; 3]) -> Vec<u8> {
 }
 
 async fn closes_after(message: &[u8]) {
-    let mut victim = Victim::new(Config::default()).await;
+    let mut victim = Victim::new(ServerSettings::default()).await;
     let mut raw = victim.raw().await;
     raw.write(message).await;
     raw.closed().await;
@@ -102,7 +102,7 @@ async fn bad_pixel_formats_close_the_connection() {
         set_pixel_format([32, 24, 0, 1], [255, 255, 255], [30, 8, 0]), // red past 32 bits
         set_pixel_format([8, 8, 0, 0], [0, 0, 0], [0, 0, 0]),          // colour map
     ];
-    let mut victim = Victim::new(Config::default()).await;
+    let mut victim = Victim::new(ServerSettings::default()).await;
     for m in formats {
         let mut raw = victim.raw().await;
         raw.write(&m).await;
@@ -113,7 +113,7 @@ async fn bad_pixel_formats_close_the_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_true_colour_format_is_served() {
-    let victim = Victim::new(Config::default()).await;
+    let victim = Victim::new(ServerSettings::default()).await;
     // 8-bit BGR233, 16-bit little-endian RGB555, 32-bit big-endian.
     let formats = [
         (set_pixel_format([8, 8, 0, 1], [7, 7, 3], [0, 3, 6]), 1),
@@ -135,7 +135,7 @@ async fn every_true_colour_format_is_served() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_security_type_not_offered_is_refused() {
-    let mut victim = Victim::new(Config::default()).await;
+    let mut victim = Victim::new(ServerSettings::default()).await;
     let mut raw = RawClient::connect(victim.addr).await;
     raw.read(12).await;
     raw.write(b"RFB 003.008\n").await;
@@ -149,7 +149,8 @@ async fn a_security_type_not_offered_is_refused() {
 
     // With a password set, None is not offered either.
     let canvas = busy_canvas(10, 10);
-    let (_server, addr) = start(&canvas, Config { password: Some("pw".into()), ..Config::default() }).await;
+    let (_server, addr) =
+        start(&canvas, ServerSettings { password: Some("pw".into()), ..ServerSettings::default() }).await;
     let mut raw = RawClient::connect(addr).await;
     raw.read(12).await;
     raw.write(b"RFB 003.007\n").await;
@@ -161,7 +162,8 @@ async fn a_security_type_not_offered_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_handshake_is_dropped() {
-    let config = Config { handshake_timeout: Duration::from_millis(300), ..Config::default() };
+    let config =
+        ServerSettings { handshake_timeout: Duration::from_millis(300), ..ServerSettings::default() };
     let mut victim = Victim::new(config).await;
     // Says nothing after the server's version.
     let mut silent = RawClient::connect(victim.addr).await;
@@ -176,7 +178,7 @@ async fn a_stalled_handshake_is_dropped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_instead_of_a_version_is_refused() {
-    let mut victim = Victim::new(Config::default()).await;
+    let mut victim = Victim::new(ServerSettings::default()).await;
     let mut raw = RawClient::connect(victim.addr).await;
     raw.write(b"GET / HTTP/1.1\r\n\r\n").await;
     raw.closed().await;
@@ -186,7 +188,7 @@ async fn garbage_instead_of_a_version_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn versions_3_3_and_3_7_and_unknown_ones_are_spoken() {
     let canvas = busy_canvas(30, 20);
-    let (_server, addr) = start(&canvas, Config::default()).await;
+    let (_server, addr) = start(&canvas, ServerSettings::default()).await;
     // 3.3: the server names the security type as a 32-bit word; no result for None.
     let mut raw = RawClient::connect(addr).await;
     raw.read(12).await;
@@ -215,8 +217,8 @@ async fn versions_3_3_and_3_7_and_unknown_ones_are_spoken() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_init_carries_our_format_and_name_with_zero_padding() {
-    let canvas = Arc::new(Canvas::new("vcmux vc0", 640, 384));
-    let (_server, addr) = start(&canvas, Config::default()).await;
+    let canvas = Arc::new(PaintedDesktop::new("vcmux vc0", 640, 384));
+    let (_server, addr) = start(&canvas, ServerSettings::default()).await;
     let mut raw = RawClient::connect(addr).await;
     let (width, height, rest) = raw.handshake().await;
     assert_eq!((width, height), (640, 384));
@@ -228,7 +230,8 @@ async fn server_init_carries_our_format_and_name_with_zero_padding() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_past_the_limit_are_closed() {
     let canvas = busy_canvas(30, 20);
-    let (_server, addr) = start(&canvas, Config { connections: 1, ..Config::default() }).await;
+    let (_server, addr) =
+        start(&canvas, ServerSettings { connections: 1, ..ServerSettings::default() }).await;
     let mut first = RawClient::connect(addr).await;
     first.handshake().await;
     let mut second = RawClient::connect(addr).await;
@@ -243,7 +246,7 @@ async fn connections_past_the_limit_are_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_one_line_scroll_is_a_copyrect_and_one_line_under_a_kilobyte() {
     let canvas = busy_canvas(640, 384);
-    let (_server, addr) = start(&canvas, Config::default()).await;
+    let (_server, addr) = start(&canvas, ServerSettings::default()).await;
     let mut raw = RawClient::connect(addr).await;
     raw.handshake().await;
     raw.set_encodings(&[1, 16]).await;
@@ -262,7 +265,7 @@ async fn a_one_line_scroll_is_a_copyrect_and_one_line_under_a_kilobyte() {
 /// unsent output passes five screenfuls (QEMU's rule), and nobody else notices.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_viewer_whose_output_piles_up_is_dropped() {
-    let mut victim = Victim::new(Config::default()).await;
+    let mut victim = Victim::new(ServerSettings::default()).await;
     let mut hog = victim.raw().await;
     hog.set_encodings(&[0]).await;
     // Each full Raw update is 38 KB; the throttle's floor is 1 MiB, so 5 MiB
@@ -293,7 +296,7 @@ async fn random_messages_break_nothing() {
         PANICS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         default_hook(info);
     }));
-    let mut victim = Victim::new(Config::default()).await;
+    let mut victim = Victim::new(ServerSettings::default()).await;
     let mut state = 0x2545f4914f6cdd1du64;
     for round in 0..40 {
         let mut raw = victim.raw().await;

@@ -13,13 +13,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use vcmux::frame::Rect;
-use vcmux::rfb::canvas::Canvas;
-use vcmux::rfb::{Config, Server};
+use vcmux::rfb::painted_desktop::PaintedDesktop;
+use vcmux::rfb::{Server, ServerSettings};
 use vnc::{PixelFormat, VncEncoding};
 
-async fn start_websocket(canvas: &Arc<Canvas>) -> SocketAddr {
+async fn start_websocket(canvas: &Arc<PaintedDesktop>) -> SocketAddr {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
-    let server = Server::new(canvas.clone(), Config::default()).expect("a valid configuration");
+    let server = Server::new(canvas.clone(), ServerSettings::default()).expect("a valid configuration");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
     let addr = listener.local_addr().expect("an address");
     tokio::spawn(async move { server.serve_websocket(listener).await });

@@ -14,16 +14,16 @@ use crate::config::{VNC_BASE_PORT, VncConfig, VncListen};
 use crate::rfb::{self, SharePolicy};
 use crate::unix_socket::{self, RemoveOnDrop};
 
-/// Reads `config`'s password files into the server's configuration and checks it.
-pub(super) fn prepare(config: &VncConfig) -> Result<rfb::Config, LaunchError> {
-    let server = rfb::Config {
+/// Reads `config`'s password files into the server's settings and checks them.
+pub(super) fn prepare(config: &VncConfig) -> Result<rfb::ServerSettings, LaunchError> {
+    let server = rfb::ServerSettings {
         password: read_password(config.password_file.as_deref())?,
         view_only_password: read_password(config.viewonly_password_file.as_deref())?,
         view_only: config.view_only,
         // The policy names were checked when the command line was read.
         share: config.share.parse().unwrap_or(SharePolicy::AllowExclusive),
         connections: config.connections,
-        ..rfb::Config::default()
+        ..rfb::ServerSettings::default()
     };
     server.validate().map_err(|e| LaunchError::Vnc(format!("-vnc for {}: {e}", config.vc)))?;
     Ok(server)
@@ -33,7 +33,7 @@ pub(super) fn prepare(config: &VncConfig) -> Result<rfb::Config, LaunchError> {
 pub(super) struct BoundVnc {
     /// The vc it shows.
     pub vc: String,
-    server: rfb::Config,
+    server: rfb::ServerSettings,
     listener: Listener,
     websocket: Option<TcpListener>,
 }
@@ -58,7 +58,7 @@ impl ServingVnc {
 
 /// Binds every listener of `config`; a port already taken is one line naming
 /// it (and the display).
-pub(super) async fn bind(config: &VncConfig, server: rfb::Config) -> Result<BoundVnc, LaunchError> {
+pub(super) async fn bind(config: &VncConfig, server: rfb::ServerSettings) -> Result<BoundVnc, LaunchError> {
     let fail = |what: String, e: std::io::Error| LaunchError::Vnc(format!("{}: {what}: {e}", config.vc));
     let listener = match &config.listen {
         VncListen::Tcp { host, port } => {

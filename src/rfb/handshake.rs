@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::auth::{self, Backoff, CHALLENGE_LEN};
-use super::config::Config;
+use super::settings::ServerSettings;
 
 /// The protocol versions served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -77,7 +77,7 @@ pub struct Agreed {
 /// what failed passwords are counted against.
 pub async fn negotiate<S>(
     stream: &mut S,
-    config: &Config,
+    settings: &ServerSettings,
     backoff: &Backoff,
     address: &str,
 ) -> Result<Agreed, HandshakeError>
@@ -89,7 +89,7 @@ where
     stream.read_exact(&mut announced).await?;
     let version = parse_version(&announced)?;
 
-    let offered = if config.needs_password() { SECURITY_VNC_AUTH } else { SECURITY_NONE };
+    let offered = if settings.needs_password() { SECURITY_VNC_AUTH } else { SECURITY_NONE };
     if let Some(wait) = backoff.wait_for(address) {
         let reason = format!("too many authentication failures; try again in {} s", wait.as_secs() + 1);
         // 3.3 says "failed" with a security type of 0, later versions with no types.
@@ -121,9 +121,10 @@ where
         send(stream, &challenge).await?;
         let mut answer = [0u8; CHALLENGE_LEN];
         stream.read_exact(&mut answer).await?;
-        let full = config.password.as_ref().is_some_and(|p| auth::matches(p.as_bytes(), &challenge, &answer));
+        let full =
+            settings.password.as_ref().is_some_and(|p| auth::matches(p.as_bytes(), &challenge, &answer));
         view_only = !full
-            && config
+            && settings
                 .view_only_password
                 .as_ref()
                 .is_some_and(|p| auth::matches(p.as_bytes(), &challenge, &answer));

@@ -1,32 +1,47 @@
 //! The RFB (VNC) server of the vc backend.
 //!
-//! It serves a [`Screen`](screen::Screen): it asks it for the framebuffer a
+//! It serves a [`Desktop`](desktop::Desktop): it asks it for the framebuffer a
 //! viewer sees (the shared one, or one of the viewer's own) and the damage
 //! since the last render, and hands it every viewer's keys, pointer and
 //! clipboard. It knows nothing of terminals.
 //!
 //! - [`server`]: [`Server`], accepting viewers on TCP, unix or WebSocket listeners;
-//! - [`config`]: passwords, view-only, share policy, connection limit;
+//! - `viewers`: the registry every connection shares: viewers, their pending
+//!   regions, the share policy and the connection limit;
+//! - [`settings`]: passwords, view-only, share policy, connection limit;
 //! - [`handshake`] and [`auth`]: versions 3.3/3.7/3.8, None and VNC authentication;
-//! - `connection`: one viewer's messages, updates and throttled output;
-//! - [`messages`]: what viewers send, read with every length checked;
+//! - `connection`: one viewer's session, from handshake to goodbye, and its
+//!   pacing (updates sent when asked for and the throttle allows);
+//! - `incoming` and `outgoing`: a viewer's read and write halves, each a task
+//!   of its own;
+//! - `dispatch`: what a viewer's messages do;
+//! - `update`: one FramebufferUpdate, cut from the framebuffer and encoded;
+//! - [`client_message`]: what viewers send, read with every length checked;
+//! - [`server_message`]: what the server sends, encoded as the protocol lays it out;
 //! - [`pending`]: each viewer's unsent moves and dirty rectangles, bounded;
 //! - [`pixel_format`] and [`encoding`]: pixels in the viewer's format and encoding;
 //! - [`websocket`]: RFB inside WebSocket for noVNC;
-//! - [`canvas`]: a screen over a plain framebuffer, for tests, benches and demos.
+//! - [`painted_desktop`]: a desktop over a plain framebuffer its owner paints, for tests.
 
 pub mod auth;
-pub mod canvas;
-pub mod config;
+pub mod client_message;
 mod connection;
+pub mod desktop;
+mod dispatch;
 pub mod encoding;
 pub mod handshake;
-pub mod messages;
+mod incoming;
+mod outgoing;
+pub mod painted_desktop;
 pub mod pending;
 pub mod pixel_format;
-pub mod screen;
 pub mod server;
+pub mod server_message;
+pub mod settings;
+mod update;
+mod viewers;
 pub mod websocket;
 
-pub use config::{Config, ConfigError, SharePolicy};
-pub use server::{Peer, Server};
+pub use server::Server;
+pub use settings::{ServerSettings, SettingsError, SharePolicy};
+pub use viewers::Peer;

@@ -1,5 +1,5 @@
 //! Shared helpers of the VNC server tests: a server on a free port serving a
-//! [`Canvas`], a vnc-rs viewer that mirrors what it is sent, and a raw RFB
+//! [`PaintedDesktop`], a vnc-rs viewer that mirrors what it is sent, and a raw RFB
 //! client for the messages vnc-rs would never send.
 
 #![allow(dead_code)] // each test binary uses its own subset
@@ -12,9 +12,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, timeout_at};
 use vcmux::frame::{Framebuffer, Move, Rect};
-use vcmux::rfb::canvas::Canvas;
+use vcmux::rfb::painted_desktop::PaintedDesktop;
 use vcmux::rfb::pixel_format::PixelFormat as ServerFormat;
-use vcmux::rfb::{Config, Server};
+use vcmux::rfb::{Server, ServerSettings};
 use vnc::{PixelFormat, VncClient, VncConnector, VncEncoding, VncError, VncEvent, X11Event};
 
 /// How long any one step may take: generous, for a loaded 2-core machine.
@@ -22,7 +22,7 @@ pub const STEP: Duration = Duration::from_secs(60);
 
 /// A server for `canvas` listening on a free loopback port.
 /// The server's log goes to the test's output, shown when it fails.
-pub async fn start(canvas: &Arc<Canvas>, config: Config) -> (Server, SocketAddr) {
+pub async fn start(canvas: &Arc<PaintedDesktop>, config: ServerSettings) -> (Server, SocketAddr) {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let server = Server::new(canvas.clone(), config).expect("a valid configuration");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
@@ -33,8 +33,8 @@ pub async fn start(canvas: &Arc<Canvas>, config: Config) -> (Server, SocketAddr)
 }
 
 /// A canvas with something on it: bands, a gradient, text-like specks.
-pub fn busy_canvas(width: u16, height: u16) -> Arc<Canvas> {
-    let canvas = Arc::new(Canvas::new("test screen", width, height));
+pub fn busy_canvas(width: u16, height: u16) -> Arc<PaintedDesktop> {
+    let canvas = Arc::new(PaintedDesktop::new("test screen", width, height));
     canvas.fill(Rect::new(0, 0, width, height), 0x00202020);
     canvas.fill(Rect::new(10, 10, width / 2, 16), 0x00ff0000);
     draw_specks(&canvas, Rect::new(0, height / 3, width, height / 3), 7);
@@ -42,7 +42,7 @@ pub fn busy_canvas(width: u16, height: u16) -> Arc<Canvas> {
 }
 
 /// Paints glyph-like specks (few colours, short runs) into `area`.
-pub fn draw_specks(canvas: &Canvas, area: Rect, seed: u32) {
+pub fn draw_specks(canvas: &PaintedDesktop, area: Rect, seed: u32) {
     canvas.paint(|fb| {
         let width = usize::from(fb.width());
         let mut state = seed.wrapping_mul(2654435761) | 1;
@@ -67,7 +67,7 @@ pub fn draw_specks(canvas: &Canvas, area: Rect, seed: u32) {
 /// Paints `text` into cell row `row` of a screen of `cell`-sized character
 /// cells: each character a glyph of three colours on the background, the same
 /// pixels wherever it appears, a space blank.
-pub fn draw_text(canvas: &Canvas, cell: (u16, u16), row: u16, text: &str) {
+pub fn draw_text(canvas: &PaintedDesktop, cell: (u16, u16), row: u16, text: &str) {
     let (cw, ch) = cell;
     let area = Rect::new(0, row * ch, text.len() as u16 * cw, ch);
     canvas.paint(|fb| {
@@ -246,7 +246,7 @@ impl Mirror {
 }
 
 /// Asks for updates and applies them until the mirror shows the canvas.
-pub async fn sync(client: &VncClient, mirror: &mut Mirror, canvas: &Canvas) {
+pub async fn sync(client: &VncClient, mirror: &mut Mirror, canvas: &PaintedDesktop) {
     let deadline = Instant::now() + STEP;
     let mut asked = false;
     loop {

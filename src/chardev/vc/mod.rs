@@ -5,7 +5,7 @@
 //! - the hub's: console output is parsed as it arrives (so the vc never holds the
 //!   hub back), and what the terminal answers (DA, CPR, DECRQCRA…) goes back to the
 //!   console like anything a peer types;
-//! - the VNC server's ([`Screen`]): a frame is rendered only when a viewer asks for
+//! - the VNC server's ([`Desktop`]): a frame is rendered only when a viewer asks for
 //!   one, and viewers' keys, pointer and pastes become the bytes xterm would send.
 //!
 //! The wheel scrolls one viewer's view into the history, not everyone's: a
@@ -40,7 +40,7 @@ use crate::frame;
 use crate::hub::FrontendStatus;
 use crate::hub::port::{BoxFuture, Connection, Connector};
 use crate::render::{FontConfig, Renderer};
-use crate::rfb::screen::{Audience, Refreshed, Screen, ViewerId, ViewerInput};
+use crate::rfb::desktop::{Audience, Desktop, Refreshed, ViewerId, ViewerInput};
 use crate::term::{LineMark, Terminal};
 use keys::{Modifiers, encode_key, encode_paste, keysym};
 use mouse::{Pointer, pointer_event};
@@ -324,7 +324,7 @@ impl Vc {
     }
 }
 
-impl Screen for Vc {
+impl Desktop for Vc {
     fn name(&self) -> String {
         format!("vcmux {}", self.id)
     }

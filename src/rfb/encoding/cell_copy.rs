@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use super::Patch;
+use super::patch::Patch;
 use crate::frame::{Framebuffer, Move, Rect};
 
 /// What a CopyRect costs on the wire: header and source position.
@@ -372,8 +372,7 @@ mod tests {
             let moves = encoders.copy_cells(Encoding::Hextile, screen, &mut patches, &format);
             let mut out = Vec::new();
             hextile::encode(&patches[0], &format, &mut out);
-            let decoded =
-                hextile::tests::decode(&out[12..], usize::from(rect.width), usize::from(rect.height));
+            let decoded = hextile::decode(&out[12..], usize::from(rect.width), usize::from(rect.height));
             *viewer = apply(viewer.clone(), &[Patch { rect, pixels: decoded }], &moves);
             moves.len()
         };

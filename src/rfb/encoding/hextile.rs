@@ -2,8 +2,10 @@
 //! (RFC 6143 7.7.4). No zlib: TigerVNC and noVNC take it when nothing better is
 //! announced.
 
-use super::{Patch, number, put_header};
+use super::number;
+use super::patch::Patch;
 use crate::rfb::pixel_format::PixelFormat;
+use crate::rfb::server_message::ServerMessage;
 
 const TILE: usize = 16;
 const RAW: u8 = 1;
@@ -32,7 +34,7 @@ struct Carried {
 
 /// Appends `patch` as one Hextile rectangle.
 pub fn encode(patch: &Patch, format: &PixelFormat, out: &mut Vec<u8>) -> u16 {
-    put_header(patch.rect, number::HEXTILE, out);
+    ServerMessage::Rectangle { rect: patch.rect, encoding: number::HEXTILE }.encode(out);
     let (width, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
     let mut carried = Carried::default();
     let mut pixels = Vec::with_capacity(TILE * TILE);
@@ -160,66 +162,67 @@ fn encode_tile(pixels: &[u32], width: usize, format: &PixelFormat, carried: &mut
     carried.foreground = foreground;
 }
 
+/// A Hextile decoder for 32-bit little-endian pixels, enough to check the
+/// encoder (vnc-rs has none): the pixels of one rectangle's payload.
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use crate::frame::Rect;
-
-    /// A Hextile decoder for 32-bit little-endian pixels, enough to check the
-    /// encoder (vnc-rs has none): the pixels of one rectangle's payload.
-    pub(crate) fn decode(data: &[u8], width: usize, height: usize) -> Vec<u32> {
-        let mut pixels = vec![0u32; width * height];
-        let mut at = 0;
-        let mut take = |n: usize| {
-            let s = &data[at..at + n];
-            at += n;
-            s.to_vec()
-        };
-        let pixel = |b: Vec<u8>| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        let (mut bg, mut fg) = (0u32, 0u32);
-        for ty in (0..height).step_by(TILE) {
-            for tx in (0..width).step_by(TILE) {
-                let (w, h) = (TILE.min(width - tx), TILE.min(height - ty));
-                let flags = take(1)[0];
-                if flags & RAW != 0 {
-                    for y in 0..h {
-                        for x in 0..w {
-                            pixels[(ty + y) * width + tx + x] = pixel(take(4));
-                        }
-                    }
-                    continue;
-                }
-                if flags & BACKGROUND_SPECIFIED != 0 {
-                    bg = pixel(take(4));
-                }
+pub(crate) fn decode(data: &[u8], width: usize, height: usize) -> Vec<u32> {
+    let mut pixels = vec![0u32; width * height];
+    let mut at = 0;
+    let mut take = |n: usize| {
+        let s = &data[at..at + n];
+        at += n;
+        s.to_vec()
+    };
+    let pixel = |b: Vec<u8>| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let (mut bg, mut fg) = (0u32, 0u32);
+    for ty in (0..height).step_by(TILE) {
+        for tx in (0..width).step_by(TILE) {
+            let (w, h) = (TILE.min(width - tx), TILE.min(height - ty));
+            let flags = take(1)[0];
+            if flags & RAW != 0 {
                 for y in 0..h {
                     for x in 0..w {
-                        pixels[(ty + y) * width + tx + x] = bg;
+                        pixels[(ty + y) * width + tx + x] = pixel(take(4));
                     }
                 }
-                if flags & FOREGROUND_SPECIFIED != 0 {
-                    fg = pixel(take(4));
+                continue;
+            }
+            if flags & BACKGROUND_SPECIFIED != 0 {
+                bg = pixel(take(4));
+            }
+            for y in 0..h {
+                for x in 0..w {
+                    pixels[(ty + y) * width + tx + x] = bg;
                 }
-                if flags & ANY_SUBRECTS == 0 {
-                    continue;
-                }
-                let n = take(1)[0];
-                for _ in 0..n {
-                    let colour = if flags & SUBRECTS_COLOURED != 0 { pixel(take(4)) } else { fg };
-                    let b = take(2);
-                    let (x, y) = (usize::from(b[0] >> 4), usize::from(b[0] & 15));
-                    let (sw, sh) = (usize::from(b[1] >> 4) + 1, usize::from(b[1] & 15) + 1);
-                    for yy in y..y + sh {
-                        for xx in x..x + sw {
-                            pixels[(ty + yy) * width + tx + xx] = colour;
-                        }
+            }
+            if flags & FOREGROUND_SPECIFIED != 0 {
+                fg = pixel(take(4));
+            }
+            if flags & ANY_SUBRECTS == 0 {
+                continue;
+            }
+            let n = take(1)[0];
+            for _ in 0..n {
+                let colour = if flags & SUBRECTS_COLOURED != 0 { pixel(take(4)) } else { fg };
+                let b = take(2);
+                let (x, y) = (usize::from(b[0] >> 4), usize::from(b[0] & 15));
+                let (sw, sh) = (usize::from(b[1] >> 4) + 1, usize::from(b[1] & 15) + 1);
+                for yy in y..y + sh {
+                    for xx in x..x + sw {
+                        pixels[(ty + yy) * width + tx + xx] = colour;
                     }
                 }
             }
         }
-        assert_eq!(at, data.len(), "trailing bytes");
-        pixels
     }
+    assert_eq!(at, data.len(), "trailing bytes");
+    pixels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::Rect;
 
     #[test]
     fn tiles_decode_to_the_same_pixels() {

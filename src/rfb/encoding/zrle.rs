@@ -45,10 +45,13 @@
 use std::collections::HashMap;
 
 use super::deflate::Deflater;
-use super::{Palette, Patch, number, put_header};
+use super::number;
+use super::palette::Palette;
+use super::patch::Patch;
 use crate::frame::Rect;
 use crate::frame::coverage::{self, LEVELS};
 use crate::rfb::pixel_format::PixelFormat;
+use crate::rfb::server_message::ServerMessage;
 
 /// ZRLE's tile size.
 const TILE: usize = 64;
@@ -117,7 +120,7 @@ impl Zrle {
     fn put_rects(&mut self, rects: &[(Rect, Vec<u8>)], out: &mut Vec<u8>) {
         let tiles: Vec<&[u8]> = rects.iter().map(|(_, tiles)| tiles.as_slice()).collect();
         for ((rect, _), compressed) in rects.iter().zip(self.stream.compress(&tiles)) {
-            put_header(*rect, number::ZRLE, out);
+            ServerMessage::Rectangle { rect: *rect, encoding: number::ZRLE }.encode(out);
             out.extend_from_slice(&(compressed.len() as u32).to_be_bytes());
             out.extend_from_slice(&compressed);
         }

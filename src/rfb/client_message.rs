@@ -1,5 +1,6 @@
 //! The messages a viewer sends after the handshake, read with every length
 //! checked before anything is allocated (RFC 6143 7.5, rfbproto's extensions).
+//! What the server sends is [`server_message`](super::server_message)'s.
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 

@@ -1,9 +1,9 @@
 //! What the RFB server serves, and what it hands back: the boundary between the
 //! VNC server and the terminal it shows.
 //!
-//! Viewers share one framebuffer, except those the screen gives one of their
+//! Viewers share one framebuffer, except those the desktop gives one of their
 //! own for a while (the vc does while a viewer is scrolled back into the
-//! history): a [`Screen::refresh`] says whose pending regions its damage
+//! history): a [`Desktop::refresh`] says whose pending regions its damage
 //! belongs to ([`Audience`]), and when a viewer switched framebuffers, so
 //! that it is sent everything anew. The server knows nothing of why.
 
@@ -14,7 +14,7 @@ use crate::frame::{FrameDamage, Framebuffer};
 /// Identifies one viewer connection for as long as it lasts.
 pub type ViewerId = u64;
 
-/// Something a viewer did, for the screen to act on. The server has already
+/// Something a viewer did, for the desktop to act on. The server has already
 /// dropped the input of view-only viewers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ViewerInput {
@@ -74,7 +74,7 @@ pub enum Audience<'a> {
     Asker,
 }
 
-/// What one [`Screen::refresh`] hands over.
+/// What one [`Desktop::refresh`] hands over.
 #[derive(Debug, Clone, Copy)]
 pub struct Refreshed<'a> {
     /// The framebuffer the asking viewer sees, up to date.
@@ -91,16 +91,17 @@ pub struct Refreshed<'a> {
 
 impl<'a> Refreshed<'a> {
     /// The shared framebuffer and its damage, for every viewer: what a
-    /// screen without framebuffers of viewers' own always hands over.
+    /// desktop without framebuffers of viewers' own always hands over.
     pub fn shared(framebuffer: &'a Framebuffer, damage: &'a FrameDamage) -> Refreshed<'a> {
         Refreshed { framebuffer, damage, audience: Audience::AllBut(&[]), switched: false }
     }
 }
 
-/// What an RFB server shows and where its viewers' input goes. The vc backend
-/// implements it over its terminal and renderer; tests implement it over a
-/// plain framebuffer.
-pub trait Screen: Send + Sync + 'static {
+/// What an RFB server shows and where its viewers' input goes: RFB's desktop,
+/// whose name ServerInit sends (not the terminal's screen, which the vc draws
+/// on it). The vc backend implements it over its terminal and renderer; tests
+/// implement it over a plain framebuffer.
+pub trait Desktop: Send + Sync + 'static {
     /// The desktop name sent in ServerInit, such as `vcmux vc0`.
     fn name(&self) -> String;
 
@@ -108,11 +109,11 @@ pub trait Screen: Send + Sync + 'static {
     /// and calls `f` with it, the damage since its previous refresh and whose
     /// that damage is, all under one lock, so that no other render slips in
     /// between. `f` must be quick: the console's output waits while it runs
-    /// (copy pixels out, encode later). A screen that shows every viewer the
+    /// (copy pixels out, encode later). A desktop that shows every viewer the
     /// same passes [`Refreshed::shared`].
     fn refresh(&self, viewer: ViewerId, f: &mut dyn FnMut(Refreshed<'_>));
 
-    /// Grows whenever the screen may have changed (output arrived, a resize): a
+    /// Grows whenever the desktop may have changed (output arrived, a resize): a
     /// viewer waiting for an incremental update waits for it to change.
     fn changes(&self) -> watch::Receiver<u64>;
 
@@ -123,7 +124,7 @@ pub trait Screen: Send + Sync + 'static {
     /// A viewer's input.
     fn input(&self, event: ViewerInput);
 
-    /// The size in pixels of the character cells the screen is drawn in, if it
+    /// The size in pixels of the character cells the desktop is drawn in, if it
     /// is: the encoders then cut text along cell columns, which roughly halves
     /// a text screen in ZRLE. Pixels are exact either way.
     fn cell_size(&self) -> Option<(u16, u16)> {

@@ -1,18 +1,18 @@
-//! A [`Screen`] over a plain framebuffer that its owner paints: what the tests,
-//! the benchmark and the demo serve while no terminal is behind the server.
+//! A [`Desktop`] over a plain framebuffer that its owner paints: what the tests
+//! serve while no terminal is behind the server.
 
 use std::sync::Mutex;
 
 use tokio::sync::watch;
 
+use super::desktop::{Desktop, Refreshed, ViewerId, ViewerInput};
 use super::pending::Pending;
-use super::screen::{Refreshed, Screen, ViewerId, ViewerInput};
-use super::server::lock;
+use super::viewers::lock;
 use crate::frame::{FrameDamage, Framebuffer, Move, Rect};
 
 /// A framebuffer painted from outside, with its damage, clipboard and the
 /// input viewers sent.
-pub struct Canvas {
+pub struct PaintedDesktop {
     name: String,
     state: Mutex<State>,
     changes: watch::Sender<u64>,
@@ -27,10 +27,10 @@ struct State {
     damage: Pending,
 }
 
-impl Canvas {
-    /// A black canvas called `name`.
-    pub fn new(name: &str, width: u16, height: u16) -> Canvas {
-        Canvas {
+impl PaintedDesktop {
+    /// A black desktop called `name`.
+    pub fn new(name: &str, width: u16, height: u16) -> PaintedDesktop {
+        PaintedDesktop {
             name: name.to_string(),
             state: Mutex::new(State {
                 framebuffer: Framebuffer::new(width, height),
@@ -86,7 +86,7 @@ impl Canvas {
         self.fill(Rect::new(region.x, region.y + region.height - rows, region.width, rows), colour);
     }
 
-    /// Gives the canvas a new size, black, everything damaged.
+    /// Gives the desktop a new size, black, everything damaged.
     pub fn resize(&self, width: u16, height: u16) {
         self.paint(|fb| {
             *fb = Framebuffer::new(width, height);
@@ -94,7 +94,7 @@ impl Canvas {
         });
     }
 
-    /// Says the canvas is drawn in character cells of this size, as a terminal is.
+    /// Says the desktop is drawn in character cells of this size, as a terminal is.
     pub fn set_cell_size(&self, cell_size: Option<(u16, u16)>) {
         *lock(&self.cell_size) = cell_size;
     }
@@ -115,7 +115,7 @@ impl Canvas {
     }
 }
 
-impl Screen for Canvas {
+impl Desktop for PaintedDesktop {
     fn name(&self) -> String {
         self.name.clone()
     }

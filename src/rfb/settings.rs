@@ -22,21 +22,21 @@ pub enum SharePolicy {
 }
 
 impl FromStr for SharePolicy {
-    type Err = ConfigError;
+    type Err = SettingsError;
 
-    fn from_str(s: &str) -> Result<SharePolicy, ConfigError> {
+    fn from_str(s: &str) -> Result<SharePolicy, SettingsError> {
         match s {
             "allow-exclusive" => Ok(SharePolicy::AllowExclusive),
             "force-shared" => Ok(SharePolicy::ForceShared),
             "ignore" => Ok(SharePolicy::Ignore),
-            other => Err(ConfigError::SharePolicy(other.to_string())),
+            other => Err(SettingsError::SharePolicy(other.to_string())),
         }
     }
 }
 
-/// Why a server configuration was refused.
+/// Why server settings were refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
+pub enum SettingsError {
     /// A password past [`MAX_PASSWORD_LEN`] bytes.
     #[error("the VNC {which} is {len} bytes long; VNC authentication uses at most {MAX_PASSWORD_LEN}")]
     PasswordTooLong {
@@ -58,7 +58,7 @@ pub enum ConfigError {
 
 /// A VNC server's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
+pub struct ServerSettings {
     /// With a password, viewers must use VNC authentication; without one (and
     /// no view-only password), security type None is offered.
     pub password: Option<String>,
@@ -74,9 +74,9 @@ pub struct Config {
     pub handshake_timeout: Duration,
 }
 
-impl Default for Config {
+impl Default for ServerSettings {
     fn default() -> Self {
-        Config {
+        ServerSettings {
             password: None,
             view_only_password: None,
             view_only: false,
@@ -87,22 +87,22 @@ impl Default for Config {
     }
 }
 
-impl Config {
+impl ServerSettings {
     /// Checks what a server cannot start with.
-    pub fn validate(&self) -> Result<(), ConfigError> {
+    pub fn validate(&self) -> Result<(), SettingsError> {
         for (which, password) in
             [("password", &self.password), ("view-only password", &self.view_only_password)]
         {
             match password {
-                Some(p) if p.is_empty() => return Err(ConfigError::EmptyPassword(which)),
+                Some(p) if p.is_empty() => return Err(SettingsError::EmptyPassword(which)),
                 Some(p) if p.len() > MAX_PASSWORD_LEN => {
-                    return Err(ConfigError::PasswordTooLong { which, len: p.len() });
+                    return Err(SettingsError::PasswordTooLong { which, len: p.len() });
                 }
                 _ => {}
             }
         }
         if self.connections == 0 {
-            return Err(ConfigError::NoConnections);
+            return Err(SettingsError::NoConnections);
         }
         Ok(())
     }
@@ -119,11 +119,15 @@ mod tests {
 
     #[test]
     fn long_or_empty_passwords_are_refused() {
-        let long = Config { password: Some("123456789".into()), ..Config::default() };
-        assert_eq!(long.validate(), Err(ConfigError::PasswordTooLong { which: "password", len: 9 }));
-        let empty = Config { view_only_password: Some(String::new()), ..Config::default() };
-        assert_eq!(empty.validate(), Err(ConfigError::EmptyPassword("view-only password")));
-        assert!(Config { password: Some("12345678".into()), ..Config::default() }.validate().is_ok());
+        let long = ServerSettings { password: Some("123456789".into()), ..ServerSettings::default() };
+        assert_eq!(long.validate(), Err(SettingsError::PasswordTooLong { which: "password", len: 9 }));
+        let empty = ServerSettings { view_only_password: Some(String::new()), ..ServerSettings::default() };
+        assert_eq!(empty.validate(), Err(SettingsError::EmptyPassword("view-only password")));
+        assert!(
+            ServerSettings { password: Some("12345678".into()), ..ServerSettings::default() }
+                .validate()
+                .is_ok()
+        );
         assert_eq!("force-shared".parse(), Ok(SharePolicy::ForceShared));
         assert!("exclusive".parse::<SharePolicy>().is_err());
     }

@@ -1,0 +1,109 @@
+//! One connection's encoders: the compression state kept across updates, the
+//! dispatch of a patch to the encoder of the viewer's encoding, and where each
+//! encoding uses [`cell_copy`](super::cell_copy).
+
+use super::cell_copy;
+use super::hextile;
+use super::kind::Encoding;
+use super::palette::Palette;
+use super::patch::Patch;
+use super::raw;
+use super::tight;
+use super::zrle;
+use crate::frame::{Framebuffer, Move, Rect};
+use crate::rfb::pixel_format::PixelFormat;
+
+/// The compression state a connection keeps across updates (ZRLE's zlib
+/// stream, Tight's four), and what it knows of the screen's layout.
+pub struct Encoders {
+    zrle: Option<zrle::Zrle>,
+    tight: Option<tight::Tight>,
+    cell_size: Option<(u16, u16)>,
+}
+
+impl Default for Encoders {
+    fn default() -> Self {
+        Encoders::new()
+    }
+}
+
+impl Encoders {
+    /// No stream started yet: each starts on first use, as its decoder does.
+    pub fn new() -> Encoders {
+        Encoders { zrle: None, tight: None, cell_size: None }
+    }
+
+    /// The screen's character cell in pixels, if it has one ([`Desktop::cell_size`](crate::rfb::desktop::Desktop::cell_size)).
+    pub fn set_cell_size(&mut self, cell_size: Option<(u16, u16)>) {
+        self.cell_size = cell_size;
+    }
+
+    /// Plans [`cell_copy`] copies for an update of `patches` over `screen` in
+    /// `encoding`, for a viewer that takes CopyRect; the moves go after the
+    /// patches, in the same update. Hextile copies every repeated glyph it
+    /// would spend more than a CopyRect on. ZRLE and Tight copy only in
+    /// patches less than two cell rows tall (a new line at the bottom, an
+    /// echoed key): taller ones zlib matches glyph by glyph for a few bytes
+    /// each (ZRLE by cell columns), where a CopyRect costs 16.
+    pub fn copy_cells(
+        &self,
+        encoding: Encoding,
+        screen: &Framebuffer,
+        patches: &mut Vec<Patch>,
+        format: &PixelFormat,
+    ) -> Vec<Move> {
+        let Some(cell) = self.cell_size else { return Vec::new() };
+        let rects: Vec<Rect> = patches.iter().map(|p| p.rect).collect();
+        if !cell_copy::worth_planning(cell, &rects) {
+            return Vec::new();
+        }
+        match encoding {
+            Encoding::Raw => Vec::new(),
+            Encoding::Hextile => {
+                let bpp = format.bytes_per_pixel();
+                cell_copy::plan(screen, cell, patches, &|pixels, width| hextile::cost(pixels, width, bpp))
+            }
+            Encoding::Zrle | Encoding::Tight => {
+                let (mut short, tall): (Vec<Patch>, Vec<Patch>) =
+                    std::mem::take(patches).into_iter().partition(|p| p.rect.height < 2 * cell.1);
+                let moves =
+                    cell_copy::plan(screen, cell, &mut short, &|pixels, _| match Palette::of(pixels, 2) {
+                        Palette { overflow: true, .. } => ZLIB_GLYPH_BYTES,
+                        Palette { colours, .. } if colours.len() == 2 => ZLIB_TWO_COLOUR_GLYPH_BYTES,
+                        _ => 0,
+                    });
+                patches.extend(short);
+                patches.extend(tall);
+                moves
+            }
+        }
+    }
+
+    /// Appends `patch` in `encoding` (headers included) and returns how many
+    /// rectangles that took.
+    pub fn encode(
+        &mut self,
+        encoding: Encoding,
+        patch: &Patch,
+        format: &PixelFormat,
+        out: &mut Vec<u8>,
+    ) -> u16 {
+        match encoding {
+            Encoding::Raw => raw::encode(patch, format, out),
+            Encoding::Hextile => hextile::encode(patch, format, out),
+            Encoding::Zrle => {
+                self.zrle.get_or_insert_with(zrle::Zrle::new).encode(patch, format, self.cell_size, out)
+            }
+            Encoding::Tight => self.tight.get_or_insert_with(tight::Tight::new).encode(patch, format, out),
+        }
+    }
+}
+
+/// What a glyph cell costs in ZRLE or Tight in a patch one cell row tall,
+/// where zlib finds few repeats: about 20 bytes (a 10x20 line of kernel log,
+/// 1.3 KB for 60 glyphs, `cargo bench --bench rfb`). More than a CopyRect.
+const ZLIB_GLYPH_BYTES: usize = 20;
+
+/// The same for a glyph in two colours (a bitmap font), which packs at a bit
+/// a pixel: a copy pays for runs of three or more.
+const ZLIB_TWO_COLOUR_GLYPH_BYTES: usize = 6;

@@ -1,0 +1,59 @@
+//! A viewer's write half: each message handed to a writer task of its own, so
+//! that the session never waits on a slow viewer, and the count of bytes
+//! still unsent, which the session paces its updates by.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+
+/// The viewer's output: buffers handed to a writer task, and how many bytes
+/// are still unsent. The task stops when this is dropped.
+pub(super) struct Outgoing {
+    buffers: mpsc::UnboundedSender<Vec<u8>>,
+    unsent: Arc<AtomicUsize>,
+    /// Notified after each buffer written.
+    pub drained: Arc<Notify>,
+    /// The writer task; it ends at the first failed write.
+    pub writer: JoinHandle<std::io::Result<()>>,
+}
+
+impl Outgoing {
+    /// Starts writing to `writer`.
+    pub fn start<W: AsyncWrite + Unpin + Send + 'static>(mut writer: W) -> Outgoing {
+        let (buffers, mut queue) = mpsc::unbounded_channel::<Vec<u8>>();
+        let unsent = Arc::new(AtomicUsize::new(0));
+        let drained = Arc::new(Notify::new());
+        let (left, notify) = (unsent.clone(), drained.clone());
+        let writer = tokio::spawn(async move {
+            while let Some(buffer) = queue.recv().await {
+                writer.write_all(&buffer).await?;
+                writer.flush().await?;
+                left.fetch_sub(buffer.len(), Ordering::SeqCst);
+                notify.notify_one();
+            }
+            Ok(())
+        });
+        Outgoing { buffers, unsent, drained, writer }
+    }
+
+    /// Bytes handed over and not written yet.
+    pub fn unsent(&self) -> usize {
+        self.unsent.load(Ordering::SeqCst)
+    }
+
+    /// Hands `buffer` to the writer task.
+    pub fn send(&self, buffer: Vec<u8>) {
+        self.unsent.fetch_add(buffer.len(), Ordering::SeqCst);
+        // If the writer is gone, its failure ends the connection anyway.
+        let _ = self.buffers.send(buffer);
+    }
+}
+
+impl Drop for Outgoing {
+    fn drop(&mut self) {
+        self.writer.abort();
+    }
+}

@@ -1,0 +1,145 @@
+//! One FramebufferUpdate: the viewer's pending region cut out of the
+//! framebuffer under the desktop's lock ([`Cut`]), then written ([`send`]) in
+//! the viewer's pixel format and encoding, off the runtime's threads, with the
+//! pseudo-rectangles it is owed.
+
+use std::sync::Mutex;
+
+use super::dispatch::Asked;
+use super::encoding::{Encoders, Patch, cell_copy, copyrect, number};
+use super::outgoing::Outgoing;
+use super::pending::{Pending, Taken};
+use super::server_message::ServerMessage;
+use super::viewers::lock;
+use crate::frame::Framebuffer;
+
+/// Why an update could not be sent; the connection ends.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum UpdateError {
+    /// The framebuffer's size changed and the viewer cannot be told.
+    #[error("the screen was resized and the viewer takes no DesktopSize")]
+    CannotResize,
+    /// The encoding task panicked.
+    #[error("encoding an update failed")]
+    EncoderFailed,
+}
+
+/// What one update sends, copied out of the framebuffer so that encoding
+/// runs without the desktop's lock.
+pub(super) struct Cut {
+    /// The viewer's pending region, taken.
+    pub taken: Taken,
+    /// The pixels of its rectangles.
+    patches: Vec<Patch>,
+    /// The whole framebuffer, when repeated cells may go as copies (they
+    /// read the screen outside the damage too).
+    screen: Option<Framebuffer>,
+}
+
+impl Cut {
+    /// Takes `pending` and copies its rectangles out of `framebuffer`, and
+    /// the framebuffer itself when `copies_cells` and cell copies are worth
+    /// planning for a screen of `cell_size` cells.
+    pub fn take(
+        framebuffer: &Framebuffer,
+        pending: &Mutex<Pending>,
+        cell_size: Option<(u16, u16)>,
+        copies_cells: bool,
+    ) -> Cut {
+        let taken = lock(pending).take();
+        let patches: Vec<Patch> = taken
+            .rects
+            .iter()
+            .map(|&rect| {
+                let mut pixels = Vec::new();
+                framebuffer.copy_rect(rect, &mut pixels);
+                Patch { rect, pixels }
+            })
+            .collect();
+        let worth =
+            cell_size.is_some_and(|cell| copies_cells && cell_copy::worth_planning(cell, &taken.rects));
+        let screen = worth.then(|| framebuffer.clone());
+        Cut { taken, patches, screen }
+    }
+
+    /// Whether nothing changed: no move, no rectangle, no resize.
+    pub fn is_empty(&self) -> bool {
+        self.taken.moves.is_empty() && self.patches.is_empty() && !self.taken.resized
+    }
+}
+
+/// Sends `cut` to `out` as `asked` wants it, with the pseudo-rectangles it
+/// owes (clearing them): the moves first, then the patches, then the cell
+/// copies that replace some of their pixels. `encoders` are the connection's,
+/// told the desktop's `cell_size`.
+pub(super) async fn send(
+    cut: Cut,
+    asked: &mut Asked,
+    encoders: &mut Encoders,
+    cell_size: Option<(u16, u16)>,
+    out: &Outgoing,
+) -> Result<(), UpdateError> {
+    let Cut { taken, mut patches, screen } = cut;
+    let (width, height) = (taken.width, taken.height);
+    let extended = asked.takes(number::EXTENDED_DESKTOP_SIZE);
+    if taken.resized && !extended && !asked.takes(number::DESKTOP_SIZE) {
+        return Err(UpdateError::CannotResize);
+    }
+    // ExtendedDesktopSize goes alone: vnc-rs refuses pixels in its update.
+    if extended && (taken.resized || asked.announce_layout || asked.resize_answer.is_some()) {
+        let answer = asked.resize_answer.take();
+        let mut message = ServerMessage::FramebufferUpdate { rectangles: 1 }.to_bytes();
+        ServerMessage::ExtendedDesktopSize { answer, width, height }.encode(&mut message);
+        out.send(message);
+        asked.announce_layout = false;
+    }
+    asked.resize_answer = None;
+
+    let mut body = Vec::new();
+    let mut count: u32 = 0;
+    if taken.resized && !extended {
+        ServerMessage::DesktopSize { width, height }.encode(&mut body);
+        count += 1;
+    }
+    if std::mem::take(&mut asked.announce_qemu_key) {
+        ServerMessage::QemuExtendedKey.encode(&mut body);
+        count += 1;
+    }
+    for mv in &taken.moves {
+        copyrect::encode(mv, &mut body);
+        count += 1;
+    }
+    // zlib takes milliseconds a screenful: off the runtime's threads.
+    let mut moved = std::mem::take(encoders);
+    moved.set_cell_size(cell_size);
+    let (encoding, format) = (asked.encoding, asked.format);
+    let encoded = tokio::task::spawn_blocking(move || {
+        let copies =
+            screen.map_or_else(Vec::new, |screen| moved.copy_cells(encoding, &screen, &mut patches, &format));
+        let mut count = 0u32;
+        for patch in &patches {
+            count += u32::from(moved.encode(encoding, patch, &format, &mut body));
+        }
+        for mv in &copies {
+            copyrect::encode(mv, &mut body);
+            count += 1;
+        }
+        (moved, body, count)
+    })
+    .await;
+    let Ok((moved, body, encoded_count)) = encoded else { return Err(UpdateError::EncoderFailed) };
+    *encoders = moved;
+    count += encoded_count;
+    if count > 0 {
+        // Past 65535 rectangles the count would not fit: it cannot get there.
+        // The pending rectangles (at most 32) add up to at most the screen,
+        // Tight cuts them into pieces of 65536 pixels (a few thousand for
+        // the largest screen), ZRLE into at most 256 cell columns each;
+        // cell copies are at most 16384.
+        let rectangles = count.min(u32::from(u16::MAX)) as u16;
+        let mut message = ServerMessage::FramebufferUpdate { rectangles }.to_bytes();
+        message.extend_from_slice(&body);
+        out.send(message);
+    }
+    Ok(())
+}
