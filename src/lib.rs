@@ -13,7 +13,8 @@
 //!   each a source of connections.
 //! - [`hub`]: the mux-be core: fan-out with per-backend progress, fan-in, events.
 //! - [`term`]: the vc's terminal emulator: console bytes to a grid of cells.
-//! - [`render`]: the vc's pixels: framebuffer and damage.
+//! - [`render`]: the vc's cells drawn as pixels (fonts, glyphs, box drawing).
+//! - [`frame`]: pixels: framebuffer, rectangles, moves, frame damage, PNG.
 //! - [`rfb`]: the VNC server that shows a [`rfb::desktop::Desktop`] to viewers.
 //! - [`control`]: the QMP control socket: screendumps, typing, waiting for text.
 //! - [`launch`]: opens the chardevs of a configuration and runs its hubs.

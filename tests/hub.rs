@@ -281,13 +281,20 @@ fn a_client_that_connects_late_with_replay_gets_the_last_bytes_then_the_stream()
 
     let mut client = connect(std::path::Path::new(&sock));
     vcmux.wait_log(&format!("replaying the last {REPLAY} bytes"));
-    let copy = read_to_end_in_thread(client.try_clone().unwrap());
     client.write_all(b"go\n").unwrap();
+    let mut copy = Vec::new();
+    while !copy.ends_with(COUNT_LAST_LINE) {
+        let mut buffer = [0u8; 64 << 10];
+        let n = client.read(&mut buffer).expect("the console reaches the client");
+        assert!(n > 0, "the client's copy ended at {} bytes", copy.len());
+        copy.extend_from_slice(&buffer[..n]);
+    }
+    client.write_all(b"end\n").unwrap();
     assert_eq!(vcmux.wait_exit(), 0);
 
-    let whole = std::fs::read(&log).unwrap();
-    assert_same("the log", &whole, &count_with_go());
-    assert_replayed_then_live("the client's copy", &copy.join().unwrap(), &whole, before.len(), REPLAY);
+    let whole = count_with_go();
+    assert_same("the log", &std::fs::read(&log).unwrap(), &[&whole[..], b"end\r\n"].concat());
+    assert_replayed_then_live("the client's copy", &copy, &whole, before.len(), REPLAY);
 }
 
 /// A 256-byte record: who typed it, its number, and filler that depends on both.

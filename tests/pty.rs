@@ -138,13 +138,16 @@ fn a_pty_backend_with_replay_shows_a_late_opener_the_last_bytes_then_the_stream(
     let shown = read_tty(tty);
     vcmux.wait_log(&format!("replaying the last {REPLAY} bytes"));
     typing.write_all(b"go\n").unwrap();
+    let mut copy = Vec::new();
+    while !copy.ends_with(COUNT_LAST_LINE) {
+        let chunk = shown.recv_timeout(STEP);
+        copy.extend(chunk.unwrap_or_else(|_| panic!("the PTY's copy stopped at {} bytes", copy.len())));
+    }
+    typing.write_all(b"end\n").unwrap();
     assert_eq!(vcmux.wait_exit(), 0);
-    drop(typing);
 
-    let whole = std::fs::read(&log).unwrap();
-    assert_same("the log", &whole, &count_with_go());
-    // vcmux has exited: the slave reads its end once everything shown is read.
-    let copy: Vec<u8> = shown.iter().flatten().collect();
+    let whole = count_with_go();
+    assert_same("the log", &std::fs::read(&log).unwrap(), &[&whole[..], b"end\r\n"].concat());
     assert_replayed_then_live("the PTY's copy", &copy, &whole, before.len(), REPLAY);
 }
 

@@ -66,9 +66,10 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
         its screen is at most 8192 pixels a side and 7680x4320 pixels in all (cells are
         10x19 pixels at the default font-size=16: up to 768x227 cells, or 500x300)
   Every chardev takes logfile=F[,logappend=on]: a copy of all the output it is sent.
-  replay=SIZE (bytes, or 64K, 1M; at most 64M, kept in memory): whoever connects is
-  first sent the last SIZE bytes of output, then the live stream, nothing missing or
-  twice in between (by default, as in QEMU, nothing from before).
+  Sockets, files and PTYs take replay=SIZE (bytes, or 64K, 1M; at most 64M, kept in
+  memory): whoever connects is first sent the last SIZE bytes of output, then the
+  live stream, nothing missing or twice in between (by default, as in QEMU, nothing
+  from before).
   With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,
   there is one vc, vc0, served on 127.0.0.1:5900. Without -vnc, every vc is served
   all the same: the first on :0 (127.0.0.1:5900), the next on :1, and so on.

@@ -7,9 +7,10 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::attach::{AttachOptions, BackendStats, MAX_BACKENDS};
 use super::driver::{Delivery, Driver, Shared};
+use super::error::HubError;
 use super::port::Connector;
-use super::{AttachOptions, BackendStats, HubError, MAX_BACKENDS};
 
 /// A backend as the hub holds it: the way to hand it chunks, and its driver.
 struct Attachment {

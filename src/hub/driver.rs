@@ -11,9 +11,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
+use super::attach::{AttachOptions, BackendStats};
 use super::port::{BoxFuture, BoxReader, BoxWriter, Connection, Connector};
 use super::replay::Replay;
-use super::{AttachOptions, BackendStats};
 
 /// The most a driver reads from its peer at once (QEMU's READ_BUF_LEN).
 const INPUT_CHUNK: usize = 4096;

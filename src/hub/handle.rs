@@ -6,9 +6,10 @@
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::attach::{AttachOptions, BackendStats};
 use super::backends::Backends;
+use super::error::HubError;
 use super::port::Connector;
-use super::{AttachOptions, BackendStats, HubError};
 
 /// Requests queued towards the pump before a handle waits to send more.
 const REQUEST_QUEUE: usize = 8;

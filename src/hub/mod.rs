@@ -46,20 +46,20 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
+mod attach;
 mod backends;
 mod driver;
+mod error;
 mod handle;
 pub mod port;
 mod replay;
 
+pub use attach::{AttachOptions, BackendStats, MAX_BACKENDS};
 use backends::Backends;
+pub use error::HubError;
 use handle::Request;
 pub use handle::{Attached, Detached, HubHandle};
 use port::{BoxReader, BoxWriter, Connection, Connector};
-
-/// QEMU's MAX_HUB (MAX_MUX before it): a hub has at most this many backends,
-/// so that a backend's index fits the mux's focus and event bookkeeping.
-pub const MAX_BACKENDS: usize = 4;
 
 /// The most the hub reads from the frontend at once. A read returns what is
 /// there, so this adds no latency; under a flood, bigger chunks mean fewer
@@ -71,50 +71,6 @@ const OUTPUT_CHUNK: usize = 1 << 20;
 /// Input chunks queued towards the frontend before backends' readers wait.
 const INPUT_QUEUE: usize = 64;
 
-/// Why a backend could not be attached or detached.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum HubError {
-    /// QEMU's MAX_MUX.
-    #[error("hub '{hub}' cannot take backend '{id}': the limit is {MAX_BACKENDS} backends")]
-    TooManyBackends {
-        /// The hub.
-        hub: String,
-        /// The refused backend.
-        id: String,
-    },
-    /// Ids name one backend each, as chardev ids do.
-    #[error("hub '{hub}' already has a backend '{id}'")]
-    AlreadyAttached {
-        /// The hub.
-        hub: String,
-        /// The id given twice.
-        id: String,
-    },
-    /// A detach naming no attached backend.
-    #[error("hub '{hub}' has no backend '{id}'")]
-    NotAttached {
-        /// The hub.
-        hub: String,
-        /// The id named.
-        id: String,
-    },
-    /// The hub no longer runs: its console ended or vcmux is stopping.
-    #[error("hub '{hub}' has stopped")]
-    Stopped {
-        /// The hub.
-        hub: String,
-    },
-}
-
-/// What each backend received over the hub's life.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct BackendStats {
-    /// Bytes written to a connected peer.
-    pub written: u64,
-    /// Bytes skipped because no peer was connected or its write failed.
-    pub dropped: u64,
-}
-
 /// A summary of a hub's run, for the log and for callers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HubReport {
@@ -125,17 +81,6 @@ pub struct HubReport {
     /// Each backend's id and figures, in the hub's order: those attached when
     /// the hub stopped (a detached one's went to whoever detached it).
     pub backends: Vec<(String, BackendStats)>,
-}
-
-/// What a backend's chardev options ask of the hub besides its connector.
-#[derive(Default)]
-pub struct AttachOptions {
-    /// QEMU's `logfile=`: a copy of every chunk delivered to the backend,
-    /// written whether or not a peer is connected.
-    pub logfile: Option<BoxWriter>,
-    /// `replay=SIZE`: how many of the last bytes delivered a newly connected
-    /// peer is sent first (0, QEMU's way: none). They are held in memory.
-    pub replay: usize,
 }
 
 /// Where a hub's console is, for backends that tell their users (the vc's

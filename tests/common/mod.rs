@@ -266,15 +266,21 @@ pub fn assert_same(what: &str, got: &[u8], want: &[u8]) {
 }
 
 /// A command for replay tests: numbered lines, a pause until a backend types a
-/// line, then more numbered lines.
-pub const COUNT_PAUSE_COUNT: &str = "seq 1 50000; read go; seq 50001 100000";
+/// line, more numbered lines, and a pause until a backend types another (so
+/// that a test reads everything before the command ends: a PTY's reader loses
+/// what it had not read when vcmux closes the PTY).
+pub const COUNT_PAUSE_COUNT: &str = "seq 1 50000; read go; seq 50001 100000; read end";
+
+/// The last line [`COUNT_PAUSE_COUNT`] prints before its second pause.
+pub const COUNT_LAST_LINE: &[u8] = b"100000\r\n";
 
 /// What [`COUNT_PAUSE_COUNT`] prints before its pause, as its terminal shows it.
 pub fn count_before_pause() -> Vec<u8> {
     (1..=50000).map(|n| format!("{n}\r\n")).collect::<String>().into_bytes()
 }
 
-/// What [`COUNT_PAUSE_COUNT`] prints in all when `go` is typed in its pause.
+/// What [`COUNT_PAUSE_COUNT`] prints up to its second pause when `go` is typed
+/// in its first.
 pub fn count_with_go() -> Vec<u8> {
     let after: String = (50001..=100000).map(|n| format!("{n}\r\n")).collect();
     [count_before_pause(), b"go\r\n".to_vec(), after.into_bytes()].concat()
