@@ -376,3 +376,192 @@ fn many_clients_at_once_and_one_that_never_reads_holds_no_one_back() {
     assert_eq!(a.execute("quit", json!({})), json!({"return": {}}));
     assert_eq!(s.vcmux.wait_exit(), 0);
 }
+
+#[test]
+fn chardev_add_and_remove_mistakes_are_qmp_errors() {
+    let s = setup();
+    let mut qmp = Qmp::connect(&s.qmp_path, true);
+    let log = |name: &str| path_in(&s.dir, name);
+    let file = |id: &str, path: String| json!({"id": id, "backend": {"type": "file", "data": {"out": path}}});
+
+    // A hub of one vc takes three more backends, and no fourth.
+    for n in 1..=3 {
+        let answer = qmp.execute("chardev-add", file(&format!("log{n}"), log(&format!("{n}.log"))));
+        assert!(answer["return"]["x-vcmux-offset"].is_u64(), "{answer}");
+    }
+    let (class, desc) = qmp.error("chardev-add", file("log4", log("4.log")));
+    assert_eq!(class, "GenericError");
+    assert!(desc.contains("4 backends"), "{desc}");
+    assert!(!Path::new(&log("4.log")).exists(), "a refused backend opens nothing");
+
+    let mistakes = [
+        (file("log1", log("again.log")), "Duplicate ID 'log1'"),
+        (file("v", log("v.log")), "Duplicate ID 'v'"),
+        (json!({"backend": {"type": "null"}}), "Parameter 'id' is missing"),
+        (json!({"id": "x"}), "Parameter 'backend' is missing"),
+        (
+            json!({"id": "x", "backend": {"type": "file", "data": {"out": 7}}}),
+            "'backend.data.out', expected: string",
+        ),
+        (json!({"id": "x", "backend": {"type": "teletype"}}), "'teletype'"),
+        (
+            json!({"id": "x", "backend": {"type": "null", "data": {"mux-be-id": "nohub"}}}),
+            "'nohub' names no hub",
+        ),
+        (
+            json!({"id": "x", "backend": {"type": "file", "data": {"out": "/nonexistent/dir/x.log"}}}),
+            "/nonexistent/dir/x.log",
+        ),
+    ];
+    // The hub is full: make room so that only the mistake can be refused.
+    qmp.execute("chardev-remove", json!({"id": "log3"}));
+    for (arguments, want) in mistakes {
+        let (class, desc) = qmp.error("chardev-add", arguments.clone());
+        assert_eq!(class, "GenericError", "{arguments}");
+        assert!(desc.contains(want), "{arguments}: {desc}");
+    }
+    for (id, want) in
+        [("log3", "'log3' not found"), ("nothing", "not found"), ("v", "busy"), ("hub0", "is a hub")]
+    {
+        let (class, desc) = qmp.error("chardev-remove", json!({"id": id}));
+        assert_eq!(class, "GenericError");
+        assert!(desc.contains(want), "{id}: {desc}");
+    }
+    assert_eq!(qmp.error("chardev-remove", json!({})).1, "Parameter 'id' is missing");
+
+    // Still usable, and the list follows what was added and removed.
+    let labels: Vec<String> = qmp.execute("query-chardev", json!({}))["return"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(labels, ["hub0", "v", "log1", "log2"]);
+    let pty = qmp.execute("chardev-add", json!({"id": "p", "backend": {"type": "pty", "data": {}}}));
+    let path = pty["return"]["pty"].as_str().unwrap_or_else(|| panic!("{pty}"));
+    assert!(path.starts_with("/dev/pts/"), "{pty}");
+    assert_eq!(qmp.execute("chardev-remove", json!({"id": "p"}))["return"]["x-vcmux-offset"], json!(0));
+}
+
+/// Everything between two console offsets of `whole`, checked against what a
+/// hot-plugged backend got.
+#[track_caller]
+fn assert_between(what: &str, got: &[u8], whole: &[u8], attach: &Value, detach: &Value) {
+    let (from, to) = (attach.as_u64().unwrap() as usize, detach.as_u64().unwrap() as usize);
+    assert!(from <= to && to <= whole.len(), "{what}: offsets {from}..{to} of {}", whole.len());
+    assert_same(what, got, &whole[from..to]);
+}
+
+#[test]
+fn backends_added_and_removed_while_64_mib_flow_get_exactly_their_share() {
+    const TOTAL: usize = 64 << 20;
+    const ROUNDS: usize = 10;
+    const ATTACHED: usize = 3 << 20;
+    const DETACHED: usize = 3 << 20;
+    let dir = temp_dir();
+    let qmp_path = path_in(&dir, "qmp.sock");
+    let keep_path = path_in(&dir, "keep.sock");
+    let all_path = path_in(&dir, "all.log");
+    let (qemu, mut vcmux) = start_on_fake_qemu(
+        &dir,
+        &[
+            "-chardev",
+            &format!("socket,id=keep,path={keep_path},server=on,wait=on"),
+            "-chardev",
+            &format!("file,id=all,path={all_path}"),
+            "-qmp",
+            &format!("unix:{qmp_path},server=on,wait=off"),
+        ],
+    );
+    vcmux.wait_log("control socket (QMP): listening on");
+    vcmux.wait_log("keep: listening on");
+    let mut qmp = Qmp::connect(&qmp_path, true);
+    let keep = connect(Path::new(&keep_path));
+    let kept = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let keep_reader = {
+        let kept = kept.clone();
+        let mut keep = keep.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut copy = Vec::with_capacity(TOTAL);
+            let mut buffer = vec![0u8; 1 << 16];
+            loop {
+                let n = keep.read(&mut buffer).expect("read the kept socket");
+                if n == 0 {
+                    return copy;
+                }
+                copy.extend_from_slice(&buffer[..n]);
+                kept.store(copy.len(), std::sync::atomic::Ordering::Release);
+            }
+        })
+    };
+    let console = qemu.accept();
+    let data = std::sync::Arc::new(random_bytes(TOTAL));
+
+    // The console is written in portions the test releases, so that every
+    // attach and detach lands while bytes are in flight.
+    let (release, portions) = std::sync::mpsc::channel::<usize>();
+    let writer = {
+        let data = data.clone();
+        let mut console = console.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let mut written = 0;
+            for portion in portions {
+                console.write_all(&data[written..written + portion]).expect("write the console");
+                written += portion;
+            }
+            console.write_all(&data[written..]).expect("write the console");
+            let _ = console.shutdown(std::net::Shutdown::Write);
+        })
+    };
+    let mut released = 0;
+    let mut plugged = Vec::new();
+    for round in 0..ROUNDS {
+        let file = path_in(&dir, &format!("added{round}.log"));
+        let socket = path_in(&dir, &format!("added{round}.sock"));
+        let file_id = format!("file{round}");
+        let socket_id = format!("sock{round}");
+        let file_add = qmp.execute(
+            "chardev-add",
+            json!({"id": file_id, "backend": {"type": "file", "data": {"out": file}}}),
+        );
+        let socket_add = qmp.execute(
+            "chardev-add",
+            json!({"id": socket_id, "backend": {"type": "socket", "data": {
+                "addr": {"type": "unix", "data": {"path": socket}}, "server": true, "wait": false}}}),
+        );
+        let client = read_to_end_in_thread(connect(Path::new(&socket)));
+        release.send(ATTACHED).unwrap();
+        released += ATTACHED;
+        // Detach while the last mebibyte of the portion is still on its way.
+        poll_until("the kept socket nears the released bytes", || {
+            kept.load(std::sync::atomic::Ordering::Acquire) + (1 << 20) >= released
+        });
+        let file_remove = qmp.execute("chardev-remove", json!({"id": file_id}));
+        let socket_remove = qmp.execute("chardev-remove", json!({"id": socket_id}));
+        plugged.push((file, file_add, file_remove, client, socket_add, socket_remove));
+        release.send(DETACHED).unwrap();
+        released += DETACHED;
+    }
+    drop(release);
+    writer.join().unwrap();
+    let copy = keep_reader.join().unwrap();
+    assert_eq!(vcmux.wait_exit(), 0);
+
+    assert_same("the socket attached throughout", &copy, &data);
+    assert_same("the file attached throughout", &std::fs::read(&all_path).unwrap(), &data);
+    for (round, (file, file_add, file_remove, client, socket_add, socket_remove)) in
+        plugged.into_iter().enumerate()
+    {
+        let (attach, detach) =
+            (&file_add["return"]["x-vcmux-offset"], &file_remove["return"]["x-vcmux-offset"]);
+        assert_between(&format!("added file {round}"), &std::fs::read(&file).unwrap(), &data, attach, detach);
+        assert!(detach.as_u64() > attach.as_u64(), "round {round}: bytes flowed while attached");
+        // A socket drops what comes before its client: it holds a tail of its share.
+        let (attach, detach) =
+            (&socket_add["return"]["x-vcmux-offset"], &socket_remove["return"]["x-vcmux-offset"]);
+        let got = client.join().unwrap();
+        let (from, to) = (attach.as_u64().unwrap() as usize, detach.as_u64().unwrap() as usize);
+        assert!(got.len() <= to - from, "added socket {round}: more than its share");
+        assert_same(&format!("added socket {round}"), &got, &data[to - got.len()..to]);
+    }
+}

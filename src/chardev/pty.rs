@@ -482,6 +482,11 @@ impl PtyBackend {
         info!("char device redirected to {slave_name} (label {label})");
         Ok(PtyBackend { master, slave_name, _link: link })
     }
+
+    /// The slave's path (`/dev/pts/N`), which QEMU's `chardev-add` answers with.
+    pub fn slave_name(&self) -> &str {
+        &self.slave_name
+    }
 }
 
 impl Connector for PtyBackend {

@@ -17,6 +17,7 @@ mod vnc;
 
 pub use address::SocketAddress;
 pub use error::ConfigError;
+pub use parse::parse_backend;
 pub use qmp::QmpConfig;
 pub use types::{
     BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig, FrontendKind, HubConfig,

@@ -346,6 +346,24 @@ fn frontend_name(frontend: &FrontendConfig) -> String {
     }
 }
 
+/// One backend's `-chardev` option on its own, with the hub its `mux-be-id`
+/// names: what `vcmux ctl chardev-add` reads, checked as the command line
+/// checks it. A hub (`mux-be`, `hub`) is refused: hubs are made at start-up.
+pub fn parse_backend(text: &str) -> Result<(BackendConfig, Option<String>), ConfigError> {
+    let chardev = parse_chardev(text)?;
+    match chardev.kind {
+        ChardevKind::Backend(kind) => Ok((
+            BackendConfig { id: chardev.id, kind, logfile: chardev.logfile, replay: chardev.replay },
+            chardev.mux_be_id,
+        )),
+        ChardevKind::MuxBe | ChardevKind::Hub(_) => Err(ConfigError::Option {
+            option: "-chardev",
+            text: text.to_string(),
+            problem: "a hub is made at start-up; add a backend to one with mux-be-id=HUB".to_string(),
+        }),
+    }
+}
+
 fn parse_chardev(text: &str) -> Result<Chardev, ConfigError> {
     let opts = Opts::parse("-chardev", text, "backend")?;
     let kind_name = opts.required("backend")?;

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::args::Args;
+use super::chardev_add;
 use super::console::Console;
 use super::error::CommandError;
 use super::qcode;
@@ -25,6 +26,8 @@ pub const COMMANDS: &[&str] = &[
     "query-status",
     "query-commands",
     "query-chardev",
+    "chardev-add",
+    "chardev-remove",
     "screendump",
     "send-key",
     "x-vcmux-send-text",
@@ -50,6 +53,23 @@ pub async fn execute(console: &Console, command: &str, mut args: Args) -> Result
             // The queries take no arguments.
             args.finish()?;
             query(console, command)
+        }
+        "chardev-add" => {
+            let chardev = chardev_add::from_arguments(&mut args)?;
+            args.finish()?;
+            let plugged = console.add_chardev(chardev).await?;
+            // QEMU answers with the pty's path; the offset is vcmux's own.
+            let mut answer = json!({"x-vcmux-offset": plugged.offset});
+            if let Some(pty) = plugged.pty {
+                answer["pty"] = json!(pty);
+            }
+            answer
+        }
+        "chardev-remove" => {
+            let id = args.string("id")?;
+            args.finish()?;
+            let unplugged = console.remove_chardev(&id).await?;
+            json!({"x-vcmux-offset": unplugged.offset})
         }
         "screendump" => return screendump(console, args).await,
         "send-key" => return send_key(console, args),

@@ -1,14 +1,16 @@
 //! What the control socket drives: the running configuration's vcs and
 //! chardevs, the way to stop vcmux, and the events clients hear.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use serde_json::Value;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use super::chardev_add::NewChardev;
 use super::error::CommandError;
+use super::plug::{PlugRequest, Plugged, Unplugged};
 use super::wire;
 use crate::chardev::vc::Vc;
 
@@ -30,15 +32,30 @@ pub struct Console {
     /// The vcs by id, in the configuration's order: the first is the default
     /// `device`.
     vcs: Vec<(String, Arc<Vc>)>,
-    chardevs: Vec<ChardevInfo>,
+    /// Every chardev, hot-plugged ones included, in the order they came.
+    chardevs: Mutex<Vec<ChardevInfo>>,
+    /// Where `chardev-add` and `chardev-remove` go: the task that runs the hubs.
+    plugboard: mpsc::Sender<PlugRequest>,
     quit: CancellationToken,
     events: broadcast::Sender<Value>,
 }
 
 impl Console {
-    /// The console of a configuration that is running; `quit` stops vcmux.
-    pub fn new(vcs: Vec<(String, Arc<Vc>)>, chardevs: Vec<ChardevInfo>, quit: CancellationToken) -> Console {
-        Console { vcs, chardevs, quit, events: broadcast::Sender::new(EVENT_BACKLOG) }
+    /// The console of a configuration that is running: its vcs, its chardevs,
+    /// the plugboard that adds and removes backends, and `quit`, which stops vcmux.
+    pub fn new(
+        vcs: Vec<(String, Arc<Vc>)>,
+        chardevs: Vec<ChardevInfo>,
+        plugboard: mpsc::Sender<PlugRequest>,
+        quit: CancellationToken,
+    ) -> Console {
+        Console {
+            vcs,
+            chardevs: Mutex::new(chardevs),
+            plugboard,
+            quit,
+            events: broadcast::Sender::new(EVENT_BACKLOG),
+        }
     }
 
     /// The vc a command names, or the first one.
@@ -59,8 +76,35 @@ impl Console {
     }
 
     /// The chardevs, for `query-chardev`.
-    pub fn chardevs(&self) -> &[ChardevInfo] {
-        &self.chardevs
+    pub fn chardevs(&self) -> Vec<ChardevInfo> {
+        self.chardevs.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Opens a backend and attaches it to its hub while the console runs.
+    pub async fn add_chardev(&self, chardev: NewChardev) -> Result<Plugged, CommandError> {
+        let (reply, answer) = oneshot::channel();
+        self.plug(PlugRequest::Add { chardev, reply }, answer).await.inspect(|plugged| {
+            self.chardevs.lock().unwrap_or_else(PoisonError::into_inner).push(plugged.info.clone());
+        })
+    }
+
+    /// Detaches a backend from its hub and closes it.
+    pub async fn remove_chardev(&self, id: &str) -> Result<Unplugged, CommandError> {
+        let (reply, answer) = oneshot::channel();
+        self.plug(PlugRequest::Remove { id: id.to_string(), reply }, answer).await.inspect(|_| {
+            self.chardevs.lock().unwrap_or_else(PoisonError::into_inner).retain(|c| c.label != id);
+        })
+    }
+
+    async fn plug<T>(
+        &self,
+        request: PlugRequest,
+        answer: oneshot::Receiver<Result<T, CommandError>>,
+    ) -> Result<T, CommandError> {
+        let stopping =
+            || CommandError::Failed("vcmux is stopping: its hubs take no more changes".to_string());
+        self.plugboard.send(request).await.map_err(|_| stopping())?;
+        answer.await.map_err(|_| stopping())?
     }
 
     /// Asks vcmux to stop, as SIGTERM does.

@@ -7,6 +7,9 @@
 //! - `session`: one client (greeting, negotiation, answers, events);
 //! - `commands`: what each command does, over a [`Console`];
 //! - `args`, `error`: arguments read by name, failures as QMP errors;
+//! - [`chardev_add`]: QEMU's backend JSON read into a backend's options;
+//! - [`plug`]: `chardev-add`/`chardev-remove` as requests to the task that
+//!   runs the hubs (launch's plugboard);
 //! - `qcode`: QEMU's key names as the keysyms a viewer sends;
 //! - [`server`]: the listener, any number of clients at once.
 //!
@@ -14,13 +17,16 @@
 //! negotiation, and none can hold back the console or another client.
 
 mod args;
+pub mod chardev_add;
 mod commands;
 mod console;
 mod error;
+pub mod plug;
 mod qcode;
 pub mod server;
 mod session;
 pub mod wire;
 
 pub use console::{ChardevInfo, Console};
+pub use error::CommandError;
 pub use server::ControlListener;

@@ -5,22 +5,27 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use super::plugboard::Plugboard;
 use crate::chardev::vc::Vc;
-use crate::config::{BackendKind, Config, SocketAddress, SocketConfig};
+use crate::config::{BackendConfig, BackendKind, Config, SocketAddress, SocketConfig};
 use crate::control::{ChardevInfo, Console, ControlListener};
+use crate::hub::HubHandle;
 
-/// Serves every bound control socket over the configuration's vcs until
-/// `shutdown`; the `quit` command cancels `shutdown`.
+/// Serves every bound control socket over the configuration's vcs and hubs
+/// (`hubs`: each one's handle, by id) until `shutdown`; the `quit` command
+/// cancels `shutdown`.
 pub(super) fn start(
     listeners: Vec<ControlListener>,
     config: &Config,
     vcs: Vec<(String, Arc<Vc>)>,
+    hubs: Vec<(String, HubHandle)>,
     shutdown: &CancellationToken,
 ) {
     if listeners.is_empty() {
         return;
     }
-    let console = Arc::new(Console::new(vcs, chardevs(config), shutdown.clone()));
+    let plugboard = Plugboard::new(config, hubs).start();
+    let console = Arc::new(Console::new(vcs, chardevs(config), plugboard, shutdown.clone()));
     for listener in listeners {
         tokio::spawn(listener.serve(console.clone(), shutdown.clone()));
     }
@@ -31,22 +36,25 @@ fn chardevs(config: &Config) -> Vec<ChardevInfo> {
     let mut list = Vec::new();
     for hub in &config.hubs {
         list.push(ChardevInfo { label: hub.id.clone(), filename: "hub".to_string() });
-        for backend in &hub.backends {
-            let filename = match &backend.kind {
-                BackendKind::Socket(socket) => socket_filename(socket),
-                BackendKind::File(_) => "file".to_string(),
-                BackendKind::Pty(pty) => match &pty.link {
-                    Some(link) => format!("pty:{}", link.display()),
-                    None => "pty".to_string(),
-                },
-                BackendKind::Stdio(_) => "stdio".to_string(),
-                BackendKind::Null => "null".to_string(),
-                BackendKind::Vc(_) => "vc".to_string(),
-            };
-            list.push(ChardevInfo { label: backend.id.clone(), filename });
-        }
+        list.extend(hub.backends.iter().map(chardev_info));
     }
     list
+}
+
+/// A backend, named as QEMU's `query-chardev` names it.
+pub(super) fn chardev_info(backend: &BackendConfig) -> ChardevInfo {
+    let filename = match &backend.kind {
+        BackendKind::Socket(socket) => socket_filename(socket),
+        BackendKind::File(_) => "file".to_string(),
+        BackendKind::Pty(pty) => match &pty.link {
+            Some(link) => format!("pty:{}", link.display()),
+            None => "pty".to_string(),
+        },
+        BackendKind::Stdio(_) => "stdio".to_string(),
+        BackendKind::Null => "null".to_string(),
+        BackendKind::Vc(_) => "vc".to_string(),
+    };
+    ChardevInfo { label: backend.id.clone(), filename }
 }
 
 /// `unix:/run/s,server=on` or `tcp:127.0.0.1:4555,server=on`, as QEMU writes it.

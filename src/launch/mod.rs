@@ -11,6 +11,7 @@
 mod control;
 mod error;
 mod open;
+mod plugboard;
 mod vnc;
 
 use std::collections::HashMap;
@@ -42,8 +43,12 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
         .filter_map(|b| b.vc.clone().map(|vc| (b.id.clone(), vc)))
         .collect();
     let vcs: HashMap<String, _> = ordered_vcs.iter().cloned().collect();
+    // The hubs exist (not yet running) before the control sockets, whose
+    // chardev-add and chardev-remove go to them.
+    let hubs: Vec<Hub> = opened.hubs.iter().map(|h| Hub::new(&h.id)).collect();
+    let handles = hubs.iter().map(|hub| (hub.id().to_string(), hub.handle())).collect();
     // The control sockets too: a script may wait for the console's first line.
-    control::start(opened.control, &config, ordered_vcs, &shutdown);
+    control::start(opened.control, &config, ordered_vcs, handles, &shutdown);
     let mut servers = Vec::with_capacity(opened.vnc.len());
     for bound in opened.vnc {
         // Every -vnc names an existing vc: the configuration was validated.
@@ -52,10 +57,9 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
         }
     }
 
-    let mut hubs = Vec::with_capacity(opened.hubs.len());
+    let mut ready = Vec::with_capacity(hubs.len());
     let mut waits = Vec::new();
-    for opened_hub in opened.hubs {
-        let mut hub = Hub::new(&opened_hub.id);
+    for (mut hub, opened_hub) in hubs.into_iter().zip(opened.hubs) {
         // The console's window is the first vc's size.
         let window = opened_hub.backends.iter().find_map(|b| b.vc.as_ref().map(|vc| vc.window()));
         for backend in opened_hub.backends {
@@ -70,8 +74,9 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
                 Err(e) => warn!("{e}"),
             }
         }
-        hubs.push((hub, opened_hub.frontend, window));
+        ready.push((hub, opened_hub.frontend, window));
     }
+    let hubs = ready;
 
     for (id, connected) in waits {
         info!("{id}: waiting for a client before starting the console (wait=on)");

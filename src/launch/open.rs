@@ -57,6 +57,8 @@ pub(super) struct OpenedBackend {
     pub vc: Option<Arc<vc::Vc>>,
     /// For a listening socket: where, for the start-up log.
     pub listening_on: Option<String>,
+    /// For a pty: its slave's path, which `chardev-add` answers with.
+    pub pty: Option<String>,
 }
 
 /// A hub's console source, opened as far as it can be before the console runs.
@@ -163,10 +165,11 @@ fn listens(backend: &BackendConfig) -> bool {
 
 /// Opens a backend (binds its socket, creates its file or PTY) without waiting for
 /// any peer.
-async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenError> {
+pub(super) async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenError> {
     let id = config.id.as_str();
     let mut shown = None;
     let mut listening_on = None;
+    let mut pty_path = None;
     let (connector, wait): (Box<dyn Connector>, bool) = match &config.kind {
         BackendKind::Socket(config) => {
             let socket = socket::SocketConnector::open(id, config).await?;
@@ -174,7 +177,11 @@ async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenError
             (Box::new(socket), config.wait)
         }
         BackendKind::File(file) => (Box::new(file::FileConnector::open(id, file).await?), false),
-        BackendKind::Pty(pty) => (Box::new(pty::PtyBackend::open(id, pty)?), false),
+        BackendKind::Pty(pty) => {
+            let pty = pty::PtyBackend::open(id, pty)?;
+            pty_path = Some(pty.slave_name().to_string());
+            (Box::new(pty), false)
+        }
         BackendKind::Stdio(stdio) => (Box::new(stdio::StdioConnector::backend(id, stdio)?), false),
         BackendKind::Null => (Box::new(null::NullConnector::default()), false),
         BackendKind::Vc(config) => {
@@ -192,6 +199,7 @@ async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenError
         replay: config.replay,
         vc: shown,
         listening_on,
+        pty: pty_path,
     })
 }
 
