@@ -5,12 +5,13 @@
 use super::address::SocketAddress;
 use super::error::ConfigError;
 use super::opts::Opts;
+use super::qmp;
 use super::types::{
     BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig, FrontendKind, HubConfig,
     IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_REPLAY, MAX_VC_CELLS, Options, PtyConfig, SocketConfig,
     StdioConfig, VcConfig,
 };
-use super::{qmp, vnc};
+use super::vnc;
 use crate::frame;
 
 /// What one `-chardev` defines before the graph is known.

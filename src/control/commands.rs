@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use super::args::Args;
-use super::chardev_add;
+use super::chardev;
 use super::console::Console;
 use super::error::CommandError;
 use super::qcode;
@@ -55,7 +55,7 @@ pub async fn execute(console: &Console, command: &str, mut args: Args) -> Result
             query(console, command)
         }
         "chardev-add" => {
-            let chardev = chardev_add::from_arguments(&mut args)?;
+            let chardev = chardev::from_arguments(&mut args)?;
             args.finish()?;
             let plugged = console.add_chardev(chardev).await?;
             // QEMU answers with the pty's path; the offset is vcmux's own.

@@ -8,7 +8,7 @@ use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::chardev_add::NewChardev;
+use super::chardev::{ChardevInfo, NewChardev};
 use super::error::CommandError;
 use super::plug::{PlugRequest, Plugged, Unplugged};
 use super::wire;
@@ -17,15 +17,6 @@ use crate::chardev::vc::Vc;
 /// Events kept for a client that is slow to read them; one that falls
 /// further behind is let go (it would otherwise hold memory for everyone).
 const EVENT_BACKLOG: usize = 256;
-
-/// A chardev as `query-chardev` lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChardevInfo {
-    /// Its id.
-    pub label: String,
-    /// What it is, as QEMU writes it (`unix:/tmp/s,server=on`, `file`, `vc`).
-    pub filename: String,
-}
 
 /// The running console, as every control client sees it.
 pub struct Console {

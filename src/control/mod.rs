@@ -7,7 +7,8 @@
 //! - `session`: one client (greeting, negotiation, answers, events);
 //! - `commands`: what each command does, over a [`Console`];
 //! - `args`, `error`: arguments read by name, failures as QMP errors;
-//! - [`chardev_add`]: QEMU's backend JSON read into a backend's options;
+//! - [`chardev`]: chardevs as `query-chardev` lists them, and QEMU's
+//!   backend JSON (`chardev-add`) read into a backend's options;
 //! - [`plug`]: `chardev-add`/`chardev-remove` as requests to the task that
 //!   runs the hubs (launch's plugboard);
 //! - `qcode`: QEMU's key names as the keysyms a viewer sends;
@@ -17,7 +18,7 @@
 //! negotiation, and none can hold back the console or another client.
 
 mod args;
-pub mod chardev_add;
+pub mod chardev;
 mod commands;
 mod console;
 mod error;
@@ -27,6 +28,7 @@ pub mod server;
 mod session;
 pub mod wire;
 
-pub use console::{ChardevInfo, Console};
+pub use chardev::ChardevInfo;
+pub use console::Console;
 pub use error::CommandError;
 pub use server::ControlListener;

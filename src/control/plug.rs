@@ -4,8 +4,7 @@
 
 use tokio::sync::oneshot;
 
-use super::chardev_add::NewChardev;
-use super::console::ChardevInfo;
+use super::chardev::{ChardevInfo, NewChardev};
 use super::error::CommandError;
 
 /// What a control client asks of the running hubs.

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::plugboard::Plugboard;
+use super::plugboard::{self, Plugboard};
 use crate::chardev::vc::Vc;
-use crate::config::{BackendConfig, BackendKind, Config, SocketAddress, SocketConfig};
-use crate::control::{ChardevInfo, Console, ControlListener};
+use crate::config::Config;
+use crate::control::{Console, ControlListener};
 use crate::hub::HubHandle;
 
 /// Serves every bound control socket over the configuration's vcs and hubs
@@ -25,43 +25,8 @@ pub(super) fn start(
         return;
     }
     let plugboard = Plugboard::new(config, hubs).start();
-    let console = Arc::new(Console::new(vcs, chardevs(config), plugboard, shutdown.clone()));
+    let console = Arc::new(Console::new(vcs, plugboard::chardevs(config), plugboard, shutdown.clone()));
     for listener in listeners {
         tokio::spawn(listener.serve(console.clone(), shutdown.clone()));
     }
-}
-
-/// Every hub and backend, named as QEMU's `query-chardev` names them.
-fn chardevs(config: &Config) -> Vec<ChardevInfo> {
-    let mut list = Vec::new();
-    for hub in &config.hubs {
-        list.push(ChardevInfo { label: hub.id.clone(), filename: "hub".to_string() });
-        list.extend(hub.backends.iter().map(chardev_info));
-    }
-    list
-}
-
-/// A backend, named as QEMU's `query-chardev` names it.
-pub(super) fn chardev_info(backend: &BackendConfig) -> ChardevInfo {
-    let filename = match &backend.kind {
-        BackendKind::Socket(socket) => socket_filename(socket),
-        BackendKind::File(_) => "file".to_string(),
-        BackendKind::Pty(pty) => match &pty.link {
-            Some(link) => format!("pty:{}", link.display()),
-            None => "pty".to_string(),
-        },
-        BackendKind::Stdio(_) => "stdio".to_string(),
-        BackendKind::Null => "null".to_string(),
-        BackendKind::Vc(_) => "vc".to_string(),
-    };
-    ChardevInfo { label: backend.id.clone(), filename }
-}
-
-/// `unix:/run/s,server=on` or `tcp:127.0.0.1:4555,server=on`, as QEMU writes it.
-fn socket_filename(socket: &SocketConfig) -> String {
-    let address = match &socket.address {
-        SocketAddress::Unix(path) => format!("unix:{}", path.display()),
-        SocketAddress::Tcp { host, port } => format!("tcp:{host}:{port}"),
-    };
-    if socket.server { format!("{address},server=on") } else { address }
 }

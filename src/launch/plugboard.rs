@@ -12,12 +12,11 @@ use std::collections::HashSet;
 use tokio::sync::mpsc;
 use tracing::info;
 
-use super::control::chardev_info;
 use super::open;
-use crate::config::{BackendKind, Config, MAX_BACKENDS};
-use crate::control::CommandError;
-use crate::control::chardev_add::NewChardev;
+use crate::config::{BackendConfig, BackendKind, Config, MAX_BACKENDS, SocketAddress, SocketConfig};
+use crate::control::chardev::NewChardev;
 use crate::control::plug::{PlugRequest, Plugged, Unplugged};
+use crate::control::{ChardevInfo, CommandError};
 use crate::hub::{AttachOptions, HubHandle};
 
 /// Requests queued towards the plugboard before a client waits to send more.
@@ -140,4 +139,39 @@ impl Plugboard {
             (None, None) => Err(CommandError::Failed("vcmux runs no hub to add a backend to".to_string())),
         }
     }
+}
+
+/// Every hub and backend, named as QEMU's `query-chardev` names them.
+pub(super) fn chardevs(config: &Config) -> Vec<ChardevInfo> {
+    let mut list = Vec::new();
+    for hub in &config.hubs {
+        list.push(ChardevInfo { label: hub.id.clone(), filename: "hub".to_string() });
+        list.extend(hub.backends.iter().map(chardev_info));
+    }
+    list
+}
+
+/// A backend, named as QEMU's `query-chardev` names it.
+pub(super) fn chardev_info(backend: &BackendConfig) -> ChardevInfo {
+    let filename = match &backend.kind {
+        BackendKind::Socket(socket) => socket_filename(socket),
+        BackendKind::File(_) => "file".to_string(),
+        BackendKind::Pty(pty) => match &pty.link {
+            Some(link) => format!("pty:{}", link.display()),
+            None => "pty".to_string(),
+        },
+        BackendKind::Stdio(_) => "stdio".to_string(),
+        BackendKind::Null => "null".to_string(),
+        BackendKind::Vc(_) => "vc".to_string(),
+    };
+    ChardevInfo { label: backend.id.clone(), filename }
+}
+
+/// `unix:/run/s,server=on` or `tcp:127.0.0.1:4555,server=on`, as QEMU writes it.
+fn socket_filename(socket: &SocketConfig) -> String {
+    let address = match &socket.address {
+        SocketAddress::Unix(path) => format!("unix:{}", path.display()),
+        SocketAddress::Tcp { host, port } => format!("tcp:{host}:{port}"),
+    };
+    if socket.server { format!("{address},server=on") } else { address }
 }

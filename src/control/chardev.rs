@@ -1,4 +1,7 @@
-//! `chardev-add`'s arguments: QEMU's backend JSON (`{"id": "log1", "backend":
+//! Chardevs as QMP names them: as `query-chardev` lists them ([`ChardevInfo`]),
+//! and as `chardev-add` describes a new one.
+//!
+//! `chardev-add`'s arguments are QEMU's backend JSON (`{"id": "log1", "backend":
 //! {"type": "file", "data": {"out": "/tmp/x.log"}}}`) read into the same
 //! [`BackendConfig`] a `-chardev` option gives, and written back from one
 //! (what `vcmux ctl chardev-add file,id=…` sends).
@@ -19,6 +22,15 @@ use super::error::CommandError;
 use crate::config::{
     BackendConfig, BackendKind, FileConfig, LogfileConfig, MAX_REPLAY, PtyConfig, SocketAddress, SocketConfig,
 };
+
+/// A chardev as `query-chardev` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChardevInfo {
+    /// Its id.
+    pub label: String,
+    /// What it is, as QEMU writes it (`unix:/tmp/s,server=on`, `file`, `vc`).
+    pub filename: String,
+}
 
 /// A backend to add to a running hub.
 #[derive(Debug, Clone, PartialEq)]
