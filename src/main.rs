@@ -36,6 +36,15 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Some(Tool::Ctl(args)) => {
+            return match cli::ctl::run(args, &mut std::io::stdout().lock()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("vcmux ctl: {e}");
+                    ExitCode::from(e.exit_code())
+                }
+            };
+        }
         None => {}
     }
     let config = match cli.config() {

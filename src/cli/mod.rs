@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, ConfigError, Options};
 
 mod asciicast;
+pub mod ctl;
 pub mod render;
 pub mod screenshot;
 
@@ -31,6 +32,7 @@ shows on localhost:5900:  vcmux   then   vncviewer localhost:5900
 Usage: vcmux [OPTIONS] [-- COMMAND [ARGS]...]
        vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi|png]
        vcmux screenshot [HOST]:DISPLAY|HOST::PORT|unix:PATH -o OUT.png [--password-file F]
+       vcmux ctl unix:PATH|HOST:PORT COMMAND [ARGS]...
 
 The frontend (where the console comes from), one per hub:
   -- COMMAND [ARGS]...      run COMMAND under a new PTY (default: $SHELL, else /bin/sh);
@@ -92,7 +94,8 @@ A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, soca
         x-vcmux-send-text (text, device), x-vcmux-wait-for-text (pattern or
         patterns as regexes, ^ and $ at line ends; timeout in seconds, 30 by
         default; mode=stream: output since the last match, or screen; device),
-        x-vcmux-mark-output (device), quit. device is a vc id (default: the first)
+        x-vcmux-mark-output (device), quit. device is a vc id (default: the first);
+        vcmux ctl runs them from a shell
 
 How the hub behaves: every backend that is connected gets every byte, in order,
 exactly once; the slowest connected backend sets the pace; a backend with nobody
@@ -146,6 +149,12 @@ Tools:
         one frame from any VNC server (vcmux's, QEMU's) as PNG, the server named as -vnc
         names it (:1 is 127.0.0.1:5901); as in vncviewer, HOST:N with N of 100 or more
         is port N (localhost:5901)
+  vcmux ctl unix:PATH|HOST:PORT COMMAND [ARGS]...
+        one command to a running vcmux's control socket (-qmp), its result on stdout:
+        screendump OUT.png|.txt|.ansi|.ppm, wait-for REGEX... [--timeout S] [--screen],
+        send-text TEXT [--enter], send-key KEYS (ctrl-alt-delete), mark,
+        query chardev|vnc|vnc-servers|status|version|commands [--json], raw JSON, quit;
+        see vcmux ctl --help
 
 Options:
   -h, --help      this text
@@ -190,6 +199,8 @@ pub enum Tool {
     Render(render::RenderArgs),
     /// One frame from a VNC server as PNG.
     Screenshot(screenshot::ScreenshotArgs),
+    /// One command to a running vcmux's control socket, for scripts.
+    Ctl(ctl::CtlArgs),
 }
 
 /// What the command line asks for, or why it cannot be read.
@@ -223,7 +234,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
 }
 
 /// The tools' names, as the first word after `vcmux`.
-const TOOLS: &[&str] = &["render", "screenshot"];
+const TOOLS: &[&str] = &["render", "screenshot", "ctl"];
 
 /// clap's error as one line: its first paragraph (a sentence, then any list
 /// it announces, such as the missing arguments), without the usage after it.

@@ -764,6 +764,40 @@ def recipe_qemu_screen(r):
     say("  rendered with --strip-timestamps: the guest's screen, no times (without the flag they are on it)")
 
 
+def recipe_ctl(r):
+    home = r.cwd / "home"
+    home.mkdir()
+    # The shell's prompt is known: bash reads $HOME/.bashrc, after any /etc/bash.bashrc.
+    (home / ".bashrc").write_text("PS1='$ '\n")
+    line = r.expect(r"vcmux -qmp unix:/tmp/q\.sock,server=on,wait=off -- bash( &)?", "a shell with a control socket")
+    vcmux = r.start(line, lambda p: Path("/tmp/q.sock").exists(), "/tmp/q.sock is there",
+                    env=dict(r.env, HOME=str(home), HISTFILE=str(r.cwd / "history")))
+
+    def ctl(args, what):
+        return r.run(r.expect(re.escape("vcmux ctl unix:/tmp/q.sock " + args), what))
+    got = ctl("wait-for '\\$ $'", "a wait for the prompt")
+    if got != b"$ \n":
+        fail("the wait for the prompt printed %r, not the prompt" % got)
+    ctl("send-text 'uname -s' --enter", "a command typed")
+    got = ctl("wait-for '^Linux$'", "a wait for its output")
+    if got != b"Linux\n":
+        fail("the wait for uname's output printed %r" % got)
+    say("  the prompt waited for, a command typed, its output waited for and printed")
+    ctl("screendump console.png", "a screendump")
+    size = Image.open(r.cwd / "console.png").size
+    if size != (800, 456):
+        fail("console.png is %s, not the 80x24 screen" % (size,))
+    say("  console.png, named relative to the caller, is the 80x24 screen")
+    got = ctl("query chardev", "the chardevs")
+    if not re.search(rb"^vc0 +vc +true$", got, re.M):
+        fail("query chardev lacks the vc: %r" % got)
+    ctl("quit", "quit")
+    try:
+        vcmux.proc.wait(DEADLINE)
+    except subprocess.TimeoutExpired:
+        fail("vcmux did not exit on quit")
+    say("  query chardev is a table with vc0; quit stopped vcmux")
+
 RECIPES = {
     "setup": (recipe_setup, [5900]),
     "render": (recipe_render, []),
@@ -773,6 +807,7 @@ RECIPES = {
     "socket-shell": (recipe_socket_shell, []),
     "command-wait": (recipe_command_wait, []),
     "qemu-screen": (recipe_qemu_screen, []),
+    "ctl": (recipe_ctl, [5900]),
 }
 
 
