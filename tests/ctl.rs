@@ -248,3 +248,29 @@ fn help_teaches_with_a_recipe() {
         assert!(help.contains(needle), "{needle:?} in:\n{help}");
     }
 }
+
+#[test]
+fn a_log_added_and_removed_with_chardev_add_holds_what_came_between() {
+    let console = Console::start(ECHO_LINES);
+    let log = path_in(&console.dir, "late.log");
+    console.ok(&["send-text", "before", "--enter"]);
+    console.ok(&["wait-for", "^got:before$"]);
+    assert_eq!(console.ok(&["chardev-add", &format!("file,id=late,path={log}")]), "");
+    console.ok(&["send-text", "during", "--enter"]);
+    console.ok(&["wait-for", "^got:during$"]);
+    let table = console.ok(&["query", "chardev"]);
+    assert!(table.lines().any(|l| l.starts_with("late ") && l.contains("file")), "{table}");
+    assert_eq!(console.ok(&["chardev-remove", "late"]), "");
+    console.ok(&["send-text", "after", "--enter"]);
+    console.ok(&["wait-for", "^got:after$"]);
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "during\r\ngot:during\r\n");
+
+    // A pty prints its path; mistakes are one line.
+    let pty = console.ok(&["chardev-add", "pty,id=p"]);
+    assert!(pty.starts_with("/dev/pts/") && pty.ends_with('\n'), "{pty:?}");
+    assert_failed(&console.ctl(&["chardev-add", "file,id=p,path=x.log"]), 1, &["Duplicate ID 'p'"]);
+    assert_failed(&console.ctl(&["chardev-remove", "nothing"]), 1, &["'nothing' not found"]);
+    assert_failed(&console.ctl(&["chardev-add", "file,id=x"]), 2, &["'path=' is required"]);
+    assert_failed(&console.ctl(&["chardev-add", "vc,id=x"]), 1, &["start-up"]);
+    console.quit();
+}

@@ -2,9 +2,9 @@
 //! and as `chardev-add` describes a new one.
 //!
 //! `chardev-add`'s arguments are QEMU's backend JSON (`{"id": "log1", "backend":
-//! {"type": "file", "data": {"out": "/tmp/x.log"}}}`) read into the same
-//! [`BackendConfig`] a `-chardev` option gives, and written back from one
-//! (what `vcmux ctl chardev-add file,id=…` sends).
+//! {"type": "file", "data": {"out": "/tmp/x.log"}}}`), read into the same
+//! [`BackendConfig`] a `-chardev` option gives (`vcmux ctl chardev-add`
+//! writes that JSON from such an option).
 //!
 //! The kinds that can join a running hub are `file`, `socket`, `pty` and
 //! `null`, with QEMU's field names. Two fields are vcmux's own, in `data` as
@@ -14,8 +14,6 @@
 
 use std::path::PathBuf;
 use std::time::Duration;
-
-use serde_json::{Value, json};
 
 use super::args::Args;
 use super::error::CommandError;
@@ -153,51 +151,6 @@ fn socket(data: &mut Args) -> Result<SocketConfig, CommandError> {
     Ok(SocketConfig { address, server, wait, reconnect })
 }
 
-/// `chardev-add`'s arguments for `chardev`, as [`from_arguments`] reads them.
-pub fn to_arguments(chardev: &NewChardev) -> Value {
-    let backend = &chardev.backend;
-    let (kind, mut data) = match &backend.kind {
-        BackendKind::File(file) => {
-            let mut data = json!({"out": file.path, "append": file.append});
-            if file.timestamps {
-                data["timestamps"] = json!(true);
-            }
-            ("file", data)
-        }
-        BackendKind::Socket(socket) => {
-            let addr = match &socket.address {
-                SocketAddress::Unix(path) => json!({"type": "unix", "data": {"path": path}}),
-                SocketAddress::Tcp { host, port } => {
-                    json!({"type": "inet", "data": {"host": host, "port": port.to_string()}})
-                }
-            };
-            let mut data = json!({"addr": addr, "server": socket.server, "wait": socket.wait});
-            if let Some(reconnect) = socket.reconnect {
-                data["reconnect-ms"] = json!(reconnect.as_millis());
-            }
-            ("socket", data)
-        }
-        BackendKind::Pty(pty) => match &pty.link {
-            Some(link) => ("pty", json!({"path": link})),
-            None => ("pty", json!({})),
-        },
-        BackendKind::Null => ("null", json!({})),
-        BackendKind::Stdio(_) => ("stdio", json!({})),
-        BackendKind::Vc(_) => ("vc", json!({})),
-    };
-    if let Some(hub) = &chardev.hub {
-        data["mux-be-id"] = json!(hub);
-    }
-    if let Some(logfile) = &backend.logfile {
-        data["logfile"] = json!(logfile.path);
-        data["logappend"] = json!(logfile.append);
-    }
-    if backend.replay > 0 {
-        data["replay"] = json!(backend.replay);
-    }
-    json!({"id": backend.id, "backend": {"type": kind, "data": data}})
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};
@@ -240,21 +193,6 @@ mod tests {
         let (backend, hub) =
             parse_backend("socket,id=t,host=127.0.0.1,port=4555,server=on,wait=off").unwrap();
         assert_eq!(tcp, NewChardev { hub, backend });
-    }
-
-    #[test]
-    fn what_is_written_reads_back_the_same() {
-        for option in [
-            "file,id=a,path=/tmp/a.log,append=on,timestamps=on,mux-be-id=hub0,replay=4K",
-            "socket,id=b,path=/tmp/b.sock,server=on,wait=off,replay=1M,logfile=/tmp/b.log,logappend=on",
-            "socket,id=c,host=localhost,port=4000,reconnect-ms=250",
-            "pty,id=d,path=/tmp/d-link",
-            "null,id=e,mux-be-id=m",
-        ] {
-            let (backend, hub) = parse_backend(option).unwrap();
-            let chardev = NewChardev { hub, backend };
-            assert_eq!(read(to_arguments(&chardev)).unwrap(), chardev, "{option}");
-        }
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! Each subcommand is planned into one QMP request, how long its answer may
 //! take, and how to show the answer ([`Plan`]); [`client`] sends it. The
 //! client is its own: it imports nothing of `control`, the server, and
-//! speaks to it only through the wire, as any QMP client would. A new
+//! speaks to it only through the wire, as any QMP client would (`chardev-add`
+//! reads its option with `config`'s `-chardev` parser, so that it takes what
+//! the command line takes). A new
 //! subcommand is a variant of [`CtlCommand`] and an arm of
 //! [`CtlCommand::plan`].
 
@@ -16,6 +18,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Map, Value, json};
 
+mod chardev;
 mod client;
 mod error;
 mod keys;
@@ -85,8 +88,32 @@ pub enum CtlCommand {
     Query(QueryArgs),
     /// Send a QMP request as written, and print its return value as JSON.
     Raw(RawArgs),
+    /// Add a backend to the running hub, written as a -chardev option
+    /// (file,id=log2,path=x.log[,mux-be-id=HUB]); a pty prints its path.
+    #[command(after_help = "Kinds: file, socket (wait=off), pty, null; logfile= and replay= as on the \
+command line. Its first byte is the console's next one. mux-be-id= names the hub when there are \
+several. A hub takes at most four backends.")]
+    ChardevAdd(ChardevAddArgs),
+    /// Take a backend out of its hub and close it (a vc stays).
+    ChardevRemove(ChardevRemoveArgs),
     /// Stop vcmux, as SIGTERM does.
     Quit,
+}
+
+/// `chardev-add`'s option.
+#[derive(Debug, Args)]
+pub struct ChardevAddArgs {
+    /// The backend as -chardev takes it: KIND,id=ID,…
+    #[arg(value_name = "OPTION")]
+    pub option: String,
+}
+
+/// `chardev-remove`'s id.
+#[derive(Debug, Args)]
+pub struct ChardevRemoveArgs {
+    /// The backend's id.
+    #[arg(value_name = "ID")]
+    pub id: String,
 }
 
 /// `--device ID`, shared by the commands that act on a vc.
@@ -268,6 +295,8 @@ enum Show {
     Query(QueryKind, bool),
     /// The `return` value as JSON.
     Json,
+    /// A new pty's path, when the answer has one.
+    Pty,
 }
 
 impl CtlCommand {
@@ -353,6 +382,14 @@ impl CtlCommand {
                 };
                 Ok(Plan { request: args.request.clone(), wait, show: Show::Json })
             }
+            CtlCommand::ChardevAdd(args) => {
+                let arguments =
+                    chardev::add_arguments(&args.option).map_err(|e| CtlError::Usage(e.to_string()))?;
+                quick(request("chardev-add", arguments), Show::Pty)
+            }
+            CtlCommand::ChardevRemove(args) => {
+                quick(request("chardev-remove", json!({"id": args.id})), Show::Nothing)
+            }
             CtlCommand::Quit => quick(request("quit", json!({})), Show::Nothing),
         }
     }
@@ -403,6 +440,10 @@ pub fn run(args: &CtlArgs, out: &mut dyn Write) -> Result<(), CtlError> {
             None => pretty(&answer),
         },
         Show::Query(_, true) | Show::Json => pretty(&answer),
+        Show::Pty => match answer.get("pty").and_then(Value::as_str) {
+            Some(path) => format!("{path}\n"),
+            None => String::new(),
+        },
         Show::Query(kind, false) => match kind {
             QueryKind::Chardev => print::chardevs(&answer),
             QueryKind::Status => print::status(&answer),

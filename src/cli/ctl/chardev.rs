@@ -1,0 +1,105 @@
+//! `vcmux ctl chardev-add`'s one job: a backend written as a `-chardev`
+//! option (`file,id=log2,path=x.log,mux-be-id=hub0`), read by the same parser
+//! as the command line, turned into the QEMU backend JSON that `chardev-add`
+//! takes over the wire.
+
+use serde_json::{Value, json};
+
+use crate::config::{BackendConfig, BackendKind, ConfigError, SocketAddress, parse_backend};
+
+/// `chardev-add`'s arguments for a `-chardev`-style option string: QEMU's
+/// backend JSON, with `mux-be-id` and `replay` in `data` as vcmux reads them.
+/// A mistake in the option is the same one line `-chardev` gives.
+pub fn add_arguments(option: &str) -> Result<Value, ConfigError> {
+    let (backend, hub) = parse_backend(option)?;
+    Ok(arguments(&backend, hub.as_deref()))
+}
+
+fn arguments(backend: &BackendConfig, hub: Option<&str>) -> Value {
+    let (kind, mut data) = match &backend.kind {
+        BackendKind::File(file) => {
+            let mut data = json!({"out": file.path, "append": file.append});
+            if file.timestamps {
+                data["timestamps"] = json!(true);
+            }
+            ("file", data)
+        }
+        BackendKind::Socket(socket) => {
+            let addr = match &socket.address {
+                SocketAddress::Unix(path) => json!({"type": "unix", "data": {"path": path}}),
+                SocketAddress::Tcp { host, port } => {
+                    json!({"type": "inet", "data": {"host": host, "port": port.to_string()}})
+                }
+            };
+            let mut data = json!({"addr": addr, "server": socket.server, "wait": socket.wait});
+            if let Some(reconnect) = socket.reconnect {
+                data["reconnect-ms"] = json!(reconnect.as_millis());
+            }
+            ("socket", data)
+        }
+        BackendKind::Pty(pty) => match &pty.link {
+            Some(link) => ("pty", json!({"path": link})),
+            None => ("pty", json!({})),
+        },
+        BackendKind::Null => ("null", json!({})),
+        BackendKind::Stdio(_) => ("stdio", json!({})),
+        BackendKind::Vc(_) => ("vc", json!({})),
+    };
+    if let Some(hub) = hub {
+        data["mux-be-id"] = json!(hub);
+    }
+    if let Some(logfile) = &backend.logfile {
+        data["logfile"] = json!(logfile.path);
+        data["logappend"] = json!(logfile.append);
+    }
+    if backend.replay > 0 {
+        data["replay"] = json!(backend.replay);
+    }
+    json!({"id": backend.id, "backend": {"type": kind, "data": data}})
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn options_become_qemus_backend_json() {
+        let cases = [
+            (
+                "file,id=log2,path=/tmp/x.log,append=on,mux-be-id=hub0",
+                json!({"id": "log2", "backend": {"type": "file", "data":
+                    {"out": "/tmp/x.log", "append": true, "mux-be-id": "hub0"}}}),
+            ),
+            (
+                "socket,id=s,path=/tmp/s.sock,server=on,wait=off,replay=4K",
+                json!({"id": "s", "backend": {"type": "socket", "data": {
+                    "addr": {"type": "unix", "data": {"path": "/tmp/s.sock"}},
+                    "server": true, "wait": false, "replay": 4096}}}),
+            ),
+            (
+                "socket,id=t,host=127.0.0.1,port=4555,reconnect-ms=250",
+                json!({"id": "t", "backend": {"type": "socket", "data": {
+                    "addr": {"type": "inet", "data": {"host": "127.0.0.1", "port": "4555"}},
+                    "server": false, "wait": false, "reconnect-ms": 250}}}),
+            ),
+            ("pty,id=p", json!({"id": "p", "backend": {"type": "pty", "data": {}}})),
+            (
+                "null,id=n,logfile=/tmp/n.log",
+                json!({"id": "n", "backend": {"type": "null", "data":
+                    {"logfile": "/tmp/n.log", "logappend": false}}}),
+            ),
+        ];
+        for (option, want) in cases {
+            assert_eq!(add_arguments(option).unwrap(), want, "{option}");
+        }
+    }
+
+    #[test]
+    fn a_bad_option_is_the_line_chardev_gives() {
+        let error = add_arguments("file,id=x").unwrap_err().to_string();
+        assert!(error.contains("'path=' is required"), "{error}");
+        assert!(add_arguments("hub,id=h").unwrap_err().to_string().contains("start-up"));
+    }
+}
