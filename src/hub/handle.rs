@@ -1,7 +1,8 @@
 //! Hot-plug: a handle that attaches and detaches a hub's backends while the hub
-//! runs (what QEMU's `chardev-add`/`chardev-remove` will ask of it). Each request
-//! goes to the hub's pump, which carries it out between two chunks, and comes
-//! back with the console offset at which it took effect.
+//! runs (what QMP's `chardev-add`/`chardev-remove` ask of it, through
+//! launch's plugboard). Each request goes to the hub's pump, which carries it
+//! out between two chunks, and comes back with the console offset at which it
+//! took effect.
 
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
