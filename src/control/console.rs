@@ -1,5 +1,6 @@
-//! What the control socket drives: the running configuration's vcs and
-//! chardevs, the way to stop vcmux, and the events clients hear.
+//! What the control socket drives: the running configuration's vcs,
+//! chardevs and VNC servers, the way to stop vcmux, and the events clients
+//! hear.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -9,12 +10,22 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::error::CommandError;
+use super::vnc::{self, VncDisplay};
 use super::wire;
 use crate::chardev::vc::Vc;
+use crate::rfb::ViewerEvent;
 
 /// Events kept for a client that is slow to read them; one that falls
 /// further behind is let go (it would otherwise hold memory for everyone).
 const EVENT_BACKLOG: usize = 256;
+
+/// The event of a hub's frontend coming back (or connecting the first time);
+/// QEMU has none, so it is vcmux's own.
+pub const FRONTEND_OPENED: &str = "X_VCMUX_FRONTEND_OPENED";
+
+/// The event of a hub's frontend going away (QEMU restarted behind a socket
+/// frontend, the command exited).
+pub const FRONTEND_CLOSED: &str = "X_VCMUX_FRONTEND_CLOSED";
 
 /// A chardev as `query-chardev` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,14 +42,21 @@ pub struct Console {
     /// `device`.
     vcs: Vec<(String, Arc<Vc>)>,
     chardevs: Vec<ChardevInfo>,
+    /// The `-vnc`s, in the configuration's order.
+    vnc: Vec<VncDisplay>,
     quit: CancellationToken,
     events: broadcast::Sender<Value>,
 }
 
 impl Console {
     /// The console of a configuration that is running; `quit` stops vcmux.
-    pub fn new(vcs: Vec<(String, Arc<Vc>)>, chardevs: Vec<ChardevInfo>, quit: CancellationToken) -> Console {
-        Console { vcs, chardevs, quit, events: broadcast::Sender::new(EVENT_BACKLOG) }
+    pub fn new(
+        vcs: Vec<(String, Arc<Vc>)>,
+        chardevs: Vec<ChardevInfo>,
+        vnc: Vec<VncDisplay>,
+        quit: CancellationToken,
+    ) -> Console {
+        Console { vcs, chardevs, vnc, quit, events: broadcast::Sender::new(EVENT_BACKLOG) }
     }
 
     /// The vc a command names, or the first one.
@@ -61,6 +79,26 @@ impl Console {
     /// The chardevs, for `query-chardev`.
     pub fn chardevs(&self) -> &[ChardevInfo] {
         &self.chardevs
+    }
+
+    /// The VNC servers, for `query-vnc` and `query-vnc-servers`.
+    pub fn vnc(&self) -> &[VncDisplay] {
+        &self.vnc
+    }
+
+    /// Tells every client what happened to a viewer of the `display`th VNC
+    /// server, as QEMU's `VNC_*` events.
+    pub fn emit_vnc(&self, display: usize, event: &ViewerEvent) {
+        if let Some(display) = self.vnc.get(display) {
+            let (name, data) = vnc::event(display, event);
+            self.emit(name, Some(data));
+        }
+    }
+
+    /// Tells every client that hub `hub`'s frontend came (`open`) or went.
+    pub fn emit_frontend(&self, hub: &str, open: bool) {
+        let name = if open { FRONTEND_OPENED } else { FRONTEND_CLOSED };
+        self.emit(name, Some(serde_json::json!({"hub": hub})));
     }
 
     /// Asks vcmux to stop, as SIGTERM does.

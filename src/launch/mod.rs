@@ -42,8 +42,6 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
         .filter_map(|b| b.vc.clone().map(|vc| (b.id.clone(), vc)))
         .collect();
     let vcs: HashMap<String, _> = ordered_vcs.iter().cloned().collect();
-    // The control sockets too: a script may wait for the console's first line.
-    control::start(opened.control, &config, ordered_vcs, &shutdown);
     let mut servers = Vec::with_capacity(opened.vnc.len());
     for bound in opened.vnc {
         // Every -vnc names an existing vc: the configuration was validated.
@@ -51,11 +49,16 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
             servers.push(bound.serve(vc)?);
         }
     }
+    // The control sockets too: a script may wait for the console's first line.
+    let console = control::start(opened.control, &config, ordered_vcs, &mut servers, &shutdown);
 
     let mut hubs = Vec::with_capacity(opened.hubs.len());
     let mut waits = Vec::new();
     for opened_hub in opened.hubs {
         let mut hub = Hub::new(&opened_hub.id);
+        if let Some(console) = &console {
+            control::follow_frontend(console, hub.id(), hub.frontend_status());
+        }
         // The console's window is the first vc's size.
         let window = opened_hub.backends.iter().find_map(|b| b.vc.as_ref().map(|vc| vc.window()));
         for backend in opened_hub.backends {
