@@ -381,7 +381,9 @@ fn the_layers_import_only_downwards() {
         ("render", &["rfb", "hub", "chardev", "launch", "cli", "control"]),
         ("rfb", &["term", "render", "hub", "chardev", "launch", "cli", "config", "control"]),
         ("chardev", &["launch", "cli", "control"]),
-        ("control", &["launch", "cli"]),
+        // The control socket hears of frontends and viewers through `launch`,
+        // and reads only the RFB server's plain data.
+        ("control", &["launch", "cli", "hub", "rfb::server", "rfb::connection", "rfb::viewers"]),
         // `vcmux ctl` is a client: it reaches the server over the wire only
         // (it reads chardev-add's option with config's -chardev parser).
         ("cli::ctl", &["control", "launch", "chardev", "hub", "rfb", "render", "term", "frame"]),

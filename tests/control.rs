@@ -2,7 +2,10 @@
 //! socket, with a fake QEMU as the console so that every byte on it is known:
 //! every command, every error (each a QMP error object, the connection still
 //! usable after it), screendumps equal to what a viewer and `vcmux render`
-//! get, typing as a keyboard types, and waits for text.
+//! get, typing as a keyboard types, and waits for text; and what it tells:
+//! VNC viewers coming and going (real RFB clients over TCP and unix sockets)
+//! and the console's frontend going away and coming back, as events and in
+//! `query-vnc`/`query-vnc-servers`.
 
 mod common;
 
@@ -67,6 +70,23 @@ impl Qmp {
         answer
     }
 
+    /// Waits for the event `name` (looking first among those set aside) and
+    /// returns it; events before it are set aside.
+    fn wait_event(&mut self, name: &str) -> Value {
+        if let Some(at) = self.events.iter().position(|e| e["event"] == name) {
+            return self.events.remove(at);
+        }
+        loop {
+            let message = self.read();
+            assert!(message.get("event").is_some(), "an answer nobody asked for: {message}");
+            assert!(message["timestamp"]["seconds"].is_u64(), "an event has a timestamp: {message}");
+            if message["event"] == name {
+                return message;
+            }
+            self.events.push(message);
+        }
+    }
+
     /// Runs a command that must fail; its error class and description.
     fn error(&mut self, command: &str, arguments: Value) -> (String, String) {
         let answer = self.execute(command, arguments);
@@ -127,7 +147,8 @@ fn every_command_answers_in_qemus_shapes() {
         json!({"running": true, "status": "running"})
     );
     let commands = qmp.execute("query-commands", json!({}));
-    for name in ["screendump", "send-key", "x-vcmux-wait-for-text", "quit"] {
+    for name in ["screendump", "send-key", "x-vcmux-wait-for-text", "query-vnc", "query-vnc-servers", "quit"]
+    {
         assert!(
             commands["return"].as_array().unwrap().contains(&json!({"name": name})),
             "{name}: {commands}"
@@ -207,6 +228,8 @@ fn every_error_is_a_qmp_error_and_the_connection_goes_on() {
             "Parameter 'bogus' is unexpected",
         ),
         ("query-status", json!({"bogus": 1}), "GenericError", "Parameter 'bogus' is unexpected"),
+        ("query-vnc", json!({"bogus": 1}), "GenericError", "Parameter 'bogus' is unexpected"),
+        ("query-vnc-servers", json!({"display": "v"}), "GenericError", "Parameter 'display' is unexpected"),
         ("send-key", json!({}), "GenericError", "Parameter 'keys' is missing"),
         ("send-key", json!({"keys": []}), "GenericError", "Parameter 'keys' is empty"),
         ("send-key", json!({"keys": [{"type": "qcode", "data": "nokey"}]}), "GenericError", "no key 'nokey'"),
@@ -564,4 +587,200 @@ fn backends_added_and_removed_while_64_mib_flow_get_exactly_their_share() {
         assert!(got.len() <= to - from, "added socket {round}: more than its share");
         assert_same(&format!("added socket {round}"), &got, &data[to - got.len()..to]);
     }
+}
+
+/// A loopback TCP port nobody listens on now (someone may take it before
+/// vcmux does: callers try again).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A vc behind a fake QEMU with a control socket, a VNC server on a free
+/// loopback port (`-vnc 127.0.0.1::PORT` and `tcp_options`, where `DIR` is
+/// the test's directory) and another on a unix socket; and the port.
+fn setup_tcp(tcp_options: &str, files: &[(&str, &str)]) -> (Setup, u16) {
+    for _attempt in 0..5 {
+        let dir = temp_dir();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let port = free_port();
+        let qmp_path = path_in(&dir, "qmp.sock");
+        let qmp = format!("unix:{qmp_path},server=on,wait=off");
+        let tcp = format!("127.0.0.1::{port}{tcp_options}").replace("DIR", &dir.path().display().to_string());
+        let unix = format!("unix:{}", path_in(&dir, "vnc.sock"));
+        let (qemu, vcmux) = start_on_fake_qemu(
+            &dir,
+            &["-chardev", "vc,id=v,cols=40,rows=8", "-vnc", &tcp, "-vnc", &unix, "-qmp", &qmp],
+        );
+        poll_until("vcmux listens for viewers or says why not", || {
+            vcmux.log().contains("VNC viewers welcome on 127.0.0.1") || vcmux.log().contains("cannot listen")
+        });
+        if vcmux.log().contains("cannot listen") {
+            // Someone took the port meanwhile.
+            continue;
+        }
+        let console = qemu.accept();
+        vcmux.wait_log("control socket (QMP): listening on");
+        return (Setup { dir, console, vcmux, qmp_path }, port);
+    }
+    panic!("no free loopback port in five tries");
+}
+
+/// A viewer speaking RFB 3.8 by hand: the server's version, then (with
+/// [`finish_handshake`]) everything up to ServerInit.
+fn start_handshake(stream: &mut (impl Read + Write)) {
+    let mut version = [0u8; 12];
+    stream.read_exact(&mut version).expect("the server's RFB version");
+    assert_eq!(&version, b"RFB 003.008\n");
+}
+
+/// Security (None, or VNC authentication with `password`), ClientInit
+/// (shared) and ServerInit.
+fn finish_handshake(stream: &mut (impl Read + Write), password: Option<&str>) {
+    stream.write_all(b"RFB 003.008\n").unwrap();
+    let mut count = [0u8; 1];
+    stream.read_exact(&mut count).unwrap();
+    let mut types = vec![0u8; usize::from(count[0])];
+    stream.read_exact(&mut types).unwrap();
+    let wanted = if password.is_some() { 2 } else { 1 };
+    assert!(types.contains(&wanted), "security types {types:?}");
+    stream.write_all(&[wanted]).unwrap();
+    if let Some(password) = password {
+        let mut challenge = [0u8; 16];
+        stream.read_exact(&mut challenge).unwrap();
+        stream.write_all(&vcmux::rfb::auth::response(password.as_bytes(), &challenge)).unwrap();
+    }
+    let mut result = [0u8; 4];
+    stream.read_exact(&mut result).unwrap();
+    assert_eq!(result, [0; 4], "the security handshake failed");
+    stream.write_all(&[1]).unwrap();
+    let mut init = [0u8; 24];
+    stream.read_exact(&mut init).unwrap();
+    let mut name = vec![0u8; u32::from_be_bytes([init[20], init[21], init[22], init[23]]) as usize];
+    stream.read_exact(&mut name).unwrap();
+}
+
+/// A TCP viewer with deadlines on its reads and writes, and its local port.
+fn tcp_viewer(port: u16) -> (std::net::TcpStream, u16) {
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(STEP)).unwrap();
+    stream.set_write_timeout(Some(STEP)).unwrap();
+    let local = stream.local_addr().unwrap().port();
+    (stream, local)
+}
+
+/// The clients `query-vnc` lists, as (service, view-only).
+fn listed(qmp: &mut Qmp) -> Vec<(String, bool)> {
+    let answer = qmp.execute("query-vnc", json!({}));
+    answer["return"]["clients"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .iter()
+        .map(|c| {
+            assert_eq!(
+                (&c["host"], &c["family"], &c["websocket"]),
+                (&json!("127.0.0.1"), &json!("ipv4"), &json!(false))
+            );
+            (c["service"].as_str().unwrap().to_string(), c["x-vcmux-view-only"].as_bool().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn viewers_coming_and_going_are_qemus_events_and_query_vnc_lists_them_live() {
+    let files = [("pw", "secret\n"), ("ro", "watch\n")];
+    let (s, port) = setup_tcp(",password-file=DIR/pw,viewonly-password-file=DIR/ro", &files);
+    let mut qmp = Qmp::connect(&s.qmp_path, true);
+    let server = json!({"host": "127.0.0.1", "service": port.to_string(), "family": "ipv4", "websocket": false, "auth": "vnc"});
+    assert_eq!(
+        qmp.execute("query-vnc", json!({}))["return"],
+        json!({"enabled": true, "host": "127.0.0.1", "service": port.to_string(), "family": "ipv4", "auth": "vnc", "clients": []})
+    );
+
+    // Connected: listed at once (as QEMU, before its handshake), told with its address.
+    let (mut typist, typist_port) = tcp_viewer(port);
+    start_handshake(&mut typist);
+    let connected = qmp.wait_event("VNC_CONNECTED");
+    let client = json!({"host": "127.0.0.1", "service": typist_port.to_string(), "family": "ipv4", "websocket": false});
+    assert_eq!(connected["data"], json!({"server": server, "client": client}), "{connected}");
+    assert_eq!(listed(&mut qmp), [(typist_port.to_string(), false)]);
+
+    // Initialized once ServerInit is out, with whether it only watches.
+    finish_handshake(&mut typist, Some("secret"));
+    let initialized = qmp.wait_event("VNC_INITIALIZED");
+    let mut client = client.as_object().unwrap().clone();
+    client.insert("x-vcmux-view-only".into(), json!(false));
+    assert_eq!(initialized["data"], json!({"server": server, "client": client}), "{initialized}");
+
+    // A viewer with the view-only password shows as view-only.
+    let (mut watcher, watcher_port) = tcp_viewer(port);
+    start_handshake(&mut watcher);
+    finish_handshake(&mut watcher, Some("watch"));
+    let initialized = qmp.wait_event("VNC_INITIALIZED");
+    assert_eq!(initialized["data"]["client"]["service"], json!(watcher_port.to_string()));
+    assert_eq!(initialized["data"]["client"]["x-vcmux-view-only"], json!(true));
+    assert_eq!(listed(&mut qmp), [(typist_port.to_string(), false), (watcher_port.to_string(), true)]);
+
+    // Gone: told, and no longer listed.
+    drop(typist);
+    let disconnected = qmp.wait_event("VNC_DISCONNECTED");
+    assert_eq!(disconnected["data"], json!({"server": server, "client": client}), "{disconnected}");
+    assert_eq!(listed(&mut qmp), [(watcher_port.to_string(), true)]);
+    drop(watcher);
+    let disconnected = qmp.wait_event("VNC_DISCONNECTED");
+    assert_eq!(disconnected["data"]["client"]["service"], json!(watcher_port.to_string()));
+    assert_eq!(listed(&mut qmp), []);
+
+    // Every -vnc, with QEMU's ids; a unix listener is its path, a unix client nameless.
+    let unix_path = path_in(&s.dir, "vnc.sock");
+    let mut local = connect(Path::new(&unix_path));
+    start_handshake(&mut local);
+    finish_handshake(&mut local, None);
+    let initialized = qmp.wait_event("VNC_INITIALIZED");
+    let unix_server =
+        json!({"host": "", "service": unix_path, "family": "unix", "websocket": false, "auth": "none"});
+    let unix_client =
+        json!({"host": "", "service": "", "family": "unix", "websocket": false, "x-vcmux-view-only": false});
+    assert_eq!(initialized["data"], json!({"server": unix_server, "client": unix_client}));
+    assert_eq!(
+        qmp.execute("query-vnc-servers", json!({}))["return"],
+        json!([
+            {"id": "default", "auth": "vnc", "server": [server], "clients": [], "display": "v"},
+            {"id": "vnc2", "auth": "none", "server": [unix_server], "clients": [unix_client], "display": "v"},
+        ])
+    );
+}
+
+#[test]
+fn the_frontend_going_away_and_coming_back_are_events() {
+    let dir = temp_dir();
+    let qemu_path = dir.path().join("qemu.sock");
+    let qmp_path = path_in(&dir, "qmp.sock");
+    // QEMU is not there yet: vcmux tries again every second (reconnect=1).
+    let vcmux = Vcmux::start(&[
+        "-frontend",
+        &format!("socket,path={},reconnect=1", qemu_path.display()),
+        "-chardev",
+        "vc,id=v",
+        "-vnc",
+        &format!("unix:{}", path_in(&dir, "vnc.sock")),
+        "-qmp",
+        &format!("unix:{qmp_path},server=on,wait=off"),
+    ]);
+    vcmux.wait_log("control socket (QMP): listening on");
+    let mut qmp = Qmp::connect(&qmp_path, true);
+    let qemu = FakeQemu::listen(&qemu_path);
+    let first = qemu.accept();
+    let opened = qmp.wait_event("X_VCMUX_FRONTEND_OPENED");
+    let hub = opened["data"]["hub"].clone();
+    assert!(hub.as_str().is_some_and(|h| !h.is_empty()), "{opened}");
+    assert_eq!(opened["data"], json!({"hub": hub}));
+
+    // QEMU goes away…
+    drop(first);
+    assert_eq!(qmp.wait_event("X_VCMUX_FRONTEND_CLOSED")["data"], json!({"hub": hub}));
+    // …and comes back.
+    let _second = qemu.accept();
+    assert_eq!(qmp.wait_event("X_VCMUX_FRONTEND_OPENED")["data"], json!({"hub": hub}));
 }

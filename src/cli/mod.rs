@@ -89,13 +89,17 @@ A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
 A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, socat):
   -qmp unix:PATH|tcp:HOST:PORT[,server=on][,wait=off]
         many clients at once; commands: qmp_capabilities, query-version,
-        query-status, query-commands, query-chardev, screendump (filename, device,
+        query-status, query-commands, query-chardev, query-vnc and
+        query-vnc-servers (viewers, as QEMU's), screendump (filename, device,
         format=png|ppm|txt|ansi), send-key (QEMU's qcodes, device),
         x-vcmux-send-text (text, device), x-vcmux-wait-for-text (pattern or
         patterns as regexes, ^ and $ at line ends; timeout in seconds, 30 by
         default; mode=stream: output since the last match, or screen; device),
         x-vcmux-mark-output (device), quit. device is a vc id (default: the first);
-        vcmux ctl runs them from a shell
+        vcmux ctl runs them from a shell.
+        Events: VNC_CONNECTED, VNC_INITIALIZED, VNC_DISCONNECTED (as QEMU's),
+        X_VCMUX_FRONTEND_CLOSED and X_VCMUX_FRONTEND_OPENED (data: the hub's id),
+        SHUTDOWN
 
 How the hub behaves: every backend that is connected gets every byte, in order,
 exactly once; the slowest connected backend sets the pace; a backend with nobody

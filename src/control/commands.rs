@@ -16,6 +16,7 @@ use super::chardev;
 use super::console::Console;
 use super::error::CommandError;
 use super::qcode;
+use super::vnc;
 use crate::chardev::vc::Vc;
 use crate::frame::{Framebuffer, png};
 
@@ -28,6 +29,8 @@ pub const COMMANDS: &[&str] = &[
     "query-chardev",
     "chardev-add",
     "chardev-remove",
+    "query-vnc",
+    "query-vnc-servers",
     "screendump",
     "send-key",
     "x-vcmux-send-text",
@@ -49,7 +52,8 @@ pub async fn execute(console: &Console, command: &str, mut args: Args) -> Result
         return Err(CommandError::NotFound(command.to_string()));
     }
     let answer = match command {
-        "query-version" | "query-status" | "query-commands" | "query-chardev" => {
+        "query-version" | "query-status" | "query-commands" | "query-chardev" | "query-vnc"
+        | "query-vnc-servers" => {
             // The queries take no arguments.
             args.finish()?;
             query(console, command)
@@ -109,6 +113,8 @@ fn query(console: &Console, command: &str) -> Value {
                 .map(|c| json!({"label": c.label, "filename": c.filename, "frontend-open": true}))
                 .collect(),
         ),
+        "query-vnc" => vnc::query_vnc(console.vnc()),
+        "query-vnc-servers" => vnc::query_vnc_servers(console.vnc()),
         _ => json!({"running": true, "status": "running"}),
     }
 }

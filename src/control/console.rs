@@ -1,5 +1,6 @@
-//! What the control socket drives: the running configuration's vcs and
-//! chardevs, the way to stop vcmux, and the events clients hear.
+//! What the control socket drives: the running configuration's vcs,
+//! chardevs and VNC servers, the way to stop vcmux, and the events clients
+//! hear.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
@@ -11,12 +12,22 @@ use tokio_util::sync::CancellationToken;
 use super::chardev::{ChardevInfo, NewChardev};
 use super::error::CommandError;
 use super::plug::{PlugRequest, Plugged, Unplugged};
+use super::vnc::{self, VncDisplay};
 use super::wire;
 use crate::chardev::vc::Vc;
+use crate::rfb::ViewerEvent;
 
 /// Events kept for a client that is slow to read them; one that falls
 /// further behind is let go (it would otherwise hold memory for everyone).
 const EVENT_BACKLOG: usize = 256;
+
+/// The event of a hub's frontend coming back (or connecting the first time);
+/// QEMU has none, so it is vcmux's own.
+pub const FRONTEND_OPENED: &str = "X_VCMUX_FRONTEND_OPENED";
+
+/// The event of a hub's frontend going away (QEMU restarted behind a socket
+/// frontend, the command exited).
+pub const FRONTEND_CLOSED: &str = "X_VCMUX_FRONTEND_CLOSED";
 
 /// The running console, as every control client sees it.
 pub struct Console {
@@ -27,22 +38,27 @@ pub struct Console {
     chardevs: Mutex<Vec<ChardevInfo>>,
     /// Where `chardev-add` and `chardev-remove` go: the task that runs the hubs.
     plugboard: mpsc::Sender<PlugRequest>,
+    /// The `-vnc`s, in the configuration's order.
+    vnc: Vec<VncDisplay>,
     quit: CancellationToken,
     events: broadcast::Sender<Value>,
 }
 
 impl Console {
     /// The console of a configuration that is running: its vcs, its chardevs,
-    /// the plugboard that adds and removes backends, and `quit`, which stops vcmux.
+    /// its VNC servers, the plugboard that adds and removes backends, and
+    /// `quit`, which stops vcmux.
     pub fn new(
         vcs: Vec<(String, Arc<Vc>)>,
         chardevs: Vec<ChardevInfo>,
+        vnc: Vec<VncDisplay>,
         plugboard: mpsc::Sender<PlugRequest>,
         quit: CancellationToken,
     ) -> Console {
         Console {
             vcs,
             chardevs: Mutex::new(chardevs),
+            vnc,
             plugboard,
             quit,
             events: broadcast::Sender::new(EVENT_BACKLOG),
@@ -96,6 +112,26 @@ impl Console {
             || CommandError::Failed("vcmux is stopping: its hubs take no more changes".to_string());
         self.plugboard.send(request).await.map_err(|_| stopping())?;
         answer.await.map_err(|_| stopping())?
+    }
+
+    /// The VNC servers, for `query-vnc` and `query-vnc-servers`.
+    pub fn vnc(&self) -> &[VncDisplay] {
+        &self.vnc
+    }
+
+    /// Tells every client what happened to a viewer of the `display`th VNC
+    /// server, as QEMU's `VNC_*` events.
+    pub fn emit_vnc(&self, display: usize, event: &ViewerEvent) {
+        if let Some(display) = self.vnc.get(display) {
+            let (name, data) = vnc::event(display, event);
+            self.emit(name, Some(data));
+        }
+    }
+
+    /// Tells every client that hub `hub`'s frontend came (`open`) or went.
+    pub fn emit_frontend(&self, hub: &str, open: bool) {
+        let name = if open { FRONTEND_OPENED } else { FRONTEND_CLOSED };
+        self.emit(name, Some(serde_json::json!({"hub": hub})));
     }
 
     /// Asks vcmux to stop, as SIGTERM does.

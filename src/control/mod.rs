@@ -12,10 +12,21 @@
 //! - [`plug`]: `chardev-add`/`chardev-remove` as requests to the task that
 //!   runs the hubs (launch's plugboard);
 //! - `qcode`: QEMU's key names as the keysyms a viewer sends;
+//! - [`vnc`]: the VNC servers and their viewers in QEMU's shapes
+//!   (`query-vnc`, `query-vnc-servers`, `VNC_CONNECTED`, `VNC_INITIALIZED`,
+//!   `VNC_DISCONNECTED`), from the RFB server's plain snapshots and events;
 //! - [`server`]: the listener, any number of clients at once.
 //!
 //! Unlike QEMU's monitor, many clients are served at once, each with its own
 //! negotiation, and none can hold back the console or another client.
+//!
+//! Events: `SHUTDOWN` (after `quit`), QEMU's `VNC_CONNECTED`,
+//! `VNC_INITIALIZED` and `VNC_DISCONNECTED`, and two of vcmux's own, as QEMU
+//! has none: `X_VCMUX_FRONTEND_CLOSED` when a hub's console goes away (QEMU
+//! restarted behind a `reconnect=` socket) and `X_VCMUX_FRONTEND_OPENED`
+//! when it connects or comes back, both with `{"hub": ID}`. `launch` feeds
+//! them in ([`Console::emit_vnc`], [`Console::emit_frontend`]); this module
+//! never reaches up for them.
 
 mod args;
 pub mod chardev;
@@ -26,9 +37,10 @@ pub mod plug;
 mod qcode;
 pub mod server;
 mod session;
+pub mod vnc;
 pub mod wire;
 
 pub use chardev::ChardevInfo;
-pub use console::Console;
+pub use console::{Console, FRONTEND_CLOSED, FRONTEND_OPENED};
 pub use error::CommandError;
 pub use server::ControlListener;

@@ -47,8 +47,6 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
     // chardev-add and chardev-remove go to them.
     let hubs: Vec<Hub> = opened.hubs.iter().map(|h| Hub::new(&h.id)).collect();
     let handles = hubs.iter().map(|hub| (hub.id().to_string(), hub.handle())).collect();
-    // The control sockets too: a script may wait for the console's first line.
-    control::start(opened.control, &config, ordered_vcs, handles, &shutdown);
     let mut servers = Vec::with_capacity(opened.vnc.len());
     for bound in opened.vnc {
         // Every -vnc names an existing vc: the configuration was validated.
@@ -56,10 +54,15 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
             servers.push(bound.serve(vc)?);
         }
     }
+    // The control sockets too: a script may wait for the console's first line.
+    let console = control::start(opened.control, &config, ordered_vcs, &mut servers, handles, &shutdown);
 
     let mut ready = Vec::with_capacity(hubs.len());
     let mut waits = Vec::new();
     for (mut hub, opened_hub) in hubs.into_iter().zip(opened.hubs) {
+        if let Some(console) = &console {
+            control::follow_frontend(console, hub.id(), hub.frontend_status());
+        }
         // The console's window is the first vc's size.
         let window = opened_hub.backends.iter().find_map(|b| b.vc.as_ref().map(|vc| vc.window()));
         for backend in opened_hub.backends {

@@ -6,12 +6,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::broadcast;
 use tracing::info;
 
 use super::error::LaunchError;
 use crate::chardev::vc::Vc;
 use crate::config::{VNC_BASE_PORT, VncConfig, VncListen};
-use crate::rfb::{self, SharePolicy};
+use crate::control::vnc::{VncAddress, VncAuth, VncDisplay, VncListener};
+use crate::rfb::{self, SharePolicy, ViewerEvent};
 use crate::unix_socket::{self, RemoveOnDrop};
 
 /// Reads `config`'s password files into the server's settings and checks them.
@@ -45,7 +47,15 @@ enum Listener {
 
 /// A `-vnc` serving its vc; its unix socket's path goes when this is dropped.
 pub(super) struct ServingVnc {
+    /// The vc it shows.
+    pub vc: String,
     server: rfb::Server,
+    auth: VncAuth,
+    /// Where it listens, the RFB listener first.
+    listeners: Vec<VncListener>,
+    /// Its viewers' comings and goings since before it served anyone, until
+    /// someone takes them.
+    events: Option<broadcast::Receiver<ViewerEvent>>,
     _socket: Option<RemoveOnDrop>,
 }
 
@@ -53,6 +63,24 @@ impl ServingVnc {
     /// Disconnects every viewer and stops listening.
     pub fn shutdown(&self) {
         self.server.shutdown();
+    }
+
+    /// The server as the control socket lists it (`id` is QEMU's display id).
+    pub fn display(&self, id: String) -> VncDisplay {
+        let server = self.server.clone();
+        VncDisplay {
+            id,
+            vc: self.vc.clone(),
+            auth: self.auth,
+            listeners: self.listeners.clone(),
+            viewers: std::sync::Arc::new(move || server.connected()),
+        }
+    }
+
+    /// Every viewer event since the server started, once: whoever takes
+    /// them tells of them.
+    pub fn take_events(&mut self) -> Option<broadcast::Receiver<ViewerEvent>> {
+        self.events.take()
     }
 }
 
@@ -90,12 +118,17 @@ impl BoundVnc {
     /// Serves `vc` on the bound listeners until [`ServingVnc::shutdown`], and
     /// logs where.
     pub fn serve(self, vc: Arc<Vc>) -> Result<ServingVnc, LaunchError> {
+        let auth = if self.server.needs_password() { VncAuth::Vnc } else { VncAuth::None };
         let server = rfb::Server::new(vc, self.server)
             .map_err(|e| LaunchError::Vnc(format!("-vnc for {}: {e}", self.vc)))?;
+        // Before any viewer can arrive, so that none goes untold.
+        let events = Some(server.subscribe());
+        let mut listeners = Vec::with_capacity(2);
         let socket = match self.listener {
             Listener::Tcp(listener) => {
                 if let Ok(local) = listener.local_addr() {
                     info!("{}: VNC viewers welcome on {local}", self.vc);
+                    listeners.push(VncListener { address: VncAddress::Tcp(local), websocket: false });
                 }
                 let server = server.clone();
                 tokio::spawn(async move { server.serve_tcp(listener).await });
@@ -103,6 +136,8 @@ impl BoundVnc {
             }
             Listener::Unix(listener, path) => {
                 info!("{}: VNC viewers welcome on unix:{}", self.vc, path.path().display());
+                let address = VncAddress::Unix(path.path().to_path_buf());
+                listeners.push(VncListener { address, websocket: false });
                 let server = server.clone();
                 tokio::spawn(async move { server.serve_unix(listener).await });
                 Some(path)
@@ -111,11 +146,12 @@ impl BoundVnc {
         if let Some(listener) = self.websocket {
             if let Ok(local) = listener.local_addr() {
                 info!("{}: WebSocket (noVNC) viewers welcome on {local}", self.vc);
+                listeners.push(VncListener { address: VncAddress::Tcp(local), websocket: true });
             }
             let server = server.clone();
             tokio::spawn(async move { server.serve_websocket(listener).await });
         }
-        Ok(ServingVnc { server, _socket: socket })
+        Ok(ServingVnc { vc: self.vc, server, auth, listeners, events, _socket: socket })
     }
 }
 

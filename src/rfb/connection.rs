@@ -22,11 +22,12 @@ use super::dispatch::{Asked, Dispatch};
 use super::encoding::{Encoders, number};
 use super::handshake::{self, HandshakeError};
 use super::incoming::Incoming;
+use super::lifecycle::{Peer, Presence, ViewerInfo};
 use super::outgoing::Outgoing;
 use super::pixel_format::PixelFormat;
 use super::server_message::ServerMessage;
 use super::update::{self, Cut, UpdateError};
-use super::viewers::{JoinRefused, Peer, Registration, Shared};
+use super::viewers::{JoinRefused, Registration, Shared};
 
 /// The least output allowed to wait unsent before incremental updates pause (QEMU: 1 MiB).
 const MIN_THROTTLE: usize = 1 << 20;
@@ -75,15 +76,26 @@ impl Ended {
     }
 }
 
-/// Serves one viewer on `stream` to the end, logging its arrival and departure.
-pub(crate) async fn serve<S>(shared: Arc<Shared>, stream: S, peer: Peer)
+/// Serves one viewer on `stream` (inside WebSocket if `websocket`) to the
+/// end, logging its arrival and departure and listing it as open meanwhile.
+pub(crate) async fn serve<S>(shared: Arc<Shared>, stream: S, peer: Peer, websocket: bool)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let id = shared.next_id();
     info!("vnc: viewer {id} connected from {peer}");
+    let arrived = ViewerInfo {
+        id,
+        peer: peer.clone(),
+        websocket,
+        view_only: shared.settings.view_only,
+        initialized: false,
+    };
+    let presence = shared.lifecycle.arrived(arrived);
     let mut joined = false;
-    let ended = run(&shared, id, stream, &peer, &mut joined).await;
+    let ended = run(&shared, id, stream, &peer, &presence, &mut joined).await;
+    // Unlisted (and its departure told) before the log says it is gone.
+    drop(presence);
     if joined {
         shared.desktop.input(ViewerInput::Left { viewer: id });
     }
@@ -96,7 +108,14 @@ where
 
 /// The handshake, registration and ServerInit within the handshake timeout,
 /// then the session.
-async fn run<S>(shared: &Arc<Shared>, id: ViewerId, mut stream: S, peer: &Peer, joined: &mut bool) -> Ended
+async fn run<S>(
+    shared: &Arc<Shared>,
+    id: ViewerId,
+    mut stream: S,
+    peer: &Peer,
+    presence: &Presence<'_>,
+    joined: &mut bool,
+) -> Ended
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -121,13 +140,15 @@ where
         Err(_) => return Ended::Handshake(HandshakeError::TimedOut(timeout)),
     };
     *joined = true;
+    let view_only = agreed.view_only || shared.settings.view_only;
+    presence.initialized(view_only);
     let (reader, writer) = tokio::io::split(stream);
     let outgoing = Outgoing::start(writer);
     let incoming = Incoming::start(reader);
     let mut session = Session {
         shared: shared.clone(),
         registration,
-        view_only: agreed.view_only || shared.settings.view_only,
+        view_only,
         asked: Asked::new(),
         encoders: Encoders::new(),
         size: (width, height),

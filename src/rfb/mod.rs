@@ -8,6 +8,9 @@
 //! - [`server`]: [`Server`], accepting viewers on TCP, unix or WebSocket listeners;
 //! - `viewers`: the registry every connection shares: viewers, their pending
 //!   regions, the share policy and the connection limit;
+//! - [`lifecycle`]: who each connection is ([`Peer`], [`ViewerInfo`]), the
+//!   open ones, and their arrivals and departures as [`ViewerEvent`]s for the
+//!   server's owner (plain data: the owner gives them its own shape);
 //! - [`settings`]: passwords, view-only, share policy, connection limit;
 //! - [`handshake`] and [`auth`]: versions 3.3/3.7/3.8, None and VNC authentication;
 //! - `connection`: one viewer's session, from handshake to goodbye, and its
@@ -31,6 +34,7 @@ mod dispatch;
 pub mod encoding;
 pub mod handshake;
 mod incoming;
+pub mod lifecycle;
 mod outgoing;
 pub mod painted_desktop;
 pub mod pending;
@@ -42,6 +46,6 @@ mod update;
 mod viewers;
 pub mod websocket;
 
+pub use lifecycle::{Peer, ViewerEvent, ViewerInfo};
 pub use server::Server;
 pub use settings::{ServerSettings, SettingsError, SharePolicy};
-pub use viewers::Peer;

@@ -9,12 +9,14 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::broadcast;
 use tracing::{info, warn};
 
 use super::connection;
 use super::desktop::Desktop;
+use super::lifecycle::{Peer, ViewerEvent, ViewerInfo};
 use super::settings::{ServerSettings, SettingsError};
-use super::viewers::{Peer, Shared, Slot};
+use super::viewers::{Shared, Slot};
 use super::websocket;
 
 /// A VNC server for one desktop. Cloning it is cheap: clones serve the same
@@ -104,7 +106,7 @@ impl Server {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let Some(_slot) = self.take_slot(&peer) else { return };
-        connection::serve(self.shared.clone(), stream, peer).await;
+        connection::serve(self.shared.clone(), stream, peer, false).await;
     }
 
     /// Serves one viewer speaking RFB over WebSocket on `stream`.
@@ -115,7 +117,7 @@ impl Server {
         let Some(_slot) = self.take_slot(&peer) else { return };
         let timeout = self.shared.settings.handshake_timeout;
         match tokio::time::timeout(timeout, websocket::accept(stream)).await {
-            Ok(Ok(stream)) => connection::serve(self.shared.clone(), stream, peer).await,
+            Ok(Ok(stream)) => connection::serve(self.shared.clone(), stream, peer, true).await,
             Ok(Err(e)) => info!("vnc: websocket handshake with {peer} failed: {e}"),
             Err(_) => info!("vnc: websocket handshake with {peer} not finished within {timeout:?}"),
         }
@@ -139,5 +141,18 @@ impl Server {
     /// How many viewers are past their handshake.
     pub fn viewers(&self) -> usize {
         self.shared.viewer_count()
+    }
+
+    /// The connections open now, handshake done or not, oldest first: what
+    /// the owner lists when asked who is watching.
+    pub fn connected(&self) -> Vec<ViewerInfo> {
+        self.shared.lifecycle.open()
+    }
+
+    /// Every arrival, finished handshake and departure from now on, for an
+    /// owner that tells others of them. Subscribe before serving to miss none;
+    /// a receiver that lags misses the oldest and never holds the server back.
+    pub fn subscribe(&self) -> broadcast::Receiver<ViewerEvent> {
+        self.shared.lifecycle.subscribe()
     }
 }

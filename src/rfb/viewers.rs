@@ -5,8 +5,6 @@
 //! Both the accepting side ([`server`](super::server)) and each viewer's
 //! session (`connection`) use it; it knows neither.
 
-use std::fmt;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -14,45 +12,18 @@ use tokio_util::sync::CancellationToken;
 
 use super::auth::Backoff;
 use super::desktop::{Audience, Desktop, ViewerId};
+use super::lifecycle::Lifecycle;
 use super::pending::Pending;
 use super::settings::{ServerSettings, SharePolicy};
 use crate::frame::Framebuffer;
-
-/// Who is at the other end of a connection: what the log shows, and what
-/// failed passwords are counted against.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Peer {
-    /// A TCP peer (plain or WebSocket); failures count against its IP address.
-    Tcp(SocketAddr),
-    /// A unix-socket peer or anything else local, described; failures of all
-    /// local peers count together.
-    Local(String),
-}
-
-impl Peer {
-    /// The key of the failed-password backoff.
-    pub(crate) fn backoff_key(&self) -> String {
-        match self {
-            Peer::Tcp(addr) => addr.ip().to_string(),
-            Peer::Local(_) => "local".to_string(),
-        }
-    }
-}
-
-impl fmt::Display for Peer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Peer::Tcp(addr) => write!(f, "{addr}"),
-            Peer::Local(what) => f.write_str(what),
-        }
-    }
-}
 
 /// What every connection of a server shares.
 pub(crate) struct Shared {
     pub desktop: Arc<dyn Desktop>,
     pub settings: ServerSettings,
     pub backoff: Backoff,
+    /// The open connections, and who is told of them.
+    pub lifecycle: Lifecycle,
     viewers: Mutex<Vec<ViewerEntry>>,
     next_id: AtomicU64,
     connections: AtomicUsize,
@@ -114,6 +85,7 @@ impl Shared {
             desktop,
             settings,
             backoff: Backoff::default(),
+            lifecycle: Lifecycle::default(),
             viewers: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             connections: AtomicUsize::new(0),
