@@ -784,3 +784,34 @@ fn the_frontend_going_away_and_coming_back_are_events() {
     let _second = qemu.accept();
     assert_eq!(qmp.wait_event("X_VCMUX_FRONTEND_OPENED")["data"], json!({"hub": hub}));
 }
+
+#[test]
+fn qemus_long_form_mon_with_a_socket_chardev_is_a_control_socket() {
+    let dir = temp_dir();
+    let path = path_in(&dir, "mon.sock");
+    let vnc = format!("unix:{}", path_in(&dir, "vnc.sock"));
+    let (qemu, vcmux) = start_on_fake_qemu(
+        &dir,
+        &[
+            "-chardev",
+            &format!("socket,id=mon0,path={path},server=on,wait=off"),
+            "-mon",
+            "chardev=mon0,mode=control",
+            "-chardev",
+            "vc,id=v,cols=40,rows=8",
+            "-vnc",
+            &vnc,
+        ],
+    );
+    let _console = qemu.accept();
+    vcmux.wait_log("control socket (QMP): listening on");
+    let mut qmp = Qmp::connect(&path, true);
+    // The monitor is no backend: the hub has the vc alone.
+    let labels: Vec<Value> = qmp.execute("query-chardev", json!({}))["return"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["label"].clone())
+        .collect();
+    assert_eq!(labels, [json!("hub0"), json!("v")]);
+}

@@ -18,7 +18,7 @@ pub mod render;
 pub mod screenshot;
 
 /// The options vcmux takes, long names that QEMU spells with one dash.
-const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "vnc", "qmp", "help", "version"];
+const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "vnc", "qmp", "mon", "help", "version"];
 
 const HELP: &str = "\
 vcmux fans one console out to several places at once, as QEMU's mux-be / hub
@@ -95,11 +95,15 @@ A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, soca
         x-vcmux-send-text (text, device), x-vcmux-wait-for-text (pattern or
         patterns as regexes, ^ and $ at line ends; timeout in seconds, 30 by
         default; mode=stream: output since the last match, or screen; device),
-        x-vcmux-mark-output (device), quit. device is a vc id (default: the first);
-        vcmux ctl runs them from a shell.
+        x-vcmux-mark-output (device), chardev-add (QEMU's backend JSON: file,
+        socket, pty, null; mux-be-id in data names the hub), chardev-remove (id),
+        quit. device is a vc id (default: the first); vcmux ctl runs them from a
+        shell.
         Events: VNC_CONNECTED, VNC_INITIALIZED, VNC_DISCONNECTED (as QEMU's),
         X_VCMUX_FRONTEND_CLOSED and X_VCMUX_FRONTEND_OPENED (data: the hub's id),
         SHUTDOWN
+  -chardev socket,id=ID,path=P|port=N,server=on,wait=off -mon chardev=ID,mode=control
+        the same, in QEMU's long form
 
 How the hub behaves: every backend that is connected gets every byte, in order,
 exactly once; the slowest connected backend sets the pace; a backend with nobody
@@ -191,6 +195,9 @@ pub struct Cli {
     /// `-qmp unix:PATH|tcp:HOST:PORT,server=on,wait=off`, repeatable.
     #[arg(long = "qmp")]
     pub qmp: Vec<String>,
+    /// `-mon chardev=ID,mode=control`: a `-chardev socket` as a control socket.
+    #[arg(long = "mon")]
+    pub mon: Vec<String>,
     /// The command after `--`.
     #[arg(last = true)]
     pub command: Vec<String>,
@@ -210,7 +217,7 @@ pub enum Tool {
 /// What the command line asks for, or why it cannot be read.
 pub enum Parsed {
     /// Run vcmux with these options.
-    Run(Cli),
+    Run(Box<Cli>),
     /// Print this (help, version) and exit 0.
     Print(String),
     /// A bad option: this one-line message, exit 2.
@@ -225,7 +232,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     };
     let tool = args.get(1).and_then(|a| a.to_str()).filter(|a| TOOLS.contains(a)).map(str::to_string);
     match Cli::try_parse_from(args) {
-        Ok(cli) => Parsed::Run(cli),
+        Ok(cli) => Parsed::Run(Box::new(cli)),
         Err(e) if !e.use_stderr() => Parsed::Print(e.to_string()),
         Err(e) => {
             let help = match tool {
@@ -271,10 +278,10 @@ fn qemu_style(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
             if !LONG_OPTIONS.contains(&name) {
                 return Err(format!("unknown option '{text}' (see vcmux --help)"));
             }
-            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp");
+            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp" | "mon");
             *arg = OsString::from(format!("--{name}"));
         } else if let Some(name) = text.strip_prefix("--") {
-            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp");
+            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp" | "mon");
         }
     }
     Ok(args)
@@ -288,6 +295,7 @@ impl Cli {
             frontends: self.frontend.clone(),
             vnc: self.vnc.clone(),
             qmp: self.qmp.clone(),
+            mon: self.mon.clone(),
             command: self.command.clone(),
         };
         Config::from_options(&options, default_command())

@@ -5,7 +5,7 @@
 use super::address::SocketAddress;
 use super::error::ConfigError;
 use super::opts::Opts;
-use super::qmp;
+use super::qmp::{self, QmpConfig};
 use super::types::{
     BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig, FrontendKind, HubConfig,
     IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_REPLAY, MAX_VC_CELLS, Options, PtyConfig, SocketConfig,
@@ -81,6 +81,10 @@ impl Config {
                 return Err(ConfigError::DuplicateId(chardev.id));
             }
             chardevs.push(chardev);
+        }
+        let mut qmp = Vec::with_capacity(options.qmp.len() + options.mon.len());
+        for text in &options.mon {
+            qmp.push(take_monitor(text, &mut chardevs)?);
         }
         let default_graph = chardevs.is_empty();
         if default_graph {
@@ -169,9 +173,59 @@ impl Config {
             vcs.iter().enumerate().map(|(n, id)| format!(":{n},display={id}")).collect();
         let vnc_options = if options.vnc.is_empty() { &default_vnc[..] } else { &options.vnc[..] };
         let vnc = vnc_options.iter().map(|text| vnc::parse(text, &vcs)).collect::<Result<Vec<_>, _>>()?;
-        let qmp = options.qmp.iter().map(|text| qmp::parse(text)).collect::<Result<Vec<_>, _>>()?;
+        for text in &options.qmp {
+            qmp.push(qmp::parse(text)?);
+        }
         Ok(Config { hubs, vnc, qmp })
     }
+}
+
+/// QEMU's `-mon chardev=ID,mode=control`: takes chardev ID out of the
+/// chardevs (it joins no hub) and makes it a control socket. It must be a
+/// listening socket that does not wait: vcmux never holds the console for a
+/// control client.
+fn take_monitor(text: &str, chardevs: &mut Vec<Chardev>) -> Result<QmpConfig, ConfigError> {
+    let opts = Opts::parse("-mon", text, "chardev")?;
+    let id = opts.string("chardev")?.ok_or_else(|| opts.error("'chardev=' is required"))?;
+    if opts.string("mode")?.as_deref() != Some("control") {
+        return Err(
+            opts.error("only mode=control (QMP) is served; QEMU's human monitor (mode=readline) is not")
+        );
+    }
+    let _pretty = opts.flag("pretty")?;
+    opts.finish("-mon", &["chardev", "mode", "pretty"])?;
+    let index = chardevs
+        .iter()
+        .position(|c| c.id == id)
+        .ok_or_else(|| opts.error(format!("chardev '{id}' is not defined (-chardev socket,id={id},…)")))?;
+    let chardev = &chardevs[index];
+    let socket = match &chardev.kind {
+        ChardevKind::Backend(BackendKind::Socket(socket)) => socket,
+        _ => {
+            return Err(opts.error(format!(
+                "chardev '{id}' is a {} chardev; a monitor needs a listening socket",
+                chardev.kind_name()
+            )));
+        }
+    };
+    if !socket.server {
+        return Err(
+            opts.error(format!("chardev '{id}' connects out; a monitor's socket listens (server=on)"))
+        );
+    }
+    if socket.wait {
+        return Err(opts.error(format!(
+            "chardev '{id}' waits for its client (QEMU's default); vcmux starts the console without one: add wait=off"
+        )));
+    }
+    if chardev.mux_be_id.is_some() || chardev.logfile.is_some() || chardev.replay > 0 {
+        return Err(opts.error(format!(
+            "chardev '{id}' serves the monitor: mux-be-id, logfile and replay are for console backends"
+        )));
+    }
+    let address = socket.address.clone();
+    chardevs.remove(index);
+    Ok(QmpConfig { address })
 }
 
 /// Builds the hubs with their backends from the chardevs, checking membership.

@@ -1,7 +1,8 @@
 //! The `-qmp` option, in QEMU's syntax: where the control socket listens.
 //!
 //! `-qmp unix:PATH,server=on,wait=off` or `-qmp tcp:HOST:PORT,server=on,wait=off`
-//! (QEMU's older `server,nowait` too). vcmux always listens, and never waits
+//! (QEMU's older `server,nowait` too), or QEMU's long form: a listening
+//! `-chardev socket,id=ID,…` named by `-mon chardev=ID,mode=control`. vcmux always listens, and never waits
 //! for a control client before starting the console: `server=off` and
 //! `wait=on` are refused by name.
 

@@ -9,6 +9,7 @@ fn config(chardevs: &[&str], frontends: &[&str], command: &[&str]) -> Result<Con
         command: command.iter().map(|s| s.to_string()).collect(),
         vnc: Vec::new(),
         qmp: Vec::new(),
+        mon: Vec::new(),
     };
     Config::from_options(&options, vec!["/bin/sh".into()])
 }
@@ -231,4 +232,52 @@ fn sockets_ptys_and_files_take_a_replay_size() {
     let sizes: Vec<usize> = c.hubs[0].backends.iter().map(|b| b.replay).collect();
     assert_eq!(sizes, [64 << 10, 1 << 20, 0, 0]);
     assert_eq!(MAX_REPLAY, 64 << 20);
+}
+
+fn with_mon(chardevs: &[&str], mon: &[&str]) -> Result<Config, ConfigError> {
+    let options = Options {
+        chardevs: chardevs.iter().map(|s| s.to_string()).collect(),
+        mon: mon.iter().map(|s| s.to_string()).collect(),
+        ..Options::default()
+    };
+    Config::from_options(&options, vec!["/bin/sh".into()])
+}
+
+#[test]
+fn a_socket_chardev_under_mon_is_a_control_socket_not_a_backend() {
+    let config = with_mon(
+        &["socket,id=mon0,path=/tmp/m.sock,server=on,wait=off", "file,id=log,path=/tmp/l"],
+        &["chardev=mon0,mode=control"],
+    )
+    .unwrap();
+    assert_eq!(config.qmp, [QmpConfig { address: SocketAddress::Unix("/tmp/m.sock".into()) }]);
+    let ids: Vec<&str> = config.hubs[0].backends.iter().map(|b| b.id.as_str()).collect();
+    assert_eq!(ids, ["log"]);
+    // The monitor alone leaves the default graph: one vc.
+    let alone = with_mon(
+        &["socket,id=m,host=127.0.0.1,port=4444,server=on,wait=off"],
+        &["chardev=m,mode=control,pretty=on"],
+    )
+    .unwrap();
+    assert_eq!(alone.qmp[0].address, SocketAddress::Tcp { host: "127.0.0.1".into(), port: 4444 });
+    assert_eq!(alone.hubs[0].backends[0].id, DEFAULT_BACKEND);
+
+    for (chardevs, mon, named) in [
+        (&["socket,id=m,path=/m,server=on,wait=off"][..], "chardev=m", "mode=control"),
+        (&["socket,id=m,path=/m,server=on,wait=off"][..], "chardev=m,mode=readline", "mode=control"),
+        (&["socket,id=m,path=/m,server=on,wait=off"][..], "chardev=x,mode=control", "'x'"),
+        (&["socket,id=m,path=/m,server=on"][..], "chardev=m,mode=control", "wait=off"),
+        (&["socket,id=m,path=/m"][..], "chardev=m,mode=control", "server=on"),
+        (&["file,id=m,path=/m"][..], "chardev=m,mode=control", "file"),
+        (
+            &["mux-be,id=h", "socket,id=m,path=/m,server=on,wait=off,mux-be-id=h"][..],
+            "chardev=m,mode=control",
+            "mux-be-id",
+        ),
+        (&["socket,id=m,path=/m,server=on,wait=off"][..], "mode=control", "chardev="),
+    ] {
+        let error = with_mon(chardevs, &[mon]).expect_err(mon).to_string();
+        assert!(error.contains(named), "{mon}: {error}");
+        assert!(error.starts_with("-mon ") || error.contains("'m'") || error.contains("'x'"), "{error}");
+    }
 }

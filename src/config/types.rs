@@ -187,6 +187,8 @@ pub struct Options {
     pub vnc: Vec<String>,
     /// Each `-qmp` value.
     pub qmp: Vec<String>,
+    /// Each `-mon` value: a `-chardev socket` made a control socket.
+    pub mon: Vec<String>,
     /// The words after `--`, if any.
     pub command: Vec<String>,
 }
