@@ -241,10 +241,9 @@ async fn wait_for_text(console: &Console, mut args: Args) -> Result<Value, Comma
         .iter()
         .map(|source| {
             // `^` and `$` are a line's ends, as a console is read.
-            RegexBuilder::new(source)
-                .multi_line(true)
-                .build()
-                .map_err(|e| CommandError::Failed(format!("pattern '{source}' is not a regex: {e}")))
+            RegexBuilder::new(source).multi_line(true).build().map_err(|e| {
+                CommandError::Failed(format!("pattern '{source}' is not a regex: {}", one_line(&e)))
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let timeout = match timeout {
@@ -315,4 +314,18 @@ fn find_on_screen(text: &str, patterns: &[Regex]) -> Option<(usize, String, Stri
         .filter_map(|(i, p)| p.find(text).map(|m| (i, m)))
         .min_by_key(|(i, m)| (m.start(), *i))
         .map(|(i, m)| (i, m.as_str().to_string(), text[..m.start()].to_string()))
+}
+
+/// A regex error on one line: the regex crate draws a caret under the
+/// pattern on lines of their own, which a QMP `desc` and `vcmux ctl`'s one
+/// line of error cannot show; its last line says what is wrong.
+fn one_line(error: &regex::Error) -> String {
+    let text = error.to_string();
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .trim_start_matches("error: ")
+        .to_string()
 }

@@ -39,6 +39,7 @@ next line. Every wait is a condition with a deadline.
 
 import base64
 import hashlib
+import json
 import os
 import re
 import select
@@ -60,6 +61,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CORPUS = REPO / "tests" / "term-corpus"
 DEADLINE = float(os.environ.get("DEADLINE", "60"))
+# Where the CI recipe's PNG, text dump and recording are kept.
+ARTIFACTS = Path(os.environ.get("VCMUX_ARTIFACTS", REPO / "target" / "ci-artifacts"))
 SHELL_BLOCK = {"sh", "bash", "shell", "console", "zsh"}
 
 sys.dont_write_bytecode = True  # no __pycache__ beside measure.py
@@ -798,6 +801,61 @@ def recipe_ctl(r):
         fail("vcmux did not exit on quit")
     say("  query chardev is a table with vc0; quit stopped vcmux")
 
+def recipe_ci(r):
+    home = r.cwd / "home"
+    home.mkdir()
+    (home / ".bashrc").write_text("PS1='$ '\n")
+    line = r.expect(r"vcmux -qmp unix:/tmp/ci\.qmp,server=on,wait=off +-chardev vc,id=vc0 "
+                    r"-chardev asciicast,id=rec,path=console\.cast -- bash( &)?",
+                    "a shell with a control socket and a recording")
+    vcmux = r.start(line, lambda p: Path("/tmp/ci.qmp").exists(), "/tmp/ci.qmp is there",
+                    env=dict(r.env, HOME=str(home), HISTFILE=str(r.cwd / "history")))
+
+    def ctl(pattern, what):
+        return r.run(r.expect(r"vcmux ctl unix:/tmp/ci\.qmp " + pattern, what))
+    got = ctl(re.escape("wait-for '\\$ $' --timeout 60"), "a wait for the prompt")
+    if got != b"$ \n":
+        fail("the wait for the prompt printed %r" % got)
+    ctl(re.escape("send-text 'uname -a' --enter"), "a command typed")
+    got = ctl(re.escape("wait-for '^Linux .*$' --timeout 60"), "a wait for its output")
+    if not got.startswith(b"Linux ") or got.count(b"\n") != 1:
+        fail("the wait for uname's output printed %r" % got)
+    ctl(re.escape("screendump console.png"), "a PNG screendump")
+    ctl(re.escape("screendump console.txt"), "a text screendump")
+    ctl("quit", "quit")
+    try:
+        status = vcmux.proc.wait(DEADLINE)
+    except subprocess.TimeoutExpired:
+        fail("vcmux did not exit on quit")
+    if status != 0:
+        fail("vcmux exited %d on quit" % status)
+    say("  the prompt waited for, uname -a typed, its line printed; quit stopped vcmux")
+
+    size = Image.open(r.cwd / "console.png").size
+    if size != (800, 456):
+        fail("console.png is %s, not the 80x24 screen" % (size,))
+    text = (r.cwd / "console.txt").read_text()
+    if "$ uname -a\n" + got.decode() not in text:
+        fail("console.txt lacks the command and its line: %r" % text)
+    lines = (r.cwd / "console.cast").read_text().splitlines()
+    header = json.loads(lines[0])
+    if header.get("version") != 2 or (header.get("width"), header.get("height")) != (80, 24):
+        fail("console.cast's header: %r" % lines[0])
+    output = "".join(e[2] for e in map(json.loads, lines[1:]) if e[1] == "o")
+    if got.decode().strip() not in output:
+        fail("console.cast's output lacks uname's line")
+    rendered = subprocess.run(["vcmux", "render", "console.cast"], cwd=r.cwd, env=r.env,
+                              capture_output=True, timeout=DEADLINE)
+    if rendered.returncode != 0 or got.strip() not in rendered.stdout:
+        fail("vcmux render console.cast: %r" % (rendered.stderr or rendered.stdout))
+    say("  console.png is the 80x24 screen, console.txt has the command and its line, "
+        "console.cast replays to it")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name in ("console.png", "console.txt", "console.cast"):
+        shutil.copy(r.cwd / name, ARTIFACTS / name)
+    say("  kept in %s: console.png, console.txt, console.cast" % ARTIFACTS)
+
+
 RECIPES = {
     "setup": (recipe_setup, [5900]),
     "render": (recipe_render, []),
@@ -808,6 +866,7 @@ RECIPES = {
     "command-wait": (recipe_command_wait, []),
     "qemu-screen": (recipe_qemu_screen, []),
     "ctl": (recipe_ctl, [5900]),
+    "ci": (recipe_ci, []),
 }
 
 
