@@ -48,6 +48,14 @@ impl Qmp {
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
     }
 
+    /// Everything until vcmux closes the connection (within 10 s).
+    fn rest(&mut self) -> String {
+        self.writer.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut rest = String::new();
+        self.reader.read_to_string(&mut rest).expect("vcmux closes the connection");
+        rest
+    }
+
     /// Sends raw bytes and returns the next answer (events set aside).
     fn send_raw(&mut self, bytes: &[u8]) -> Value {
         self.writer.write_all(bytes).unwrap();
@@ -397,6 +405,26 @@ fn many_clients_at_once_and_one_that_never_reads_holds_no_one_back() {
 
     // quit answers, then vcmux stops cleanly.
     assert_eq!(a.execute("quit", json!({})), json!({"return": {}}));
+    assert_eq!(s.vcmux.wait_exit(), 0);
+}
+
+#[test]
+fn quit_answers_then_every_negotiated_client_gets_shutdown_then_the_end() {
+    let mut s = setup();
+    let mut quitter = Qmp::connect(&s.qmp_path, true);
+    let mut other = Qmp::connect(&s.qmp_path, true);
+    let mut unnegotiated = Qmp::connect(&s.qmp_path, false);
+    // As QEMU (and as qemu.qmp's users wait for it): the answer, then the event.
+    assert_eq!(quitter.execute("quit", json!({})), json!({"return": {}}));
+    for (who, client) in [("the client that quit", &mut quitter), ("another client", &mut other)] {
+        let event = client.read();
+        assert_eq!(event["event"], json!("SHUTDOWN"), "{who}: {event}");
+        assert_eq!(event["data"], json!({"guest": false, "reason": "host-qmp-quit"}), "{who}: {event}");
+        assert!(event["timestamp"]["seconds"].as_u64().unwrap() > 0, "{who}: {event}");
+        assert!(event["timestamp"]["microseconds"].is_u64(), "{who}: {event}");
+        assert_eq!(client.rest(), "", "{who}: nothing after SHUTDOWN but the end");
+    }
+    assert_eq!(unnegotiated.rest(), "", "no event before negotiation, as QEMU");
     assert_eq!(s.vcmux.wait_exit(), 0);
 }
 

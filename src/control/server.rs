@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::net::{TcpListener, UnixListener};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::warn;
 
 use super::console::Console;
@@ -42,8 +43,9 @@ impl ControlListener {
         })
     }
 
-    /// Accepts clients until `stop`, serving each with `console`.
-    pub async fn serve(self, console: Arc<Console>, stop: CancellationToken) {
+    /// Accepts clients until `stop`, serving each with `console` in a task of
+    /// `sessions` (so that vcmux can let them finish writing before it exits).
+    pub async fn serve(self, console: Arc<Console>, stop: CancellationToken, sessions: TaskTracker) {
         loop {
             let accepted = tokio::select! {
                 a = self.accept() => a,
@@ -52,11 +54,11 @@ impl ControlListener {
             match accepted {
                 Ok((peer, Stream::Unix(stream))) => {
                     let (reader, writer) = stream.into_split();
-                    tokio::spawn(session::serve(peer, reader, writer, console.clone(), stop.clone()));
+                    sessions.spawn(session::serve(peer, reader, writer, console.clone(), stop.clone()));
                 }
                 Ok((peer, Stream::Tcp(stream))) => {
                     let (reader, writer) = stream.into_split();
-                    tokio::spawn(session::serve(peer, reader, writer, console.clone(), stop.clone()));
+                    sessions.spawn(session::serve(peer, reader, writer, console.clone(), stop.clone()));
                 }
                 // A failed accept (a client gone before it was taken, out of
                 // descriptors for a moment) ends no one else's session.

@@ -42,8 +42,13 @@ pub async fn serve<R, W>(
     let gone = CancellationToken::new();
     let writer_task = tokio::spawn(write_out(writer, queue, gone.clone()));
     let negotiated = Arc::new(AtomicBool::new(false));
-    let events =
-        tokio::spawn(forward_events(console.subscribe(), outgoing.clone(), negotiated.clone(), gone.clone()));
+    let events = tokio::spawn(forward_events(
+        console.subscribe(),
+        outgoing.clone(),
+        negotiated.clone(),
+        gone.clone(),
+        stop.clone(),
+    ));
     info!("control: {peer} connected");
 
     let mut session = Session { console: console.clone(), outgoing, negotiated };
@@ -52,15 +57,22 @@ pub async fn serve<R, W>(
     } else {
         End::Gone
     };
-    events.abort();
-    drop(session);
-    let _ = writer_task.await;
-    info!("control: {peer} disconnected");
     if end == End::Quit {
-        // After the answer was written, as QEMU: the client knows it was heard.
+        // As QEMU: quit's answer, then SHUTDOWN to every client, this one
+        // included, then the end. The event goes out before vcmux is asked to
+        // stop, so every session has it queued by the time it sees the stop.
         console.emit("SHUTDOWN", Some(json!({"guest": false, "reason": "host-qmp-quit"})));
         console.quit();
     }
+    if stop.is_cancelled() {
+        // vcmux is stopping: the events sent before (SHUTDOWN) still go out.
+        let _ = events.await;
+    } else {
+        events.abort();
+    }
+    drop(session);
+    let _ = writer_task.await;
+    info!("control: {peer} disconnected");
 }
 
 /// Why a session's requests ended.
@@ -154,16 +166,24 @@ impl Session {
     }
 }
 
-/// Passes events to a negotiated client; lets the client go when it has
-/// fallen too far behind to take them.
+/// Passes events to a negotiated client until vcmux stops (after those sent
+/// before the stop: quit's SHUTDOWN); lets the client go when it has fallen
+/// too far behind to take them.
 async fn forward_events(
     mut events: broadcast::Receiver<Value>,
     outgoing: mpsc::Sender<String>,
     negotiated: Arc<AtomicBool>,
     gone: CancellationToken,
+    stop: CancellationToken,
 ) {
     loop {
-        match events.recv().await {
+        let received = tokio::select! {
+            // An event sent before the stop is ready before the stop is seen.
+            biased;
+            r = events.recv() => r,
+            () = stop.cancelled() => return,
+        };
+        match received {
             Ok(event) if negotiated.load(Ordering::SeqCst) => {
                 if outgoing.try_send(wire::line(&event)).is_err() {
                     info!("control: a client stopped reading its events; letting it go");

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::warn;
 
 use super::plugboard::{self, Plugboard};
@@ -21,9 +22,10 @@ use crate::rfb::ViewerEvent;
 
 /// Serves every bound control socket over the configuration's vcs, VNC
 /// servers and hubs (`hubs`: each one's handle, by id, for `chardev-add` and
-/// `chardev-remove`) until `shutdown`, telling clients of the servers'
-/// viewers; the `quit` command cancels `shutdown`. The console, if there is a
-/// control socket, for the hubs' events ([`follow_frontend`]).
+/// `chardev-remove`) until `shutdown`, each client in a task of `sessions`,
+/// telling clients of the servers' viewers; the `quit` command cancels
+/// `shutdown`. The console, if there is a control socket, for the hubs'
+/// events ([`follow_frontend`]).
 pub(super) fn start(
     listeners: Vec<ControlListener>,
     config: &Config,
@@ -31,6 +33,7 @@ pub(super) fn start(
     vnc: &mut [ServingVnc],
     hubs: Vec<(String, HubHandle)>,
     shutdown: &CancellationToken,
+    sessions: &TaskTracker,
 ) -> Option<Arc<Console>> {
     // Taken even when nobody will hear them, so that no receiver keeps a backlog.
     let events: Vec<_> = vnc.iter_mut().map(ServingVnc::take_events).collect();
@@ -48,7 +51,7 @@ pub(super) fn start(
         }
     }
     for listener in listeners {
-        tokio::spawn(listener.serve(console.clone(), shutdown.clone()));
+        tokio::spawn(listener.serve(console.clone(), shutdown.clone(), sessions.clone()));
     }
     Some(console)
 }

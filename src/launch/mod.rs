@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 use crate::chardev;
@@ -33,6 +34,25 @@ use open::{Frontend, OpenedFrontend};
 pub async fn run(config: Config) -> Result<i32, LaunchError> {
     let shutdown = CancellationToken::new();
     watch_signals(shutdown.clone())?;
+    let sessions = TaskTracker::new();
+    let result = run_until_done(config, &shutdown, &sessions).await;
+    // Control clients are let go, each after what was queued for it (quit's
+    // answer and SHUTDOWN event), bounded: one that does not read holds no
+    // one back.
+    shutdown.cancel();
+    sessions.close();
+    let _ = tokio::time::timeout(CONTROL_FLUSH, sessions.wait()).await;
+    result
+}
+
+/// How long the control clients' last messages may take to be written.
+const CONTROL_FLUSH: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn run_until_done(
+    config: Config,
+    shutdown: &CancellationToken,
+    sessions: &TaskTracker,
+) -> Result<i32, LaunchError> {
     let opened = open::open(&config).await?;
 
     // The VNC servers, before any console runs: a viewer sees it from the start.
@@ -55,7 +75,8 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
         }
     }
     // The control sockets too: a script may wait for the console's first line.
-    let console = control::start(opened.control, &config, ordered_vcs, &mut servers, handles, &shutdown);
+    let console =
+        control::start(opened.control, &config, ordered_vcs, &mut servers, handles, shutdown, sessions);
 
     let mut ready = Vec::with_capacity(hubs.len());
     let mut waits = Vec::new();
