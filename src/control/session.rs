@@ -64,8 +64,9 @@ pub async fn serve<R, W>(
         console.emit("SHUTDOWN", Some(json!({"guest": false, "reason": "host-qmp-quit"})));
         console.quit();
     }
-    if stop.is_cancelled() {
-        // vcmux is stopping: the events sent before (SHUTDOWN) still go out.
+    if end == End::Quit || stop.is_cancelled() {
+        // vcmux is stopping (or about to, after quit): the events sent before
+        // the stop (SHUTDOWN) still go out.
         let _ = events.await;
     } else {
         events.abort();

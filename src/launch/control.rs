@@ -20,11 +20,21 @@ use crate::control::{Console, ControlListener};
 use crate::hub::{FrontendStatus, HubHandle};
 use crate::rfb::ViewerEvent;
 
+/// How the control sockets end and end vcmux.
+pub(super) struct Lifetime<'a> {
+    /// Cancelled when vcmux stops: the listeners close.
+    pub shutdown: &'a CancellationToken,
+    /// What the `quit` command cancels.
+    pub quit: &'a CancellationToken,
+    /// Each client's task, so that vcmux exits after their last messages.
+    pub sessions: &'a TaskTracker,
+}
+
 /// Serves every bound control socket over the configuration's vcs, VNC
 /// servers and hubs (`hubs`: each one's handle, by id, for `chardev-add` and
 /// `chardev-remove`) until `shutdown`, each client in a task of `sessions`,
 /// telling clients of the servers' viewers; the `quit` command cancels
-/// `shutdown`. The console, if there is a control socket, for the hubs'
+/// `quit`. The console, if there is a control socket, for the hubs'
 /// events ([`follow_frontend`]).
 pub(super) fn start(
     listeners: Vec<ControlListener>,
@@ -32,9 +42,9 @@ pub(super) fn start(
     vcs: Vec<(String, Arc<Vc>)>,
     vnc: &mut [ServingVnc],
     hubs: Vec<(String, HubHandle)>,
-    shutdown: &CancellationToken,
-    sessions: &TaskTracker,
+    lifetime: Lifetime<'_>,
 ) -> Option<Arc<Console>> {
+    let Lifetime { shutdown, quit, sessions } = lifetime;
     // Taken even when nobody will hear them, so that no receiver keeps a backlog.
     let events: Vec<_> = vnc.iter_mut().map(ServingVnc::take_events).collect();
     if listeners.is_empty() {
@@ -43,8 +53,7 @@ pub(super) fn start(
     let displays: Vec<VncDisplay> =
         vnc.iter().enumerate().map(|(i, serving)| serving.display(VncDisplay::qemu_id(i))).collect();
     let plugboard = Plugboard::new(config, hubs).start();
-    let console =
-        Arc::new(Console::new(vcs, plugboard::chardevs(config), displays, plugboard, shutdown.clone()));
+    let console = Arc::new(Console::new(vcs, plugboard::chardevs(config), displays, plugboard, quit.clone()));
     for (index, events) in events.into_iter().enumerate() {
         if let Some(events) = events {
             tokio::spawn(forward_viewer_events(console.clone(), index, events));

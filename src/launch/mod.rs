@@ -27,10 +27,11 @@ use crate::hub::{AttachOptions, Hub, HubReport};
 pub use error::LaunchError;
 use open::{Frontend, OpenedFrontend};
 
-/// Runs `config` until every hub's frontend has ended or a signal asks to stop.
-/// Returns the process's exit code: the command's exit status when a command is
-/// the frontend (128 + N when signal N ended it, as when vcmux hangs it up on
-/// SIGINT/SIGTERM/SIGHUP), else 0.
+/// Runs `config` until every hub's frontend has ended, a signal asks to stop,
+/// or a control client sends `quit`. Returns the process's exit code: 0 after
+/// `quit` (as QEMU: the stop was asked for), else the command's exit status
+/// when a command is the frontend (128 + N when signal N ended it, as when
+/// vcmux hangs it up on SIGINT/SIGTERM/SIGHUP), else 0.
 pub async fn run(config: Config) -> Result<i32, LaunchError> {
     let shutdown = CancellationToken::new();
     watch_signals(shutdown.clone())?;
@@ -54,6 +55,19 @@ async fn run_until_done(
     sessions: &TaskTracker,
 ) -> Result<i32, LaunchError> {
     let opened = open::open(&config).await?;
+    // A control client's `quit` stops vcmux as a signal does, and is told
+    // apart at the end.
+    let quit = CancellationToken::new();
+    let lifetime = control::Lifetime { shutdown, quit: &quit, sessions };
+    tokio::spawn({
+        let (quit, shutdown) = (quit.clone(), shutdown.clone());
+        async move {
+            tokio::select! {
+                () = quit.cancelled() => shutdown.cancel(),
+                () = shutdown.cancelled() => {}
+            }
+        }
+    });
 
     // The VNC servers, before any console runs: a viewer sees it from the start.
     let ordered_vcs: Vec<_> = opened
@@ -75,8 +89,7 @@ async fn run_until_done(
         }
     }
     // The control sockets too: a script may wait for the console's first line.
-    let console =
-        control::start(opened.control, &config, ordered_vcs, &mut servers, handles, shutdown, sessions);
+    let console = control::start(opened.control, &config, ordered_vcs, &mut servers, handles, lifetime);
 
     let mut ready = Vec::with_capacity(hubs.len());
     let mut waits = Vec::new();
@@ -165,6 +178,10 @@ async fn run_until_done(
         (Some(code), None) => info!("the command exited with status {code}"),
         (Some(code), Some(signal)) => info!("the command ended with status {code} after vcmux sent {signal}"),
         (None, _) => warn!("the command's exit status is unknown"),
+    }
+    if quit.is_cancelled() {
+        info!("stopped by a control client's quit: exit status 0");
+        return Ok(0);
     }
     Ok(end.code.unwrap_or(1))
 }
