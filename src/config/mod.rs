@@ -19,9 +19,9 @@ pub use address::SocketAddress;
 pub use error::ConfigError;
 pub use qmp::QmpConfig;
 pub use types::{
-    BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig, FrontendKind, HubConfig,
-    IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_REPLAY, MAX_VC_CELLS, Options, PtyConfig, SocketConfig,
-    StdioConfig, VcConfig,
+    AsciicastConfig, BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig,
+    FrontendKind, HubConfig, IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_REPLAY, MAX_VC_CELLS, Options,
+    PtyConfig, SocketConfig, StdioConfig, VcConfig,
 };
 pub use vnc::{AddressError, PortRule, VNC_BASE_PORT, VncConfig, VncListen, parse_address};
 

@@ -42,6 +42,7 @@ fn chardevs(config: &Config) -> Vec<ChardevInfo> {
                 BackendKind::Stdio(_) => "stdio".to_string(),
                 BackendKind::Null => "null".to_string(),
                 BackendKind::Vc(_) => "vc".to_string(),
+                BackendKind::Asciicast(_) => "asciicast".to_string(),
             };
             list.push(ChardevInfo { label: backend.id.clone(), filename });
         }

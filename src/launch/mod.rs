@@ -62,6 +62,9 @@ pub async fn run(config: Config) -> Result<i32, LaunchError> {
             if let Some(vc) = &backend.vc {
                 vc.follow_frontend(hub.frontend_status());
             }
+            if let (Some(recording), Some(window)) = (&backend.console_window, &window) {
+                recording.follow(window.clone());
+            }
             // The configuration was validated, so a hub never refuses a backend here.
             let options = AttachOptions { logfile: backend.logfile, replay: backend.replay };
             match hub.attach(&backend.id, backend.connector, options) {

@@ -12,6 +12,7 @@ use tracing::info;
 
 use super::error::LaunchError;
 use super::vnc::{self, BoundVnc};
+use crate::chardev::asciicast::{self, ConsoleWindow};
 use crate::chardev::pty::{self, CommandSession};
 use crate::chardev::{OpenError, WindowSize, file, null, socket, stdio, vc};
 use crate::config::{BackendConfig, BackendKind, Config, FrontendConfig, FrontendKind, LogfileConfig};
@@ -57,6 +58,9 @@ pub(super) struct OpenedBackend {
     pub vc: Option<Arc<vc::Vc>>,
     /// For a listening socket: where, for the start-up log.
     pub listening_on: Option<String>,
+    /// For a recording: where to tell it the console's window (the hub's
+    /// first vc's), before it is attached; left alone, it records 80x24.
+    pub console_window: Option<ConsoleWindow>,
 }
 
 /// A hub's console source, opened as far as it can be before the console runs.
@@ -167,6 +171,7 @@ async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenError
     let id = config.id.as_str();
     let mut shown = None;
     let mut listening_on = None;
+    let mut console_window = None;
     let (connector, wait): (Box<dyn Connector>, bool) = match &config.kind {
         BackendKind::Socket(config) => {
             let socket = socket::SocketConnector::open(id, config).await?;
@@ -182,6 +187,11 @@ async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenError
             shown = Some(vc);
             (Box::new(connector), false)
         }
+        BackendKind::Asciicast(recording) => {
+            let recording = asciicast::AsciicastConnector::open(id, recording).await?;
+            console_window = Some(recording.console_window());
+            (Box::new(recording), false)
+        }
     };
     let logfile = open_logfile(id, config.logfile.as_ref()).await?;
     Ok(OpenedBackend {
@@ -192,6 +202,7 @@ async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend, OpenError
         replay: config.replay,
         vc: shown,
         listening_on,
+        console_window,
     })
 }
 
