@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Options};
 
+mod animation;
 mod asciicast;
 pub mod render;
 pub mod screenshot;
@@ -195,7 +196,7 @@ pub enum Tool {
 /// What the command line asks for, or why it cannot be read.
 pub enum Parsed {
     /// Run vcmux with these options.
-    Run(Cli),
+    Run(Box<Cli>),
     /// Print this (help, version) and exit 0.
     Print(String),
     /// A bad option: this one-line message, exit 2.
@@ -210,7 +211,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
     };
     let tool = args.get(1).and_then(|a| a.to_str()).filter(|a| TOOLS.contains(a)).map(str::to_string);
     match Cli::try_parse_from(args) {
-        Ok(cli) => Parsed::Run(cli),
+        Ok(cli) => Parsed::Run(Box::new(cli)),
         Err(e) if !e.use_stderr() => Parsed::Print(e.to_string()),
         Err(e) => {
             let help = match tool {
