@@ -177,6 +177,8 @@ fn help_teaches_by_example_and_exits_0() {
         "screen",
         "reconnect=S",
         "replay=SIZE",
+        "-chardev asciicast,id=ID,path=F.cast[,input=on]",
+        "--format txt|ansi|png|gif",
     ] {
         assert!(help.contains(needle), "help lacks {needle:?}");
     }
