@@ -9,7 +9,8 @@
 //!
 //! - [`config`]: the QEMU-style `-chardev`/`-frontend` options parsed into a typed,
 //!   validated graph of hubs, each with one frontend and its backends.
-//! - [`chardev`]: one module per kind of endpoint (pty, socket, file, stdio, null),
+//! - [`chardev`]: one module per kind of endpoint (pty, socket, file, stdio, null, vc,
+//!   asciicast),
 //!   each a source of connections.
 //! - [`hub`]: the mux-be core: fan-out with per-backend progress, fan-in, events.
 //! - [`term`]: the vc's terminal emulator: console bytes to a grid of cells.

@@ -177,6 +177,8 @@ fn help_teaches_by_example_and_exits_0() {
         "screen",
         "reconnect=S",
         "replay=SIZE",
+        "-chardev asciicast,id=ID,path=F.cast[,input=on]",
+        "--format txt|ansi|png|gif",
     ] {
         assert!(help.contains(needle), "help lacks {needle:?}");
     }
@@ -218,6 +220,14 @@ fn render_refuses_what_it_cannot_do_in_one_line() {
         (&["render", "/nonexistent/stream"][..], 1, "cannot read /nonexistent/stream"),
         (&["render", "-", "-o", "/tmp/screen.bmp"], 2, "--format"),
         (&["render", "-", "--cols", "0"], 2, "--cols"),
+        (&["render", "-", "--format", "gif", "--fps", "0"], 2, "--fps"),
+        (&["render", "-", "--format", "gif", "--fps", "51"], 2, "--fps"),
+        (&["render", "-", "--format", "gif", "--speed", "-1"], 2, "--speed"),
+        (&["render", "-", "--format", "gif", "--idle-limit", "0"], 2, "--idle-limit"),
+        (&["render", "-", "--format", "gif", "--speed", "fast"], 2, "--speed"),
+        (&["render", "-", "--speed", "2"], 2, "--speed is for GIF output"),
+        (&["render", "-", "--fps", "10", "-o", "/tmp/x.png"], 2, "--fps is for GIF output"),
+        (&["render", "-", "-o", "/tmp/vcmux-not-written.gif"], 2, "not one"),
     ] {
         let mut vcmux = Vcmux::start(args);
         assert_eq!(vcmux.wait_exit(), code, "{args:?}");

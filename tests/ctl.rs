@@ -276,3 +276,29 @@ fn a_log_added_and_removed_with_chardev_add_holds_what_came_between() {
     assert_failed(&console.ctl(&["chardev-add", "vc,id=x"]), 1, &["start-up"]);
     console.quit();
 }
+
+#[test]
+fn a_recording_added_while_the_command_runs_has_the_vcs_size_and_what_came_after() {
+    let console = Console::start(ECHO_LINES);
+    let cast = path_in(&console.dir, "late.cast");
+    console.ok(&["send-text", "before", "--enter"]);
+    console.ok(&["wait-for", "^got:before$"]);
+    assert_eq!(console.ok(&["chardev-add", &format!("asciicast,id=rec,path={cast},input=on")]), "");
+    console.ok(&["send-text", "during", "--enter"]);
+    console.ok(&["wait-for", "^got:during$"]);
+    console.ok(&["chardev-remove", "rec"]);
+    let text = std::fs::read_to_string(&cast).unwrap();
+    let mut lines = text.lines().map(|l| serde_json::from_str::<Value>(l).expect("each line is JSON"));
+    let header = lines.next().expect("a header");
+    assert_eq!(
+        (header["version"].as_u64(), header["width"].as_u64(), header["height"].as_u64()),
+        (Some(2), Some(40), Some(8))
+    );
+    let events: Vec<Value> = lines.collect();
+    let of = |kind: &str| -> String {
+        events.iter().filter(|e| e[1] == kind).map(|e| e[2].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(of("o"), "during\r\ngot:during\r\n");
+    assert_eq!(of("i"), "during\r");
+    console.quit();
+}

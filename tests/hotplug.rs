@@ -56,6 +56,7 @@ fn connection(stream: UnixStream) -> Connection {
         writer: Box::new(writer),
         reader: Some(Box::new(reader)),
         eof_is_hangup: true,
+        typed: None,
     }
 }
 

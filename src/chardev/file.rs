@@ -58,7 +58,13 @@ impl Connector for FileConnector {
             };
             let writer: BoxWriter =
                 if self.timestamps { Box::new(Timestamped::new(file)) } else { Box::new(file) };
-            Ok(Some(Connection { peer: self.path.clone(), writer, reader: None, eof_is_hangup: false }))
+            Ok(Some(Connection {
+                peer: self.path.clone(),
+                writer,
+                reader: None,
+                eof_is_hangup: false,
+                typed: None,
+            }))
         })
     }
 }

@@ -3,6 +3,7 @@
 //! yields one `Connection` at a time. What the kinds share lives here: the
 //! error of opening one, and the window size a terminal and a PTY agree on.
 
+pub mod asciicast;
 pub mod file;
 pub mod null;
 pub mod pty;

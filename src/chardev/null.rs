@@ -23,6 +23,7 @@ impl Connector for NullConnector {
                 writer: Box::new(tokio::io::sink()),
                 reader: None,
                 eof_is_hangup: false,
+                typed: None,
             }))
         })
     }

@@ -244,6 +244,7 @@ impl CommandFrontend {
             writer: Box::new(MasterWriter(master)),
             reader: Some(Box::new(output)),
             eof_is_hangup: true,
+            typed: None,
         };
         let session = CommandSession {
             label: label.to_string(),
@@ -501,6 +502,7 @@ impl Connector for PtyBackend {
                 writer: Box::new(MasterWriter(self.master.clone())),
                 reader: Some(Box::new(MasterReader(self.master.clone()))),
                 eof_is_hangup: true,
+                typed: None,
             }))
         })
     }

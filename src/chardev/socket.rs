@@ -176,12 +176,24 @@ async fn connect_to(address: &SocketAddress) -> io::Result<Connection> {
 
 fn unix_connection(stream: UnixStream, peer: String) -> Connection {
     let (reader, writer) = stream.into_split();
-    Connection { peer, writer: Box::new(writer), reader: Some(Box::new(reader)), eof_is_hangup: true }
+    Connection {
+        peer,
+        writer: Box::new(writer),
+        reader: Some(Box::new(reader)),
+        eof_is_hangup: true,
+        typed: None,
+    }
 }
 
 fn tcp_connection(stream: TcpStream, peer: String) -> Connection {
     // A console is interactive: send each keystroke and each prompt at once.
     let _ = stream.set_nodelay(true);
     let (reader, writer) = stream.into_split();
-    Connection { peer, writer: Box::new(writer), reader: Some(Box::new(reader)), eof_is_hangup: true }
+    Connection {
+        peer,
+        writer: Box::new(writer),
+        reader: Some(Box::new(reader)),
+        eof_is_hangup: true,
+        typed: None,
+    }
 }

@@ -54,6 +54,7 @@ impl Connector for StdioConnector {
                 writer: Box::new(tokio::io::stdout()),
                 reader: Some(Box::new(tokio::io::stdin())),
                 eof_is_hangup: frontend,
+                typed: None,
             }))
         })
     }

@@ -29,36 +29,78 @@ pub fn header(bytes: &[u8]) -> Option<Result<Header, String>> {
     Some(size("width").and_then(|width| Ok(Header { width, height: size("height")? })))
 }
 
-/// Feeds the output events up to `at` seconds (all of them without it)
-/// to `terminal`; an error names the line and what is wrong with it.
-pub fn play(bytes: &[u8], at: Option<f64>, terminal: &mut Terminal) -> Result<(), (usize, String)> {
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate().skip(1) {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+/// One event of a recording, as `vcmux render` uses it.
+pub struct Event {
+    /// Seconds since the recording began.
+    pub time: f64,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What an event does to the screen.
+pub enum EventKind {
+    /// Console output (`"o"`).
+    Output(String),
+    /// The window became COLS x ROWS (`"r"`), within what a vc may have.
+    Resize(u16, u16),
+    /// Input, markers and kinds to come: nothing on the screen.
+    Other,
+}
+
+impl EventKind {
+    /// Does this event to `terminal`.
+    pub fn apply(&self, terminal: &mut Terminal) {
+        match self {
+            EventKind::Output(text) => terminal.advance(text.as_bytes()),
+            EventKind::Resize(cols, rows) => terminal.resize(*cols, *rows),
+            EventKind::Other => {}
         }
-        let event: Value =
-            serde_json::from_slice(line).map_err(|e| (i + 1, format!("not a JSON event: {e}")))?;
-        let (Some(time), Some(kind), Some(data)) = (
-            event.get(0).and_then(Value::as_f64),
-            event.get(1).and_then(Value::as_str),
-            event.get(2).and_then(Value::as_str),
-        ) else {
-            return Err((i + 1, "an event is [seconds, kind, data]".to_string()));
-        };
-        if at.is_some_and(|at| time > at) {
+    }
+}
+
+/// The events after the header, in order; an error names the line (from 1)
+/// and what is wrong with it.
+pub fn events(bytes: &[u8]) -> impl Iterator<Item = Result<Event, (usize, String)>> + '_ {
+    bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .skip(1)
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+        .map(|(i, line)| event(line).map_err(|reason| (i + 1, reason)))
+}
+
+fn event(line: &[u8]) -> Result<Event, String> {
+    let event: Value = serde_json::from_slice(line).map_err(|e| format!("not a JSON event: {e}"))?;
+    let (Some(time), Some(kind), Some(data)) = (
+        event.get(0).and_then(Value::as_f64),
+        event.get(1).and_then(Value::as_str),
+        event.get(2).and_then(Value::as_str),
+    ) else {
+        return Err("an event is [seconds, kind, data]".to_string());
+    };
+    let kind = match kind {
+        "o" => EventKind::Output(data.to_string()),
+        "r" => {
+            let size = data.split_once('x').and_then(|(c, r)| Some((c.parse().ok()?, r.parse().ok()?)));
+            let Some((cols, rows)) = size else {
+                return Err(format!("a resize is \"COLSxROWS\", not {data:?}"));
+            };
+            EventKind::Resize(clamp_cells(cols), clamp_cells(rows))
+        }
+        _ => EventKind::Other,
+    };
+    Ok(Event { time, kind })
+}
+
+/// Feeds the events up to `at` seconds (all of them without it) to
+/// `terminal`; an error names the line and what is wrong with it.
+pub fn play(bytes: &[u8], at: Option<f64>, terminal: &mut Terminal) -> Result<(), (usize, String)> {
+    for event in events(bytes) {
+        let event = event?;
+        if at.is_some_and(|at| event.time > at) {
             break;
         }
-        match kind {
-            "o" => terminal.advance(data.as_bytes()),
-            "r" => {
-                let size = data.split_once('x').and_then(|(c, r)| Some((c.parse().ok()?, r.parse().ok()?)));
-                let Some((cols, rows)) = size else {
-                    return Err((i + 1, format!("a resize is \"COLSxROWS\", not {data:?}")));
-                };
-                terminal.resize(clamp_cells(cols), clamp_cells(rows));
-            }
-            _ => {}
-        }
+        event.kind.apply(terminal);
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, ConfigError, Options};
 
+mod animation;
 mod asciicast;
 pub mod ctl;
 pub mod render;
@@ -23,14 +24,15 @@ const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "vnc", "qmp", "mon", "hel
 const HELP: &str = "\
 vcmux fans one console out to several places at once, as QEMU's mux-be / hub
 chardev does inside QEMU: one console stream (the frontend) is copied, byte for
-byte, to up to four backends (a terminal served over VNC, log files, sockets,
-PTYs, stdio), and whatever a backend types goes back to the console.
+byte, to up to four backends (a terminal served over VNC, log files, asciicast
+recordings, sockets, PTYs, stdio), and whatever a backend types goes back to the
+console.
 
 With no options at all, vcmux runs your shell in a terminal that any VNC viewer
 shows on localhost:5900:  vcmux   then   vncviewer localhost:5900
 
 Usage: vcmux [OPTIONS] [-- COMMAND [ARGS]...]
-       vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi|png]
+       vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi|png|gif]
        vcmux screenshot [HOST]:DISPLAY|HOST::PORT|unix:PATH -o OUT.png [--password-file F]
        vcmux ctl unix:PATH|HOST:PORT COMMAND [ARGS]...
 
@@ -61,6 +63,11 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   -chardev stdio,id=ID[,signal=off]
         this terminal; Ctrl-C stops vcmux unless signal=off
   -chardev null,id=ID
+  -chardev asciicast,id=ID,path=F.cast[,input=on]
+        an asciicast v2 recording (asciinema's format; created or truncated) of the
+        output, with the times and the window's resizes; input=on records what is
+        typed into the console too; play it with asciinema play, or draw it with
+        vcmux render (a PNG at a moment, or the whole as a GIF)
   -chardev vc,id=ID[,cols=N][,rows=N][,scrollback=LINES][,font-size=PX][,font=F][,theme=dark|xterm]
         a terminal emulator (80x24, 10000 lines of history by default) shown by -vnc,
         light grey on black with the Linux console's colours (theme=xterm: black on white);
@@ -150,9 +157,11 @@ Examples:
     vcmux -chardev socket,id=s0,port=4555,server=on,wait=off -- top
 
 Tools:
-  vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi|png]
+  vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi|png|gif]
         the final screen of a byte stream (a console log, a `script` recording, an
-        asciicast .cast) as text, text with colours (ANSI) or PNG; see vcmux render --help
+        asciicast .cast) as text, text with colours (ANSI) or PNG; a whole .cast as
+        an animated GIF (-o OUT.gif [--fps N] [--speed X] [--idle-limit S]); see
+        vcmux render --help
   vcmux screenshot [HOST]:DISPLAY|HOST::PORT|unix:PATH -o OUT.png [--password-file F]
         one frame from any VNC server (vcmux's, QEMU's) as PNG, the server named as -vnc
         names it (:1 is 127.0.0.1:5901); as in vncviewer, HOST:N with N of 100 or more
@@ -206,7 +215,8 @@ pub struct Cli {
 /// The offline tools.
 #[derive(Debug, Subcommand)]
 pub enum Tool {
-    /// The final screen of a byte stream, as text, ANSI or PNG.
+    /// The final screen of a byte stream, as text, ANSI or PNG; a whole
+    /// asciicast recording as an animated GIF.
     Render(render::RenderArgs),
     /// One frame from a VNC server as PNG.
     Screenshot(screenshot::ScreenshotArgs),

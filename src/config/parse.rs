@@ -7,9 +7,9 @@ use super::error::ConfigError;
 use super::opts::Opts;
 use super::qmp::{self, QmpConfig};
 use super::types::{
-    BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig, FrontendKind, HubConfig,
-    IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_REPLAY, MAX_VC_CELLS, Options, PtyConfig, SocketConfig,
-    StdioConfig, VcConfig,
+    AsciicastConfig, BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig,
+    FrontendKind, HubConfig, IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_REPLAY, MAX_VC_CELLS, Options,
+    PtyConfig, SocketConfig, StdioConfig, VcConfig,
 };
 use super::vnc;
 use crate::frame;
@@ -57,6 +57,7 @@ fn backend_kind_name(kind: &BackendKind) -> &'static str {
         BackendKind::Stdio(_) => "stdio",
         BackendKind::Null => "null",
         BackendKind::Vc(_) => "vc",
+        BackendKind::Asciicast(_) => "asciicast",
     }
 }
 
@@ -68,7 +69,7 @@ const COMMON_KEYS: &[&str] = &["id", "mux-be-id", "mux", "logfile", "logappend"]
 const REPLAY_KINDS: &[&str] = &["socket", "file", "pty"];
 
 /// The chardev kinds vcmux knows, for messages.
-const CHARDEV_KINDS: &str = "mux-be, hub, socket, file, pty, stdio, null, vc";
+const CHARDEV_KINDS: &str = "mux-be, hub, socket, file, pty, stdio, null, vc, asciicast";
 
 impl Config {
     /// Builds and validates the graph. `default_command` is the frontend for a hub
@@ -446,6 +447,13 @@ fn parse_chardev(text: &str) -> Result<Chardev, ConfigError> {
                 timestamps: opts.flag("timestamps")?.unwrap_or(false),
             };
             (ChardevKind::Backend(BackendKind::File(file)), &["path", "append", "timestamps", "replay"])
+        }
+        "asciicast" => {
+            let recording = AsciicastConfig {
+                path: opts.path("path")?.ok_or_else(|| opts.error("'path=' is required"))?,
+                input: opts.flag("input")?.unwrap_or(false),
+            };
+            (ChardevKind::Backend(BackendKind::Asciicast(recording)), &["path", "input"])
         }
         "pty" => (
             ChardevKind::Backend(BackendKind::Pty(PtyConfig { link: opts.path("path")? })),

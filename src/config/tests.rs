@@ -151,10 +151,28 @@ fn option_errors_name_the_option() {
         ("pty,id=p,replay=", "'replay' needs a value"),
         ("vc,id=v,replay=1K", "unknown option 'replay'"),
         ("null,id=n,replay=1K", "unknown option 'replay'"),
+        ("asciicast,id=r", "'path=' is required"),
+        ("asciicast,id=r,path=/r.cast,input=maybe", "'input=maybe' is not on/off"),
+        ("asciicast,id=r,path=/r.cast,replay=1K", "unknown option 'replay'"),
+        ("asciicast,id=r,path=/r.cast,append=on", "unknown option 'append'"),
     ] {
         let message = error(&[chardev], &[], &[]);
         assert!(message.contains(needle) && message.contains(chardev), "{chardev}: {message}");
     }
+}
+
+#[test]
+fn an_asciicast_recording_takes_a_path_and_input() {
+    let c = config(&["asciicast,id=r,path=/r.cast,input=on", "asciicast,id=q,path=/q.cast"], &[], &["sh"])
+        .unwrap();
+    let kinds: Vec<_> = c.hubs[0].backends.iter().map(|b| b.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        [
+            BackendKind::Asciicast(AsciicastConfig { path: "/r.cast".into(), input: true }),
+            BackendKind::Asciicast(AsciicastConfig { path: "/q.cast".into(), input: false }),
+        ]
+    );
 }
 
 #[test]

@@ -93,6 +93,8 @@ pub enum BackendKind {
     Null,
     /// A terminal emulator whose screen the VNC server shows.
     Vc(VcConfig),
+    /// An asciicast v2 recording of the console, for asciinema and `vcmux render`.
+    Asciicast(AsciicastConfig),
 }
 
 /// A socket chardev (QEMU's `socket` backend).
@@ -117,6 +119,16 @@ pub struct FileConfig {
     pub append: bool,
     /// Prefix each line with an RFC 3339 UTC time with milliseconds.
     pub timestamps: bool,
+}
+
+/// An asciicast chardev: the console recorded with the time of each chunk,
+/// so that a CI run's console can be played back or rendered as a GIF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsciicastConfig {
+    /// The recording's path; created, or truncated if it exists.
+    pub path: PathBuf,
+    /// `input=on`: record what is typed into the console too (`"i"` events).
+    pub input: bool,
 }
 
 /// A pty chardev.

@@ -7,7 +7,8 @@
 //! writes that JSON from such an option).
 //!
 //! The kinds that can join a running hub are `file`, `socket`, `pty` and
-//! `null`, with QEMU's field names. Two fields are vcmux's own, in `data` as
+//! `null`, with QEMU's field names, and vcmux's `asciicast` (`path`,
+//! `input`). Two fields are vcmux's own, in `data` as
 //! on the command line: `mux-be-id` names the hub to join (the seed patch's
 //! option; it may be left out when there is one hub) and `replay` is
 //! `replay=SIZE` in bytes.
@@ -18,7 +19,8 @@ use std::time::Duration;
 use super::args::Args;
 use super::error::CommandError;
 use crate::config::{
-    BackendConfig, BackendKind, FileConfig, LogfileConfig, MAX_REPLAY, PtyConfig, SocketAddress, SocketConfig,
+    AsciicastConfig, BackendConfig, BackendKind, FileConfig, LogfileConfig, MAX_REPLAY, PtyConfig,
+    SocketAddress, SocketConfig,
 };
 
 /// A chardev as `query-chardev` lists it.
@@ -74,20 +76,26 @@ pub(super) fn from_arguments(args: &mut Args) -> Result<NewChardev, CommandError
         "socket" => BackendKind::Socket(socket(&mut data)?),
         "pty" => BackendKind::Pty(PtyConfig { link: data.optional_string("path")?.map(PathBuf::from) }),
         "null" => BackendKind::Null,
+        "asciicast" => {
+            let path = PathBuf::from(data.string("path")?);
+            let input = data.optional_bool("input")?.unwrap_or(false);
+            BackendKind::Asciicast(AsciicastConfig { path, input })
+        }
         "vc" | "stdio" => {
             return Err(CommandError::Failed(format!(
                 "a {kind} backend is made at start-up only (-chardev {kind},…); chardev-add takes file, \
-                 socket, pty or null"
+                 socket, pty, null or asciicast"
             )));
         }
         other => {
             return Err(CommandError::Failed(format!(
-                "Parameter 'backend.type' does not accept value '{other}' (file, socket, pty or null)"
+                "Parameter 'backend.type' does not accept value '{other}' (file, socket, pty, null or \
+                 asciicast)"
             )));
         }
     };
     data.finish()?;
-    if replay > 0 && matches!(kind, BackendKind::Null) {
+    if replay > 0 && matches!(kind, BackendKind::Null | BackendKind::Asciicast(_)) {
         return Err(CommandError::Failed("'replay' is for file, socket and pty backends".to_string()));
     }
     Ok(NewChardev { hub, backend: BackendConfig { id, kind, logfile, replay } })

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::attach::{AttachOptions, BackendStats, MAX_BACKENDS};
@@ -28,11 +28,12 @@ pub(super) struct Backends {
 }
 
 impl Backends {
-    /// No backends yet; their drivers will send typed input to `input`.
-    pub(super) fn new(hub: &str, input: mpsc::Sender<Bytes>) -> Backends {
+    /// No backends yet; their drivers will send typed input to `input`, and
+    /// hear all of it, for peers that record it, on `typed`.
+    pub(super) fn new(hub: &str, input: mpsc::Sender<Bytes>, typed: broadcast::Sender<Bytes>) -> Backends {
         Backends {
             attached: Vec::new(),
-            shared: Shared { hub: hub.to_string(), input, open: Arc::default() },
+            shared: Shared { hub: hub.to_string(), input, open: Arc::default(), typed },
             ids: watch::Sender::new(Vec::new()),
         }
     }

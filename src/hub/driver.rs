@@ -1,13 +1,15 @@
 //! One backend's driver: a task that writes or drops each chunk the hub
 //! delivers, keeps a peer connected through the backend's connector, replays
-//! the last bytes to a new peer when asked to, and reads what the peer types.
+//! the last bytes to a new peer when asked to, reads what the peer types, and
+//! copies what anyone types to a peer that records it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
@@ -34,6 +36,10 @@ pub(super) struct Shared {
     pub(super) input: mpsc::Sender<Bytes>,
     /// How many backends have a peer connected, for OPENED/CLOSED.
     pub(super) open: Arc<AtomicUsize>,
+    /// Every chunk typed into the console, as it goes to the frontend, for
+    /// peers that record it ([`Connection::typed`]). A peer that falls behind
+    /// loses chunks rather than holding anyone back.
+    pub(super) typed: broadcast::Sender<Bytes>,
 }
 
 /// What a connector's attempt gives back: the connector itself and the outcome.
@@ -65,6 +71,15 @@ struct Live {
     writer: BoxWriter,
     /// The task reading what the peer types; it ends when the peer hangs up.
     reader: Option<JoinHandle<()>>,
+    /// For a peer that records the console's input: where it goes, and the
+    /// hub's copy of it.
+    typed: Option<Typed>,
+}
+
+/// A recording peer's view of the console's input.
+struct Typed {
+    writer: BoxWriter,
+    heard: broadcast::Receiver<Bytes>,
 }
 
 /// Drives one backend: writes or drops each delivered chunk, keeps a peer
@@ -129,12 +144,16 @@ impl Driver {
                         }
                     };
                 }
-                () = hangup(&mut live) => {
-                    if let Some(gone) = live.take() {
-                        info!("{}: {} disconnected", self.id, gone.peer);
-                        self.closed(gone).await;
+                // Before the next chunk: a typed chunk's echo may be in it.
+                event = peer_event(&mut live) => match event {
+                    PeerEvent::HungUp => {
+                        if let Some(gone) = live.take() {
+                            info!("{}: {} disconnected", self.id, gone.peer);
+                            self.closed(gone).await;
+                        }
                     }
-                }
+                    PeerEvent::Typed(heard) => self.record_typed(&mut live, heard).await,
+                },
                 delivery = inbox.recv() => {
                     let Some(Delivery { data, done }) = delivery else { break };
                     self.deliver(&mut live, &data).await;
@@ -210,7 +229,30 @@ impl Driver {
         let reader = connection
             .reader
             .map(|r| tokio::spawn(read_input(r, self.shared.input.clone(), connection.eof_is_hangup)));
-        Live { peer: connection.peer, writer: connection.writer, reader }
+        let typed = connection.typed.map(|writer| Typed { writer, heard: self.shared.typed.subscribe() });
+        Live { peer: connection.peer, writer: connection.writer, reader, typed }
+    }
+
+    /// Writes one typed chunk to a recording peer. Chunks it fell too far
+    /// behind to get are skipped and said so; a failed write lets the peer go,
+    /// as a failed output write does.
+    async fn record_typed(&mut self, live: &mut Option<Live>, heard: Result<Bytes, RecvError>) {
+        let Some(Typed { writer, .. }) = live.as_mut().and_then(|l| l.typed.as_mut()) else { return };
+        let chunk = match heard {
+            Ok(chunk) => chunk,
+            Err(RecvError::Lagged(skipped)) => {
+                warn!("{}: fell behind the console's input, {skipped} typed chunks not recorded", self.id);
+                return;
+            }
+            // The hub keeps the sender as long as it runs.
+            Err(RecvError::Closed) => return,
+        };
+        if let Err(e) = writer.write_all(&chunk).await.and(writer.flush().await)
+            && let Some(gone) = live.take()
+        {
+            info!("{}: {} disconnected ({e}); skipping it until it is back", self.id, gone.peer);
+            self.closed(gone).await;
+        }
     }
 
     /// Sends a new peer the last bytes delivered before it came, before any
@@ -238,6 +280,9 @@ impl Driver {
 
     /// Lets a peer go: flushes what it has, stops reading it, reports CLOSED.
     async fn closed(&mut self, mut gone: Live) {
+        if let Some(mut typed) = gone.typed.take() {
+            let _ = typed.writer.shutdown().await;
+        }
         let _ = gone.writer.shutdown().await;
         if let Some(reader) = gone.reader.take() {
             reader.abort();
@@ -257,11 +302,28 @@ async fn busy(connecting: &mut Connecting) -> Attempt {
     }
 }
 
-/// Resolves when the live peer hangs up; never when there is none.
-async fn hangup(live: &mut Option<Live>) {
-    match live {
-        Some(live) => reader_ended(&mut live.reader).await,
-        None => std::future::pending().await,
+/// What the live peer needs from its driver besides the next chunk.
+enum PeerEvent {
+    /// It hung up.
+    HungUp,
+    /// A chunk was typed into the console, for a peer that records input.
+    Typed(Result<Bytes, RecvError>),
+}
+
+/// Resolves when the live peer hangs up or, for a peer that records input,
+/// when a chunk is typed; never when there is no peer.
+async fn peer_event(live: &mut Option<Live>) -> PeerEvent {
+    let Some(Live { reader, typed, .. }) = live else { return std::future::pending().await };
+    let heard = async {
+        match typed {
+            Some(typed) => typed.heard.recv().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        biased;
+        () = reader_ended(reader) => PeerEvent::HungUp,
+        heard = heard => PeerEvent::Typed(heard),
     }
 }
 

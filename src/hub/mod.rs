@@ -35,6 +35,15 @@
 //! whole to the frontend before taking the next, so chunks from two backends
 //! never interleave. While no frontend is connected, typed input waits for one.
 //!
+//! **Hearing input** ([`port::Connection::typed`]): a peer that records the
+//! console (an asciicast recording with `input=on`) asks for its input too. The
+//! forwarder broadcasts each chunk as it takes it for the frontend, and the
+//! driver of each such peer writes it to the peer's second writer between
+//! output chunks. The broadcast never waits: a recorder that falls more than
+//! [`INPUT_QUEUE`] chunks behind loses the oldest (and says so), so it can hold
+//! back neither the typing nor the console. The hub still knows no kind: it
+//! only sees a connection that asked.
+//!
 //! **Events**: as in QEMU, the hub reports OPENED when its first backend's peer
 //! connects and CLOSED when its last one hangs up. Where the frontend is
 //! ([`FrontendStatus`]) is there for backends that show it: the vc draws a
@@ -42,7 +51,7 @@
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -103,6 +112,8 @@ pub struct Hub {
     backends: Backends,
     /// Chunks typed by backends' peers, on their way to the frontend.
     input: mpsc::Receiver<Bytes>,
+    /// Where the forwarder tells recording peers what was typed.
+    typed: broadcast::Sender<Bytes>,
     /// Where the frontend is.
     frontend_status: watch::Sender<FrontendStatus>,
     /// What [`Hub::handle`] clones.
@@ -115,12 +126,14 @@ impl Hub {
     /// A hub with no backends yet.
     pub fn new(id: &str) -> Hub {
         let (input_tx, input) = mpsc::channel(INPUT_QUEUE);
-        let backends = Backends::new(id, input_tx);
+        let typed = broadcast::Sender::new(INPUT_QUEUE);
+        let backends = Backends::new(id, input_tx, typed.clone());
         let (handle, requests) = handle::channel(id, &backends);
         Hub {
             id: id.to_string(),
             backends,
             input,
+            typed,
             frontend_status: watch::Sender::new(FrontendStatus::Waiting),
             handle,
             requests,
@@ -163,9 +176,9 @@ impl Hub {
         mut logfile: Option<BoxWriter>,
         shutdown: CancellationToken,
     ) -> HubReport {
-        let Hub { id, mut backends, input, frontend_status, mut requests, .. } = self;
+        let Hub { id, mut backends, input, typed, frontend_status, mut requests, .. } = self;
         let (writer_tx, writer_rx) = mpsc::unbounded_channel();
-        let forwarder = tokio::spawn(forward_input(id.clone(), input, writer_rx));
+        let forwarder = tokio::spawn(forward_input(id.clone(), input, typed, writer_rx));
 
         let mut read = 0u64;
         loop {
@@ -268,14 +281,16 @@ async fn pump(
     }
 }
 
-/// Writes what backends type to the frontend, one whole chunk at a time; the
-/// frontend's writer arrives on `writers` with each connection (`None`: lost).
+/// Writes what backends type to the frontend, one whole chunk at a time, and
+/// tells recording peers on `typed` as it takes each; the frontend's writer
+/// arrives on `writers` with each connection (`None`: lost).
 /// While there is no frontend, typed input waits (and, once the queue is full,
 /// so do the backends' readers), as QEMU holds back a chardev its frontend
 /// cannot read.
 async fn forward_input(
     hub: String,
     mut input: mpsc::Receiver<Bytes>,
+    typed: broadcast::Sender<Bytes>,
     mut writers: mpsc::UnboundedReceiver<Option<BoxWriter>>,
 ) {
     let mut writer: Option<BoxWriter> = None;
@@ -288,6 +303,9 @@ async fn forward_input(
             },
             bytes = input.recv(), if writer.is_some() => match (bytes, writer.as_mut()) {
                 (Some(bytes), Some(w)) => {
+                    // Before the write, so that a recording has the keys before
+                    // their echo. No recording peer is no error.
+                    let _ = typed.send(bytes.clone());
                     if let Err(e) = w.write_all(&bytes).await.and(w.flush().await) {
                         warn!("{hub}: typing into the frontend failed, {} bytes lost: {e}", bytes.len());
                         writer = None;

@@ -33,6 +33,11 @@ pub struct Connection {
     /// Whether the end of `reader` means the peer is gone (a socket, a PTY) or
     /// only that it has nothing more to type (stdin at end of file).
     pub eof_is_hangup: bool,
+    /// For a peer that records the console's input as well as its output (an
+    /// asciicast recording with `input=on`): where the hub copies every chunk
+    /// typed into the console, by any backend, as it goes to the frontend.
+    /// `None` for every other kind: a backend hears only the output.
+    pub typed: Option<BoxWriter>,
 }
 
 /// A source of connections: what each chardev kind provides to the hub.

@@ -11,13 +11,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::warn;
 
-use super::plugboard::{self, Plugboard};
+use super::plugboard::{self, Plugboard, PluggableHub};
 use super::vnc::ServingVnc;
 use crate::chardev::vc::Vc;
 use crate::config::Config;
 use crate::control::vnc::VncDisplay;
 use crate::control::{Console, ControlListener};
-use crate::hub::{FrontendStatus, HubHandle};
+use crate::hub::FrontendStatus;
 use crate::rfb::ViewerEvent;
 
 /// How the control sockets end and end vcmux.
@@ -31,8 +31,7 @@ pub(super) struct Lifetime<'a> {
 }
 
 /// Serves every bound control socket over the configuration's vcs, VNC
-/// servers and hubs (`hubs`: each one's handle, by id, for `chardev-add` and
-/// `chardev-remove`) until `shutdown`, each client in a task of `sessions`,
+/// servers and hubs (`hubs`, for `chardev-add` and `chardev-remove`) until `shutdown`, each client in a task of `sessions`,
 /// telling clients of the servers' viewers; the `quit` command cancels
 /// `quit`. The console, if there is a control socket, for the hubs'
 /// events ([`follow_frontend`]).
@@ -41,7 +40,7 @@ pub(super) fn start(
     config: &Config,
     vcs: Vec<(String, Arc<Vc>)>,
     vnc: &mut [ServingVnc],
-    hubs: Vec<(String, HubHandle)>,
+    hubs: Vec<PluggableHub>,
     lifetime: Lifetime<'_>,
 ) -> Option<Arc<Console>> {
     let Lifetime { shutdown, quit, sessions } = lifetime;

@@ -17,15 +17,17 @@ mod vnc;
 use std::collections::HashMap;
 
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
-use crate::chardev;
+use crate::chardev::{self, WindowSize};
 use crate::config::Config;
 use crate::hub::{AttachOptions, Hub, HubReport};
 pub use error::LaunchError;
 use open::{Frontend, OpenedFrontend};
+use plugboard::PluggableHub;
 
 /// Runs `config` until every hub's frontend has ended, a signal asks to stop,
 /// or a control client sends `quit`. Returns the process's exit code: 0 after
@@ -80,7 +82,15 @@ async fn run_until_done(
     // The hubs exist (not yet running) before the control sockets, whose
     // chardev-add and chardev-remove go to them.
     let hubs: Vec<Hub> = opened.hubs.iter().map(|h| Hub::new(&h.id)).collect();
-    let handles = hubs.iter().map(|hub| (hub.id().to_string(), hub.handle())).collect();
+    let handles = hubs
+        .iter()
+        .zip(&opened.hubs)
+        .map(|(hub, opened)| PluggableHub {
+            id: hub.id().to_string(),
+            handle: hub.handle(),
+            window: console_window(opened),
+        })
+        .collect();
     let mut servers = Vec::with_capacity(opened.vnc.len());
     for bound in opened.vnc {
         // Every -vnc names an existing vc: the configuration was validated.
@@ -97,11 +107,13 @@ async fn run_until_done(
         if let Some(console) = &console {
             control::follow_frontend(console, hub.id(), hub.frontend_status());
         }
-        // The console's window is the first vc's size.
-        let window = opened_hub.backends.iter().find_map(|b| b.vc.as_ref().map(|vc| vc.window()));
+        let window = console_window(&opened_hub);
         for backend in opened_hub.backends {
             if let Some(vc) = &backend.vc {
                 vc.follow_frontend(hub.frontend_status());
+            }
+            if let (Some(recording), Some(window)) = (&backend.console_window, &window) {
+                recording.follow(window.clone());
             }
             // The configuration was validated, so a hub never refuses a backend here.
             let options = AttachOptions { logfile: backend.logfile, replay: backend.replay };
@@ -184,6 +196,11 @@ async fn run_until_done(
         return Ok(0);
     }
     Ok(end.code.unwrap_or(1))
+}
+
+/// A hub's console window: its first vc's size.
+fn console_window(hub: &open::OpenedHub) -> Option<watch::Receiver<WindowSize>> {
+    hub.backends.iter().find_map(|b| b.vc.as_ref().map(|vc| vc.window()))
 }
 
 fn log_report(report: &HubReport) {

@@ -12,6 +12,7 @@ use tracing::info;
 
 use super::error::LaunchError;
 use super::vnc::{self, BoundVnc};
+use crate::chardev::asciicast::{self, ConsoleWindow};
 use crate::chardev::pty::{self, CommandSession};
 use crate::chardev::{OpenError, WindowSize, file, null, socket, stdio, vc};
 use crate::config::{BackendConfig, BackendKind, Config, FrontendConfig, FrontendKind, LogfileConfig};
@@ -59,6 +60,9 @@ pub(super) struct OpenedBackend {
     pub listening_on: Option<String>,
     /// For a pty: its slave's path, which `chardev-add` answers with.
     pub pty: Option<String>,
+    /// For a recording: where to tell it the console's window (the hub's
+    /// first vc's), before it is attached; left alone, it records 80x24.
+    pub console_window: Option<ConsoleWindow>,
 }
 
 /// A hub's console source, opened as far as it can be before the console runs.
@@ -170,6 +174,7 @@ pub(super) async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend
     let mut shown = None;
     let mut listening_on = None;
     let mut pty_path = None;
+    let mut console_window = None;
     let (connector, wait): (Box<dyn Connector>, bool) = match &config.kind {
         BackendKind::Socket(config) => {
             let socket = socket::SocketConnector::open(id, config).await?;
@@ -189,6 +194,11 @@ pub(super) async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend
             shown = Some(vc);
             (Box::new(connector), false)
         }
+        BackendKind::Asciicast(recording) => {
+            let recording = asciicast::AsciicastConnector::open(id, recording).await?;
+            console_window = Some(recording.console_window());
+            (Box::new(recording), false)
+        }
     };
     let logfile = open_logfile(id, config.logfile.as_ref()).await?;
     Ok(OpenedBackend {
@@ -200,6 +210,7 @@ pub(super) async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend
         vc: shown,
         listening_on,
         pty: pty_path,
+        console_window,
     })
 }
 

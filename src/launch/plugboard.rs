@@ -9,10 +9,11 @@
 
 use std::collections::HashSet;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tracing::info;
 
 use super::open;
+use crate::chardev::WindowSize;
 use crate::config::{BackendConfig, BackendKind, Config, MAX_BACKENDS, SocketAddress, SocketConfig};
 use crate::control::chardev::NewChardev;
 use crate::control::plug::{PlugRequest, Plugged, Unplugged};
@@ -22,9 +23,20 @@ use crate::hub::{AttachOptions, HubHandle};
 /// Requests queued towards the plugboard before a client waits to send more.
 const REQUEST_QUEUE: usize = 16;
 
+/// A hub as the plugboard reaches it.
+pub(super) struct PluggableHub {
+    /// Its id.
+    pub id: String,
+    /// Attaches and detaches its backends.
+    pub handle: HubHandle,
+    /// Its console's window (its first vc's size), which a recording added
+    /// to it follows.
+    pub window: Option<watch::Receiver<WindowSize>>,
+}
+
 /// Every hub's handle, and which chardev ids are taken.
 pub(super) struct Plugboard {
-    hubs: Vec<(String, HubHandle)>,
+    hubs: Vec<PluggableHub>,
     /// Every chardev id in use, hubs included: an added one must be new.
     ids: HashSet<String>,
     /// The vcs: VNC servers and control clients show them, so they stay.
@@ -32,8 +44,8 @@ pub(super) struct Plugboard {
 }
 
 impl Plugboard {
-    /// The plugboard of `config`'s hubs, whose handles are `hubs` (by hub id).
-    pub(super) fn new(config: &Config, hubs: Vec<(String, HubHandle)>) -> Plugboard {
+    /// The plugboard of `config`'s hubs.
+    pub(super) fn new(config: &Config, hubs: Vec<PluggableHub>) -> Plugboard {
         let mut ids = HashSet::new();
         let mut vcs = HashSet::new();
         for hub in &config.hubs {
@@ -73,7 +85,7 @@ impl Plugboard {
         if self.ids.contains(&id) {
             return Err(CommandError::Failed(format!("Duplicate ID '{id}' for chardev")));
         }
-        let (hub_id, handle) = self.hub(hub.as_deref())?;
+        let PluggableHub { id: hub_id, handle, window } = self.hub(hub.as_deref())?;
         let attached = handle.backends().len();
         if attached >= MAX_BACKENDS {
             return Err(CommandError::Failed(format!(
@@ -83,6 +95,9 @@ impl Plugboard {
         let opened = open::open_backend(&backend).await.map_err(|e| CommandError::Failed(e.to_string()))?;
         if let Some(address) = &opened.listening_on {
             info!("{id}: listening on {address}");
+        }
+        if let (Some(recording), Some(window)) = (&opened.console_window, window) {
+            recording.follow(window.clone());
         }
         let options = AttachOptions { logfile: opened.logfile, replay: opened.replay };
         let attached = handle
@@ -95,9 +110,9 @@ impl Plugboard {
     }
 
     async fn remove(&mut self, id: &str) -> Result<Unplugged, CommandError> {
-        if let Some((hub, _)) = self.hubs.iter().find(|(hub, _)| hub == id) {
+        if self.hubs.iter().any(|hub| hub.id == id) {
             return Err(CommandError::Failed(format!(
-                "'{hub}' is a hub, which lives as long as vcmux; chardev-remove takes a backend"
+                "'{id}' is a hub, which lives as long as vcmux; chardev-remove takes a backend"
             )));
         }
         if self.vcs.contains(id) {
@@ -105,8 +120,8 @@ impl Plugboard {
                 "Chardev '{id}' is busy (a vc stays while vcmux runs)"
             )));
         }
-        let Some((hub, handle)) =
-            self.hubs.iter().find(|(_, handle)| handle.backends().iter().any(|b| b == id))
+        let Some(PluggableHub { id: hub, handle, .. }) =
+            self.hubs.iter().find(|hub| hub.handle.backends().iter().any(|b| b == id))
         else {
             return Err(CommandError::Failed(format!("Chardev '{id}' not found")));
         };
@@ -120,12 +135,12 @@ impl Plugboard {
     }
 
     /// The hub `mux-be-id` names, or the only one.
-    fn hub(&self, name: Option<&str>) -> Result<(&str, &HubHandle), CommandError> {
+    fn hub(&self, name: Option<&str>) -> Result<&PluggableHub, CommandError> {
         let found = match name {
-            Some(name) => self.hubs.iter().find(|(id, _)| id == name),
+            Some(name) => self.hubs.iter().find(|hub| hub.id == name),
             None if self.hubs.len() == 1 => self.hubs.first(),
             None => {
-                let names: Vec<&str> = self.hubs.iter().map(|(id, _)| id.as_str()).collect();
+                let names: Vec<&str> = self.hubs.iter().map(|hub| hub.id.as_str()).collect();
                 return Err(CommandError::Failed(format!(
                     "there are {} hubs ({}): name one with mux-be-id",
                     names.len(),
@@ -134,7 +149,7 @@ impl Plugboard {
             }
         };
         match (found, name) {
-            (Some((id, handle)), _) => Ok((id, handle)),
+            (Some(hub), _) => Ok(hub),
             (None, Some(name)) => Err(CommandError::Failed(format!("mux-be-id '{name}' names no hub"))),
             (None, None) => Err(CommandError::Failed("vcmux runs no hub to add a backend to".to_string())),
         }
@@ -163,6 +178,7 @@ pub(super) fn chardev_info(backend: &BackendConfig) -> ChardevInfo {
         BackendKind::Stdio(_) => "stdio".to_string(),
         BackendKind::Null => "null".to_string(),
         BackendKind::Vc(_) => "vc".to_string(),
+        BackendKind::Asciicast(_) => "asciicast".to_string(),
     };
     ChardevInfo { label: backend.id.clone(), filename }
 }

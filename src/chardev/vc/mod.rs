@@ -159,6 +159,7 @@ impl Vc {
             writer: Box::new(TerminalWriter(vc.clone())),
             reader: Some(Box::new(ChannelReader { chunks: from_vc, current: Bytes::new() })),
             eof_is_hangup: false,
+            typed: None,
         };
         Ok((vc.clone(), VcConnector { connection: Some(connection) }))
     }

@@ -44,6 +44,9 @@ fn arguments(backend: &BackendConfig, hub: Option<&str>) -> Value {
         BackendKind::Null => ("null", json!({})),
         BackendKind::Stdio(_) => ("stdio", json!({})),
         BackendKind::Vc(_) => ("vc", json!({})),
+        BackendKind::Asciicast(recording) => {
+            ("asciicast", json!({"path": recording.path, "input": recording.input}))
+        }
     };
     if let Some(hub) = hub {
         data["mux-be-id"] = json!(hub);
