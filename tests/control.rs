@@ -417,7 +417,13 @@ fn quit_answers_then_every_negotiated_client_gets_shutdown_then_the_end() {
     // As QEMU (and as qemu.qmp's users wait for it): the answer, then the event.
     assert_eq!(quitter.execute("quit", json!({})), json!({"return": {}}));
     for (who, client) in [("the client that quit", &mut quitter), ("another client", &mut other)] {
-        let event = client.read();
+        // (The frontend's OPENED may come first, from when it connected.)
+        let event = loop {
+            let event = client.read();
+            if event["event"] != json!("X_VCMUX_FRONTEND_OPENED") {
+                break event;
+            }
+        };
         assert_eq!(event["event"], json!("SHUTDOWN"), "{who}: {event}");
         assert_eq!(event["data"], json!({"guest": false, "reason": "host-qmp-quit"}), "{who}: {event}");
         assert!(event["timestamp"]["seconds"].as_u64().unwrap() > 0, "{who}: {event}");
@@ -504,73 +510,73 @@ fn assert_between(what: &str, got: &[u8], whole: &[u8], attach: &Value, detach: 
 }
 
 #[test]
-fn backends_added_and_removed_while_64_mib_flow_get_exactly_their_share() {
+fn backends_added_and_removed_while_a_command_writes_64_mib_get_exactly_their_share() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     const TOTAL: usize = 64 << 20;
     const ROUNDS: usize = 10;
-    const ATTACHED: usize = 3 << 20;
-    const DETACHED: usize = 3 << 20;
+    /// How far the console may run ahead between two steps of a round.
+    const STEP_BYTES: usize = 3 << 20;
     let dir = temp_dir();
     let qmp_path = path_in(&dir, "qmp.sock");
     let keep_path = path_in(&dir, "keep.sock");
     let all_path = path_in(&dir, "all.log");
-    let (qemu, mut vcmux) = start_on_fake_qemu(
-        &dir,
-        &[
-            "-chardev",
-            &format!("socket,id=keep,path={keep_path},server=on,wait=on"),
-            "-chardev",
-            &format!("file,id=all,path={all_path}"),
-            "-qmp",
-            &format!("unix:{qmp_path},server=on,wait=off"),
-        ],
-    );
+    let source = path_in(&dir, "source.bin");
+    // A raw terminal passes bytes as they are; the command ends once it is
+    // told to (a line typed on the kept socket), after every byte was read.
+    let script = format!("stty raw -echo; head -c {TOTAL} /dev/urandom | tee {source}; read end");
+    let mut vcmux = Vcmux::start(&[
+        "-chardev",
+        &format!("socket,id=keep,path={keep_path},server=on,wait=on"),
+        "-chardev",
+        &format!("file,id=all,path={all_path}"),
+        "-qmp",
+        &format!("unix:{qmp_path},server=on,wait=off"),
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]);
     vcmux.wait_log("control socket (QMP): listening on");
     vcmux.wait_log("keep: listening on");
     let mut qmp = Qmp::connect(&qmp_path, true);
-    let keep = connect(Path::new(&keep_path));
-    let kept = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut keep = connect(Path::new(&keep_path));
+
+    // The kept socket's reader takes only what the test allows: the hub
+    // waits for it, and the command for the hub, so that each attach and
+    // detach lands while the command is writing.
+    let allowed = Arc::new(AtomicUsize::new(STEP_BYTES));
+    let kept = Arc::new(AtomicUsize::new(0));
     let keep_reader = {
-        let kept = kept.clone();
+        let (allowed, kept) = (allowed.clone(), kept.clone());
         let mut keep = keep.try_clone().unwrap();
         std::thread::spawn(move || {
             let mut copy = Vec::with_capacity(TOTAL);
             let mut buffer = vec![0u8; 1 << 16];
-            loop {
-                let n = keep.read(&mut buffer).expect("read the kept socket");
-                if n == 0 {
-                    return copy;
-                }
+            while copy.len() < TOTAL {
+                poll_until("the test allows more", || allowed.load(Ordering::Acquire) > copy.len());
+                let room = (allowed.load(Ordering::Acquire) - copy.len()).min(buffer.len());
+                let n = keep.read(&mut buffer[..room]).expect("read the kept socket");
+                assert!(n > 0, "the kept socket ended after {} bytes", copy.len());
                 copy.extend_from_slice(&buffer[..n]);
-                kept.store(copy.len(), std::sync::atomic::Ordering::Release);
+                kept.store(copy.len(), Ordering::Release);
             }
+            copy
         })
     };
-    let console = qemu.accept();
-    let data = std::sync::Arc::new(random_bytes(TOTAL));
+    let step = |target: usize| {
+        allowed.store(target.min(TOTAL), Ordering::Release);
+        // Reached, less what a chunk or two in flight may hold back.
+        poll_until("the kept socket reads on", || {
+            kept.load(Ordering::Acquire) + (2 << 20) >= target.min(TOTAL)
+        });
+    };
 
-    // The console is written in portions the test releases, so that every
-    // attach and detach lands while bytes are in flight.
-    let (release, portions) = std::sync::mpsc::channel::<usize>();
-    let writer = {
-        let data = data.clone();
-        let mut console = console.try_clone().unwrap();
-        std::thread::spawn(move || {
-            let mut written = 0;
-            for portion in portions {
-                console.write_all(&data[written..written + portion]).expect("write the console");
-                written += portion;
-            }
-            console.write_all(&data[written..]).expect("write the console");
-            let _ = console.shutdown(std::net::Shutdown::Write);
-        })
-    };
-    let mut released = 0;
     let mut plugged = Vec::new();
     for round in 0..ROUNDS {
         let file = path_in(&dir, &format!("added{round}.log"));
         let socket = path_in(&dir, &format!("added{round}.sock"));
-        let file_id = format!("file{round}");
-        let socket_id = format!("sock{round}");
+        let (file_id, socket_id) = (format!("file{round}"), format!("sock{round}"));
         let file_add = qmp.execute(
             "chardev-add",
             json!({"id": file_id, "backend": {"type": "file", "data": {"out": file}}}),
@@ -581,23 +587,19 @@ fn backends_added_and_removed_while_64_mib_flow_get_exactly_their_share() {
                 "addr": {"type": "unix", "data": {"path": socket}}, "server": true, "wait": false}}}),
         );
         let client = read_to_end_in_thread(connect(Path::new(&socket)));
-        release.send(ATTACHED).unwrap();
-        released += ATTACHED;
-        // Detach while the last mebibyte of the portion is still on its way.
-        poll_until("the kept socket nears the released bytes", || {
-            kept.load(std::sync::atomic::Ordering::Acquire) + (1 << 20) >= released
-        });
+        step((2 * round + 2) * STEP_BYTES);
         let file_remove = qmp.execute("chardev-remove", json!({"id": file_id}));
         let socket_remove = qmp.execute("chardev-remove", json!({"id": socket_id}));
         plugged.push((file, file_add, file_remove, client, socket_add, socket_remove));
-        release.send(DETACHED).unwrap();
-        released += DETACHED;
+        step((2 * round + 3) * STEP_BYTES);
     }
-    drop(release);
-    writer.join().unwrap();
+    allowed.store(TOTAL, Ordering::Release);
     let copy = keep_reader.join().unwrap();
-    assert_eq!(vcmux.wait_exit(), 0);
+    keep.write_all(b"\n").unwrap();
+    assert_eq!(vcmux.wait_exit(), 0, "{}", vcmux.log());
 
+    let data = std::fs::read(&source).unwrap();
+    assert_eq!(data.len(), TOTAL);
     assert_same("the socket attached throughout", &copy, &data);
     assert_same("the file attached throughout", &std::fs::read(&all_path).unwrap(), &data);
     for (round, (file, file_add, file_remove, client, socket_add, socket_remove)) in
@@ -607,6 +609,7 @@ fn backends_added_and_removed_while_64_mib_flow_get_exactly_their_share() {
             (&file_add["return"]["x-vcmux-offset"], &file_remove["return"]["x-vcmux-offset"]);
         assert_between(&format!("added file {round}"), &std::fs::read(&file).unwrap(), &data, attach, detach);
         assert!(detach.as_u64() > attach.as_u64(), "round {round}: bytes flowed while attached");
+        assert!(detach.as_u64() < Some(TOTAL as u64), "round {round}: detached before the end");
         // A socket drops what comes before its client: it holds a tail of its share.
         let (attach, detach) =
             (&socket_add["return"]["x-vcmux-offset"], &socket_remove["return"]["x-vcmux-offset"]);

@@ -2,6 +2,7 @@
 //! chardevs and VNC servers, the way to stop vcmux, and the events clients
 //! hear.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
@@ -42,6 +43,9 @@ pub struct Console {
     vnc: Vec<VncDisplay>,
     quit: CancellationToken,
     events: broadcast::Sender<Value>,
+    /// SHUTDOWN was sent: it is the last event a client hears (what follows,
+    /// such as the frontend closing as vcmux stops, is the stop itself).
+    shut_down: AtomicBool,
 }
 
 impl Console {
@@ -62,6 +66,7 @@ impl Console {
             plugboard,
             quit,
             events: broadcast::Sender::new(EVENT_BACKLOG),
+            shut_down: AtomicBool::new(false),
         }
     }
 
@@ -139,8 +144,15 @@ impl Console {
         self.quit.cancel();
     }
 
-    /// Tells every negotiated client that `name` happened now.
+    /// Tells every negotiated client that `name` happened now; nothing
+    /// after SHUTDOWN.
     pub fn emit(&self, name: &str, data: Option<Value>) {
+        if self.shut_down.load(Ordering::SeqCst) {
+            return;
+        }
+        if name == "SHUTDOWN" {
+            self.shut_down.store(true, Ordering::SeqCst);
+        }
         // No receiver means no client: nothing to tell.
         let _ = self.events.send(wire::event(name, data, SystemTime::now()));
     }
