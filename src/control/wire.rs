@@ -59,6 +59,8 @@ impl Request {
 #[derive(Debug, Default)]
 pub struct RequestDecoder {
     buffer: Vec<u8>,
+    /// The rest of a malformed line is still to come: drop it.
+    skipping: bool,
 }
 
 impl RequestDecoder {
@@ -71,6 +73,14 @@ impl RequestDecoder {
     /// are dropped up to the end of their line, so that the next request is
     /// read), or `None` until more bytes arrive.
     pub fn next_value(&mut self) -> Option<Result<Value, String>> {
+        if self.skipping {
+            let Some(end) = self.buffer.iter().position(|&b| b == b'\n') else {
+                self.buffer.clear();
+                return None;
+            };
+            self.buffer.drain(..=end);
+            self.skipping = false;
+        }
         let mut values = serde_json::Deserializer::from_slice(&self.buffer).into_iter::<Value>();
         match values.next() {
             None => {
@@ -88,9 +98,18 @@ impl RequestDecoder {
                 Some(Err(format!("JSON parse error, request longer than {MAX_REQUEST} bytes")))
             }
             Some(Err(e)) => {
-                let line_end =
-                    self.buffer.iter().position(|&b| b == b'\n').map_or(self.buffer.len(), |i| i + 1);
-                self.buffer.drain(..line_end);
+                // The malformed line (the error's, which may follow the end
+                // of the last value) goes, up to its end even if that is
+                // still to come: one line, one error.
+                let newlines: Vec<usize> =
+                    self.buffer.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i).collect();
+                match newlines.get(e.line().saturating_sub(1)) {
+                    Some(&end) => drop(self.buffer.drain(..=end)),
+                    None => {
+                        self.buffer.clear();
+                        self.skipping = true;
+                    }
+                }
                 Some(Err(format!("JSON parse error, {e}")))
             }
         }
@@ -203,6 +222,15 @@ mod tests {
         assert!(got[0].as_ref().is_err_and(|e| e.starts_with("JSON parse error")), "{got:?}");
         assert_eq!(got[1], Ok(json!({"execute": "quit"})));
         assert_eq!(got.len(), 2);
+
+        // After a good request, on a line of its own; and one cut in two.
+        let mut decoder = RequestDecoder::default();
+        decoder.push(b"{\"execute\": \"a\"}\n{garbage\n{\"execute\": \"b\"}\n}\n{\"execute\": \"c\"}\n{bad");
+        let got = decode_all(&mut decoder);
+        assert_eq!(got.iter().filter(|r| r.is_err()).count(), 3, "{got:?}");
+        assert_eq!(got.iter().filter(|r| r.is_ok()).count(), 3, "{got:?}");
+        decoder.push(b" still bad\n{\"execute\": \"d\"}\n");
+        assert_eq!(decode_all(&mut decoder), [Ok(json!({"execute": "d"}))]);
     }
 
     #[test]

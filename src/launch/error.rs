@@ -18,11 +18,12 @@ pub enum LaunchError {
     #[error("{0}")]
     Vnc(String),
     /// A control socket could not listen.
-    #[error("-qmp {address}: cannot listen: {source}")]
+    #[error("-qmp {address}: cannot listen: {cause}")]
     Control {
         /// Where it was to listen.
         address: String,
-        /// Why it could not.
-        source: std::io::Error,
+        /// Why it could not (in the message, so not a `source` the error
+        /// chain would print twice).
+        cause: std::io::Error,
     },
 }

@@ -139,7 +139,7 @@ pub(super) async fn open(config: &Config) -> Result<Opened, LaunchError> {
     for qmp in &config.qmp {
         let listener = ControlListener::bind(&qmp.address)
             .await
-            .map_err(|source| LaunchError::Control { address: qmp.address.to_string(), source })?;
+            .map_err(|cause| LaunchError::Control { address: qmp.address.to_string(), cause })?;
         info!("control socket (QMP): listening on {}", listener.address);
         control.push(listener);
     }

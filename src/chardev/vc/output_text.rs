@@ -1,6 +1,6 @@
 //! The console's output as plain text, for scripts that wait for it (openQA's
-//! `wait_serial`): escape sequences stripped, CR LF (and a lone CR) made one
-//! `\n`, the last [`KEPT`] bytes kept. Positions in it are offsets from the
+//! `wait_serial`): escape sequences stripped, CR LF (and CR CR LF, and a
+//! lone CR before more text) made one `\n`, the last [`KEPT`] bytes kept. Positions in it are offsets from the
 //! console's first byte of text, so that a wait can say "after the last
 //! match" however much has scrolled out since.
 //!
@@ -65,19 +65,24 @@ impl OutputText {
     }
 
     /// The first match of any of `patterns` after the mark, which then moves
-    /// past it.
+    /// past it. `^` matches only where a line starts (not just past the last
+    /// match); `$` where a line ends or at the end of the output so far, as
+    /// openQA's `wait_serial` reads it, so that a prompt (`'\$ $'`) matches
+    /// as soon as it is printed; a wait for a whole line ends in `\n`.
     pub fn find(&mut self, patterns: &[Regex]) -> Option<Found> {
         let from = self.mark.max(self.text.start);
         let skip = usize::try_from(from - self.text.start).unwrap_or(usize::MAX).min(self.text.kept.len());
-        let haystack = &self.text.kept[skip..];
+        // Searched from the mark, with the text before it as context, so
+        // that `^` knows where lines start.
+        let haystack = self.text.kept.as_str();
         let (pattern, m) = patterns
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| p.find(haystack).map(|m| (i, m)))
+            .filter_map(|(i, p)| p.find_at(haystack, skip).map(|m| (i, m)))
             .min_by_key(|(i, m)| (m.start(), *i))?;
         let found =
-            Found { pattern, matched: m.as_str().to_string(), before: haystack[..m.start()].to_string() };
-        self.mark = from + m.end() as u64;
+            Found { pattern, matched: m.as_str().to_string(), before: haystack[skip..m.start()].to_string() };
+        self.mark = from + (m.end() - skip) as u64;
         Some(found)
     }
 
@@ -126,12 +131,9 @@ impl Perform for Text {
                 self.pending_cr = false;
                 self.kept.push('\n');
             }
-            b'\r' => {
-                if self.pending_cr {
-                    self.kept.push('\n');
-                }
-                self.pending_cr = true;
-            }
+            // CRs before an LF (a PTY's CR CR LF) end one line, as does a
+            // CR before more text.
+            b'\r' => self.pending_cr = true,
             b'\t' => self.push('\t'),
             _ => {}
         }
@@ -185,5 +187,25 @@ mod tests {
         out.feed(b"needle\n");
         assert_eq!(out.find(&patterns(&["needle"])).map(|f| f.matched), Some("needle".into()));
         assert_eq!(out.unmatched(), "\n");
+    }
+
+    #[test]
+    fn a_line_starts_after_a_line_end_and_cr_cr_lf_is_one() {
+        let multi = |p: &str| regex::RegexBuilder::new(p).multi_line(true).build().unwrap();
+        let mut out = OutputText::default();
+        out.feed(b"42\r\r\nA2\r\n");
+        assert_eq!(out.unmatched(), "42\nA2\n");
+        assert_eq!(out.find(&[multi("^42\n")]).map(|f| f.matched), Some("42\n".into()));
+        // `^` is a line's start, not the place just past the last match.
+        out.feed(b"xx");
+        assert!(out.find(&[multi("xx")]).is_some());
+        out.feed(b"foo\r\n");
+        assert_eq!(out.find(&[multi("^foo")]), None);
+        out.feed(b"foo\r\n");
+        let found = out.find(&[multi("^foo$")]).unwrap();
+        assert_eq!((found.matched.as_str(), found.before.as_str()), ("foo", "foo\n"));
+        // A prompt: `$` is also the end of the output so far.
+        out.feed(b"\n$ ");
+        assert_eq!(out.find(&[multi("\\$ $")]).map(|f| f.matched), Some("$ ".into()));
     }
 }
