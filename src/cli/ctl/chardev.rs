@@ -9,10 +9,37 @@ use crate::config::{BackendConfig, BackendKind, ConfigError, SocketAddress, pars
 
 /// `chardev-add`'s arguments for a `-chardev`-style option string: QEMU's
 /// backend JSON, with `mux-be-id` and `replay` in `data` as vcmux reads them.
-/// A mistake in the option is the same one line `-chardev` gives.
+/// A mistake in the option is the same one line `-chardev` gives. Relative
+/// paths are made absolute here, as `screendump`'s OUT is: the caller means
+/// them from where it runs, not from vcmux's directory.
 pub fn add_arguments(option: &str) -> Result<Value, ConfigError> {
-    let (backend, hub) = parse_backend(option)?;
+    let (mut backend, hub) = parse_backend(option)?;
+    absolute_paths(&mut backend);
     Ok(arguments(&backend, hub.as_deref()))
+}
+
+/// Every relative path of `backend` made absolute against this process's
+/// directory (left as it is if that cannot be known).
+fn absolute_paths(backend: &mut BackendConfig) {
+    let absolute = |path: &mut std::path::PathBuf| {
+        if let Ok(full) = std::path::absolute(&*path) {
+            *path = full;
+        }
+    };
+    match &mut backend.kind {
+        BackendKind::File(file) => absolute(&mut file.path),
+        BackendKind::Socket(socket) => {
+            if let SocketAddress::Unix(path) = &mut socket.address {
+                absolute(path);
+            }
+        }
+        BackendKind::Pty(pty) => pty.link.iter_mut().for_each(absolute),
+        BackendKind::Asciicast(recording) => absolute(&mut recording.path),
+        BackendKind::Stdio(_) | BackendKind::Null | BackendKind::Vc(_) => {}
+    }
+    if let Some(logfile) = &mut backend.logfile {
+        absolute(&mut logfile.path);
+    }
 }
 
 fn arguments(backend: &BackendConfig, hub: Option<&str>) -> Value {
@@ -97,6 +124,17 @@ mod tests {
         for (option, want) in cases {
             assert_eq!(add_arguments(option).unwrap(), want, "{option}");
         }
+    }
+
+    #[test]
+    fn relative_paths_are_the_callers() {
+        let here = std::env::current_dir().unwrap();
+        let arguments = add_arguments("file,id=x,path=x.log,logfile=sub/y.log").unwrap();
+        let data = &arguments["backend"]["data"];
+        assert_eq!(data["out"], json!(here.join("x.log")));
+        assert_eq!(data["logfile"], json!(here.join("sub/y.log")));
+        let cast = add_arguments("asciicast,id=r,path=/abs/r.cast").unwrap();
+        assert_eq!(cast["backend"]["data"]["path"], json!("/abs/r.cast"));
     }
 
     #[test]
