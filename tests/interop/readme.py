@@ -767,14 +767,19 @@ def recipe_qemu_screen(r):
     say("  rendered with --strip-timestamps: the guest's screen, no times (without the flag they are on it)")
 
 
-def recipe_ctl(r):
+def bash_with_known_prompt(r):
+    """The environment for a recipe's bash whose prompt is `$ `: bash reads
+    $HOME/.bashrc, after any /etc/bash.bashrc; its history stays in the recipe."""
     home = r.cwd / "home"
     home.mkdir()
-    # The shell's prompt is known: bash reads $HOME/.bashrc, after any /etc/bash.bashrc.
     (home / ".bashrc").write_text("PS1='$ '\n")
+    return dict(r.env, HOME=str(home), HISTFILE=str(r.cwd / "history"))
+
+
+def recipe_ctl(r):
     line = r.expect(r"vcmux -qmp unix:/tmp/q\.sock,server=on,wait=off -- bash( &)?", "a shell with a control socket")
     vcmux = r.start(line, lambda p: Path("/tmp/q.sock").exists(), "/tmp/q.sock is there",
-                    env=dict(r.env, HOME=str(home), HISTFILE=str(r.cwd / "history")))
+                    env=bash_with_known_prompt(r))
 
     def ctl(args, what):
         return r.run(r.expect(re.escape("vcmux ctl unix:/tmp/q.sock " + args), what))
@@ -801,15 +806,13 @@ def recipe_ctl(r):
         fail("vcmux did not exit on quit")
     say("  query chardev is a table with vc0; quit stopped vcmux")
 
+
 def recipe_ci(r):
-    home = r.cwd / "home"
-    home.mkdir()
-    (home / ".bashrc").write_text("PS1='$ '\n")
     line = r.expect(r"vcmux -qmp unix:/tmp/ci\.qmp,server=on,wait=off +-chardev vc,id=vc0 "
                     r"-chardev asciicast,id=rec,path=console\.cast -- bash( &)?",
                     "a shell with a control socket and a recording")
     vcmux = r.start(line, lambda p: Path("/tmp/ci.qmp").exists(), "/tmp/ci.qmp is there",
-                    env=dict(r.env, HOME=str(home), HISTFILE=str(r.cwd / "history")))
+                    env=bash_with_known_prompt(r))
 
     def ctl(pattern, what):
         return r.run(r.expect(r"vcmux ctl unix:/tmp/ci\.qmp " + pattern, what))
