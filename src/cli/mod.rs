@@ -86,11 +86,14 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
 A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
   -vnc [HOST]:DISPLAY|HOST::PORT|unix:PATH[,display=VCID][,password-file=F]
        [,viewonly-password-file=F][,view-only=on][,websocket=PORT]
-       [,share=allow-exclusive|force-shared|ignore][,connections=N][,auth=none]
+       [,share=allow-exclusive|force-shared|ignore][,connections=N][,rate=N]
+       [,auth=none]
         :0 is 127.0.0.1:5900, HOST::PORT names the port itself; display= picks the vc
         (default: the first); a password file's first line is the VNC password (8
         characters at most); websocket=PORT serves noVNC directly; listening beyond
-        loopback needs a password or auth=none
+        loopback needs a password or auth=none; rate=N: at most N updates a second
+        to each viewer (default 60; at once after a key or the pointer), viewers in
+        the same encoding and pixel format sharing one encoding of each
   On/off values accept on, off, yes, no, true, false.
 
 A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, socat):

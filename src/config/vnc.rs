@@ -2,7 +2,7 @@
 //!
 //! `-vnc [HOST]:DISPLAY|HOST::PORT|unix:PATH[,display=VCID][,password-file=F]
 //! [,viewonly-password-file=F][,view-only=on][,websocket=PORT][,share=POLICY]
-//! [,connections=N][,auth=none]`, TCP port 5900+DISPLAY as in QEMU. Unlike
+//! [,connections=N][,rate=N][,auth=none]`, TCP port 5900+DISPLAY as in QEMU. Unlike
 //! QEMU, an empty HOST means loopback, `HOST::PORT` names a port (as
 //! vncviewer does), and a listener anyone else can reach needs a password
 //! unless `auth=none` says otherwise. `vcmux screenshot` reads its server
@@ -60,6 +60,8 @@ pub struct VncConfig {
     pub share: String,
     /// `connections=N`: most viewers at once (QEMU's default 32).
     pub connections: usize,
+    /// `rate=N`: most updates a second a viewer is sent (60).
+    pub rate: u32,
 }
 
 /// Parses one `-vnc`; `first_vc` is the vc it shows when `display=` is not given.
@@ -88,6 +90,11 @@ pub(super) fn parse(text: &str, vcs: &[&str]) -> Result<VncConfig, ConfigError> 
         Some(0) => return Err(opts.error("'connections' must be at least 1")),
         Some(n) => usize::try_from(n).map_err(|_| opts.error("'connections' is too large"))?,
     };
+    let rate = match opts.number("rate")? {
+        None => 60,
+        Some(n) if (1..=1000).contains(&n) => n as u32,
+        Some(_) => return Err(opts.error("'rate' must be from 1 to 1000 updates a second")),
+    };
     let auth_none = match opts.string("auth")?.as_deref() {
         None => false,
         Some("none") => true,
@@ -102,6 +109,7 @@ pub(super) fn parse(text: &str, vcs: &[&str]) -> Result<VncConfig, ConfigError> 
         websocket,
         share,
         connections,
+        rate,
     };
     opts.finish(
         "-vnc",
@@ -113,6 +121,7 @@ pub(super) fn parse(text: &str, vcs: &[&str]) -> Result<VncConfig, ConfigError> 
             "websocket",
             "share",
             "connections",
+            "rate",
             "auth",
         ],
     )?;

@@ -25,6 +25,7 @@ pub(super) fn prepare(config: &VncConfig) -> Result<rfb::ServerSettings, LaunchE
         // The policy names were checked when the command line was read.
         share: config.share.parse().unwrap_or(SharePolicy::AllowExclusive),
         connections: config.connections,
+        frame_rate: config.rate,
         ..rfb::ServerSettings::default()
     };
     server.validate().map_err(|e| LaunchError::Vnc(format!("-vnc for {}: {e}", config.vc)))?;

@@ -16,10 +16,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-use super::client_message::MessageError;
+use super::client_message::{ClientMessage, MessageError};
 use super::desktop::{ViewerId, ViewerInput};
 use super::dispatch::{Asked, Dispatch};
 use super::encoding::{Encoders, number};
+use super::group::{GroupKey, Membership, Next};
 use super::handshake::{self, HandshakeError};
 use super::incoming::Incoming;
 use super::lifecycle::{Peer, Presence, ViewerInfo};
@@ -27,7 +28,7 @@ use super::outgoing::Outgoing;
 use super::pixel_format::PixelFormat;
 use super::server_message::ServerMessage;
 use super::update::{self, Cut, UpdateError};
-use super::viewers::{JoinRefused, Registration, Shared};
+use super::viewers::{JoinRefused, Registration, Shared, lock};
 
 /// The least output allowed to wait unsent before incremental updates pause (QEMU: 1 MiB).
 const MIN_THROTTLE: usize = 1 << 20;
@@ -153,6 +154,8 @@ where
         encoders: Encoders::new(),
         size: (width, height),
         outgoing,
+        membership: None,
+        own_view: false,
     };
     session.run(incoming).await
 }
@@ -168,6 +171,10 @@ struct Session {
     /// The framebuffer size the viewer knows.
     size: (u16, u16),
     outgoing: Outgoing,
+    /// Its group, when it is sent a group's frames (`group`).
+    membership: Option<Membership>,
+    /// It was shown a framebuffer of its own at its last update.
+    own_view: bool,
 }
 
 impl Session {
@@ -198,6 +205,8 @@ impl Session {
             }
             let throttled = self.throttled();
             let waiting = self.asked.request.is_some() && !throttled;
+            let mut head = self.membership.as_ref().map(|m| m.head.clone());
+            let member = head.is_some();
             tokio::select! {
                 biased;
                 () = kick.cancelled() => return Ended::Kicked,
@@ -209,6 +218,9 @@ impl Session {
                 }
                 message = incoming.next() => match message {
                     Some(Ok(message)) => {
+                        if matches!(message, ClientMessage::Key { .. } | ClientMessage::Pointer { .. }) {
+                            self.shared.touch();
+                        }
                         let to = Dispatch {
                             viewer: self.id(),
                             view_only: self.view_only,
@@ -223,11 +235,12 @@ impl Session {
                     Some(Err(e)) => return Ended::Protocol(e),
                     None => return Ended::Closed,
                 },
-                changed = changes.changed(), if waiting => {
+                changed = changes.changed(), if waiting && !member => {
                     if changed.is_err() {
                         return Ended::DesktopGone;
                     }
                 }
+                _ = async { head.as_mut()?.changed().await.ok() }, if waiting && member => {}
                 changed = clipboard.changed(), if clipboard_open => match changed {
                     Ok(()) => {
                         let text = clipboard.borrow_and_update().clone();
@@ -246,21 +259,84 @@ impl Session {
         }
     }
 
+    /// What makes its updates the same bytes as another viewer's.
+    fn key(&self) -> GroupKey {
+        GroupKey {
+            encoding: self.asked.encoding,
+            format: self.asked.format,
+            copy_rect: self.asked.takes(number::COPY_RECT),
+        }
+    }
+
     /// Sends an update if one was asked for and there is something to send (or
-    /// it was not incremental), and output is not throttled.
+    /// it was not incremental), and output is not throttled: its group's
+    /// frames, or one of its own.
     async fn update(&mut self, changes: &mut watch::Receiver<u64>) -> Result<(), Ended> {
         let Some(incremental) = self.asked.request else { return Ok(()) };
         if incremental && self.throttled() {
             return Ok(());
         }
+        if self.membership.is_some()
+            && let Some(sent) = self.group_update(incremental)
+        {
+            return sent;
+        }
+        self.own_update(changes).await?;
+        if self.membership.is_none()
+            && self.asked.request.is_none()
+            && !self.own_view
+            && self.encoders.can_join(self.asked.encoding)
+        {
+            self.membership = self.shared.join(self.id(), self.key());
+        }
+        Ok(())
+    }
+
+    /// Sends its group's frames if it can; `None` when it left the group
+    /// and must send an update of its own.
+    fn group_update(&mut self, incremental: bool) -> Option<Result<(), Ended>> {
+        let key = self.key();
+        let membership = self.membership.as_mut()?;
+        let next = if !incremental || membership.key() != key { Next::Evicted } else { membership.next() };
+        match next {
+            Next::Frames(frames) => {
+                // The group's streams are its streams now.
+                self.encoders.hand_over(key.encoding);
+                update::send_frames(&frames, &mut self.asked, self.size, &self.outgoing);
+                self.asked.request = None;
+                Some(Ok(()))
+            }
+            Next::Wait if !self.asked.owes_announcement() => {
+                membership.want();
+                Some(Ok(()))
+            }
+            Next::Wait | Next::Evicted => {
+                // Alone from here: its streams where the last frame left
+                // them, and everything to send again.
+                if membership.joined() {
+                    self.encoders.resume(membership.checkpoint());
+                }
+                self.membership = None;
+                let mut pending = lock(&self.registration.pending);
+                let (width, height) = pending.size();
+                pending.restart(width, height);
+                None
+            }
+        }
+    }
+
+    /// Sends an update of its own, cut from the framebuffer it sees.
+    async fn own_update(&mut self, changes: &mut watch::Receiver<u64>) -> Result<(), Ended> {
         changes.borrow_and_update();
         let pending = self.registration.pending.clone();
         let cell_size = self.shared.desktop.cell_size();
         let copies_cells = self.asked.encoding.copies_cells() && self.asked.takes(number::COPY_RECT);
-        let cut = self
-            .shared
-            .refresh(self.id(), |framebuffer| Cut::take(framebuffer, &pending, cell_size, copies_cells));
-        let Some(cut) = cut else { return Err(Ended::DesktopGone) };
+        let id = self.id();
+        let cut = self.shared.refresh(id, |framebuffer, own| {
+            (Cut::take(framebuffer, &pending, cell_size, copies_cells), own.contains(&id))
+        });
+        let Some((cut, own_view)) = cut else { return Err(Ended::DesktopGone) };
+        self.own_view = own_view;
         if cut.is_empty() && !self.asked.owes_announcement() {
             return Ok(());
         }

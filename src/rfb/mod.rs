@@ -19,6 +19,8 @@
 //!   of its own;
 //! - `dispatch`: what a viewer's messages do;
 //! - `update`: one FramebufferUpdate, cut from the framebuffer and encoded;
+//! - `group`: encode once, send to many: viewers wanting the same encoding
+//!   and format share one encoding of each update, on a frame clock;
 //! - [`client_message`]: what viewers send, read with every length checked;
 //! - [`server_message`]: what the server sends, encoded as the protocol lays it out;
 //! - [`pending`]: each viewer's unsent moves and dirty rectangles, bounded;
@@ -32,6 +34,7 @@ mod connection;
 pub mod desktop;
 mod dispatch;
 pub mod encoding;
+mod group;
 pub mod handshake;
 mod incoming;
 pub mod lifecycle;

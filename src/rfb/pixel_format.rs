@@ -36,7 +36,7 @@ pub enum PixelFormatError {
 }
 
 /// A true-colour pixel format, validated: every channel fits in the pixel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PixelFormat {
     /// 8, 16 or 32.
     pub bits_per_pixel: u8,

@@ -72,7 +72,14 @@ pub struct ServerSettings {
     pub connections: usize,
     /// A connection that has not finished its handshake by then is dropped.
     pub handshake_timeout: Duration,
+    /// Most updates a second a viewer is sent (`-vnc ...,rate=N`): the
+    /// frame clock viewers sharing an encoding are sent their updates on.
+    pub frame_rate: u32,
 }
+
+/// Updates a second when `rate=` is not given: a display's refresh, as
+/// TigerVNC's default `FrameRate`.
+pub const DEFAULT_FRAME_RATE: u32 = 60;
 
 impl Default for ServerSettings {
     fn default() -> Self {
@@ -83,6 +90,7 @@ impl Default for ServerSettings {
             share: SharePolicy::default(),
             connections: 32,
             handshake_timeout: Duration::from_secs(10),
+            frame_rate: DEFAULT_FRAME_RATE,
         }
     }
 }

@@ -3,15 +3,17 @@
 //! the viewer's pixel format and encoding, off the runtime's threads, with the
 //! pseudo-rectangles it is owed.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::dispatch::Asked;
-use super::encoding::{Encoders, Patch, cell_copy, copyrect, number};
+use super::encoding::{Encoders, Encoding, Patch, cell_copy, copyrect, number};
+use super::group::Frame;
 use super::outgoing::Outgoing;
 use super::pending::{Pending, Taken};
+use super::pixel_format::PixelFormat;
 use super::server_message::ServerMessage;
 use super::viewers::lock;
-use crate::frame::Framebuffer;
+use crate::frame::{Framebuffer, Move};
 
 /// Why an update could not be sent; the connection ends.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +64,13 @@ impl Cut {
         Cut { taken, patches, screen }
     }
 
+    /// The region taken, and its pixels.
+    pub fn into_parts(self) -> (Taken, Pixels) {
+        let Cut { mut taken, patches, screen } = self;
+        let moves = std::mem::take(&mut taken.moves);
+        (taken, Pixels { moves, patches, screen })
+    }
+
     /// Whether nothing changed: no move, no rectangle, no resize.
     pub fn is_empty(&self) -> bool {
         self.taken.moves.is_empty() && self.patches.is_empty() && !self.taken.resized
@@ -79,21 +88,13 @@ pub(super) async fn send(
     cell_size: Option<(u16, u16)>,
     out: &Outgoing,
 ) -> Result<(), UpdateError> {
-    let Cut { taken, mut patches, screen } = cut;
+    let Cut { taken, patches, screen } = cut;
     let (width, height) = (taken.width, taken.height);
     let extended = asked.takes(number::EXTENDED_DESKTOP_SIZE);
     if taken.resized && !extended && !asked.takes(number::DESKTOP_SIZE) {
         return Err(UpdateError::CannotResize);
     }
-    // ExtendedDesktopSize goes alone: vnc-rs refuses pixels in its update.
-    if extended && (taken.resized || asked.announce_layout || asked.resize_answer.is_some()) {
-        let answer = asked.resize_answer.take();
-        let mut message = ServerMessage::FramebufferUpdate { rectangles: 1 }.to_bytes();
-        ServerMessage::ExtendedDesktopSize { answer, width, height }.encode(&mut message);
-        out.send(message);
-        asked.announce_layout = false;
-    }
-    asked.resize_answer = None;
+    announce_layout(asked, taken.resized, width, height, out);
 
     let mut body = Vec::new();
     let mut count: u32 = 0;
@@ -105,18 +106,100 @@ pub(super) async fn send(
         ServerMessage::QemuExtendedKey.encode(&mut body);
         count += 1;
     }
-    for mv in &taken.moves {
+    let pixels = Pixels { moves: taken.moves, patches, screen };
+    let encoded = encode(pixels, asked.encoding, asked.format, encoders, cell_size, body).await?;
+    count += encoded.count;
+    if count > 0 {
+        // Past 65535 rectangles the count would not fit: it cannot get there.
+        // The pending rectangles (at most 32) add up to at most the screen,
+        // Tight cuts them into pieces of 65536 pixels (a few thousand for
+        // the largest screen), ZRLE into at most 256 cell columns each;
+        // cell copies are at most 16384.
+        let rectangles = count.min(u32::from(u16::MAX)) as u16;
+        let mut message = ServerMessage::FramebufferUpdate { rectangles }.to_bytes();
+        message.extend_from_slice(&encoded.body);
+        out.send(message);
+    }
+    Ok(())
+}
+
+/// Sends the ExtendedDesktopSize `asked` is owed, alone (vnc-rs refuses
+/// pixels in its update), and forgets a resize answer a viewer without it
+/// cannot be sent.
+fn announce_layout(asked: &mut Asked, resized: bool, width: u16, height: u16, out: &Outgoing) {
+    let extended = asked.takes(number::EXTENDED_DESKTOP_SIZE);
+    if extended && (resized || asked.announce_layout || asked.resize_answer.is_some()) {
+        let answer = asked.resize_answer.take();
+        let mut message = ServerMessage::FramebufferUpdate { rectangles: 1 }.to_bytes();
+        ServerMessage::ExtendedDesktopSize { answer, width, height }.encode(&mut message);
+        out.send(message);
+        asked.announce_layout = false;
+    }
+    asked.resize_answer = None;
+}
+
+/// Sends a group's encoded updates (see [`group`](super::group)) to one of
+/// its viewers, as one FramebufferUpdate, after the pseudo-rectangles that
+/// viewer is owed (each in an update of its own: the frames' bytes are the
+/// same for every viewer of the group). `size` is the framebuffer's.
+pub(super) fn send_frames(frames: &[Arc<Frame>], asked: &mut Asked, size: (u16, u16), out: &Outgoing) {
+    announce_layout(asked, false, size.0, size.1, out);
+    if std::mem::take(&mut asked.announce_qemu_key) {
+        let mut message = ServerMessage::FramebufferUpdate { rectangles: 1 }.to_bytes();
+        ServerMessage::QemuExtendedKey.encode(&mut message);
+        out.send(message);
+    }
+    let count: u32 = frames.iter().map(|f| f.count).sum();
+    // The group's log holds a bounded number of frames, each under 65536
+    // rectangles; the caller takes no more than fit (`group::Membership`).
+    let rectangles = count.min(u32::from(u16::MAX)) as u16;
+    let mut message = ServerMessage::FramebufferUpdate { rectangles }.to_bytes();
+    for frame in frames {
+        message.extend_from_slice(&frame.body);
+    }
+    out.send(message);
+}
+
+/// What an update's pixels are made of, copied out of the framebuffer.
+pub(super) struct Pixels {
+    /// CopyRect moves, sent first.
+    pub moves: Vec<Move>,
+    /// The rectangles repainted after them.
+    pub patches: Vec<Patch>,
+    /// The whole screen, when cell copies are planned over it.
+    pub screen: Option<Framebuffer>,
+}
+
+/// Rectangles encoded, after whatever was given before them.
+pub(super) struct Encoded {
+    /// The rectangles, headers included.
+    pub body: Vec<u8>,
+    /// How many (those given before not counted).
+    pub count: u32,
+}
+
+/// Encodes `pixels` in `encoding` and `format` after `body` (off the
+/// runtime's threads: zlib takes milliseconds a screenful), with `encoders`
+/// told the desktop's `cell_size`: moves, then patches, then cell copies.
+pub(super) async fn encode(
+    pixels: Pixels,
+    encoding: Encoding,
+    format: PixelFormat,
+    encoders: &mut Encoders,
+    cell_size: Option<(u16, u16)>,
+    mut body: Vec<u8>,
+) -> Result<Encoded, UpdateError> {
+    let Pixels { moves, mut patches, screen } = pixels;
+    let mut count = 0u32;
+    for mv in &moves {
         copyrect::encode(mv, &mut body);
         count += 1;
     }
-    // zlib takes milliseconds a screenful: off the runtime's threads.
     let mut moved = std::mem::take(encoders);
     moved.set_cell_size(cell_size);
-    let (encoding, format) = (asked.encoding, asked.format);
     let encoded = tokio::task::spawn_blocking(move || {
         let copies =
             screen.map_or_else(Vec::new, |screen| moved.copy_cells(encoding, &screen, &mut patches, &format));
-        let mut count = 0u32;
         for patch in &patches {
             count += u32::from(moved.encode(encoding, patch, &format, &mut body));
         }
@@ -127,19 +210,7 @@ pub(super) async fn send(
         (moved, body, count)
     })
     .await;
-    let Ok((moved, body, encoded_count)) = encoded else { return Err(UpdateError::EncoderFailed) };
+    let Ok((moved, body, count)) = encoded else { return Err(UpdateError::EncoderFailed) };
     *encoders = moved;
-    count += encoded_count;
-    if count > 0 {
-        // Past 65535 rectangles the count would not fit: it cannot get there.
-        // The pending rectangles (at most 32) add up to at most the screen,
-        // Tight cuts them into pieces of 65536 pixels (a few thousand for
-        // the largest screen), ZRLE into at most 256 cell columns each;
-        // cell copies are at most 16384.
-        let rectangles = count.min(u32::from(u16::MAX)) as u16;
-        let mut message = ServerMessage::FramebufferUpdate { rectangles }.to_bytes();
-        message.extend_from_slice(&body);
-        out.send(message);
-    }
-    Ok(())
+    Ok(Encoded { body, count })
 }

@@ -5,13 +5,16 @@
 //! Both the accepting side ([`server`](super::server)) and each viewer's
 //! session (`connection`) use it; it knows neither.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
 use super::auth::Backoff;
 use super::desktop::{Audience, Desktop, ViewerId};
+use super::group::{BOOST, Group, GroupKey};
 use super::lifecycle::Lifecycle;
 use super::pending::Pending;
 use super::settings::{ServerSettings, SharePolicy};
@@ -25,6 +28,10 @@ pub(crate) struct Shared {
     /// The open connections, and who is told of them.
     pub lifecycle: Lifecycle,
     viewers: Mutex<Vec<ViewerEntry>>,
+    /// The groups of viewers sent the same bytes (`group`).
+    pub(super) groups: Mutex<HashMap<GroupKey, Arc<Group>>>,
+    /// When a viewer last typed or moved the pointer.
+    input_at: Mutex<Option<Instant>>,
     next_id: AtomicU64,
     connections: AtomicUsize,
     shutdown: CancellationToken,
@@ -36,6 +43,8 @@ struct ViewerEntry {
     pending: Arc<Mutex<Pending>>,
     exclusive: bool,
     kick: CancellationToken,
+    /// A group's region (`group`), not a viewer's.
+    group: bool,
 }
 
 /// Why a viewer could not join after its handshake.
@@ -87,6 +96,8 @@ impl Shared {
             backoff: Backoff::default(),
             lifecycle: Lifecycle::default(),
             viewers: Mutex::new(Vec::new()),
+            groups: Mutex::new(HashMap::new()),
+            input_at: Mutex::new(None),
             next_id: AtomicU64::new(1),
             connections: AtomicUsize::new(0),
             shutdown: CancellationToken::new(),
@@ -104,7 +115,43 @@ impl Shared {
 
     /// How many viewers are past their handshake.
     pub fn viewer_count(&self) -> usize {
-        lock(&self.viewers).len()
+        lock(&self.viewers).iter().filter(|v| !v.group).count()
+    }
+
+    /// A viewer typed or moved the pointer: frames go out at once for a while.
+    pub fn touch(&self) {
+        *lock(&self.input_at) = Some(Instant::now());
+    }
+
+    /// Whether a viewer typed or moved the pointer within [`BOOST`].
+    pub fn boosted(&self) -> bool {
+        lock(&self.input_at).is_some_and(|at| at.elapsed() < BOOST)
+    }
+
+    /// Adds a group's region to the registry (nothing pending, over the
+    /// current framebuffer), fed with damage as a viewer's is.
+    pub(super) fn add_group_entry(&self, id: ViewerId, moves_allowed: bool) -> Option<Arc<Mutex<Pending>>> {
+        self.refresh(id, |framebuffer, _| {
+            let pending = Arc::new(Mutex::new(Pending::nothing(
+                framebuffer.width(),
+                framebuffer.height(),
+                moves_allowed,
+            )));
+            let kick = self.shutdown.child_token();
+            lock(&self.viewers).push(ViewerEntry {
+                id,
+                pending: pending.clone(),
+                exclusive: false,
+                kick,
+                group: true,
+            });
+            pending
+        })
+    }
+
+    /// Removes a group's region from the registry.
+    pub(super) fn remove_entry(&self, id: ViewerId) {
+        lock(&self.viewers).retain(|v| v.id != id);
     }
 
     /// A fresh viewer id.
@@ -120,9 +167,14 @@ impl Shared {
     /// Renders what `viewer` sees: adds the damage since the last render to
     /// the pending region of every viewer it is for (makes everything pending
     /// for `viewer` when it switched framebuffers), then runs `then` with the
-    /// framebuffer, all under the desktop's lock. `None` if the desktop did not
-    /// call back.
-    pub fn refresh<T>(&self, viewer: ViewerId, then: impl FnOnce(&Framebuffer) -> T) -> Option<T> {
+    /// framebuffer and the viewers that have one of their own (just
+    /// `viewer` when it is `viewer`'s own), all under the desktop's lock. `None` if the
+    /// desktop did not call back.
+    pub fn refresh<T>(
+        &self,
+        viewer: ViewerId,
+        then: impl FnOnce(&Framebuffer, &[ViewerId]) -> T,
+    ) -> Option<T> {
         let mut then = Some(then);
         let mut result = None;
         self.desktop.refresh(viewer, &mut |refreshed| {
@@ -140,7 +192,11 @@ impl Shared {
                 }
             }
             if let Some(then) = then.take() {
-                result = Some(then(refreshed.framebuffer));
+                let own = match refreshed.audience {
+                    Audience::AllBut(own) => own,
+                    Audience::Asker => std::slice::from_ref(&viewer),
+                };
+                result = Some(then(refreshed.framebuffer, own));
             }
         });
         result
@@ -155,7 +211,7 @@ impl Shared {
         shared_flag: bool,
     ) -> Option<Result<(Registration, u16, u16), JoinRefused>> {
         let policy = self.settings.share;
-        self.refresh(id, |framebuffer| {
+        self.refresh(id, |framebuffer, _| {
             let mut viewers = lock(&self.viewers);
             let exclusive = match policy {
                 SharePolicy::Ignore => false,
@@ -177,7 +233,13 @@ impl Shared {
             let (width, height) = (framebuffer.width(), framebuffer.height());
             let pending = Arc::new(Mutex::new(Pending::everything(width, height, false)));
             let kick = self.shutdown.child_token();
-            viewers.push(ViewerEntry { id, pending: pending.clone(), exclusive, kick: kick.clone() });
+            viewers.push(ViewerEntry {
+                id,
+                pending: pending.clone(),
+                exclusive,
+                kick: kick.clone(),
+                group: false,
+            });
             Ok((Registration { shared: self.clone(), id, pending, kick }, width, height))
         })
     }

@@ -93,6 +93,26 @@ impl Deflater {
         Deflater { history: Vec::new(), chains: Chains::new(), started: false }
     }
 
+    /// What the viewer's inflater holds that this stream may match against:
+    /// the last [`HISTORY`] bytes compressed. With it, [`Deflater::resume`]
+    /// continues the stream as another encoder (the bits it writes depend on
+    /// nothing else: every update ends on a byte, its block closed).
+    pub(crate) fn window(&self) -> &[u8] {
+        &self.history[self.history.len().saturating_sub(HISTORY)..]
+    }
+
+    /// Continues a started stream whose inflater holds `window` last.
+    pub(crate) fn resume(window: &[u8]) -> Deflater {
+        Deflater { history: window.to_vec(), chains: Chains::new(), started: true }
+    }
+
+    /// Matches nothing sent before: whatever the viewer's inflater holds, the
+    /// next update decodes the same, so viewers with different windows can
+    /// all be sent it (its zlib header, if not sent yet, still goes first).
+    pub(crate) fn forget(&mut self) {
+        *self = Deflater { started: self.started, ..Deflater::new() };
+    }
+
     /// Compresses the pieces of one update (each rectangle's uncompressed
     /// bytes, none empty), in order. Each returned piece inflates, after the
     /// ones before it, to exactly its input.

@@ -4,7 +4,7 @@
 use super::number;
 
 /// An encoding that carries pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Encoding {
     /// [`raw`](super::raw).
     Raw,

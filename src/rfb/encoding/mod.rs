@@ -20,6 +20,6 @@ pub mod raw;
 pub mod tight;
 pub mod zrle;
 
-pub use encoders::Encoders;
+pub use encoders::{Checkpoint, Encoders};
 pub use kind::Encoding;
 pub use patch::Patch;

@@ -62,6 +62,24 @@ impl Zrle {
         Zrle { stream: Deflater::new() }
     }
 
+    /// What the viewer's zlib window holds after the updates so far (see
+    /// [`Zrle::resume`]).
+    pub fn window(&self) -> &[u8] {
+        self.stream.window()
+    }
+
+    /// Continues a started stream whose viewer's window holds `window` last:
+    /// a viewer leaving a group that shares one stream goes on alone.
+    pub fn resume(window: &[u8]) -> Zrle {
+        Zrle { stream: Deflater::resume(window) }
+    }
+
+    /// The next update matches nothing sent before, so it decodes the same
+    /// for every viewer whose stream has started, whatever each was sent.
+    pub fn forget(&mut self) {
+        self.stream.forget();
+    }
+
     /// Appends `patch` as ZRLE rectangles: one, or one per column of cells
     /// when `cell` (the screen's character cell) is known, the patch is aligned
     /// to it and at least two cells tall. Returns how many.

@@ -1,0 +1,391 @@
+//! Encode once, send to many: viewers that want their updates in the same
+//! encoding and pixel format ([`GroupKey`]) are sent the same bytes, encoded
+//! once by their group on a frame clock.
+//!
+//! A group keeps a pending region of its own (a registry entry like a
+//! viewer's) and its own encoders. When one of its viewers waits for an
+//! update, its task ([`produce`]) takes that region at the next tick of the
+//! clock (at most `rate` frames a second, [`ServerSettings::frame_rate`];
+//! at once within [`BOOST`] of a viewer's key or pointer, so an echo is not
+//! held back), encodes it and appends it to a short log of [`Frame`]s. Each
+//! viewer sends, whenever it is ready (asked, and not throttled), every
+//! frame after the last it sent, as one FramebufferUpdate: a viewer that
+//! keeps up gets every frame, a slower one fewer, larger updates, and none
+//! waits for another. A viewer fed the same frames holds the same
+//! decoder state as the group's encoders (ZRLE's one zlib stream, Tight's
+//! four), so the bytes that follow decode for it too.
+//!
+//! A viewer joins after an update of its own (ZRLE's stream must have
+//! started: the group's sends no zlib header), at a keyframe: a frame that
+//! repaints the whole screen with encoders that forget what came before
+//! (ZRLE matches nothing earlier, Tight resets its streams), so it decodes
+//! the same whatever the viewer was sent. The group makes its next frame a
+//! keyframe while someone waits to join.
+//!
+//! A viewer leaves (and goes on alone, with the whole screen pending and its
+//! own encoders resumed from the [`Checkpoint`] of the last frame it sent)
+//! when it falls out of the log (it lagged [`MAX_FRAMES`] frames or
+//! [`MAX_BYTES`]), asks for something else (a non-incremental update, another
+//! format or encoding), is given a framebuffer of its own (scrolled back), or
+//! the screen is resized (the group dissolves: each viewer is told its new
+//! size alone). What each viewer keeps is then its place in the log; the
+//! framebuffer copies, zlib windows and hash chains are the group's.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+
+use super::desktop::ViewerId;
+use super::encoding::{Checkpoint, Encoders, Encoding};
+use super::pending::Pending;
+use super::pixel_format::PixelFormat;
+use super::update::{self, Cut};
+use super::viewers::{Shared, lock};
+use crate::frame::Rect;
+
+/// Frames a group keeps for viewers behind; one further behind leaves it.
+pub(super) const MAX_FRAMES: usize = 32;
+
+/// Encoded bytes a group keeps for viewers behind.
+pub(super) const MAX_BYTES: usize = 4 << 20;
+
+/// How long after a viewer's key or pointer frames go out as soon as they
+/// are asked for, not on the clock's tick.
+pub(super) const BOOST: Duration = Duration::from_millis(100);
+
+/// What makes two viewers' updates the same bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct GroupKey {
+    /// The encoding of the pixels.
+    pub encoding: Encoding,
+    /// The pixel format.
+    pub format: PixelFormat,
+    /// Moves go as CopyRect.
+    pub copy_rect: bool,
+}
+
+/// One update, encoded once for a group.
+pub(super) struct Frame {
+    /// Its place in the group's log.
+    seq: u64,
+    /// Its rectangles, headers included.
+    pub body: Vec<u8>,
+    /// How many.
+    pub count: u32,
+    /// Decodes the same whatever a viewer was sent before.
+    keyframe: bool,
+    /// The group's streams after it (ZRLE's window), for a viewer leaving here.
+    checkpoint: Checkpoint,
+}
+
+/// Viewers sent the same bytes, and the task that encodes them.
+pub(super) struct Group {
+    key: GroupKey,
+    /// Its registry entry: what changed since its last frame.
+    id: ViewerId,
+    pending: Arc<Mutex<Pending>>,
+    log: Mutex<Log>,
+    /// The newest frame's `seq`.
+    head: watch::Sender<u64>,
+    /// A viewer waits for a frame past the head, or someone left.
+    wanted: Notify,
+}
+
+/// A group's frames and members.
+struct Log {
+    frames: VecDeque<Arc<Frame>>,
+    bytes: usize,
+    next_seq: u64,
+    /// Each member's flag, set when it must leave.
+    members: HashMap<ViewerId, Arc<AtomicBool>>,
+    /// Members that have not taken a keyframe yet.
+    joiners: usize,
+}
+
+/// What a member is to send next.
+pub(super) enum Next {
+    /// These frames, in order.
+    Frames(Vec<Arc<Frame>>),
+    /// Nothing yet: wait for the head to move.
+    Wait,
+    /// It must leave the group and go on alone.
+    Evicted,
+}
+
+/// One viewer's place in a group; it leaves when this is dropped.
+pub(super) struct Membership {
+    group: Arc<Group>,
+    viewer: ViewerId,
+    /// The last frame sent; `None` until it takes a keyframe.
+    cursor: Option<u64>,
+    evicted: Arc<AtomicBool>,
+    /// Moves when a frame is added.
+    pub head: watch::Receiver<u64>,
+    /// Its streams after the last frame sent.
+    checkpoint: Checkpoint,
+}
+
+impl Membership {
+    /// The group's key.
+    pub fn key(&self) -> GroupKey {
+        self.group.key
+    }
+
+    /// Whether it has taken a keyframe (its own encoders are not needed).
+    pub fn joined(&self) -> bool {
+        self.cursor.is_some()
+    }
+
+    /// Its streams after the last frame it sent.
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// The frames to send now, at most 65535 rectangles.
+    pub fn next(&mut self) -> Next {
+        self.head.borrow_and_update();
+        if self.evicted.load(Ordering::SeqCst) {
+            return Next::Evicted;
+        }
+        let mut log = lock(&self.group.log);
+        let from = match self.cursor {
+            None => match log.frames.iter().rposition(|f| f.keyframe) {
+                Some(at) => at,
+                None => return Next::Wait,
+            },
+            Some(cursor) => match log.frames.front() {
+                Some(first) if first.seq > cursor + 1 => return Next::Evicted,
+                Some(first) => (cursor + 1 - first.seq) as usize,
+                None if log.next_seq > cursor + 1 => return Next::Evicted,
+                None => return Next::Wait,
+            },
+        };
+        let mut frames = Vec::new();
+        let mut count = 0u32;
+        for frame in log.frames.iter().skip(from) {
+            if count + frame.count > u32::from(u16::MAX) && !frames.is_empty() {
+                break;
+            }
+            count += frame.count;
+            frames.push(frame.clone());
+        }
+        let Some(last) = frames.last() else { return Next::Wait };
+        if self.cursor.is_none() {
+            log.joiners -= 1;
+        }
+        self.cursor = Some(last.seq);
+        self.checkpoint = last.checkpoint.clone();
+        Next::Frames(frames)
+    }
+
+    /// Tells the group this viewer waits for a frame past the head.
+    pub fn want(&self) {
+        self.group.wanted.notify_one();
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        let mut log = lock(&self.group.log);
+        log.members.remove(&self.viewer);
+        if self.cursor.is_none() {
+            log.joiners -= 1;
+        }
+        drop(log);
+        self.group.wanted.notify_one();
+    }
+}
+
+impl Shared {
+    /// Makes `viewer` a member of the group of `key` (a new one if there is
+    /// none), waiting for a keyframe.
+    pub(super) fn join(self: &Arc<Self>, viewer: ViewerId, key: GroupKey) -> Option<Membership> {
+        let mut groups = lock(&self.groups);
+        let group = match groups.get(&key) {
+            Some(group) => group.clone(),
+            None => {
+                let id = self.next_id();
+                let pending = self.add_group_entry(id, key.copy_rect)?;
+                let (head, _) = watch::channel(0);
+                let group = Arc::new(Group {
+                    key,
+                    id,
+                    pending,
+                    log: Mutex::new(Log {
+                        frames: VecDeque::new(),
+                        bytes: 0,
+                        next_seq: 1,
+                        members: HashMap::new(),
+                        joiners: 0,
+                    }),
+                    head,
+                    wanted: Notify::new(),
+                });
+                groups.insert(key, group.clone());
+                tokio::spawn(produce(self.clone(), group.clone()));
+                group
+            }
+        };
+        let evicted = Arc::new(AtomicBool::new(false));
+        let mut log = lock(&group.log);
+        log.members.insert(viewer, evicted.clone());
+        log.joiners += 1;
+        drop(log);
+        let head = group.head.subscribe();
+        group.wanted.notify_one();
+        Some(Membership { group, viewer, cursor: None, evicted, head, checkpoint: Checkpoint::default() })
+    }
+
+    /// Removes `group` if nobody is in it; whether it was.
+    fn close_if_empty(&self, group: &Arc<Group>) -> bool {
+        let mut groups = lock(&self.groups);
+        if !lock(&group.log).members.is_empty() {
+            return false;
+        }
+        if groups.get(&group.key).is_some_and(|g| Arc::ptr_eq(g, group)) {
+            groups.remove(&group.key);
+        }
+        self.remove_entry(group.id);
+        true
+    }
+}
+
+impl Group {
+    /// Every member must leave: the screen was resized, or the desktop went away.
+    fn dissolve(&self) {
+        let mut log = lock(&self.log);
+        for evicted in log.members.values() {
+            evicted.store(true, Ordering::SeqCst);
+        }
+        log.frames.clear();
+        log.bytes = 0;
+        let seq = log.next_seq;
+        drop(log);
+        self.head.send_replace(seq);
+    }
+
+    /// Members given a framebuffer of their own must leave.
+    fn evict(&self, own: &[ViewerId]) {
+        if own.is_empty() {
+            return;
+        }
+        let log = lock(&self.log);
+        for id in own {
+            if let Some(evicted) = log.members.get(id) {
+                evicted.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
+    fn push(&self, body: Vec<u8>, count: u32, keyframe: bool, checkpoint: Checkpoint) {
+        let mut log = lock(&self.log);
+        let seq = log.next_seq;
+        log.next_seq += 1;
+        log.bytes += body.len();
+        log.frames.push_back(Arc::new(Frame { seq, body, count, keyframe, checkpoint }));
+        while log.frames.len() > MAX_FRAMES || (log.bytes > MAX_BYTES && log.frames.len() > 1) {
+            if let Some(old) = log.frames.pop_front() {
+                log.bytes -= old.body.len();
+            }
+        }
+        drop(log);
+        self.head.send_replace(seq);
+    }
+}
+
+/// A group's task: a frame each time a member waits for one and there is
+/// something to send (a change, or a keyframe for a joiner), on the clock.
+async fn produce(shared: Arc<Shared>, group: Arc<Group>) {
+    let mut changes = shared.desktop.changes();
+    let mut encoders = Encoders::shared();
+    let interval = Duration::from_secs(1) / shared.settings.frame_rate.max(1);
+    let key = group.key;
+    let copies_cells = key.encoding.copies_cells() && key.copy_rect;
+    let mut last: Option<Instant> = None;
+    let mut demand = false;
+    // The desktop changed since the last refresh (seen by `changed()`).
+    let mut changed = false;
+    loop {
+        if !demand {
+            tokio::select! {
+                () = group.wanted.notified() => {}
+                () = shared.shutdown().cancelled() => break,
+            }
+            demand = true;
+        }
+        if shared.close_if_empty(&group) {
+            return;
+        }
+        let keyframe = lock(&group.log).joiners > 0;
+        if !keyframe && !changed {
+            match changes.has_changed() {
+                Err(_) => break,
+                Ok(true) => {}
+                Ok(false) => {
+                    tokio::select! {
+                        // Seen now: remembered, as `has_changed` will not say it again.
+                        result = changes.changed() => match result {
+                            Ok(()) => changed = true,
+                            Err(_) => break,
+                        },
+                        () = group.wanted.notified() => {}
+                        () = shared.shutdown().cancelled() => break,
+                    }
+                    continue;
+                }
+            }
+        }
+        if let Some(last) = last
+            && !shared.boosted()
+        {
+            tokio::time::sleep_until(last + interval).await;
+        }
+        last = Some(Instant::now());
+        changes.borrow_and_update();
+        changed = false;
+        let cell_size = shared.desktop.cell_size();
+        let pending = group.pending.clone();
+        let cut = shared.refresh(group.id, |framebuffer, own| {
+            group.evict(own);
+            if keyframe {
+                let mut pending = lock(&pending);
+                pending.add_rect(Rect::new(0, 0, framebuffer.width(), framebuffer.height()));
+            }
+            Cut::take(framebuffer, &pending, cell_size, copies_cells)
+        });
+        let Some(cut) = cut else { break };
+        if cut.taken.resized {
+            group.dissolve();
+            encoders.forget();
+            continue;
+        }
+        if cut.is_empty() {
+            continue;
+        }
+        if keyframe {
+            encoders.forget();
+        }
+        let (_, pixels) = cut.into_parts();
+        let Ok(encoded) =
+            update::encode(pixels, key.encoding, key.format, &mut encoders, cell_size, Vec::new()).await
+        else {
+            break;
+        };
+        let checkpoint =
+            if key.encoding == Encoding::Zrle { encoders.checkpoint() } else { Checkpoint::default() };
+        group.push(encoded.body, encoded.count, keyframe, checkpoint);
+        demand = false;
+    }
+    // The desktop or the server is gone: every member leaves, and finds out.
+    group.dissolve();
+    let mut groups = lock(&shared.groups);
+    if groups.get(&group.key).is_some_and(|g| Arc::ptr_eq(g, &group)) {
+        groups.remove(&group.key);
+    }
+    drop(groups);
+    shared.remove_entry(group.id);
+}
