@@ -95,6 +95,8 @@ impl Viewer {
     pub fn connect(address: &str, format: Format, encoding: i32) -> std::io::Result<Viewer> {
         let stream = TcpStream::connect(address)?;
         stream.set_nodelay(true)?;
+        // A server that stops sending ends the viewer rather than the bench.
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(20)))?;
         let read = Arc::new(AtomicU64::new(0));
         let writer = stream.try_clone()?;
         let mut viewer = Viewer {

@@ -191,8 +191,9 @@ fn viewer_process() {
     let (mut updates, mut bytes) = (0u64, 0u64);
     loop {
         let before = viewer.read.load(std::sync::atomic::Ordering::Relaxed);
-        viewer.next_update().expect("an update");
-        viewer.request(true).expect("a request");
+        if viewer.next_update().and_then(|()| viewer.request(true)).is_err() {
+            break;
+        }
         let now = now_ms();
         if now >= to {
             break;
@@ -222,8 +223,9 @@ fn probe(address: String, encoding: i32, from: u64, to: u64) -> Vec<Duration> {
     let mut typed: Option<(Instant, bool)> = None;
     let mut next_key = from;
     loop {
-        viewer.next_update().expect("an update");
-        viewer.request(true).expect("a request");
+        if viewer.next_update().and_then(|()| viewer.request(true)).is_err() {
+            break;
+        }
         let now = now_ms();
         if now >= to {
             break;
