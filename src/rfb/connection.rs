@@ -20,7 +20,8 @@ use super::client_message::{ClientMessage, MessageError};
 use super::desktop::{ViewerId, ViewerInput};
 use super::dispatch::{Asked, Dispatch};
 use super::encoding::{Encoders, number};
-use super::group::{GroupKey, Membership, Next};
+use super::group::{Membership, Next};
+use super::group_key::GroupKey;
 use super::handshake::{self, HandshakeError};
 use super::incoming::Incoming;
 use super::lifecycle::{Peer, Presence, ViewerInfo};
@@ -302,7 +303,8 @@ impl Session {
             Next::Frames(frames) => {
                 // The group's streams are its streams now.
                 self.encoders.hand_over(key.encoding);
-                update::send_frames(&frames, &mut self.asked, self.size, &self.outgoing);
+                let bodies = frames.iter().map(|f| (f.body.as_slice(), f.count));
+                update::send_frames(bodies, &mut self.asked, self.size, &self.outgoing);
                 self.asked.request = None;
                 Some(Ok(()))
             }

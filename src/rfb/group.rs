@@ -6,7 +6,7 @@
 //! viewer's) and its own encoders. When one of its viewers waits for an
 //! update, its task ([`produce`]) takes that region at the next tick of the
 //! clock (at most `rate` frames a second, [`ServerSettings::frame_rate`];
-//! at once within [`BOOST`] of a viewer's key or pointer, so an echo is not
+//! at once within `viewers::BOOST` of a viewer's key or pointer, so an echo is not
 //! held back), encodes it and appends it to a short log of [`Frame`]s. Each
 //! viewer sends, whenever it is ready (asked, and not throttled), every
 //! frame after the last it sent, as one FramebufferUpdate: a viewer that
@@ -31,6 +31,7 @@
 //! size alone). What each viewer keeps is then its place in the log; the
 //! framebuffer copies, zlib windows and hash chains are the group's.
 
+use std::any::Any;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,8 +42,8 @@ use tokio::time::Instant;
 
 use super::desktop::ViewerId;
 use super::encoding::{Checkpoint, Encoders, Encoding};
+use super::group_key::GroupKey;
 use super::pending::Pending;
-use super::pixel_format::PixelFormat;
 use super::update::{self, Cut};
 use super::viewers::{Shared, lock};
 use crate::frame::Rect;
@@ -52,21 +53,6 @@ pub(super) const MAX_FRAMES: usize = 32;
 
 /// Encoded bytes a group keeps for viewers behind.
 pub(super) const MAX_BYTES: usize = 4 << 20;
-
-/// How long after a viewer's key or pointer frames go out as soon as they
-/// are asked for, not on the clock's tick.
-pub(super) const BOOST: Duration = Duration::from_millis(100);
-
-/// What makes two viewers' updates the same bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) struct GroupKey {
-    /// The encoding of the pixels.
-    pub encoding: Encoding,
-    /// The pixel format.
-    pub format: PixelFormat,
-    /// Moves go as CopyRect.
-    pub copy_rect: bool,
-}
 
 /// One update, encoded once for a group.
 pub(super) struct Frame {
@@ -205,8 +191,9 @@ impl Shared {
     /// none), waiting for a keyframe.
     pub(super) fn join(self: &Arc<Self>, viewer: ViewerId, key: GroupKey) -> Option<Membership> {
         let mut groups = lock(&self.groups);
-        let group = match groups.get(&key) {
-            Some(group) => group.clone(),
+        let found = groups.get(&key).and_then(|g| g.clone().downcast::<Group>().ok());
+        let group = match found {
+            Some(group) => group,
             None => {
                 let id = self.next_id();
                 let pending = self.add_group_entry(id, key.copy_rect)?;
@@ -246,7 +233,7 @@ impl Shared {
         if !lock(&group.log).members.is_empty() {
             return false;
         }
-        if groups.get(&group.key).is_some_and(|g| Arc::ptr_eq(g, group)) {
+        if groups.get(&group.key).is_some_and(|g| is(g, group)) {
             groups.remove(&group.key);
         }
         self.remove_entry(group.id);
@@ -383,9 +370,14 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>) {
     // The desktop or the server is gone: every member leaves, and finds out.
     group.dissolve();
     let mut groups = lock(&shared.groups);
-    if groups.get(&group.key).is_some_and(|g| Arc::ptr_eq(g, &group)) {
+    if groups.get(&group.key).is_some_and(|g| is(g, &group)) {
         groups.remove(&group.key);
     }
     drop(groups);
     shared.remove_entry(group.id);
+}
+
+/// Whether the registry's `entry` is `group`.
+fn is(entry: &Arc<dyn Any + Send + Sync>, group: &Arc<Group>) -> bool {
+    std::ptr::addr_eq(Arc::as_ptr(entry), Arc::as_ptr(group))
 }

@@ -35,6 +35,7 @@ pub mod desktop;
 mod dispatch;
 pub mod encoding;
 mod group;
+mod group_key;
 pub mod handshake;
 mod incoming;
 pub mod lifecycle;

@@ -3,11 +3,10 @@
 //! the viewer's pixel format and encoding, off the runtime's threads, with the
 //! pseudo-rectangles it is owed.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use super::dispatch::Asked;
 use super::encoding::{Encoders, Encoding, Patch, cell_copy, copyrect, number};
-use super::group::Frame;
 use super::outgoing::Outgoing;
 use super::pending::{Pending, Taken};
 use super::pixel_format::PixelFormat;
@@ -142,20 +141,25 @@ fn announce_layout(asked: &mut Asked, resized: bool, width: u16, height: u16, ou
 /// its viewers, as one FramebufferUpdate, after the pseudo-rectangles that
 /// viewer is owed (each in an update of its own: the frames' bytes are the
 /// same for every viewer of the group). `size` is the framebuffer's.
-pub(super) fn send_frames(frames: &[Arc<Frame>], asked: &mut Asked, size: (u16, u16), out: &Outgoing) {
+pub(super) fn send_frames<'a>(
+    frames: impl Iterator<Item = (&'a [u8], u32)> + Clone,
+    asked: &mut Asked,
+    size: (u16, u16),
+    out: &Outgoing,
+) {
     announce_layout(asked, false, size.0, size.1, out);
     if std::mem::take(&mut asked.announce_qemu_key) {
         let mut message = ServerMessage::FramebufferUpdate { rectangles: 1 }.to_bytes();
         ServerMessage::QemuExtendedKey.encode(&mut message);
         out.send(message);
     }
-    let count: u32 = frames.iter().map(|f| f.count).sum();
+    let count: u32 = frames.clone().map(|(_, count)| count).sum();
     // The group's log holds a bounded number of frames, each under 65536
     // rectangles; the caller takes no more than fit (`group::Membership`).
     let rectangles = count.min(u32::from(u16::MAX)) as u16;
     let mut message = ServerMessage::FramebufferUpdate { rectangles }.to_bytes();
-    for frame in frames {
-        message.extend_from_slice(&frame.body);
+    for (body, _) in frames {
+        message.extend_from_slice(body);
     }
     out.send(message);
 }

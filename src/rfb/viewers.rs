@@ -5,20 +5,25 @@
 //! Both the accepting side ([`server`](super::server)) and each viewer's
 //! session (`connection`) use it; it knows neither.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
 use super::auth::Backoff;
 use super::desktop::{Audience, Desktop, ViewerId};
-use super::group::{BOOST, Group, GroupKey};
+use super::group_key::GroupKey;
 use super::lifecycle::Lifecycle;
 use super::pending::Pending;
 use super::settings::{ServerSettings, SharePolicy};
 use crate::frame::Framebuffer;
+
+/// How long after a viewer's key or pointer frames go out as soon as they
+/// are asked for, not on the clock's tick (`group`).
+pub(super) const BOOST: Duration = Duration::from_millis(100);
 
 /// What every connection of a server shares.
 pub(crate) struct Shared {
@@ -28,8 +33,9 @@ pub(crate) struct Shared {
     /// The open connections, and who is told of them.
     pub lifecycle: Lifecycle,
     viewers: Mutex<Vec<ViewerEntry>>,
-    /// The groups of viewers sent the same bytes (`group`).
-    pub(super) groups: Mutex<HashMap<GroupKey, Arc<Group>>>,
+    /// The groups of viewers sent the same bytes (`group`'s `Group`, which
+    /// imports this registry: held as `Any`).
+    pub(super) groups: Mutex<HashMap<GroupKey, Arc<dyn Any + Send + Sync>>>,
     /// When a viewer last typed or moved the pointer.
     input_at: Mutex<Option<Instant>>,
     next_id: AtomicU64,
