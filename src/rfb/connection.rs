@@ -288,7 +288,8 @@ impl Session {
             && !self.own_view
             && self.encoders.can_join(self.asked.encoding)
         {
-            self.membership = self.shared.join(self.id(), self.key());
+            let pending = self.registration.pending.clone();
+            self.membership = self.shared.join(self.id(), self.key(), &pending, &self.encoders);
         }
         Ok(())
     }

@@ -189,14 +189,24 @@ impl Drop for Membership {
 impl Shared {
     /// Makes `viewer` a member of the group of `key` (a new one if there is
     /// none), waiting for a keyframe.
-    pub(super) fn join(self: &Arc<Self>, viewer: ViewerId, key: GroupKey) -> Option<Membership> {
+    ///
+    /// A viewer that starts a group needs no keyframe: the group goes on
+    /// from its state, its `pending` region and its `encoders`' streams.
+    pub(super) fn join(
+        self: &Arc<Self>,
+        viewer: ViewerId,
+        key: GroupKey,
+        pending: &Mutex<Pending>,
+        encoders: &Encoders,
+    ) -> Option<Membership> {
         let mut groups = lock(&self.groups);
+        let mut founded = None;
         let found = groups.get(&key).and_then(|g| g.clone().downcast::<Group>().ok());
         let group = match found {
             Some(group) => group,
             None => {
                 let id = self.next_id();
-                let pending = self.add_group_entry(id, key.copy_rect)?;
+                let pending = self.add_group_entry(id, pending)?;
                 let (head, _) = watch::channel(0);
                 let group = Arc::new(Group {
                     key,
@@ -213,18 +223,26 @@ impl Shared {
                     wanted: Notify::new(),
                 });
                 groups.insert(key, group.clone());
-                tokio::spawn(produce(self.clone(), group.clone()));
+                let checkpoint = encoders.checkpoint();
+                let mut streams = Encoders::shared();
+                streams.resume(&checkpoint);
+                tokio::spawn(produce(self.clone(), group.clone(), streams));
+                founded = Some(checkpoint);
                 group
             }
         };
         let evicted = Arc::new(AtomicBool::new(false));
         let mut log = lock(&group.log);
         log.members.insert(viewer, evicted.clone());
-        log.joiners += 1;
+        let cursor = founded.is_some().then_some(0);
+        if cursor.is_none() {
+            log.joiners += 1;
+        }
         drop(log);
         let head = group.head.subscribe();
         group.wanted.notify_one();
-        Some(Membership { group, viewer, cursor: None, evicted, head, checkpoint: Checkpoint::default() })
+        let checkpoint = founded.unwrap_or_default();
+        Some(Membership { group, viewer, cursor, evicted, head, checkpoint })
     }
 
     /// Removes `group` if nobody is in it; whether it was.
@@ -286,9 +304,8 @@ impl Group {
 
 /// A group's task: a frame each time a member waits for one and there is
 /// something to send (a change, or a keyframe for a joiner), on the clock.
-async fn produce(shared: Arc<Shared>, group: Arc<Group>) {
+async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders) {
     let mut changes = shared.desktop.changes();
-    let mut encoders = Encoders::shared();
     let interval = Duration::from_secs(1) / shared.settings.frame_rate.max(1);
     let key = group.key;
     let copies_cells = key.encoding.copies_cells() && key.copy_rect;

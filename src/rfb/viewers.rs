@@ -134,15 +134,15 @@ impl Shared {
         lock(&self.input_at).is_some_and(|at| at.elapsed() < BOOST)
     }
 
-    /// Adds a group's region to the registry (nothing pending, over the
-    /// current framebuffer), fed with damage as a viewer's is.
-    pub(super) fn add_group_entry(&self, id: ViewerId, moves_allowed: bool) -> Option<Arc<Mutex<Pending>>> {
-        self.refresh(id, |framebuffer, _| {
-            let pending = Arc::new(Mutex::new(Pending::nothing(
-                framebuffer.width(),
-                framebuffer.height(),
-                moves_allowed,
-            )));
+    /// Adds a group's region to the registry, a copy of its founder's
+    /// `founder` (after this refresh), fed with damage as a viewer's is.
+    pub(super) fn add_group_entry(
+        &self,
+        id: ViewerId,
+        founder: &Mutex<Pending>,
+    ) -> Option<Arc<Mutex<Pending>>> {
+        self.refresh(id, |_, _| {
+            let pending = Arc::new(Mutex::new(lock(founder).clone()));
             let kick = self.shutdown.child_token();
             lock(&self.viewers).push(ViewerEntry {
                 id,
