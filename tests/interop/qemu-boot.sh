@@ -142,7 +142,7 @@ PIDS+=($VIEWER_PID)
 ask_viewer() {
     echo "$*" >&"${VIEWER[1]}"
     local answer
-    read -r -t 60 answer <&"${VIEWER[0]}" || fail "the viewer did not answer '$*'"
+    read -r -t 60 answer <&"${VIEWER[0]}" || fail >&2 "the viewer did not answer '$*'"
     echo "$answer"
 }
 VIEWER_PORT=$(ask_viewer port)
@@ -157,8 +157,8 @@ say "boot 1: the kernel answers: $UNAME"
 "$VCMUX" ctl "$CTL" screendump "$ARTIFACTS/boot.png"
 "$VCMUX" ctl "$CTL" screendump "$ARTIFACTS/boot.txt"
 grep -q "^Linux .* $RELEASE " "$ARTIFACTS/boot.txt" || fail "boot.txt lacks the uname line"
-[ "$(ask_viewer match "$ARTIFACTS/boot.png" "$WORK/viewer1.png")" = match ] \
-    || fail "the viewer's frame is not the server's after boot 1"
+answer=$(ask_viewer match "$ARTIFACTS/boot.png" "$WORK/viewer1.png")
+[ "$answer" = match ] || fail "the viewer's frame is not the server's after boot 1 ($answer pixels; $WORK/viewer1.png)"
 say "boot 1: boot.png, boot.txt kept; the viewer's frame is the server's"
 
 # Reboot: QEMU killed, started again; vcmux reconnects to the new socket.
@@ -179,8 +179,8 @@ wait_guest '^guest\$ $' >/dev/null
 "$VCMUX" ctl "$CTL" screendump "$ARTIFACTS/reboot.txt"
 grep -q "vcmux-guest: up, boot 2" "$ARTIFACTS/reboot.txt" || fail "reboot.txt does not show boot 2"
 grep -q "^typed-in-boot-2" "$ARTIFACTS/reboot.txt" || fail "reboot.txt lacks what the viewer typed"
-[ "$(ask_viewer match "$WORK/server2.png" "$ARTIFACTS/reboot.png")" = match ] \
-    || fail "the viewer's frame is not the server's after boot 2"
+answer=$(ask_viewer match "$WORK/server2.png" "$ARTIFACTS/reboot.png")
+[ "$answer" = match ] || fail "the viewer's frame is not the server's after boot 2 ($answer pixels; $WORK/server2.png)"
 viewer_connected || fail "the viewer's connection (port $VIEWER_PORT) did not last"
 say "boot 2: the viewer connected throughout (port $VIEWER_PORT) typed in the new boot; its frame, reboot.png, is the server's"
 ask_viewer quit >/dev/null
