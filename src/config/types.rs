@@ -73,10 +73,23 @@ pub struct BackendConfig {
     /// `replay=SIZE` (sockets, PTYs, files): a newly connected peer is first
     /// sent the last SIZE bytes of output; 0, QEMU's way, sends nothing.
     pub replay: usize,
+    /// `lag=SIZE` (every kind but the vc, which is never cut off): how far the
+    /// backend may fall behind the console before it is cut off, its peer let
+    /// go to connect again at the current position; 0 waits for it however
+    /// long, as QEMU's hub does. [`DEFAULT_LAG`] unless given; 0 for a vc.
+    pub lag: usize,
 }
 
 /// The most `replay=` may ask for: a backend holds that many bytes in memory.
 pub const MAX_REPLAY: usize = 64 << 20;
+
+/// `lag=` when not given: enough for a burst of output to a peer that reads
+/// a moment late, small enough that a stuck peer costs little memory and never
+/// stalls the console.
+pub const DEFAULT_LAG: usize = 8 << 20;
+
+/// The most `lag=` may ask for: a backend may hold up to twice that in memory.
+pub const MAX_LAG: usize = 64 << 20;
 
 /// The kinds of backend.
 #[derive(Debug, Clone, PartialEq)]

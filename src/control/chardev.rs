@@ -10,8 +10,9 @@
 //! `null`, with QEMU's field names, and vcmux's `asciicast` (`path`,
 //! `input`). Two fields are vcmux's own, in `data` as
 //! on the command line: `mux-be-id` names the hub to join (the seed patch's
-//! option; it may be left out when there is one hub) and `replay` is
-//! `replay=SIZE` in bytes.
+//! option; it may be left out when there is one hub), `replay` is
+//! `replay=SIZE` in bytes, and `lag` is `lag=SIZE` in bytes (8 MiB when left
+//! out, as on the command line).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,8 +20,8 @@ use std::time::Duration;
 use super::args::Args;
 use super::error::CommandError;
 use crate::config::{
-    AsciicastConfig, BackendConfig, BackendKind, FileConfig, LogfileConfig, MAX_REPLAY, PtyConfig,
-    SocketAddress, SocketConfig,
+    AsciicastConfig, BackendConfig, BackendKind, DEFAULT_LAG, FileConfig, LogfileConfig, MAX_LAG, MAX_REPLAY,
+    PtyConfig, SocketAddress, SocketConfig,
 };
 
 /// A chardev as `query-chardev` lists it.
@@ -66,6 +67,15 @@ pub(super) fn from_arguments(args: &mut Args) -> Result<NewChardev, CommandError
             )));
         }
     };
+    let lag = match data.optional_integer("lag")? {
+        None => DEFAULT_LAG,
+        Some(size) if (0..=MAX_LAG as i64).contains(&size) => size as usize,
+        Some(size) => {
+            return Err(CommandError::Failed(format!(
+                "Parameter 'backend.data.lag' must be 0 to {MAX_LAG} bytes, not {size}"
+            )));
+        }
+    };
     let kind = match kind.as_str() {
         "file" => {
             let path = PathBuf::from(data.string("out")?);
@@ -98,7 +108,7 @@ pub(super) fn from_arguments(args: &mut Args) -> Result<NewChardev, CommandError
     if replay > 0 && matches!(kind, BackendKind::Null | BackendKind::Asciicast(_)) {
         return Err(CommandError::Failed("'replay' is for file, socket and pty backends".to_string()));
     }
-    Ok(NewChardev { hub, backend: BackendConfig { id, kind, logfile, replay } })
+    Ok(NewChardev { hub, backend: BackendConfig { id, kind, logfile, replay, lag } })
 }
 
 /// QEMU's `ChardevSocket`: `addr` as `{"type": "unix", "data": {"path"}}` or

@@ -5,10 +5,10 @@
 
 use serde_json::{Value, json};
 
-use crate::config::{BackendConfig, BackendKind, ConfigError, SocketAddress, parse_backend};
+use crate::config::{BackendConfig, BackendKind, ConfigError, DEFAULT_LAG, SocketAddress, parse_backend};
 
 /// `chardev-add`'s arguments for a `-chardev`-style option string: QEMU's
-/// backend JSON, with `mux-be-id` and `replay` in `data` as vcmux reads them.
+/// backend JSON, with `mux-be-id`, `replay` and `lag` in `data` as vcmux reads them.
 /// A mistake in the option is the same one line `-chardev` gives. Relative
 /// paths are made absolute here, as `screendump`'s OUT is: the caller means
 /// them from where it runs, not from vcmux's directory.
@@ -84,6 +84,9 @@ fn arguments(backend: &BackendConfig, hub: Option<&str>) -> Value {
     }
     if backend.replay > 0 {
         data["replay"] = json!(backend.replay);
+    }
+    if backend.lag != DEFAULT_LAG {
+        data["lag"] = json!(backend.lag);
     }
     json!({"id": backend.id, "backend": {"type": kind, "data": data}})
 }
