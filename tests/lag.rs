@@ -92,14 +92,15 @@ impl Qmp {
     }
 }
 
-/// The console: a command that waits for a line, prints `mib` MiB of base64
+/// The console: a command that says `READY` once its terminal is set, waits
+/// for a line, prints `mib` MiB of base64
 /// (random, so every run differs; printable, so the vc answers no queries)
 /// and keeps a copy in `truth`, says `FLOOD-DONE`, then echoes one typed line
 /// and ends at the next. Its terminal passes bytes as they are (no CR added).
 fn flood_script(mib: usize, truth: &str) -> String {
     let random = mib * 3 / 4;
     format!(
-        "stty -opost -echo; read go; head -c {random}M /dev/urandom | base64 -w 76 | tee {truth}; \
+        "stty -opost -echo; echo READY; read go; head -c {random}M /dev/urandom | base64 -w 76 | tee {truth}; \
          echo FLOOD-DONE; read x; echo AFTER-$x; read end"
     )
 }
@@ -171,6 +172,7 @@ fn a_stopped_socat_is_cut_off_and_the_console_runs_on_then_it_rejoins_at_the_cur
     let mut socat = stopped_socat(&vcmux, &sock, &path_in(&dir, "socat.out"));
 
     // 64 MiB while socat reads nothing.
+    assert!(qmp.wait_for_text("READY", STEP.as_secs() - 10)["return"].is_object());
     let started = Instant::now();
     qmp.type_text("go\n");
     let lagged = qmp.wait_event("X_VCMUX_BACKEND_LAGGED");
@@ -184,9 +186,20 @@ fn a_stopped_socat_is_cut_off_and_the_console_runs_on_then_it_rejoins_at_the_cur
     assert!(answer["return"].is_object(), "the vc never saw the end: {answer}");
     let truth_bytes = std::fs::read(&truth).unwrap();
     assert!(truth_bytes.len() >= 64 << 20, "the command printed {} bytes", truth_bytes.len());
-    let mut want = truth_bytes.clone();
+    let mut want = b"READY\n".to_vec();
+    want.extend_from_slice(&truth_bytes);
     want.extend_from_slice(b"FLOOD-DONE\n");
-    poll_until("the log has the whole flood", || file_len(&log) >= want.len() as u64);
+    let deadline = Instant::now() + STEP;
+    while file_len(&log) < want.len() as u64 {
+        assert!(
+            Instant::now() < deadline,
+            "the log has {} of {} bytes; vcmux's log:\n{}",
+            file_len(&log),
+            want.len(),
+            vcmux.log()
+        );
+        std::thread::park_timeout(std::time::Duration::from_millis(5));
+    }
     let logged = std::fs::read(&log).unwrap();
     assert_eq!(Sha256::digest(&logged), Sha256::digest(&want), "the log's SHA-256");
     assert!(socat.try_wait().unwrap().is_none(), "socat is still there, stopped");
@@ -201,7 +214,9 @@ fn a_stopped_socat_is_cut_off_and_the_console_runs_on_then_it_rejoins_at_the_cur
     assert!(wait_exit(&mut socat).success());
     let got = std::fs::read(path_in(&dir, "socat.out")).unwrap();
     assert!(got.len() < want.len() - (8 << 20), "socat got {} of {} bytes", got.len(), want.len());
-    assert_same("what socat got before it was cut off", &got, &want[..got.len()]);
+    // It connected just before or just after the command said READY.
+    let from = if got.starts_with(b"READY\n") { 0 } else { b"READY\n".len() };
+    assert_same("what socat got before it was cut off", &got, &want[from..from + got.len()]);
 
     // A client that connects again starts at the current position: the next
     // line the console prints, and nothing of the flood.
@@ -236,6 +251,7 @@ fn with_lag_0_a_stopped_socat_holds_the_console_back_until_it_reads_again() {
     let out = path_in(&dir, "socat.out");
     let mut socat = stopped_socat(&vcmux, &sock, &out);
 
+    assert!(qmp.wait_for_text("READY", STEP.as_secs() - 10)["return"].is_object());
     qmp.type_text("go\n");
     // A bounded wait for the end, which must not come while socat is stopped.
     let answer = qmp.wait_for_text("FLOOD-DONE", 3);
@@ -252,11 +268,16 @@ fn with_lag_0_a_stopped_socat_holds_the_console_back_until_it_reads_again() {
     qmp.type_text("end\n");
     assert_eq!(vcmux.wait_exit(), 0);
     assert!(wait_exit(&mut socat).success());
-    let mut want = std::fs::read(&truth).unwrap();
+    let mut want = b"READY\n".to_vec();
+    want.extend_from_slice(&std::fs::read(&truth).unwrap());
     want.extend_from_slice(b"FLOOD-DONE\nAFTER-x\n");
     assert_same("the log", &std::fs::read(&log).unwrap(), &want);
-    assert_same("socat's copy", &std::fs::read(&out).unwrap(), &want);
-    assert_eq!(vcmux.backend_figures("s"), (want.len() as u64, 0));
+    // It connected just before or just after the command said READY, and
+    // got everything from there on.
+    let copy = std::fs::read(&out).unwrap();
+    assert!(copy.len() + b"READY\n".len() >= want.len(), "socat got {} of {} bytes", copy.len(), want.len());
+    assert_same("socat's copy", &copy, &want[want.len() - copy.len()..]);
+    assert_eq!(vcmux.backend_figures("s"), (copy.len() as u64, (want.len() - copy.len()) as u64));
     assert!(!qmp.heard("X_VCMUX_BACKEND_LAGGED"));
     assert_eq!(vcmux.count_log("s fell"), 0);
 }
