@@ -195,6 +195,19 @@ mod tests {
     }
 
     #[test]
+    fn a_lag_is_read_as_lag_would_be_and_defaults_as_on_the_command_line() {
+        for (data, option) in [
+            (json!({"out": "/tmp/x.log", "lag": 0}), "file,id=f,path=/tmp/x.log,lag=0"),
+            (json!({"out": "/tmp/x.log", "lag": 65536}), "file,id=f,path=/tmp/x.log,lag=64K"),
+            (json!({"out": "/tmp/x.log"}), "file,id=f,path=/tmp/x.log"),
+        ] {
+            let chardev = read(json!({"id": "f", "backend": {"type": "file", "data": data}})).unwrap();
+            let (backend, hub) = parse_backend(option).unwrap();
+            assert_eq!(chardev, NewChardev { hub, backend }, "{option}");
+        }
+    }
+
+    #[test]
     fn qemu_socket_backends_are_read_in_both_address_forms() {
         let legacy = read(json!({"id": "s", "backend": {"type": "socket", "data": {
             "addr": {"type": "unix", "data": {"path": "/tmp/s.sock"}}, "server": true, "wait": false}}}))
@@ -228,6 +241,10 @@ mod tests {
         assert_eq!(
             error(json!({"id": "x", "backend": {"type": "file", "data": {"out": "/x", "in": "/y"}}})),
             "Parameter 'backend.data.in' is unexpected"
+        );
+        assert_eq!(
+            error(json!({"id": "x", "backend": {"type": "null", "data": {"lag": 67108865}}})),
+            "Parameter 'backend.data.lag' must be 0 to 67108864 bytes, not 67108865"
         );
         assert!(error(json!({"id": "x", "backend": {"type": "spice"}})).contains("'spice'"));
         assert!(error(json!({"id": "x", "backend": {"type": "vc"}})).contains("start-up"));

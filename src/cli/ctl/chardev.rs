@@ -118,6 +118,8 @@ mod tests {
                     "server": false, "wait": false, "reconnect-ms": 250}}}),
             ),
             ("pty,id=p", json!({"id": "p", "backend": {"type": "pty", "data": {}}})),
+            ("pty,id=q,lag=0", json!({"id": "q", "backend": {"type": "pty", "data": {"lag": 0}}})),
+            ("pty,id=r,lag=8M", json!({"id": "r", "backend": {"type": "pty", "data": {}}})),
             (
                 "null,id=n,logfile=/tmp/n.log",
                 json!({"id": "n", "backend": {"type": "null", "data":
