@@ -79,11 +79,12 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   memory): whoever connects is first sent the last SIZE bytes of output, then the
   live stream, nothing missing or twice in between (by default, as in QEMU, nothing
   from before).
-  Every backend but the vc takes lag=SIZE (default 8M; at most 64M): one that falls
-  more than SIZE bytes behind the console (a peer that stopped reading) is cut off,
-  its peer let go and those bytes dropped, and it may connect again at the current
-  position; lag=0 waits for it however long, as QEMU's hub does. The vc is never
-  cut off.
+  Every backend but the vc takes lag=SIZE (at most 64M): one that falls more than
+  SIZE bytes behind the console (a peer that stopped reading) is cut off, its peer
+  let go and those bytes dropped, and it may connect again at the current position;
+  lag=0 waits for it however long, as QEMU's hub does. Sockets and PTYs have lag=8M
+  unless they say; files, recordings and stdio lag=0 (a log stays whole: give a log
+  on a network mount a lag); the vc is never cut off.
   With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,
   there is one vc, vc0, served on 127.0.0.1:5900. Without -vnc, every vc is served
   all the same: the first on :0 (127.0.0.1:5900), the next on :1, and so on.
@@ -119,8 +120,9 @@ A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, soca
         the same, in QEMU's long form
 
 How the hub behaves: every backend that is connected gets every byte, in order,
-exactly once, until it falls more than its lag behind; the slowest vc (and any
-backend with lag=0) sets the pace, so a stuck reader never stalls the console; a
+exactly once, until it falls more than its lag behind; the slowest of the vcs and
+the backends with lag=0 sets the pace, so a stuck socket or PTY reader never stalls
+the console; a
 backend with nobody connected (or that fails, or was cut off) is skipped, its
 missed bytes counted, and it rejoins at the current position when someone connects
 (after the last SIZE bytes with replay=SIZE).

@@ -7,9 +7,9 @@ use super::error::ConfigError;
 use super::opts::Opts;
 use super::qmp::{self, QmpConfig};
 use super::types::{
-    AsciicastConfig, BackendConfig, BackendKind, Config, DEFAULT_BACKEND, DEFAULT_LAG, FileConfig,
-    FrontendConfig, FrontendKind, HubConfig, IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_LAG, MAX_REPLAY,
-    MAX_VC_CELLS, Options, PtyConfig, SocketConfig, StdioConfig, VcConfig,
+    AsciicastConfig, BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig,
+    FrontendKind, HubConfig, IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_LAG, MAX_REPLAY, MAX_VC_CELLS,
+    Options, PtyConfig, SocketConfig, StdioConfig, VcConfig,
 };
 use super::vnc;
 use crate::frame;
@@ -505,12 +505,9 @@ fn lag_size(opts: &Opts) -> Result<Option<usize>, ConfigError> {
     Ok(opts.size("lag", MAX_LAG as u64)?.map(|size| size as usize))
 }
 
-/// A backend's lag: as given, else [`DEFAULT_LAG`]; a vc is never cut off.
+/// A backend's lag: as given, else its kind's ([`BackendKind::default_lag`]).
 fn backend_lag(kind: &BackendKind, given: Option<usize>) -> usize {
-    match kind {
-        BackendKind::Vc(_) => 0,
-        _ => given.unwrap_or(DEFAULT_LAG),
-    }
+    given.unwrap_or_else(|| kind.default_lag())
 }
 
 /// `replay=SIZE`, bounded by [`MAX_REPLAY`] since it is kept in memory.

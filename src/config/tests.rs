@@ -257,24 +257,24 @@ fn sockets_ptys_and_files_take_a_replay_size() {
 }
 
 #[test]
-fn every_backend_but_the_vc_has_a_lag_of_8m_unless_it_says() {
+fn sockets_and_ptys_have_a_lag_of_8m_and_the_others_none_unless_they_say() {
+    let c =
+        config(&["socket,id=s,path=/a,server=on", "pty,id=p", "file,id=f,path=/l", "vc,id=v"], &[], &["sh"])
+            .unwrap();
+    let lags: Vec<usize> = c.hubs[0].backends.iter().map(|b| b.lag).collect();
+    assert_eq!(lags, [DEFAULT_LAG, DEFAULT_LAG, 0, 0]);
+    assert_eq!(DEFAULT_LAG, 8 << 20);
     let c = config(
-        &[
-            "socket,id=s,path=/a,server=on,lag=0",
-            "file,id=f,path=/l,lag=64K",
-            "asciicast,id=r,path=/r.cast",
-            "vc,id=v",
-        ],
+        &["socket,id=s,path=/a,server=on,lag=0", "file,id=f,path=/l,lag=64K", "asciicast,id=r,path=/r.cast"],
         &[],
         &["sh"],
     )
     .unwrap();
     let lags: Vec<usize> = c.hubs[0].backends.iter().map(|b| b.lag).collect();
-    assert_eq!(lags, [0, 64 << 10, DEFAULT_LAG, 0]);
-    assert_eq!(DEFAULT_LAG, 8 << 20);
+    assert_eq!(lags, [0, 64 << 10, 0]);
     let c = config(&["pty,id=p,lag=64M", "stdio,id=o", "null,id=n,lag=1M"], &[], &["sh"]).unwrap();
     let lags: Vec<usize> = c.hubs[0].backends.iter().map(|b| b.lag).collect();
-    assert_eq!(lags, [MAX_LAG, DEFAULT_LAG, 1 << 20]);
+    assert_eq!(lags, [MAX_LAG, 0, 1 << 20]);
 }
 
 fn with_mon(chardevs: &[&str], mon: &[&str]) -> Result<Config, ConfigError> {

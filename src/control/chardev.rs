@@ -11,8 +11,8 @@
 //! `input`). Two fields are vcmux's own, in `data` as
 //! on the command line: `mux-be-id` names the hub to join (the seed patch's
 //! option; it may be left out when there is one hub), `replay` is
-//! `replay=SIZE` in bytes, and `lag` is `lag=SIZE` in bytes (8 MiB when left
-//! out, as on the command line).
+//! `replay=SIZE` in bytes, and `lag` is `lag=SIZE` in bytes (when left out,
+//! the kind's default, as on the command line).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,8 +20,8 @@ use std::time::Duration;
 use super::args::Args;
 use super::error::CommandError;
 use crate::config::{
-    AsciicastConfig, BackendConfig, BackendKind, DEFAULT_LAG, FileConfig, LogfileConfig, MAX_LAG, MAX_REPLAY,
-    PtyConfig, SocketAddress, SocketConfig,
+    AsciicastConfig, BackendConfig, BackendKind, FileConfig, LogfileConfig, MAX_LAG, MAX_REPLAY, PtyConfig,
+    SocketAddress, SocketConfig,
 };
 
 /// A chardev as `query-chardev` lists it.
@@ -68,8 +68,8 @@ pub(super) fn from_arguments(args: &mut Args) -> Result<NewChardev, CommandError
         }
     };
     let lag = match data.optional_integer("lag")? {
-        None => DEFAULT_LAG,
-        Some(size) if (0..=MAX_LAG as i64).contains(&size) => size as usize,
+        None => None,
+        Some(size) if (0..=MAX_LAG as i64).contains(&size) => Some(size as usize),
         Some(size) => {
             return Err(CommandError::Failed(format!(
                 "Parameter 'backend.data.lag' must be 0 to {MAX_LAG} bytes, not {size}"
@@ -108,6 +108,7 @@ pub(super) fn from_arguments(args: &mut Args) -> Result<NewChardev, CommandError
     if replay > 0 && matches!(kind, BackendKind::Null | BackendKind::Asciicast(_)) {
         return Err(CommandError::Failed("'replay' is for file, socket and pty backends".to_string()));
     }
+    let lag = lag.unwrap_or_else(|| kind.default_lag());
     Ok(NewChardev { hub, backend: BackendConfig { id, kind, logfile, replay, lag } })
 }
 
@@ -202,6 +203,11 @@ mod tests {
             (json!({"out": "/tmp/x.log"}), "file,id=f,path=/tmp/x.log"),
         ] {
             let chardev = read(json!({"id": "f", "backend": {"type": "file", "data": data}})).unwrap();
+            let (backend, hub) = parse_backend(option).unwrap();
+            assert_eq!(chardev, NewChardev { hub, backend }, "{option}");
+        }
+        for (data, option) in [(json!({"lag": 0}), "pty,id=f,lag=0"), (json!({}), "pty,id=f")] {
+            let chardev = read(json!({"id": "f", "backend": {"type": "pty", "data": data}})).unwrap();
             let (backend, hub) = parse_backend(option).unwrap();
             assert_eq!(chardev, NewChardev { hub, backend }, "{option}");
         }

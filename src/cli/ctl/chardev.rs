@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::config::{BackendConfig, BackendKind, ConfigError, DEFAULT_LAG, SocketAddress, parse_backend};
+use crate::config::{BackendConfig, BackendKind, ConfigError, SocketAddress, parse_backend};
 
 /// `chardev-add`'s arguments for a `-chardev`-style option string: QEMU's
 /// backend JSON, with `mux-be-id`, `replay` and `lag` in `data` as vcmux reads them.
@@ -85,7 +85,7 @@ fn arguments(backend: &BackendConfig, hub: Option<&str>) -> Value {
     if backend.replay > 0 {
         data["replay"] = json!(backend.replay);
     }
-    if backend.lag != DEFAULT_LAG {
+    if backend.lag != backend.kind.default_lag() {
         data["lag"] = json!(backend.lag);
     }
     json!({"id": backend.id, "backend": {"type": kind, "data": data}})
@@ -120,6 +120,7 @@ mod tests {
             ("pty,id=p", json!({"id": "p", "backend": {"type": "pty", "data": {}}})),
             ("pty,id=q,lag=0", json!({"id": "q", "backend": {"type": "pty", "data": {"lag": 0}}})),
             ("pty,id=r,lag=8M", json!({"id": "r", "backend": {"type": "pty", "data": {}}})),
+            ("null,id=m,lag=8M", json!({"id": "m", "backend": {"type": "null", "data": {"lag": 8388608}}})),
             (
                 "null,id=n,logfile=/tmp/n.log",
                 json!({"id": "n", "backend": {"type": "null", "data":
