@@ -281,3 +281,39 @@ fn with_lag_0_a_stopped_socat_holds_the_console_back_until_it_reads_again() {
     assert!(!qmp.heard("X_VCMUX_BACKEND_LAGGED"));
     assert_eq!(vcmux.count_log("s fell"), 0);
 }
+
+#[test]
+fn a_client_that_connects_after_a_cut_with_replay_gets_the_last_bytes_then_the_stream() {
+    const REPLAY: usize = 64 << 10;
+    let dir = temp_dir();
+    let (sock, log, truth) = (path_in(&dir, "s.sock"), path_in(&dir, "console.log"), path_in(&dir, "truth"));
+    let mut vcmux = start(&dir, ",lag=1M,replay=64K", &flood_script(16, &truth));
+    let mut qmp = Qmp::connect(&path_in(&dir, "qmp.sock"));
+    let mut socat = stopped_socat(&vcmux, &sock, &path_in(&dir, "socat.out"));
+    assert!(qmp.wait_for_text("READY", STEP.as_secs() - 10)["return"].is_object());
+    qmp.type_text("go\n");
+    let lagged = qmp.wait_event("X_VCMUX_BACKEND_LAGGED");
+    assert_eq!((&lagged["data"]["id"], &lagged["data"]["lag"]), (&json!("s"), &json!(1 << 20)), "{lagged}");
+    assert!(qmp.wait_for_text("FLOOD-DONE", STEP.as_secs() - 10)["return"].is_object());
+
+    // The bytes kept for replay are those the backend was handed, dropped by
+    // the cut or not: the new client gets the last of them, then what follows.
+    let mut again = connect(Path::new(&sock));
+    poll_until("vcmux takes the new client", || vcmux.count_log(&format!("s: unix:{sock} connected")) == 2);
+    again.write_all(b"again\n").unwrap();
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !seen.ends_with(b"AFTER-again\n") {
+        let n = again.read(&mut buffer).expect("the new client reads the console");
+        assert!(n > 0, "the new client's connection ended after {} bytes", seen.len());
+        seen.extend_from_slice(&buffer[..n]);
+    }
+    again.write_all(b"end\n").unwrap();
+    assert_eq!(vcmux.wait_exit(), 0);
+    signal(&socat, Signal::SIGCONT);
+    assert!(wait_exit(&mut socat).success());
+    let logged = std::fs::read(&log).unwrap();
+    assert!(logged.ends_with(b"FLOOD-DONE\nAFTER-again\n"));
+    assert_eq!(seen.len(), REPLAY + b"AFTER-again\n".len(), "the replay, then the live line");
+    assert_same("the new client's copy", &seen, &logged[logged.len() - seen.len()..]);
+}
