@@ -72,6 +72,8 @@ mod handle;
 mod lag;
 pub mod port;
 mod replay;
+#[cfg(test)]
+mod tests;
 
 pub use attach::{AttachOptions, BackendStats, CutOff, MAX_BACKENDS};
 use backends::Backends;
