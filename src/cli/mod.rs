@@ -53,12 +53,12 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   -chardev hub,id=HUB,chardevs.0=ID[,chardevs.1=ID...]
                                                    QEMU 10's hub: it names its backends
   -chardev socket,id=ID,path=P|host=H,port=N[,server=on][,wait=off][,reconnect=S]
-                 [,replay=SIZE]
+                 [,replay=SIZE][,lag=SIZE]
         raw access for socat, nc or a script; server=on listens (loopback by default,
         one client at a time) and waits for the first client unless wait=off
-  -chardev file,id=ID,path=P[,append=on][,timestamps=on][,replay=SIZE]
+  -chardev file,id=ID,path=P[,append=on][,timestamps=on][,replay=SIZE][,lag=SIZE]
         a console log; timestamps=on starts each line with its UTC time
-  -chardev pty,id=ID[,path=LINK][,replay=SIZE]
+  -chardev pty,id=ID[,path=LINK][,replay=SIZE][,lag=SIZE]
         a new PTY for screen or minicom; its /dev/pts path is logged, LINK points at it
   -chardev stdio,id=ID[,signal=off]
         this terminal; Ctrl-C stops vcmux unless signal=off
@@ -79,6 +79,12 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   memory): whoever connects is first sent the last SIZE bytes of output, then the
   live stream, nothing missing or twice in between (by default, as in QEMU, nothing
   from before).
+  Every backend but the vc takes lag=SIZE (at most 64M): one that falls more than
+  SIZE bytes behind the console (a peer that stopped reading) is cut off, its peer
+  let go and those bytes dropped, and it may connect again at the current position;
+  lag=0 waits for it however long, as QEMU's hub does. Sockets and PTYs have lag=8M
+  unless they say; files, recordings and stdio lag=0 (a log stays whole: give a log
+  on a network mount a lag); the vc is never cut off.
   With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,
   there is one vc, vc0, served on 127.0.0.1:5900. Without -vnc, every vc is served
   all the same: the first on :0 (127.0.0.1:5900), the next on :1, and so on.
@@ -108,15 +114,18 @@ A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, soca
         shell.
         Events: VNC_CONNECTED, VNC_INITIALIZED, VNC_DISCONNECTED (as QEMU's),
         X_VCMUX_FRONTEND_CLOSED and X_VCMUX_FRONTEND_OPENED (data: the hub's id),
+        X_VCMUX_BACKEND_LAGGED (a backend cut off: id, hub, lag, dropped, offset),
         SHUTDOWN
   -chardev socket,id=ID,path=P|port=N,server=on,wait=off -mon chardev=ID,mode=control
         the same, in QEMU's long form
 
 How the hub behaves: every backend that is connected gets every byte, in order,
-exactly once; the slowest connected backend sets the pace; a backend with nobody
-connected (or that fails) is skipped, its missed bytes counted, and it rejoins at
-the current position when someone connects (after the last SIZE bytes with
-replay=SIZE).
+exactly once, until it falls more than its lag behind; the slowest of the vcs and
+the backends with lag=0 sets the pace, so a stuck socket or PTY reader never stalls
+the console; a
+backend with nobody connected (or that fails, or was cut off) is skipped, its
+missed bytes counted, and it rejoins at the current position when someone connects
+(after the last SIZE bytes with replay=SIZE).
 
 Stopping: on SIGINT, SIGTERM or SIGHUP, vcmux flushes every backend, then hangs up
 the command's terminal as a terminal emulator does (SIGHUP to every process of its

@@ -20,9 +20,9 @@ pub use error::ConfigError;
 pub use parse::parse_backend;
 pub use qmp::QmpConfig;
 pub use types::{
-    AsciicastConfig, BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig,
-    FrontendKind, HubConfig, IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_REPLAY, MAX_VC_CELLS, Options,
-    PtyConfig, SocketConfig, StdioConfig, VcConfig,
+    AsciicastConfig, BackendConfig, BackendKind, Config, DEFAULT_BACKEND, DEFAULT_LAG, FileConfig,
+    FrontendConfig, FrontendKind, HubConfig, IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_LAG, MAX_REPLAY,
+    MAX_VC_CELLS, Options, PtyConfig, SocketConfig, StdioConfig, VcConfig,
 };
 pub use vnc::{AddressError, PortRule, VNC_BASE_PORT, VncConfig, VncListen, parse_address};
 

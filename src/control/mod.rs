@@ -24,8 +24,12 @@
 //! `VNC_INITIALIZED` and `VNC_DISCONNECTED`, and two of vcmux's own, as QEMU
 //! has none: `X_VCMUX_FRONTEND_CLOSED` when a hub's console goes away (QEMU
 //! restarted behind a `reconnect=` socket) and `X_VCMUX_FRONTEND_OPENED`
-//! when it connects or comes back, both with `{"hub": ID}`. `launch` feeds
-//! them in ([`Console::emit_vnc`], [`Console::emit_frontend`]); this module
+//! when it connects or comes back, both with `{"hub": ID}`; and
+//! `X_VCMUX_BACKEND_LAGGED` when a hub cuts a backend off for falling further
+//! behind than its `lag=SIZE`, with `{"id", "hub", "lag", "dropped",
+//! "offset"}` (the bytes it had not yet written, dropped, and the console
+//! offset of the cut). `launch` feeds them in ([`Console::emit_vnc`],
+//! [`Console::emit_frontend`], [`Console::emit_backend_lagged`]); this module
 //! never reaches up for them.
 
 mod args;
@@ -41,6 +45,6 @@ pub mod vnc;
 pub mod wire;
 
 pub use chardev::ChardevInfo;
-pub use console::{Console, FRONTEND_CLOSED, FRONTEND_OPENED};
+pub use console::{BACKEND_LAGGED, Console, FRONTEND_CLOSED, FRONTEND_OPENED};
 pub use error::CommandError;
 pub use server::ControlListener;

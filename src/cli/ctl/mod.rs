@@ -90,8 +90,8 @@ pub enum CtlCommand {
     Raw(RawArgs),
     /// Add a backend to the running hub, written as a -chardev option
     /// (file,id=log2,path=x.log[,mux-be-id=HUB]); a pty prints its path.
-    #[command(after_help = "Kinds: file, socket (wait=off), pty, null; logfile= and replay= as on the \
-command line. Its first byte is the console's next one. mux-be-id= names the hub when there are \
+    #[command(after_help = "Kinds: file, socket (wait=off), pty, null; logfile=, replay= and lag= as on \
+the command line. Its first byte is the console's next one. mux-be-id= names the hub when there are \
 several. A hub takes at most four backends.")]
     ChardevAdd(ChardevAddArgs),
     /// Take a backend out of its hub and close it (a vc stays).
