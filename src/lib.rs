@@ -21,12 +21,16 @@
 //! - [`launch`]: opens the chardevs of a configuration and runs its hubs.
 //! - [`cli`]: the command line and its help.
 //! - [`unix_socket`]: listening on a unix socket path without clobbering or leaving files.
+//! - `fuzzing` (with the cargo feature `fuzzing` only): what the fuzz targets
+//!   drive that is not public otherwise.
 
 pub mod chardev;
 pub mod cli;
 pub mod config;
 pub mod control;
 pub mod frame;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod hub;
 pub mod launch;
 pub mod render;

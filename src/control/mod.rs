@@ -40,7 +40,7 @@ mod error;
 pub mod plug;
 mod qcode;
 pub mod server;
-mod session;
+pub(crate) mod session;
 pub mod vnc;
 pub mod wire;
 
