@@ -29,6 +29,7 @@ pub mod control;
 pub mod frame;
 pub mod hub;
 pub mod launch;
+pub mod memory;
 pub mod render;
 pub mod rfb;
 /// The vc's terminal emulator, the crate `vcmux-term` (buildable without
