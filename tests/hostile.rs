@@ -174,7 +174,9 @@ impl Target {
         let mut text = Vec::new();
         for _ in 0..count {
             self.lines += 1;
-            text.extend_from_slice(format!("{} line {} of the console\r\n", self.name, self.lines).as_bytes());
+            text.extend_from_slice(
+                format!("{} line {} of the console\r\n", self.name, self.lines).as_bytes(),
+            );
         }
         self.console.write_all(&text).expect("vcmux reads the console");
         self.sent.extend_from_slice(&text);
@@ -194,7 +196,15 @@ impl Target {
             match timeout_at(deadline, self.good.recv_event()).await {
                 Ok(Ok(event)) => self.mirror.apply(event),
                 Ok(Err(e)) => panic!("{}: the good viewer failed: {e}", self.name),
-                Err(_) => panic!("{}: the good viewer never showed the newest output", self.name),
+                Err(_) => {
+                    let log = self.vcmux.log();
+                    let tail = &log[log.len().saturating_sub(3000)..];
+                    let (w, h) = (self.mirror.width, self.mirror.height);
+                    panic!(
+                        "{}: the good viewer never showed the newest output ({w}x{h}); vcmux's log ends:\n{tail}",
+                        self.name
+                    )
+                }
             }
         }
     }
@@ -219,10 +229,13 @@ impl Target {
         .await;
         let limit = baseline.rss_kib + RSS_ALLOWANCE_KIB;
         let rss = std::cell::Cell::new(0);
-        let settled = timeout_at(Instant::now() + STEP, until("", || {
-            rss.set(usage(pid).rss_kib);
-            rss.get() <= limit
-        }));
+        let settled = timeout_at(
+            Instant::now() + STEP,
+            until("", || {
+                rss.set(usage(pid).rss_kib);
+                rss.get() <= limit
+            }),
+        );
         let after = usage(pid);
         let record = format!(
             "{} baseline_rss_kib={} peak_kib={} rss_after_kib={} fds={} typed={}\n",
@@ -242,6 +255,15 @@ impl Target {
         }
         assert!(after.peak_kib < PEAK_LIMIT_KIB, "{}: peak {} KiB", self.name, after.peak_kib);
         assert_eq!(self.vcmux.count_log("panicked"), 0, "vcmux panicked:\n{}", self.vcmux.log());
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = self.vcmux.log();
+            eprintln!("{}: vcmux's log ends:\n{}", self.name, &log[log.len().saturating_sub(4000)..]);
+        }
     }
 }
 
@@ -336,11 +358,11 @@ async fn set_encodings_with_65535_entries() {
 async fn set_pixel_formats_no_viewer_can_mean() {
     let target = Target::start("set-pixel-format", Setup::default()).await;
     let formats = [
-        set_pixel_format([0, 0, 0, 1], [255, 255, 255], [16, 8, 0]),    // 0 bits per pixel
-        set_pixel_format([7, 7, 0, 1], [3, 3, 1], [0, 2, 4]),           // 7 bits per pixel
+        set_pixel_format([0, 0, 0, 1], [255, 255, 255], [16, 8, 0]), // 0 bits per pixel
+        set_pixel_format([7, 7, 0, 1], [3, 3, 1], [0, 2, 4]),        // 7 bits per pixel
         set_pixel_format([64, 48, 0, 1], [65535, 65535, 65535], [32, 16, 0]), // 64 bits per pixel
-        set_pixel_format([8, 8, 0, 0], [0, 0, 0], [0, 0, 0]),           // a colour map
-        set_pixel_format([32, 24, 0, 0], [255, 255, 255], [16, 8, 0]),  // true colour 0 at 32 bpp
+        set_pixel_format([8, 8, 0, 0], [0, 0, 0], [0, 0, 0]),        // a colour map
+        set_pixel_format([32, 24, 0, 0], [255, 255, 255], [16, 8, 0]), // true colour 0 at 32 bpp
         set_pixel_format([32, 24, 0, 1], [255, 255, 255], [200, 8, 0]), // a shift of 200
         set_pixel_format([32, 24, 1, 1], [255, 255, 255], [255, 255, 255]), // every shift 255
     ];
@@ -353,7 +375,9 @@ async fn set_pixel_formats_no_viewer_can_mean() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_message_types() {
     let target = Target::start("unknown-types", Setup::default()).await;
-    for m in [&[1u8, 0, 0, 0][..], &[7], &[8, 0], &[42, 0, 0], &[150], &[250, 0], &[252], &[254], &[255, 7, 0]] {
+    for m in
+        [&[1u8, 0, 0, 0][..], &[7], &[8, 0], &[42, 0, 0], &[150], &[250, 0], &[252], &[254], &[255, 7, 0]]
+    {
         closes_after(target.raw().await, m).await;
     }
     target.finish().await;
@@ -388,9 +412,13 @@ async fn update_requests_outside_the_screen() {
     let target = Target::start("requests-outside", Setup::default()).await;
     let mut raw = target.raw().await;
     raw.set_encodings(&[0]).await;
-    for (x, y, w, h) in
-        [(800, 0, 10, 10), (0, 456, 10, 10), (65535, 65535, 65535, 65535), (790, 450, 65535, 65535), (0, 0, 0, 0)]
-    {
+    for (x, y, w, h) in [
+        (800, 0, 10, 10),
+        (0, 456, 10, 10),
+        (65535, 65535, 65535, 65535),
+        (790, 450, 65535, 65535),
+        (0, 0, 0, 0),
+    ] {
         for incremental in [0u8, 1] {
             let mut m = vec![3, incremental];
             for v in [x, y, w, h] {
@@ -474,7 +502,9 @@ async fn a_viewer_that_never_reads_while_100_mib_flow() {
     // 100 MiB of lines, written by a thread as fast as vcmux takes them.
     let mut block = Vec::new();
     for n in 0..1000 {
-        block.extend_from_slice(format!("{n:08} the quick brown fox jumps over the lazy dog 0123456789\r\n").as_bytes());
+        block.extend_from_slice(
+            format!("{n:08} the quick brown fox jumps over the lazy dog 0123456789\r\n").as_bytes(),
+        );
     }
     let blocks = (100 << 20) / block.len();
     let mut console = target.console.try_clone().unwrap();
@@ -521,8 +551,11 @@ async fn wrong_passwords_in_a_loop() {
         assert_eq!(raw.read(4).await, [0, 0, 0, 1], "SecurityResult failed");
         raw.closed().await;
     }
-    assert!(target.vcmux.count_log("too many authentication failures") > 0 || target.vcmux.count_log("backing off") > 0
-        || target.vcmux.count_log("authentication") > 0);
+    assert!(
+        target.vcmux.count_log("too many authentication failures") > 0
+            || target.vcmux.count_log("backing off") > 0
+            || target.vcmux.count_log("authentication") > 0
+    );
     target.finish().await;
 }
 
@@ -648,19 +681,34 @@ async fn pastes_into_a_console_that_does_not_read() {
     target.finish().await;
 }
 
-/// A viewer asks for the largest screen there is, in Raw, and more.
+/// A viewer asks for the largest screens there are, and more, in Raw: each
+/// resize is made at most 1920x1200 (or refused), and memory stays bounded.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_desktop_size_to_the_largest_screens() {
     let target = Target::start("huge-desktop-size", Setup::default()).await;
     let mut raw = target.raw().await;
     raw.set_encodings(&[0, -308]).await;
-    for (w, h) in [(7680, 4320), (8192, 4050), (65535, 65535), (4000, 4000)] {
+    // Ends back at the console's size, so that the good viewer's screen is the one it knows.
+    for (w, h) in [(7680, 4320), (8192, 4050), (65535, 65535), (4000, 4000), (3840, 2160), (800, 456)] {
         raw.write(&set_desktop_size(w, h)).await;
         raw.request(false, w, h).await;
+        // Read until the answer, whatever came before it.
+        let size = loop {
+            let (rects, _) = raw.read_update().await;
+            for &(_, _, w, h, _) in &rects {
+                assert!(w <= 1920 && h <= 1200, "a screen of {w}x{h}");
+            }
+            if let Some(&(_, _, w, h, _)) = rects.iter().find(|r| r.4 == -308) {
+                break (w, h);
+            }
+        };
+        // Then the pixels of the request (the answer goes alone, first).
+        let (rects, _) = raw.read_update().await;
+        assert!(rects.iter().all(|&(_, _, w, h, _)| w <= 1920 && h <= 1200), "{rects:?}");
+        if (w, h) == (800, 456) {
+            assert_eq!(size, (800, 456));
+        }
     }
-    // Back to the console's size, so that the good viewer's screen is the one it knows.
-    raw.write(&set_desktop_size(800, 456)).await;
-    raw.request(false, 800, 456).await;
     drop(raw);
     target.finish().await;
 }

@@ -65,7 +65,9 @@ enum Ended {
     WriteFailed(std::io::Error),
     #[error("disconnected: another viewer took exclusive access, or the server stopped")]
     Kicked,
-    #[error("dropped in its handshake: the connection limit is reached and a newer connection took its place")]
+    #[error(
+        "dropped in its handshake: the connection limit is reached and a newer connection took its place"
+    )]
     Evicted,
     #[error("dropped: {0} bytes of output unsent (the limit is {1})")]
     TooSlow(usize, usize),

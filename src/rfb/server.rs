@@ -137,7 +137,9 @@ impl Server {
         let slot = self.shared.take_slot();
         if slot.is_none() {
             let limit = self.shared.settings.connections;
-            info!("vnc: refused {peer}: the limit of {limit} connections is reached, all past their handshake");
+            info!(
+                "vnc: refused {peer}: the limit of {limit} connections is reached, all past their handshake"
+            );
         }
         slot
     }

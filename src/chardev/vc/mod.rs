@@ -59,9 +59,11 @@ const PARSE_SLICE: usize = 64 * 1024;
 const TO_CONSOLE_BYTES: usize = 4 << 20;
 
 /// The largest screen, in pixels, that a viewer's resize or a program's
-/// (XTWINOPS) may ask for: a 2560x1600 monitor. The command line's `cols`
-/// and `rows` may go further, up to the framebuffer's bound.
-const MAX_ASKED: (u16, u16) = (2560, 1600);
+/// (XTWINOPS) may ask for: a 1920x1200 monitor, so that a viewer's resize
+/// keeps vcmux under the memory figures in README.md ("Reliability"). The
+/// command line's `cols` and `rows` may go further, up to the framebuffer's
+/// bound.
+const MAX_ASKED: (u16, u16) = (1920, 1200);
 
 /// Half a blink period: xterm's cursor blinks at about 1 Hz.
 const BLINK_HALF_PERIOD: Duration = Duration::from_millis(500);
@@ -343,10 +345,16 @@ impl Vc {
             return;
         }
         let extra = frame_bytes(Some(size)).saturating_sub(state.start_bytes);
-        state.grown = None;
+        // The framebuffer's present growth is given back before the new one is
+        // asked for, and held again if that is refused.
+        let previous = state.grown.take().map_or(0, |grown| grown.bytes());
         if extra > 0 {
             let Some(memory) = memory::process().try_reserve(extra) else {
-                warn!("{}: a viewer's resize to {cols}x{rows} was not made: the memory budget is spent", self.id);
+                state.grown = (previous > 0).then(|| memory::process().force(previous));
+                warn!(
+                    "{}: a viewer's resize to {cols}x{rows} was not made: the memory budget is spent",
+                    self.id
+                );
                 return;
             };
             state.grown = Some(memory);
