@@ -12,9 +12,10 @@
 //! process's memory budget ([`memory`](crate::memory)), and so is the memory
 //! an update takes while it is cut and encoded (`update_cost`). While the
 //! budget is spent (a reservation refused, until memory is given back), no
-//! viewer gets another update, and one with more than its threshold unsent
-//! is dropped, so that viewers that do not read cannot together hold more
-//! than the budget.
+//! viewer gets another update, and if viewers' unsent output holds more than
+//! half of it, one with more than its fair share ([`FAIR_SHARE`]) unsent is
+//! dropped, so that viewers that do not read
+//! cannot together hold more than the budget, nor keep the others waiting.
 
 use std::sync::Arc;
 
@@ -29,7 +30,7 @@ use super::encoding::{Encoders, number};
 use super::handshake::{self, HandshakeError};
 use super::incoming::Incoming;
 use super::lifecycle::{Peer, Presence, ViewerInfo};
-use super::outgoing::Outgoing;
+use super::outgoing::{self, Outgoing};
 use super::pixel_format::PixelFormat;
 use super::server_message::ServerMessage;
 use super::update::{self, Cut, UpdateError};
@@ -44,11 +45,16 @@ const DROP_FACTOR: usize = 5;
 
 /// What an update of a screen of `width` x `height` may take while it is cut
 /// and encoded: the pixels copied out, the encoded body and the message
-/// (three screenfuls of 32-bit pixels), at most a quarter of the budget, so
+/// (three screenfuls of 32-bit pixels), at most an eighth of the budget, so
 /// that a large screen is updated at all.
 fn update_cost(width: u16, height: u16) -> usize {
-    (usize::from(width) * usize::from(height) * 4 * 3).min(memory::PROCESS_BUDGET / 4)
+    (usize::from(width) * usize::from(height) * 4 * 3).min(memory::PROCESS_BUDGET / 8)
 }
+
+/// While the budget is spent and viewers' unsent output holds more than half
+/// of it, a viewer holding more than this is dropped: with up to 128 viewers holding that half, one of them does, so
+/// memory is given back and the others' updates go on.
+const FAIR_SHARE: usize = memory::PROCESS_BUDGET / 2 / 128;
 
 /// Why a viewer's connection ended.
 #[derive(Debug, thiserror::Error)]
@@ -274,7 +280,9 @@ impl Session {
             if unsent > DROP_FACTOR * self.threshold() {
                 return Ended::TooSlow(unsent, DROP_FACTOR * self.threshold());
             }
-            if unsent > self.threshold() && memory::process().under_pressure() {
+            let crowded =
+                memory::process().under_pressure() && outgoing::all_unsent() > memory::PROCESS_BUDGET / 2;
+            if crowded && unsent > FAIR_SHARE {
                 return Ended::OverBudget(unsent);
             }
         }

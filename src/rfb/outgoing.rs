@@ -4,14 +4,24 @@
 //! held on the process's memory budget ([`memory`](crate::memory)) until
 //! written, so that all viewers together are bounded, not each on its own.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::memory::{self, Reservation};
+use crate::memory::{self, Budget, Reservation};
+
+/// Every viewer's unsent output, within the process's budget: how much of it
+/// viewers hold decides whether one of them is dropped when it is spent.
+static OUTPUT: LazyLock<Arc<Budget>> =
+    LazyLock::new(|| Budget::within(memory::process(), memory::PROCESS_BUDGET));
+
+/// The bytes every viewer of the process has handed over and not written yet.
+pub(super) fn all_unsent() -> usize {
+    OUTPUT.used()
+}
 
 /// The viewer's output: buffers handed to a writer task, and how many bytes
 /// are still unsent. The task stops when this is dropped.
@@ -53,7 +63,7 @@ impl Outgoing {
     /// budget (past it if need be: the buffer exists already) until written.
     pub fn send(&self, buffer: Vec<u8>) {
         self.unsent.fetch_add(buffer.len(), Ordering::SeqCst);
-        let memory = memory::process().force(buffer.len());
+        let memory = OUTPUT.force(buffer.len());
         // If the writer is gone, its failure ends the connection anyway.
         let _ = self.buffers.send((buffer, memory));
     }
