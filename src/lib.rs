@@ -33,6 +33,7 @@ pub mod frame;
 pub mod fuzzing;
 pub mod hub;
 pub mod launch;
+pub mod memory;
 pub mod render;
 pub mod rfb;
 /// The vc's terminal emulator, the crate `vcmux-term` (buildable without

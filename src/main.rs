@@ -9,6 +9,7 @@ use tracing_subscriber::EnvFilter;
 use vcmux::cli::{self, Parsed, Tool};
 
 fn main() -> ExitCode {
+    return_large_buffers();
     let cli = match cli::parse(std::env::args_os()) {
         Parsed::Run(cli) => cli,
         Parsed::Print(text) => {
@@ -88,3 +89,19 @@ fn init_logging() {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
+
+/// Makes glibc's malloc hand buffers of 256 KiB and more (a viewer's update, a
+/// paste) back to the system when they are freed. By default the threshold
+/// grows with the largest buffer freed, after which such buffers stay in the
+/// heap, and a burst of viewers' updates would keep the process's resident
+/// memory up long after it is over.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_buffers() {
+    // SAFETY: mallopt only sets a parameter of malloc; no other thread runs yet.
+    unsafe {
+        nix::libc::mallopt(nix::libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_buffers() {}

@@ -8,7 +8,14 @@
 //! Output is throttled as QEMU does: an incremental update waits while more
 //! than a threshold of bytes (a screenful in its pixel format, at least
 //! [`MIN_THROTTLE`]) is still unsent, and a viewer whose unsent output passes
-//! [`DROP_FACTOR`] times that is dropped.
+//! [`DROP_FACTOR`] times that is dropped. Unsent output is held on the
+//! process's memory budget ([`memory`](crate::memory)), and so is the memory
+//! an update takes while it is cut and encoded (`update_cost`). While the
+//! budget is spent (a reservation refused, until memory is given back), no
+//! viewer gets another update, and if viewers' unsent output holds more than
+//! half of it, one with more than its fair share ([`FAIR_SHARE`]) unsent is
+//! dropped, so that viewers that do not read
+//! cannot together hold more than the budget, nor keep the others waiting.
 
 use std::sync::Arc;
 
@@ -23,17 +30,31 @@ use super::encoding::{Encoders, number};
 use super::handshake::{self, HandshakeError};
 use super::incoming::Incoming;
 use super::lifecycle::{Peer, Presence, ViewerInfo};
-use super::outgoing::Outgoing;
+use super::outgoing::{self, Outgoing};
 use super::pixel_format::PixelFormat;
 use super::server_message::ServerMessage;
 use super::update::{self, Cut, UpdateError};
-use super::viewers::{JoinRefused, Registration, Shared};
+use super::viewers::{JoinRefused, Registration, Shared, Slot};
+use crate::memory;
 
 /// The least output allowed to wait unsent before incremental updates pause (QEMU: 1 MiB).
 const MIN_THROTTLE: usize = 1 << 20;
 
 /// Unsent output past this many thresholds drops the viewer (QEMU: 5).
 const DROP_FACTOR: usize = 5;
+
+/// What an update of a screen of `width` x `height` may take while it is cut
+/// and encoded: the pixels copied out, the encoded body and the message
+/// (three screenfuls of 32-bit pixels), at most an eighth of the budget, so
+/// that a large screen is updated at all.
+fn update_cost(width: u16, height: u16) -> usize {
+    (usize::from(width) * usize::from(height) * 4 * 3).min(memory::PROCESS_BUDGET / 8)
+}
+
+/// While the budget is spent and viewers' unsent output holds more than half
+/// of it, a viewer holding more than this is dropped: with up to 128 viewers holding that half, one of them does, so
+/// memory is given back and the others' updates go on.
+const FAIR_SHARE: usize = memory::PROCESS_BUDGET / 2 / 128;
 
 /// Why a viewer's connection ended.
 #[derive(Debug, thiserror::Error)]
@@ -50,8 +71,14 @@ enum Ended {
     WriteFailed(std::io::Error),
     #[error("disconnected: another viewer took exclusive access, or the server stopped")]
     Kicked,
+    #[error(
+        "dropped in its handshake: the connection limit is reached and a newer connection took its place"
+    )]
+    Evicted,
     #[error("dropped: {0} bytes of output unsent (the limit is {1})")]
     TooSlow(usize, usize),
+    #[error("dropped: {0} bytes of output unsent while the process's memory budget is spent")]
+    OverBudget(usize),
     #[error("the desktop went away")]
     DesktopGone,
     #[error(transparent)]
@@ -63,7 +90,7 @@ impl Ended {
     fn is_fault(&self) -> bool {
         match self {
             Ended::Protocol(MessageError::Io(_)) => false,
-            Ended::Protocol(_) | Ended::TooSlow(..) => true,
+            Ended::Protocol(_) | Ended::TooSlow(..) | Ended::OverBudget(_) => true,
             Ended::Handshake(e) => matches!(
                 e,
                 HandshakeError::BadVersion(_)
@@ -78,7 +105,7 @@ impl Ended {
 
 /// Serves one viewer on `stream` (inside WebSocket if `websocket`) to the
 /// end, logging its arrival and departure and listing it as open meanwhile.
-pub(crate) async fn serve<S>(shared: Arc<Shared>, stream: S, peer: Peer, websocket: bool)
+pub(crate) async fn serve<S>(shared: Arc<Shared>, stream: S, peer: Peer, websocket: bool, slot: &Slot)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -93,7 +120,7 @@ where
     };
     let presence = shared.lifecycle.arrived(arrived);
     let mut joined = false;
-    let ended = run(&shared, id, stream, &peer, &presence, &mut joined).await;
+    let ended = run(&shared, id, stream, &peer, &presence, slot, &mut joined).await;
     // Unlisted (and its departure told) before the log says it is gone.
     drop(presence);
     if joined {
@@ -106,14 +133,15 @@ where
     }
 }
 
-/// The handshake, registration and ServerInit within the handshake timeout,
-/// then the session.
+/// The handshake, registration and ServerInit within the handshake timeout
+/// (unless a newer connection takes its `slot` meanwhile), then the session.
 async fn run<S>(
     shared: &Arc<Shared>,
     id: ViewerId,
     mut stream: S,
     peer: &Peer,
     presence: &Presence<'_>,
+    slot: &Slot,
     joined: &mut bool,
 ) -> Ended
 where
@@ -133,12 +161,16 @@ where
     let started = tokio::select! {
         started = tokio::time::timeout(timeout, start) => started,
         () = shared.shutdown().cancelled() => return Ended::Kicked,
+        () = slot.evicted().cancelled() => return Ended::Evicted,
     };
     let (agreed, registration, width, height) = match started {
         Ok(Ok(started)) => started,
         Ok(Err(ended)) => return ended,
         Err(_) => return Ended::Handshake(HandshakeError::TimedOut(timeout)),
     };
+    if !slot.joined() {
+        return Ended::Evicted;
+    }
     *joined = true;
     let view_only = agreed.view_only || shared.settings.view_only;
     presence.initialized(view_only);
@@ -182,8 +214,10 @@ impl Session {
             .max(MIN_THROTTLE)
     }
 
+    /// Whether incremental updates wait: too much unsent, or the process's
+    /// memory budget is spent.
     fn throttled(&self) -> bool {
-        self.outgoing.unsent() > self.threshold()
+        self.outgoing.unsent() > self.threshold() || memory::process().under_pressure()
     }
 
     async fn run(&mut self, mut incoming: Incoming) -> Ended {
@@ -192,6 +226,7 @@ impl Session {
         clipboard.borrow_and_update();
         let mut clipboard_open = true;
         let kick = self.registration.kick.clone();
+        let mut pressure = memory::process().pressure();
         loop {
             if let Err(ended) = self.update(&mut changes).await {
                 return ended;
@@ -238,10 +273,17 @@ impl Session {
                     Err(_) => clipboard_open = false,
                 },
                 () = self.outgoing.drained.notified(), if throttled => {}
+                // Never closed: the budget is static.
+                _ = pressure.changed() => {}
             }
             let unsent = self.outgoing.unsent();
             if unsent > DROP_FACTOR * self.threshold() {
                 return Ended::TooSlow(unsent, DROP_FACTOR * self.threshold());
+            }
+            let crowded =
+                memory::process().under_pressure() && outgoing::all_unsent() > memory::PROCESS_BUDGET / 2;
+            if crowded && unsent > FAIR_SHARE {
+                return Ended::OverBudget(unsent);
             }
         }
     }
@@ -250,9 +292,15 @@ impl Session {
     /// it was not incremental), and output is not throttled.
     async fn update(&mut self, changes: &mut watch::Receiver<u64>) -> Result<(), Ended> {
         let Some(incremental) = self.asked.request else { return Ok(()) };
-        if incremental && self.throttled() {
+        // A full update goes whatever is unsent (QEMU's rule), unless the
+        // process's budget is spent.
+        if self.throttled() && (incremental || memory::process().under_pressure()) {
             return Ok(());
         }
+        let Some(working) = memory::process().try_reserve(update_cost(self.size.0, self.size.1)) else {
+            // Refused: the budget is under pressure until memory is given back.
+            return Ok(());
+        };
         changes.borrow_and_update();
         let pending = self.registration.pending.clone();
         let cell_size = self.shared.desktop.cell_size();
@@ -266,6 +314,7 @@ impl Session {
         }
         let size = (cut.taken.width, cut.taken.height);
         update::send(cut, &mut self.asked, &mut self.encoders, cell_size, &self.outgoing).await?;
+        drop(working);
         self.size = size;
         self.asked.request = None;
         Ok(())

@@ -1,6 +1,7 @@
 //! The server: one [`Desktop`] served to many viewers at once, over any byte
-//! stream (TCP, unix socket, WebSocket). It accepts connections, refuses those
-//! past the connection limit, and spawns a session (`connection`) for each;
+//! stream (TCP, unix socket, WebSocket). It accepts connections, counts them
+//! against the connection limit (at the limit, a new one takes the place of
+//! the oldest still in its handshake, as QEMU does), and spawns a session (`connection`) for each;
 //! what the sessions share, the share policy and every viewer's pending region
 //! included, is the registry's (`viewers`).
 
@@ -105,8 +106,8 @@ impl Server {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let Some(_slot) = self.take_slot(&peer) else { return };
-        connection::serve(self.shared.clone(), stream, peer, false).await;
+        let Some(slot) = self.take_slot(&peer) else { return };
+        connection::serve(self.shared.clone(), stream, peer, false, &slot).await;
     }
 
     /// Serves one viewer speaking RFB over WebSocket on `stream`.
@@ -114,21 +115,31 @@ impl Server {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let Some(_slot) = self.take_slot(&peer) else { return };
+        let Some(slot) = self.take_slot(&peer) else { return };
         let timeout = self.shared.settings.handshake_timeout;
-        match tokio::time::timeout(timeout, websocket::accept(stream)).await {
-            Ok(Ok(stream)) => connection::serve(self.shared.clone(), stream, peer, true).await,
+        let upgraded = tokio::select! {
+            upgraded = tokio::time::timeout(timeout, websocket::accept(stream)) => upgraded,
+            () = slot.evicted().cancelled() => {
+                info!("vnc: dropped {peer} in its websocket handshake: a newer connection took its place");
+                return;
+            }
+        };
+        match upgraded {
+            Ok(Ok(stream)) => connection::serve(self.shared.clone(), stream, peer, true, &slot).await,
             Ok(Err(e)) => info!("vnc: websocket handshake with {peer} failed: {e}"),
             Err(_) => info!("vnc: websocket handshake with {peer} not finished within {timeout:?}"),
         }
     }
 
-    /// Counts a connection against the limit, or refuses it.
+    /// Counts a connection against the limit (in the place of the oldest one
+    /// still in its handshake, at the limit), or refuses it.
     fn take_slot(&self, peer: &Peer) -> Option<Slot> {
         let slot = self.shared.take_slot();
         if slot.is_none() {
             let limit = self.shared.settings.connections;
-            info!("vnc: refused {peer}: the limit of {limit} connections is reached");
+            info!(
+                "vnc: refused {peer}: the limit of {limit} connections is reached, all past their handshake"
+            );
         }
         slot
     }

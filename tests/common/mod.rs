@@ -71,7 +71,7 @@ impl Vcmux {
         Vcmux { pid, log, exit, status: None }
     }
 
-    /// Its process id, for /proc.
+    /// The process id, to read its memory and open files in `/proc`.
     pub fn pid(&self) -> u32 {
         self.pid
     }
