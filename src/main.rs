@@ -45,6 +45,18 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Some(Tool::Certs(args)) => {
+            return match cli::certs::run(args) {
+                Ok(written) => {
+                    println!("{written}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("vcmux certs: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         None => {}
     }
     let config = match cli.config() {

@@ -14,12 +14,13 @@ use crate::config::{Config, ConfigError, Options};
 
 mod animation;
 mod asciicast;
+pub mod certs;
 pub mod ctl;
 pub mod render;
 pub mod screenshot;
 
 /// The options vcmux takes, long names that QEMU spells with one dash.
-const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "vnc", "qmp", "mon", "help", "version"];
+const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "vnc", "qmp", "mon", "object", "help", "version"];
 
 const HELP: &str = "\
 vcmux fans one console out to several places at once, as QEMU's mux-be / hub
@@ -207,6 +208,9 @@ pub struct Cli {
     /// `-mon chardev=ID,mode=control`: a `-chardev socket` as a control socket.
     #[arg(long = "mon")]
     pub mon: Vec<String>,
+    /// `-object tls-creds-x509,id=ID,dir=DIR,endpoint=server,…`, repeatable.
+    #[arg(long = "object")]
+    pub object: Vec<String>,
     /// The command after `--`.
     #[arg(last = true)]
     pub command: Vec<String>,
@@ -222,6 +226,8 @@ pub enum Tool {
     Screenshot(screenshot::ScreenshotArgs),
     /// One command to a running vcmux's control socket, for scripts.
     Ctl(ctl::CtlArgs),
+    /// A CA, a server and a client certificate for TLS, in QEMU's layout.
+    Certs(certs::CertsArgs),
 }
 
 /// What the command line asks for, or why it cannot be read.
@@ -255,7 +261,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
 }
 
 /// The tools' names, as the first word after `vcmux`.
-const TOOLS: &[&str] = &["render", "screenshot", "ctl"];
+const TOOLS: &[&str] = &["render", "screenshot", "ctl", "certs"];
 
 /// clap's error as one line: its first paragraph (a sentence, then any list
 /// it announces, such as the missing arguments), without the usage after it.
@@ -288,10 +294,10 @@ fn qemu_style(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
             if !LONG_OPTIONS.contains(&name) {
                 return Err(format!("unknown option '{text}' (see vcmux --help)"));
             }
-            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp" | "mon");
+            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp" | "mon" | "object");
             *arg = OsString::from(format!("--{name}"));
         } else if let Some(name) = text.strip_prefix("--") {
-            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp" | "mon");
+            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp" | "mon" | "object");
         }
     }
     Ok(args)
@@ -306,6 +312,7 @@ impl Cli {
             vnc: self.vnc.clone(),
             qmp: self.qmp.clone(),
             mon: self.mon.clone(),
+            objects: self.object.clone(),
             command: self.command.clone(),
         };
         Config::from_options(&options, default_command())

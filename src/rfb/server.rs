@@ -109,12 +109,33 @@ impl Server {
         connection::serve(self.shared.clone(), stream, peer, false).await;
     }
 
-    /// Serves one viewer speaking RFB over WebSocket on `stream`.
+    /// Serves one viewer speaking RFB over WebSocket on `stream`: inside TLS
+    /// (wss) when the server has TLS, as QEMU's websocket port does with
+    /// `tls-creds`.
     pub async fn handle_websocket<S>(&self, stream: S, peer: Peer)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let Some(_slot) = self.take_slot(&peer) else { return };
+        let timeout = self.shared.settings.handshake_timeout;
+        let Some(tls) = &self.shared.settings.tls else {
+            return self.websocket_session(stream, peer).await;
+        };
+        match tokio::time::timeout(timeout, tls.acceptor().accept(stream)).await {
+            Ok(Ok(stream)) => self.websocket_session(stream, peer).await,
+            Ok(Err(e)) => warn!("vnc: TLS handshake with WebSocket viewer {peer} failed: {e}"),
+            Err(_) => {
+                info!("vnc: TLS handshake with WebSocket viewer {peer} not finished within {timeout:?}")
+            }
+        }
+    }
+
+    /// The WebSocket handshake on `stream` (plain, or already inside TLS),
+    /// then the viewer's session.
+    async fn websocket_session<S>(&self, stream: S, peer: Peer)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let timeout = self.shared.settings.handshake_timeout;
         match tokio::time::timeout(timeout, websocket::accept(stream)).await {
             Ok(Ok(stream)) => connection::serve(self.shared.clone(), stream, peer, true).await,
