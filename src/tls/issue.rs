@@ -10,6 +10,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use rand::Rng;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -51,7 +52,13 @@ pub fn write(dir: &Path, names: &[String], client: &str) -> Result<Issued, TlsEr
 
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     valid(&mut ca_params);
-    ca_params.distinguished_name.push(DnType::CommonName, "vcmux CA");
+    // A name of its own: viewers look a certificate's issuer up by name, and
+    // two CAs of one name would make a stranger's certificate "badly signed"
+    // rather than "of an unknown issuer".
+    let mut tag = [0u8; 6];
+    rand::rng().fill_bytes(&mut tag);
+    let tag: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    ca_params.distinguished_name.push(DnType::CommonName, format!("vcmux CA {tag}"));
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     let ca_key = KeyPair::generate()?;
