@@ -43,7 +43,7 @@ pub fn load(dir: &Path, verify_peer: bool) -> Result<Arc<ServerConfig>, TlsError
     let config = builder.with_single_cert(chain, key).map_err(|e| {
         rejected(format!("{} with {}", dir.join(SERVER_CERT).display(), dir.join(SERVER_KEY).display()), e)
     })?;
-    Ok(Arc::new(config))
+    Ok(without_tickets(config))
 }
 
 /// A certificate made now for `names` (host names or addresses), signed by
@@ -61,7 +61,16 @@ pub fn self_signed(names: Vec<String>) -> Result<(Arc<ServerConfig>, String), Tl
         .with_no_client_auth()
         .with_single_cert(vec![certificate], key)
         .map_err(|e| rejected("the self-signed certificate", e))?;
-    Ok((Arc::new(config), fingerprint))
+    Ok((without_tickets(config), fingerprint))
+}
+
+/// No TLS 1.3 session tickets: a VNC viewer connects once and keeps the
+/// session, so resumption buys nothing, and TigerVNC 1.12 (GnuTLS) hangs when
+/// the tickets arrive with the first RFB bytes after the handshake: GnuTLS
+/// holds the bytes in its buffer while the viewer waits for the socket.
+fn without_tickets(mut config: ServerConfig) -> Arc<ServerConfig> {
+    config.send_tls13_tickets = 0;
+    Arc::new(config)
 }
 
 /// A certificate's SHA-256 fingerprint as browsers and `openssl x509
