@@ -68,7 +68,7 @@ pub enum HandshakeError {
     /// RFB 3.3 (where the server picks and VeNCrypt cannot be offered).
     #[error(
         "{0}; this server takes only VeNCrypt (TLS with X.509 certificates, tls-creds=): \
-         use a viewer that speaks it (TigerVNC, virt-viewer, remote-viewer) or the wss:// port"
+         a viewer that speaks it is needed (TigerVNC, virt-viewer, remote-viewer) or the wss:// port"
     )]
     NeedsTls(String),
     /// VeNCrypt failed: versions, subtype or the TLS handshake.

@@ -9,10 +9,9 @@
 //! certificate) are not offered: nothing authenticates the server, so a man
 //! in the middle reads everything.
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::server::TlsStream;
 
-use super::handshake::send;
 use super::settings::Tls;
 
 /// The RFB security type.
@@ -78,4 +77,10 @@ where
     }
     send(&mut stream, &[1]).await?;
     tls.acceptor().accept(stream).await.map_err(VencryptError::Tls)
+}
+
+/// Writes and flushes: the viewer answers only what reached it.
+async fn send<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> std::io::Result<()> {
+    stream.write_all(bytes).await?;
+    stream.flush().await
 }
