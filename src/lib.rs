@@ -17,6 +17,7 @@
 //! - [`render`]: the vc's cells drawn as pixels (fonts, glyphs, box drawing).
 //! - [`frame`]: pixels: framebuffer, rectangles, moves, frame damage, PNG.
 //! - [`rfb`]: the VNC server that shows a [`rfb::desktop::Desktop`] to viewers.
+//! - [`tls`]: TLS credentials (QEMU's `tls-creds-x509` files, self-signed, `vcmux certs`).
 //! - [`control`]: the QMP control socket: screendumps, typing, waiting for text.
 //! - [`launch`]: opens the chardevs of a configuration and runs its hubs.
 //! - [`cli`]: the command line and its help.
@@ -40,4 +41,5 @@ pub mod rfb;
 /// tokio, and all the fuzz target needs), under the name it has always had
 /// here, so that `crate::term::…` and `vcmux::term::…` name it as before.
 pub use vcmux_term as term;
+pub mod tls;
 pub mod unix_socket;

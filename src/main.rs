@@ -46,6 +46,18 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Some(Tool::Certs(args)) => {
+            return match cli::certs::run(args) {
+                Ok(written) => {
+                    println!("{written}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("vcmux certs: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         None => {}
     }
     let config = match cli.config() {
@@ -81,7 +93,9 @@ fn usage_error(message: &str) -> ExitCode {
 }
 
 fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // rustls warns of every viewer that names an IP address in SNI
+    // (TigerVNC does) and ignores it: noise at info, there at RUST_LOG=rustls=warn.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rustls=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -384,6 +384,8 @@ fn the_layers_import_only_downwards() {
         ),
         ("render", &["rfb", "hub", "chardev", "launch", "cli", "control"]),
         ("rfb", &["term", "render", "hub", "chardev", "launch", "cli", "config", "control"]),
+        // TLS credentials: rustls configurations from files, nothing of vcmux.
+        ("tls", &["term", "render", "rfb", "hub", "chardev", "launch", "cli", "config", "control", "frame"]),
         ("chardev", &["launch", "cli", "control"]),
         // The control socket hears of frontends and viewers through `launch`,
         // and reads only the RFB server's plain data.

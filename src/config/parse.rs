@@ -4,6 +4,7 @@
 
 use super::address::SocketAddress;
 use super::error::ConfigError;
+use super::object::{self, TlsCredsConfig};
 use super::opts::Opts;
 use super::qmp::{self, QmpConfig};
 use super::types::{
@@ -176,7 +177,20 @@ impl Config {
         let default_vnc: Vec<String> =
             vcs.iter().enumerate().map(|(n, id)| format!(":{n},display={id}")).collect();
         let vnc_options = if options.vnc.is_empty() { &default_vnc[..] } else { &options.vnc[..] };
-        let vnc = vnc_options.iter().map(|text| vnc::parse(text, &vcs)).collect::<Result<Vec<_>, _>>()?;
+        let mut objects: Vec<TlsCredsConfig> = Vec::with_capacity(options.objects.len());
+        for text in &options.objects {
+            let object = object::parse(text)?;
+            if objects.iter().any(|o| o.id == object.id) {
+                return Err(ConfigError::option(
+                    "-object",
+                    text,
+                    format!("id '{}' is given twice", object.id),
+                ));
+            }
+            objects.push(object);
+        }
+        let vnc =
+            vnc_options.iter().map(|text| vnc::parse(text, &vcs, &objects)).collect::<Result<Vec<_>, _>>()?;
         for text in &options.qmp {
             qmp.push(qmp::parse(text)?);
         }

@@ -10,6 +10,7 @@ fn config(chardevs: &[&str], frontends: &[&str], command: &[&str]) -> Result<Con
         vnc: Vec::new(),
         qmp: Vec::new(),
         mon: Vec::new(),
+        objects: Vec::new(),
     };
     Config::from_options(&options, vec!["/bin/sh".into()])
 }

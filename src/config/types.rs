@@ -231,6 +231,8 @@ pub struct Options {
     pub vnc: Vec<String>,
     /// Each `-qmp` value.
     pub qmp: Vec<String>,
+    /// Each `-object` value (`tls-creds-x509`).
+    pub objects: Vec<String>,
     /// Each `-mon` value: a `-chardev socket` made a control socket.
     pub mon: Vec<String>,
     /// The words after `--`, if any.

@@ -43,6 +43,10 @@ pub enum VncAuth {
     None,
     /// VNC authentication (a password, or a view-only password).
     Vnc,
+    /// VeNCrypt's X509None: TLS with the server's certificate, no password.
+    X509None,
+    /// VeNCrypt's X509Vnc: TLS, then VNC authentication inside it.
+    X509Vnc,
 }
 
 impl VncAuth {
@@ -51,6 +55,34 @@ impl VncAuth {
         match self {
             VncAuth::None => "none",
             VncAuth::Vnc => "vnc",
+            VncAuth::X509None | VncAuth::X509Vnc => "vencrypt",
+        }
+    }
+
+    /// QEMU's `vencrypt` member: the subtype, for VeNCrypt only.
+    pub fn vencrypt(self) -> Option<&'static str> {
+        match self {
+            VncAuth::X509None => Some("x509-none"),
+            VncAuth::X509Vnc => Some("x509-vnc"),
+            VncAuth::None | VncAuth::Vnc => None,
+        }
+    }
+
+    /// What a WebSocket listener does: its TLS is the transport's (wss), so
+    /// inside it the plain type, as QEMU's `ws_auth`.
+    pub fn inside_tls(self) -> VncAuth {
+        match self {
+            VncAuth::X509None => VncAuth::None,
+            VncAuth::X509Vnc => VncAuth::Vnc,
+            plain => plain,
+        }
+    }
+
+    /// Adds `auth` (and `vencrypt`) to a QAPI object.
+    fn insert(self, into: &mut Map<String, Value>) {
+        into.insert("auth".into(), json!(self.name()));
+        if let Some(subtype) = self.vencrypt() {
+            into.insert("vencrypt".into(), json!(subtype));
         }
     }
 }
@@ -90,7 +122,7 @@ pub fn query_vnc(displays: &[VncDisplay]) -> Value {
         info.insert("service".into(), json!(service));
         info.insert("family".into(), json!(family));
     }
-    info.insert("auth".into(), json!(display.auth.name()));
+    display.auth.insert(&mut info);
     info.insert("clients".into(), clients(display));
     Value::Object(info)
 }
@@ -105,17 +137,18 @@ pub fn query_vnc_servers(displays: &[VncDisplay]) -> Value {
                 .iter()
                 .map(|listener| {
                     let mut server = listener_info(listener);
-                    server.insert("auth".into(), json!(display.auth.name()));
+                    let auth = if listener.websocket { display.auth.inside_tls() } else { display.auth };
+                    auth.insert(&mut server);
                     Value::Object(server)
                 })
                 .collect();
-            json!({
-                "id": display.id,
-                "auth": display.auth.name(),
-                "server": servers,
-                "clients": clients(display),
-                "display": display.vc,
-            })
+            let mut info = Map::new();
+            info.insert("id".into(), json!(display.id));
+            display.auth.insert(&mut info);
+            info.insert("server".into(), Value::Array(servers));
+            info.insert("clients".into(), clients(display));
+            info.insert("display".into(), json!(display.vc));
+            Value::Object(info)
         })
         .collect()
 }
@@ -139,7 +172,7 @@ pub fn event(display: &VncDisplay, event: &ViewerEvent) -> (&'static str, Value)
 /// `VncServerInfo`: the display's first listener and its auth.
 fn server_info(display: &VncDisplay) -> Value {
     let mut server = display.listeners.first().map(listener_info).unwrap_or_default();
-    server.insert("auth".into(), json!(display.auth.name()));
+    display.auth.insert(&mut server);
     Value::Object(server)
 }
 

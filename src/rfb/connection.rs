@@ -97,6 +97,8 @@ impl Ended {
                     | HandshakeError::SecurityTypeNotOffered(_)
                     | HandshakeError::AuthenticationFailed
                     | HandshakeError::BackingOff(_)
+                    | HandshakeError::NeedsTls(_)
+                    | HandshakeError::Vencrypt(_)
             ),
             _ => false,
         }
@@ -120,7 +122,7 @@ where
     };
     let presence = shared.lifecycle.arrived(arrived);
     let mut joined = false;
-    let ended = run(&shared, id, stream, &peer, &presence, slot, &mut joined).await;
+    let ended = run(&shared, id, stream, &peer, websocket, &presence, slot, &mut joined).await;
     // Unlisted (and its departure told) before the log says it is gone.
     drop(presence);
     if joined {
@@ -138,8 +140,9 @@ where
 async fn run<S>(
     shared: &Arc<Shared>,
     id: ViewerId,
-    mut stream: S,
+    stream: S,
     peer: &Peer,
+    websocket: bool,
     presence: &Presence<'_>,
     slot: &Slot,
     joined: &mut bool,
@@ -149,21 +152,24 @@ where
 {
     let timeout = shared.settings.handshake_timeout;
     let start = async {
-        let agreed =
-            handshake::negotiate(&mut stream, &shared.settings, &shared.backoff, &peer.backoff_key()).await?;
+        // A WebSocket viewer came in over wss when the server has TLS: VeNCrypt
+        // is for the RFB listeners.
+        let (agreed, mut stream) =
+            handshake::negotiate(stream, &shared.settings, &shared.backoff, &peer.backoff_key(), websocket)
+                .await?;
         let Some(registered) = shared.register(id, agreed.shared) else { return Err(Ended::DesktopGone) };
         let (registration, width, height) = registered?;
         let name = shared.desktop.name();
         let init = ServerMessage::ServerInit { width, height, format: PixelFormat::SERVER, name: &name };
         handshake::send(&mut stream, &init.to_bytes()).await.map_err(|e| Ended::Handshake(e.into()))?;
-        Ok::<_, Ended>((agreed, registration, width, height))
+        Ok::<_, Ended>((agreed, stream, registration, width, height))
     };
     let started = tokio::select! {
         started = tokio::time::timeout(timeout, start) => started,
         () = shared.shutdown().cancelled() => return Ended::Kicked,
         () = slot.evicted().cancelled() => return Ended::Evicted,
     };
-    let (agreed, registration, width, height) = match started {
+    let (agreed, stream, registration, width, height) = match started {
         Ok(Ok(started)) => started,
         Ok(Err(ended)) => return ended,
         Err(_) => return Ended::Handshake(HandshakeError::TimedOut(timeout)),

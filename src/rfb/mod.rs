@@ -13,6 +13,8 @@
 //!   server's owner (plain data: the owner gives them its own shape);
 //! - [`settings`]: passwords, view-only, share policy, connection limit;
 //! - [`handshake`] and [`auth`]: versions 3.3/3.7/3.8, None and VNC authentication;
+//! - [`vencrypt`]: VeNCrypt's X509None and X509Vnc, TLS on the RFB port when
+//!   the settings have [`Tls`] (and wss on the WebSocket port, in `server`);
 //! - `connection`: one viewer's session, from handshake to goodbye, and its
 //!   pacing (updates sent when asked for and the throttle allows);
 //! - `incoming` and `outgoing`: a viewer's read and write halves, each a task
@@ -43,9 +45,10 @@ pub mod server;
 pub mod server_message;
 pub mod settings;
 mod update;
+pub mod vencrypt;
 mod viewers;
 pub mod websocket;
 
 pub use lifecycle::{Peer, ViewerEvent, ViewerInfo};
 pub use server::Server;
-pub use settings::{ServerSettings, SettingsError, SharePolicy};
+pub use settings::{ServerSettings, SettingsError, SharePolicy, Tls};

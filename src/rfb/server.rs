@@ -110,12 +110,40 @@ impl Server {
         connection::serve(self.shared.clone(), stream, peer, false, &slot).await;
     }
 
-    /// Serves one viewer speaking RFB over WebSocket on `stream`.
+    /// Serves one viewer speaking RFB over WebSocket on `stream`: inside TLS
+    /// (wss) when the server has TLS, as QEMU's websocket port does with
+    /// `tls-creds`.
     pub async fn handle_websocket<S>(&self, stream: S, peer: Peer)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let Some(slot) = self.take_slot(&peer) else { return };
+        let timeout = self.shared.settings.handshake_timeout;
+        let Some(tls) = &self.shared.settings.tls else {
+            return self.websocket_session(stream, peer, &slot).await;
+        };
+        let accepted = tokio::select! {
+            accepted = tokio::time::timeout(timeout, tls.acceptor().accept(stream)) => accepted,
+            () = slot.evicted().cancelled() => {
+                info!("vnc: dropped {peer} in its TLS handshake: a newer connection took its place");
+                return;
+            }
+        };
+        match accepted {
+            Ok(Ok(stream)) => self.websocket_session(stream, peer, &slot).await,
+            Ok(Err(e)) => warn!("vnc: TLS handshake with WebSocket viewer {peer} failed: {e}"),
+            Err(_) => {
+                info!("vnc: TLS handshake with WebSocket viewer {peer} not finished within {timeout:?}")
+            }
+        }
+    }
+
+    /// The WebSocket handshake on `stream` (plain, or already inside TLS),
+    /// then the viewer's session.
+    async fn websocket_session<S>(&self, stream: S, peer: Peer, slot: &Slot)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let timeout = self.shared.settings.handshake_timeout;
         let upgraded = tokio::select! {
             upgraded = tokio::time::timeout(timeout, websocket::accept(stream)) => upgraded,
@@ -125,7 +153,7 @@ impl Server {
             }
         };
         match upgraded {
-            Ok(Ok(stream)) => connection::serve(self.shared.clone(), stream, peer, true, &slot).await,
+            Ok(Ok(stream)) => connection::serve(self.shared.clone(), stream, peer, true, slot).await,
             Ok(Err(e)) => info!("vnc: websocket handshake with {peer} failed: {e}"),
             Err(_) => info!("vnc: websocket handshake with {peer} not finished within {timeout:?}"),
         }

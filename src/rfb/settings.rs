@@ -2,7 +2,10 @@
 //! limit, as QEMU's `-vnc` options give them.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_rustls::TlsAcceptor;
 
 /// The longest VNC password: DES takes 8 bytes, and every VNC server silently
 /// ignores the rest; we refuse it instead, so nobody believes the rest counts.
@@ -56,6 +59,41 @@ pub enum SettingsError {
     SharePolicy(String),
 }
 
+/// TLS for a server (QEMU's `tls-creds=`): VeNCrypt with an X.509 subtype
+/// on the RFB listeners, and wss on the WebSocket one. Two are equal when
+/// they are the same configuration.
+#[derive(Clone)]
+pub struct Tls {
+    config: Arc<rustls::ServerConfig>,
+}
+
+impl Tls {
+    /// TLS with this rustls configuration (its certificate, and whether it
+    /// asks clients for theirs).
+    pub fn new(config: Arc<rustls::ServerConfig>) -> Tls {
+        Tls { config }
+    }
+
+    /// What accepts a TLS session on a stream.
+    pub(crate) fn acceptor(&self) -> TlsAcceptor {
+        TlsAcceptor::from(self.config.clone())
+    }
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls").finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Tls {
+    fn eq(&self, other: &Tls) -> bool {
+        Arc::ptr_eq(&self.config, &other.config)
+    }
+}
+
+impl Eq for Tls {}
+
 /// A VNC server's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSettings {
@@ -72,6 +110,9 @@ pub struct ServerSettings {
     pub connections: usize,
     /// A connection that has not finished its handshake by then is dropped.
     pub handshake_timeout: Duration,
+    /// With TLS, RFB viewers must speak VeNCrypt (X509None, or X509Vnc with a
+    /// password) and WebSocket viewers wss; without, everything is in clear.
+    pub tls: Option<Tls>,
 }
 
 impl Default for ServerSettings {
@@ -83,6 +124,7 @@ impl Default for ServerSettings {
             share: SharePolicy::default(),
             connections: 32,
             handshake_timeout: Duration::from_secs(10),
+            tls: None,
         }
     }
 }
