@@ -17,6 +17,7 @@
 //! - [`render`]: the vc's cells drawn as pixels (fonts, glyphs, box drawing).
 //! - [`frame`]: pixels: framebuffer, rectangles, moves, frame damage, PNG.
 //! - [`rfb`]: the VNC server that shows a [`rfb::desktop::Desktop`] to viewers.
+//! - [`novnc`]: noVNC's browser client, compiled in, which the websocket port serves.
 //! - [`control`]: the QMP control socket: screendumps, typing, waiting for text.
 //! - [`launch`]: opens the chardevs of a configuration and runs its hubs.
 //! - [`cli`]: the command line and its help.
@@ -29,6 +30,7 @@ pub mod control;
 pub mod frame;
 pub mod hub;
 pub mod launch;
+pub mod novnc;
 pub mod render;
 pub mod rfb;
 /// The vc's terminal emulator, the crate `vcmux-term` (buildable without

@@ -378,6 +378,10 @@ fn the_layers_import_only_downwards() {
         ("hub", &["chardev", "launch", "cli", "config", "control", "rfb", "term", "render", "frame"]),
         ("term", &["render", "rfb", "hub", "chardev", "launch", "cli", "config", "control", "frame"]),
         ("frame", &["render", "rfb", "term", "hub", "chardev", "launch", "cli", "config", "control"]),
+        (
+            "novnc",
+            &["frame", "render", "rfb", "term", "hub", "chardev", "launch", "cli", "config", "control"],
+        ),
         ("render", &["rfb", "hub", "chardev", "launch", "cli", "control"]),
         ("rfb", &["term", "render", "hub", "chardev", "launch", "cli", "config", "control"]),
         ("chardev", &["launch", "cli", "control"]),

@@ -74,6 +74,7 @@ impl ServingVnc {
             auth: self.auth,
             listeners: self.listeners.clone(),
             viewers: std::sync::Arc::new(move || server.connected()),
+            shares: self.server.shares(),
         }
     }
 
@@ -145,7 +146,10 @@ impl BoundVnc {
         };
         if let Some(listener) = self.websocket {
             if let Ok(local) = listener.local_addr() {
-                info!("{}: WebSocket (noVNC) viewers welcome on {local}", self.vc);
+                info!(
+                    "{}: WebSocket (noVNC) viewers welcome on {local}; in a browser: http://{local}/",
+                    self.vc
+                );
                 listeners.push(VncListener { address: VncAddress::Tcp(local), websocket: true });
             }
             let server = server.clone();

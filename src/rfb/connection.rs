@@ -26,6 +26,8 @@ use super::lifecycle::{Peer, Presence, ViewerInfo};
 use super::outgoing::Outgoing;
 use super::pixel_format::PixelFormat;
 use super::server_message::ServerMessage;
+use super::settings::ServerSettings;
+use super::shares::Grant;
 use super::update::{self, Cut, UpdateError};
 use super::viewers::{JoinRefused, Registration, Shared};
 
@@ -50,6 +52,8 @@ enum Ended {
     WriteFailed(std::io::Error),
     #[error("disconnected: another viewer took exclusive access, or the server stopped")]
     Kicked,
+    #[error("disconnected: its share {0} was revoked or expired")]
+    Unshared(String),
     #[error("dropped: {0} bytes of output unsent (the limit is {1})")]
     TooSlow(usize, usize),
     #[error("the desktop went away")]
@@ -78,22 +82,53 @@ impl Ended {
 
 /// Serves one viewer on `stream` (inside WebSocket if `websocket`) to the
 /// end, logging its arrival and departure and listing it as open meanwhile.
-pub(crate) async fn serve<S>(shared: Arc<Shared>, stream: S, peer: Peer, websocket: bool)
-where
+/// A viewer let in by a share link (`grant`) skips the password, only watches
+/// if the share says so, and leaves when the share ends.
+pub(crate) async fn serve<S>(
+    shared: Arc<Shared>,
+    stream: S,
+    peer: Peer,
+    websocket: bool,
+    grant: Option<Grant>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let id = shared.next_id();
-    info!("vnc: viewer {id} connected from {peer}");
+    let share = grant.as_ref().map(|g| g.id.clone());
+    match &grant {
+        Some(grant) => {
+            let how = if grant.view_only { "view-only" } else { "read-write" };
+            info!("vnc: viewer {id} connected from {peer} through share {} ({how})", grant.id);
+        }
+        None => info!("vnc: viewer {id} connected from {peer}"),
+    }
     let arrived = ViewerInfo {
         id,
         peer: peer.clone(),
         websocket,
-        view_only: shared.settings.view_only,
+        view_only: shared.settings.view_only || grant.as_ref().is_some_and(|g| g.view_only),
         initialized: false,
+        share,
     };
     let presence = shared.lifecycle.arrived(arrived);
     let mut joined = false;
-    let ended = run(&shared, id, stream, &peer, &presence, &mut joined).await;
+    let ended = match &grant {
+        None => run(&shared, id, stream, &peer, &presence, &mut joined, &shared.settings).await,
+        Some(grant) => {
+            // The token stands for the password; the share may take typing away.
+            let settings = ServerSettings {
+                password: None,
+                view_only_password: None,
+                view_only: shared.settings.view_only || grant.view_only,
+                ..shared.settings.clone()
+            };
+            let session = run(&shared, id, stream, &peer, &presence, &mut joined, &settings);
+            tokio::select! {
+                ended = session => ended,
+                () = grant.ended.cancelled() => Ended::Unshared(grant.id.clone()),
+            }
+        }
+    };
     // Unlisted (and its departure told) before the log says it is gone.
     drop(presence);
     if joined {
@@ -115,14 +150,15 @@ async fn run<S>(
     peer: &Peer,
     presence: &Presence<'_>,
     joined: &mut bool,
+    settings: &ServerSettings,
 ) -> Ended
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let timeout = shared.settings.handshake_timeout;
+    let timeout = settings.handshake_timeout;
     let start = async {
         let agreed =
-            handshake::negotiate(&mut stream, &shared.settings, &shared.backoff, &peer.backoff_key()).await?;
+            handshake::negotiate(&mut stream, settings, &shared.backoff, &peer.backoff_key()).await?;
         let Some(registered) = shared.register(id, agreed.shared) else { return Err(Ended::DesktopGone) };
         let (registration, width, height) = registered?;
         let name = shared.desktop.name();
@@ -140,7 +176,7 @@ where
         Err(_) => return Ended::Handshake(HandshakeError::TimedOut(timeout)),
     };
     *joined = true;
-    let view_only = agreed.view_only || shared.settings.view_only;
+    let view_only = agreed.view_only || settings.view_only;
     presence.initialized(view_only);
     let (reader, writer) = tokio::io::split(stream);
     let outgoing = Outgoing::start(writer);

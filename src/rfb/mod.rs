@@ -23,7 +23,9 @@
 //! - [`server_message`]: what the server sends, encoded as the protocol lays it out;
 //! - [`pending`]: each viewer's unsent moves and dirty rectangles, bounded;
 //! - [`pixel_format`] and [`encoding`]: pixels in the viewer's format and encoding;
+//! - `http`: the websocket port's HTTP: noVNC's page, and upgrades to viewers;
 //! - [`websocket`]: RFB inside WebSocket for noVNC;
+//! - [`shares`]: share links, tokens that let browsers in, view-only or not, revocable;
 //! - [`painted_desktop`]: a desktop over a plain framebuffer its owner paints, for tests.
 
 pub mod auth;
@@ -33,6 +35,7 @@ pub mod desktop;
 mod dispatch;
 pub mod encoding;
 pub mod handshake;
+mod http;
 mod incoming;
 pub mod lifecycle;
 mod outgoing;
@@ -42,6 +45,7 @@ pub mod pixel_format;
 pub mod server;
 pub mod server_message;
 pub mod settings;
+pub mod shares;
 mod update;
 mod viewers;
 pub mod websocket;
@@ -49,3 +53,4 @@ pub mod websocket;
 pub use lifecycle::{Peer, ViewerEvent, ViewerInfo};
 pub use server::Server;
 pub use settings::{ServerSettings, SettingsError, SharePolicy};
+pub use shares::{ShareError, ShareInfo, ShareOptions, Shares};

@@ -9,28 +9,32 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::broadcast;
+use tokio::sync::{Semaphore, broadcast};
 use tracing::{info, warn};
 
 use super::connection;
 use super::desktop::Desktop;
+use super::http;
 use super::lifecycle::{Peer, ViewerEvent, ViewerInfo};
 use super::settings::{ServerSettings, SettingsError};
+use super::shares::Shares;
 use super::viewers::{Shared, Slot};
-use super::websocket;
 
 /// A VNC server for one desktop. Cloning it is cheap: clones serve the same
 /// desktop with the same viewers.
 #[derive(Clone)]
 pub struct Server {
     shared: Arc<Shared>,
+    /// The HTTP connections open on the websocket port, counted.
+    http: Arc<Semaphore>,
 }
 
 impl Server {
     /// A server for `desktop`, or why `settings` cannot be served.
     pub fn new(desktop: Arc<dyn Desktop>, settings: ServerSettings) -> Result<Server, SettingsError> {
         settings.validate()?;
-        Ok(Server { shared: Arc::new(Shared::new(desktop, settings)) })
+        let http = Arc::new(Semaphore::new(http::MAX_HTTP));
+        Ok(Server { shared: Arc::new(Shared::new(desktop, settings)), http })
     }
 
     /// Accepts RFB viewers on a TCP listener until [`shutdown`](Self::shutdown).
@@ -63,8 +67,8 @@ impl Server {
         .await;
     }
 
-    /// Accepts viewers speaking RFB over WebSocket (noVNC) on a TCP listener
-    /// until [`shutdown`](Self::shutdown).
+    /// Serves HTTP on a TCP listener until [`shutdown`](Self::shutdown): noVNC's
+    /// page, and viewers speaking RFB over WebSocket.
     pub async fn serve_websocket(&self, listener: TcpListener) {
         self.accept_loop(
             || listener.accept(),
@@ -72,7 +76,7 @@ impl Server {
                 let server = self.clone();
                 tokio::spawn(async move {
                     let _ = stream.set_nodelay(true);
-                    server.handle_websocket(stream, Peer::Tcp(addr)).await;
+                    server.handle_http(stream, Peer::Tcp(addr)).await;
                 });
             },
         )
@@ -106,21 +110,22 @@ impl Server {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let Some(_slot) = self.take_slot(&peer) else { return };
-        connection::serve(self.shared.clone(), stream, peer, false).await;
+        connection::serve(self.shared.clone(), stream, peer, false, None).await;
     }
 
-    /// Serves one viewer speaking RFB over WebSocket on `stream`.
-    pub async fn handle_websocket<S>(&self, stream: S, peer: Peer)
+    /// Serves HTTP on `stream` (plain TCP, or TLS wrapped around it): noVNC's
+    /// page and files, and viewers that upgrade to WebSocket, share-link
+    /// tokens checked. Its viewers count against the limit from their upgrade on.
+    pub async fn handle_http<S>(&self, stream: S, peer: Peer)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let Some(_slot) = self.take_slot(&peer) else { return };
-        let timeout = self.shared.settings.handshake_timeout;
-        match tokio::time::timeout(timeout, websocket::accept(stream)).await {
-            Ok(Ok(stream)) => connection::serve(self.shared.clone(), stream, peer, true).await,
-            Ok(Err(e)) => info!("vnc: websocket handshake with {peer} failed: {e}"),
-            Err(_) => info!("vnc: websocket handshake with {peer} not finished within {timeout:?}"),
-        }
+        http::serve(self.shared.clone(), &self.http, stream, peer).await;
+    }
+
+    /// The server's share links: the control socket makes and revokes them.
+    pub fn shares(&self) -> Arc<Shares> {
+        self.shared.shares.clone()
     }
 
     /// Counts a connection against the limit, or refuses it.

@@ -15,6 +15,7 @@ use super::desktop::{Audience, Desktop, ViewerId};
 use super::lifecycle::Lifecycle;
 use super::pending::Pending;
 use super::settings::{ServerSettings, SharePolicy};
+use super::shares::Shares;
 use crate::frame::Framebuffer;
 
 /// What every connection of a server shares.
@@ -24,6 +25,8 @@ pub(crate) struct Shared {
     pub backoff: Backoff,
     /// The open connections, and who is told of them.
     pub lifecycle: Lifecycle,
+    /// The share links that let browsers in.
+    pub shares: Arc<Shares>,
     viewers: Mutex<Vec<ViewerEntry>>,
     next_id: AtomicU64,
     connections: AtomicUsize,
@@ -86,6 +89,7 @@ impl Shared {
             settings,
             backoff: Backoff::default(),
             lifecycle: Lifecycle::default(),
+            shares: Arc::new(Shares::default()),
             viewers: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             connections: AtomicUsize::new(0),

@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 failed=()
-for check in vncdotool tigervnc novnc qmp readme; do
+for check in vncdotool tigervnc novnc novnc-served qmp readme; do
     echo "=== $check"
     ./"$check.sh" || failed+=("$check")
 done
@@ -14,4 +14,4 @@ if ((${#failed[@]})); then
     echo "interop: FAILED: ${failed[*]}"
     exit 1
 fi
-echo "interop: all passed (vncdotool, tigervnc, novnc, qmp, readme)"
+echo "interop: all passed (vncdotool, tigervnc, novnc, novnc-served, qmp, readme)"
