@@ -40,16 +40,31 @@ impl Qmp {
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
     }
 
-    /// The answer's `return` (events skipped); panics on an error.
-    fn execute(&mut self, command: &str, arguments: Value) -> Value {
+    /// The answer (events skipped).
+    fn answer(&mut self, command: &str, arguments: Value) -> Value {
         let request = json!({"execute": command, "arguments": arguments});
         self.writer.write_all(format!("{request}\n").as_bytes()).unwrap();
         loop {
             let message = self.read();
             if message.get("event").is_none() {
-                return message.get("return").cloned().unwrap_or_else(|| panic!("{command}: {message}"));
+                return message;
             }
         }
+    }
+
+    /// The answer's `return`; panics on an error.
+    fn execute(&mut self, command: &str, arguments: Value) -> Value {
+        let answer = self.answer(command, arguments);
+        answer.get("return").cloned().unwrap_or_else(|| panic!("{command}: {answer}"))
+    }
+
+    /// The error's description; panics on success.
+    fn error(&mut self, command: &str, arguments: Value) -> String {
+        let answer = self.answer(command, arguments);
+        answer["error"]["desc"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{command} should fail: {answer}"))
+            .to_string()
     }
 }
 
@@ -162,6 +177,19 @@ impl WsViewer {
     /// one only), then ClientInit (shared) and ServerInit; returns the
     /// offered type and the framebuffer's size.
     fn handshake(&mut self, password: Option<&str>) -> (u8, u16, u16) {
+        let offered = self.authenticate(password);
+        assert_eq!(offered.1, [0; 4], "the security handshake succeeds");
+        self.write(&[1]);
+        let init = self.read(24);
+        let name_len = u32::from_be_bytes([init[20], init[21], init[22], init[23]]) as usize;
+        self.read(name_len);
+        // Raw only, so that updates can be read here.
+        self.write(&[2, 0, 0, 1, 0, 0, 0, 0]);
+        (offered.0, u16::from_be_bytes([init[0], init[1]]), u16::from_be_bytes([init[2], init[3]]))
+    }
+
+    /// Version 3.8 and security: the type offered and the SecurityResult.
+    fn authenticate(&mut self, password: Option<&str>) -> (u8, Vec<u8>) {
         assert_eq!(self.read(12), b"RFB 003.008\n");
         self.write(b"RFB 003.008\n");
         let count = self.read(1)[0];
@@ -174,14 +202,7 @@ impl WsViewer {
             let challenge: [u8; 16] = challenge.try_into().unwrap();
             self.write(&vcmux::rfb::auth::response(password.as_bytes(), &challenge));
         }
-        assert_eq!(self.read(4), [0; 4], "the security handshake succeeds");
-        self.write(&[1]);
-        let init = self.read(24);
-        let name_len = u32::from_be_bytes([init[20], init[21], init[22], init[23]]) as usize;
-        self.read(name_len);
-        // Raw only, so that updates can be read here.
-        self.write(&[2, 0, 0, 1, 0, 0, 0, 0]);
-        (offered, u16::from_be_bytes([init[0], init[1]]), u16::from_be_bytes([init[2], init[3]]))
+        (offered, self.read(4))
     }
 
     /// A full update asked for and read: everything sent before it has been
@@ -377,4 +398,52 @@ fn a_console_with_a_password_lets_a_link_in_without_it() {
     let (token, _) = share(&mut s.qmp, json!({}));
     let mut linked = WsViewer::open(s.port, &format!("/websockify?token={token}")).expect("admitted");
     assert_eq!(linked.handshake(None).0, 1, "security None with a link");
+}
+
+#[test]
+fn set_password_and_expire_password_change_who_gets_in_as_qemus_do() {
+    let mut s = setup(",password-file=DIR/pw", &[("pw", "old\n")]);
+    let refused = |s: &Setup, password| {
+        let mut viewer = WsViewer::open(s.port, "/websockify").expect("the upgrade");
+        viewer.authenticate(Some(password)).1 != [0; 4]
+    };
+    let mut kept = WsViewer::open(s.port, "/websockify").expect("the upgrade");
+    let (_, width, height) = kept.handshake(Some("old"));
+    s.qmp.execute("set_password", json!({"protocol": "vnc", "password": "new", "connected": "keep"}));
+    kept.sync(width, height);
+    assert!(refused(&s, "old"), "the old password no longer lets anyone in");
+    let mut dropped = WsViewer::open(s.port, "/websockify").expect("the upgrade");
+    dropped.handshake(Some("new"));
+    s.qmp.execute("set_password", json!({"protocol": "vnc", "password": "newer", "connected": "disconnect"}));
+    dropped.closed();
+    kept.closed();
+    WsViewer::open(s.port, "/websockify").expect("the upgrade").handshake(Some("newer"));
+
+    s.qmp.execute("expire_password", json!({"protocol": "vnc", "time": "now"}));
+    assert!(refused(&s, "newer"), "an expired password lets no one in");
+    let (token, _) = share(&mut s.qmp, json!({}));
+    let mut linked = WsViewer::open(s.port, &format!("/websockify?token={token}")).expect("admitted");
+    assert_eq!(linked.handshake(None).0, 1, "a share link needs no password, expired or not");
+    s.qmp.execute("expire_password", json!({"protocol": "vnc", "time": "never"}));
+    WsViewer::open(s.port, "/websockify").expect("the upgrade").handshake(Some("newer"));
+    s.qmp.execute("expire_password", json!({"protocol": "vnc", "time": "+3600"}));
+    WsViewer::open(s.port, "/websockify").expect("the upgrade").handshake(Some("newer"));
+
+    let too_long = s.qmp.error("set_password", json!({"protocol": "vnc", "password": "123456789"}));
+    assert!(too_long.contains("at most 8"), "{too_long}");
+    let spice = s.qmp.error("set_password", json!({"protocol": "spice", "password": "x"}));
+    assert!(spice.contains("'protocol'"), "{spice}");
+    let time = s.qmp.error("expire_password", json!({"protocol": "vnc", "time": "soon"}));
+    assert!(time.contains("'time'"), "{time}");
+    let connected =
+        s.qmp.error("set_password", json!({"protocol": "vnc", "password": "x", "connected": "fail"}));
+    assert!(connected.contains("'connected'"), "{connected}");
+}
+
+#[test]
+fn a_display_without_a_password_takes_none_from_set_password() {
+    let mut s = setup("", &[]);
+    let error = s.qmp.error("set_password", json!({"protocol": "vnc", "password": "x"}));
+    assert!(error.contains("takes no password"), "{error}");
+    assert_eq!(WsViewer::open(s.port, "/websockify").expect("the upgrade").handshake(None).0, 1);
 }

@@ -15,6 +15,7 @@
 //! - [`vnc`]: the VNC servers and their viewers in QEMU's shapes
 //!   (`query-vnc`, `query-vnc-servers`, `VNC_CONNECTED`, `VNC_INITIALIZED`,
 //!   `VNC_DISCONNECTED`), from the RFB server's plain snapshots and events;
+//! - `password`: QEMU's `set_password` and `expire_password` for VNC;
 //! - `share`: share links (`x-vcmux-share`, `x-vcmux-unshare`,
 //!   `x-vcmux-query-shares`) over each display's RFB server's shares;
 //! - [`server`]: the listener, any number of clients at once.
@@ -35,6 +36,7 @@ pub mod chardev;
 mod commands;
 mod console;
 mod error;
+mod password;
 pub mod plug;
 mod qcode;
 pub mod server;

@@ -59,6 +59,25 @@ impl VncAuth {
 /// The connections a server has open now (the RFB server's snapshot).
 pub type ViewerList = Arc<dyn Fn() -> Vec<ViewerInfo> + Send + Sync>;
 
+/// A change to a server's password, as QEMU's `set_password` and
+/// `expire_password` ask for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// A new password; `disconnect`: the viewers connected now leave.
+    Set {
+        /// The password.
+        password: String,
+        /// Whether viewers connected now are disconnected.
+        disconnect: bool,
+    },
+    /// No password lets anyone in after this long from now; `None`: never.
+    Expire(Option<std::time::Duration>),
+}
+
+/// Carries a password change to a display's RFB server (launch wires it),
+/// or says why it cannot be made.
+pub type ChangePassword = Arc<dyn Fn(PasswordChange) -> Result<(), String> + Send + Sync>;
+
 /// One `-vnc`, as the control socket lists it.
 pub struct VncDisplay {
     /// QEMU's display id: `default` for the first `-vnc`, then `vnc2`, `vnc3`….
@@ -73,6 +92,8 @@ pub struct VncDisplay {
     pub viewers: ViewerList,
     /// Its share links (used through its WebSocket listener).
     pub shares: Arc<Shares>,
+    /// Changes its password.
+    pub change_password: ChangePassword,
 }
 
 impl VncDisplay {
@@ -212,6 +233,7 @@ mod tests {
             ],
             viewers: Arc::new(move || viewers.clone()),
             shares: Arc::default(),
+            change_password: Arc::new(|_| Ok(())),
         }
     }
 

@@ -12,7 +12,7 @@ use tracing::info;
 use super::error::LaunchError;
 use crate::chardev::vc::Vc;
 use crate::config::{VNC_BASE_PORT, VncConfig, VncListen};
-use crate::control::vnc::{VncAddress, VncAuth, VncDisplay, VncListener};
+use crate::control::vnc::{PasswordChange, VncAddress, VncAuth, VncDisplay, VncListener};
 use crate::rfb::{self, SharePolicy, ViewerEvent};
 use crate::unix_socket::{self, RemoveOnDrop};
 
@@ -75,6 +75,18 @@ impl ServingVnc {
             listeners: self.listeners.clone(),
             viewers: std::sync::Arc::new(move || server.connected()),
             shares: self.server.shares(),
+            change_password: {
+                let server = self.server.clone();
+                Arc::new(move |change| {
+                    match change {
+                        PasswordChange::Set { password, disconnect } => {
+                            server.set_password(password, disconnect).map_err(|e| e.to_string())?;
+                        }
+                        PasswordChange::Expire(after) => server.expire_password(after),
+                    }
+                    Ok(())
+                })
+            },
         }
     }
 

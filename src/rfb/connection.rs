@@ -29,7 +29,7 @@ use super::server_message::ServerMessage;
 use super::settings::ServerSettings;
 use super::shares::Grant;
 use super::update::{self, Cut, UpdateError};
-use super::viewers::{JoinRefused, Registration, Shared};
+use super::viewers::{JoinRefused, Registration, Shared, lock};
 
 /// The least output allowed to wait unsent before incremental updates pause (QEMU: 1 MiB).
 const MIN_THROTTLE: usize = 1 << 20;
@@ -50,7 +50,9 @@ enum Ended {
     Closed,
     #[error("write failed: {0}")]
     WriteFailed(std::io::Error),
-    #[error("disconnected: another viewer took exclusive access, or the server stopped")]
+    #[error(
+        "disconnected: another viewer took exclusive access, the password changed, or the server stopped"
+    )]
     Kicked,
     #[error("disconnected: its share {0} was revoked or expired")]
     Unshared(String),
@@ -113,7 +115,10 @@ pub(crate) async fn serve<S>(
     let presence = shared.lifecycle.arrived(arrived);
     let mut joined = false;
     let ended = match &grant {
-        None => run(&shared, id, stream, &peer, &presence, &mut joined, &shared.settings).await,
+        None => {
+            let settings = lock(&shared.password).settings(&shared.settings);
+            run(&shared, id, stream, &peer, &presence, &mut joined, &settings).await
+        }
         Some(grant) => {
             // The token stands for the password; the share may take typing away.
             let settings = ServerSettings {

@@ -12,6 +12,7 @@
 //!   open ones, and their arrivals and departures as [`ViewerEvent`]s for the
 //!   server's owner (plain data: the owner gives them its own shape);
 //! - [`settings`]: passwords, view-only, share policy, connection limit;
+//! - `password`: the password as `set_password`/`expire_password` changed it;
 //! - [`handshake`] and [`auth`]: versions 3.3/3.7/3.8, None and VNC authentication;
 //! - `connection`: one viewer's session, from handshake to goodbye, and its
 //!   pacing (updates sent when asked for and the throttle allows);
@@ -40,6 +41,7 @@ mod incoming;
 pub mod lifecycle;
 mod outgoing;
 pub mod painted_desktop;
+mod password;
 pub mod pending;
 pub mod pixel_format;
 pub mod server;

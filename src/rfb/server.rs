@@ -18,7 +18,7 @@ use super::http;
 use super::lifecycle::{Peer, ViewerEvent, ViewerInfo};
 use super::settings::{ServerSettings, SettingsError};
 use super::shares::Shares;
-use super::viewers::{Shared, Slot};
+use super::viewers::{Shared, Slot, lock};
 
 /// A VNC server for one desktop. Cloning it is cheap: clones serve the same
 /// desktop with the same viewers.
@@ -121,6 +121,27 @@ impl Server {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         http::serve(self.shared.clone(), &self.http, stream, peer).await;
+    }
+
+    /// Replaces the password (QEMU's `set_password`); with `disconnect`, every
+    /// viewer connected now leaves. A server started without a password
+    /// keeps taking none, as QEMU refuses to set one then.
+    pub fn set_password(&self, password: String, disconnect: bool) -> Result<(), SettingsError> {
+        if !self.shared.settings.needs_password() {
+            return Err(SettingsError::NoPasswordAuth);
+        }
+        lock(&self.shared.password).set(password)?;
+        if disconnect {
+            self.shared.kick_all();
+        }
+        Ok(())
+    }
+
+    /// No password lets a viewer in after `after` from now; `None`: the
+    /// password never expires (QEMU's `expire_password`). Viewers connected
+    /// stay.
+    pub fn expire_password(&self, after: Option<Duration>) {
+        lock(&self.shared.password).expire(after);
     }
 
     /// The server's share links: the control socket makes and revokes them.
