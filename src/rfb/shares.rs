@@ -15,6 +15,7 @@ use std::time::{Duration, SystemTime};
 use rand::Rng;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::info;
 
 /// The most shares a server keeps at once; past it, `create` refuses.
 pub const MAX_SHARES: usize = 1024;
@@ -135,6 +136,10 @@ impl Shares {
                 }
             });
         }
+        let access = if options.view_only { "view-only" } else { "read-write" };
+        let once = if options.once { ", one connection" } else { "" };
+        let expires = options.expires.map(|d| format!(", expires in {} s", d.as_secs())).unwrap_or_default();
+        info!("vnc: share {id} made ({access}{once}{expires})");
         entries.push(Entry { token: token.clone(), info, deadline, ended });
         Ok(NewShare { id, token })
     }
@@ -148,6 +153,7 @@ impl Shares {
             .ok_or(ShareError::Unknown)?;
         let entry = entries.remove(at);
         entry.ended.cancel();
+        info!("vnc: share {} revoked: its viewers are disconnected", entry.info.id);
         Ok(entry.info)
     }
 
