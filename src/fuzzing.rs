@@ -3,7 +3,7 @@
 //! only `fuzz/Cargo.toml` turns on).
 //!
 //! Everything else the targets need is public already: the VNC server takes
-//! any byte stream (`rfb::Server::handle`, `handle_websocket`), the command
+//! any byte stream (`rfb::Server::handle`, `handle_http`), the command
 //! line is `cli::parse`, the QMP wire is `control::wire`. A control client's
 //! session is not: the server spawns it on each accepted socket, and the fuzz
 //! target serves one over an in-memory stream instead.

@@ -18,6 +18,7 @@
 //! - [`frame`]: pixels: framebuffer, rectangles, moves, frame damage, PNG.
 //! - [`rfb`]: the VNC server that shows a [`rfb::desktop::Desktop`] to viewers.
 //! - [`tls`]: TLS credentials (QEMU's `tls-creds-x509` files, self-signed, `vcmux certs`).
+//! - [`novnc`]: noVNC's browser client, compiled in, which the websocket port serves.
 //! - [`control`]: the QMP control socket: screendumps, typing, waiting for text.
 //! - [`launch`]: opens the chardevs of a configuration and runs its hubs.
 //! - [`cli`]: the command line and its help.
@@ -35,6 +36,7 @@ pub mod fuzzing;
 pub mod hub;
 pub mod launch;
 pub mod memory;
+pub mod novnc;
 pub mod render;
 pub mod rfb;
 /// The vc's terminal emulator, the crate `vcmux-term` (buildable without

@@ -382,6 +382,10 @@ fn the_layers_import_only_downwards() {
             "memory",
             &["frame", "render", "rfb", "term", "hub", "chardev", "launch", "cli", "config", "control"],
         ),
+        (
+            "novnc",
+            &["frame", "render", "rfb", "term", "hub", "chardev", "launch", "cli", "config", "control"],
+        ),
         ("render", &["rfb", "hub", "chardev", "launch", "cli", "control"]),
         ("rfb", &["term", "render", "hub", "chardev", "launch", "cli", "config", "control"]),
         // TLS credentials: rustls configurations from files, nothing of vcmux.

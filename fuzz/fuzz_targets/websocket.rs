@@ -5,7 +5,7 @@
 //! The first byte chooses where the RFB stream inside goes: even, to a reader
 //! that takes it to its end (`vcmux::rfb::websocket::accept` alone, and the
 //! stream must carry no more bytes than the frames did); odd, to a whole VNC
-//! connection (`Server::handle_websocket`, security None), so that the
+//! connection (`Server::handle_http`, security None), so that the
 //! payloads meet the RFB handshake and the client messages behind it.
 //!
 //! `cargo +nightly fuzz run websocket` (from the repository root).
@@ -35,7 +35,7 @@ async fn connection(rfb: bool, bytes: &[u8]) {
         if rfb {
             let desktop = Arc::new(PaintedDesktop::new("fuzz", 64, 32));
             let server = Server::new(desktop, ServerSettings::default()).expect("valid settings");
-            server.handle_websocket(server_end, Peer::Local("fuzz".to_string())).await;
+            server.handle_http(server_end, Peer::Local("fuzz".to_string())).await;
         } else if let Ok(stream) = websocket::accept(server_end).await {
             let carried = drain(stream).await;
             assert!(carried <= bytes.len(), "{carried} bytes out of {} in", bytes.len());

@@ -15,6 +15,9 @@
 //! - [`vnc`]: the VNC servers and their viewers in QEMU's shapes
 //!   (`query-vnc`, `query-vnc-servers`, `VNC_CONNECTED`, `VNC_INITIALIZED`,
 //!   `VNC_DISCONNECTED`), from the RFB server's plain snapshots and events;
+//! - `password`: QEMU's `set_password` and `expire_password` for VNC;
+//! - `share`: share links (`x-vcmux-share`, `x-vcmux-unshare`,
+//!   `x-vcmux-query-shares`) over each display's RFB server's shares;
 //! - [`server`]: the listener, any number of clients at once.
 //!
 //! Unlike QEMU's monitor, many clients are served at once, each with its own
@@ -37,10 +40,12 @@ pub mod chardev;
 mod commands;
 mod console;
 mod error;
+mod password;
 pub mod plug;
 mod qcode;
 pub mod server;
 pub(crate) mod session;
+mod share;
 pub mod vnc;
 pub mod wire;
 

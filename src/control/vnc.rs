@@ -6,8 +6,9 @@
 //! `family` (`ipv4`, `ipv6`, `unix`); a unix listener's `host` is "" and its
 //! `service` the path, and a unix client's both are "" (its socket has no
 //! name). The server in an event is the display's first listener. What QEMU
-//! has no field for, a client's being view-only, is `x-vcmux-view-only`;
-//! tools made for QEMU ignore fields they do not know.
+//! has no field for, a client's being view-only, is `x-vcmux-view-only`, and
+//! the share link it came through is `x-vcmux-share`; tools made for QEMU
+//! ignore fields they do not know.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use crate::rfb::{Peer, ViewerEvent, ViewerInfo};
+use crate::rfb::{Peer, Shares, ViewerEvent, ViewerInfo};
 
 /// Where a VNC server listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +91,25 @@ impl VncAuth {
 /// The connections a server has open now (the RFB server's snapshot).
 pub type ViewerList = Arc<dyn Fn() -> Vec<ViewerInfo> + Send + Sync>;
 
+/// A change to a server's password, as QEMU's `set_password` and
+/// `expire_password` ask for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// A new password; `disconnect`: the viewers connected now leave.
+    Set {
+        /// The password.
+        password: String,
+        /// Whether viewers connected now are disconnected.
+        disconnect: bool,
+    },
+    /// No password lets anyone in after this long from now; `None`: never.
+    Expire(Option<std::time::Duration>),
+}
+
+/// Carries a password change to a display's RFB server (launch wires it),
+/// or says why it cannot be made.
+pub type ChangePassword = Arc<dyn Fn(PasswordChange) -> Result<(), String> + Send + Sync>;
+
 /// One `-vnc`, as the control socket lists it.
 pub struct VncDisplay {
     /// QEMU's display id: `default` for the first `-vnc`, then `vnc2`, `vnc3`….
@@ -102,6 +122,10 @@ pub struct VncDisplay {
     pub listeners: Vec<VncListener>,
     /// Who is connected now.
     pub viewers: ViewerList,
+    /// Its share links (used through its WebSocket listener).
+    pub shares: Arc<Shares>,
+    /// Changes its password.
+    pub change_password: ChangePassword,
 }
 
 impl VncDisplay {
@@ -180,10 +204,14 @@ fn clients(display: &VncDisplay) -> Value {
     (display.viewers)().iter().map(client_info).collect()
 }
 
-/// `VncClientInfo`, with `x-vcmux-view-only`.
+/// `VncClientInfo`, with `x-vcmux-view-only` and, for a viewer that came
+/// through a share link, `x-vcmux-share` (the share's id).
 fn client_info(viewer: &ViewerInfo) -> Value {
     let mut client = basic_client(viewer);
     client.insert("x-vcmux-view-only".into(), json!(viewer.view_only));
+    if let Some(share) = &viewer.share {
+        client.insert("x-vcmux-share".into(), json!(share));
+    }
     Value::Object(client)
 }
 
@@ -237,6 +265,8 @@ mod tests {
                 VncListener { address: VncAddress::Tcp("[::1]:5700".parse().unwrap()), websocket: true },
             ],
             viewers: Arc::new(move || viewers.clone()),
+            shares: Arc::default(),
+            change_password: Arc::new(|_| Ok(())),
         }
     }
 
@@ -247,6 +277,7 @@ mod tests {
             websocket: true,
             view_only: true,
             initialized: true,
+            share: None,
         }
     }
 

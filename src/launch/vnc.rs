@@ -13,7 +13,7 @@ use tracing::info;
 use super::error::LaunchError;
 use crate::chardev::vc::Vc;
 use crate::config::{VNC_BASE_PORT, VncConfig, VncListen, VncTls};
-use crate::control::vnc::{VncAddress, VncAuth, VncDisplay, VncListener};
+use crate::control::vnc::{PasswordChange, VncAddress, VncAuth, VncDisplay, VncListener};
 use crate::rfb::{self, SharePolicy, ViewerEvent};
 use crate::tls;
 use crate::unix_socket::{self, RemoveOnDrop};
@@ -78,6 +78,19 @@ impl ServingVnc {
             auth: self.auth,
             listeners: self.listeners.clone(),
             viewers: std::sync::Arc::new(move || server.connected()),
+            shares: self.server.shares(),
+            change_password: {
+                let server = self.server.clone();
+                Arc::new(move |change| {
+                    match change {
+                        PasswordChange::Set { password, disconnect } => {
+                            server.set_password(password, disconnect).map_err(|e| e.to_string())?;
+                        }
+                        PasswordChange::Expire(after) => server.expire_password(after),
+                    }
+                    Ok(())
+                })
+            },
         }
     }
 
@@ -155,8 +168,11 @@ impl BoundVnc {
         };
         if let Some(listener) = self.websocket {
             if let Ok(local) = listener.local_addr() {
-                let scheme = if wss { "wss" } else { "ws" };
-                info!("{}: WebSocket (noVNC) viewers welcome on {local} ({scheme}://)", self.vc);
+                let (page, scheme) = if wss { ("https", "wss") } else { ("http", "ws") };
+                info!(
+                    "{}: WebSocket (noVNC) viewers welcome on {local}; in a browser: {page}://{local}/ ({scheme}://)",
+                    self.vc
+                );
                 listeners.push(VncListener { address: VncAddress::Tcp(local), websocket: true });
             }
             let server = server.clone();

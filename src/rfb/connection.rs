@@ -33,8 +33,10 @@ use super::lifecycle::{Peer, Presence, ViewerInfo};
 use super::outgoing::{self, Outgoing};
 use super::pixel_format::PixelFormat;
 use super::server_message::ServerMessage;
+use super::settings::ServerSettings;
+use super::shares::Grant;
 use super::update::{self, Cut, UpdateError};
-use super::viewers::{JoinRefused, Registration, Shared, Slot};
+use super::viewers::{JoinRefused, Registration, Shared, Slot, lock};
 use crate::memory;
 
 /// The least output allowed to wait unsent before incremental updates pause (QEMU: 1 MiB).
@@ -69,12 +71,16 @@ enum Ended {
     Closed,
     #[error("write failed: {0}")]
     WriteFailed(std::io::Error),
-    #[error("disconnected: another viewer took exclusive access, or the server stopped")]
+    #[error(
+        "disconnected: another viewer took exclusive access, the password changed, or the server stopped"
+    )]
     Kicked,
     #[error(
         "dropped in its handshake: the connection limit is reached and a newer connection took its place"
     )]
     Evicted,
+    #[error("disconnected: its share {0} was revoked or expired")]
+    Unshared(String),
     #[error("dropped: {0} bytes of output unsent (the limit is {1})")]
     TooSlow(usize, usize),
     #[error("dropped: {0} bytes of output unsent while the process's memory budget is spent")]
@@ -107,22 +113,57 @@ impl Ended {
 
 /// Serves one viewer on `stream` (inside WebSocket if `websocket`) to the
 /// end, logging its arrival and departure and listing it as open meanwhile.
-pub(crate) async fn serve<S>(shared: Arc<Shared>, stream: S, peer: Peer, websocket: bool, slot: &Slot)
-where
+/// A viewer let in by a share link (`grant`) skips the password, only watches
+/// if the share says so, and leaves when the share ends.
+pub(crate) async fn serve<S>(
+    shared: Arc<Shared>,
+    stream: S,
+    peer: Peer,
+    websocket: bool,
+    grant: Option<Grant>,
+    slot: &Slot,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let id = shared.next_id();
-    info!("vnc: viewer {id} connected from {peer}");
+    let share = grant.as_ref().map(|g| g.id.clone());
+    match &grant {
+        Some(grant) => {
+            let how = if grant.view_only { "view-only" } else { "read-write" };
+            info!("vnc: viewer {id} connected from {peer} through share {} ({how})", grant.id);
+        }
+        None => info!("vnc: viewer {id} connected from {peer}"),
+    }
     let arrived = ViewerInfo {
         id,
         peer: peer.clone(),
         websocket,
-        view_only: shared.settings.view_only,
+        view_only: shared.settings.view_only || grant.as_ref().is_some_and(|g| g.view_only),
         initialized: false,
+        share,
     };
-    let presence = shared.lifecycle.arrived(arrived);
+    let presence = shared.lifecycle.arrived(arrived.clone());
     let mut joined = false;
-    let ended = run(&shared, id, stream, &peer, websocket, &presence, slot, &mut joined).await;
+    let ended = match &grant {
+        None => {
+            let settings = lock(&shared.password).settings(&shared.settings);
+            run(&shared, &arrived, stream, &presence, slot, &mut joined, &settings).await
+        }
+        Some(grant) => {
+            // The token stands for the password; the share may take typing away.
+            let settings = ServerSettings {
+                password: None,
+                view_only_password: None,
+                view_only: shared.settings.view_only || grant.view_only,
+                ..shared.settings.clone()
+            };
+            let session = run(&shared, &arrived, stream, &presence, slot, &mut joined, &settings);
+            tokio::select! {
+                ended = session => ended,
+                () = grant.ended.cancelled() => Ended::Unshared(grant.id.clone()),
+            }
+        }
+    };
     // Unlisted (and its departure told) before the log says it is gone.
     drop(presence);
     if joined {
@@ -136,27 +177,27 @@ where
 }
 
 /// The handshake, registration and ServerInit within the handshake timeout
-/// (unless a newer connection takes its `slot` meanwhile), then the session.
+/// (unless a newer connection takes its `slot` meanwhile), then the session
+/// of the viewer that `arrived`.
 async fn run<S>(
     shared: &Arc<Shared>,
-    id: ViewerId,
+    arrived: &ViewerInfo,
     stream: S,
-    peer: &Peer,
-    websocket: bool,
     presence: &Presence<'_>,
     slot: &Slot,
     joined: &mut bool,
+    settings: &ServerSettings,
 ) -> Ended
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let timeout = shared.settings.handshake_timeout;
+    let (id, peer, websocket) = (arrived.id, &arrived.peer, arrived.websocket);
+    let timeout = settings.handshake_timeout;
     let start = async {
         // A WebSocket viewer came in over wss when the server has TLS: VeNCrypt
         // is for the RFB listeners.
         let (agreed, mut stream) =
-            handshake::negotiate(stream, &shared.settings, &shared.backoff, &peer.backoff_key(), websocket)
-                .await?;
+            handshake::negotiate(stream, settings, &shared.backoff, &peer.backoff_key(), websocket).await?;
         let Some(registered) = shared.register(id, agreed.shared) else { return Err(Ended::DesktopGone) };
         let (registration, width, height) = registered?;
         let name = shared.desktop.name();
@@ -178,7 +219,7 @@ where
         return Ended::Evicted;
     }
     *joined = true;
-    let view_only = agreed.view_only || shared.settings.view_only;
+    let view_only = agreed.view_only || settings.view_only;
     presence.initialized(view_only);
     let (reader, writer) = tokio::io::split(stream);
     let outgoing = Outgoing::start(writer);

@@ -10,28 +10,32 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::broadcast;
+use tokio::sync::{Semaphore, broadcast};
 use tracing::{info, warn};
 
 use super::connection;
 use super::desktop::Desktop;
+use super::http;
 use super::lifecycle::{Peer, ViewerEvent, ViewerInfo};
 use super::settings::{ServerSettings, SettingsError};
-use super::viewers::{Shared, Slot};
-use super::websocket;
+use super::shares::Shares;
+use super::viewers::{Shared, Slot, lock};
 
 /// A VNC server for one desktop. Cloning it is cheap: clones serve the same
 /// desktop with the same viewers.
 #[derive(Clone)]
 pub struct Server {
     shared: Arc<Shared>,
+    /// The HTTP connections open on the websocket port, counted.
+    http: Arc<Semaphore>,
 }
 
 impl Server {
     /// A server for `desktop`, or why `settings` cannot be served.
     pub fn new(desktop: Arc<dyn Desktop>, settings: ServerSettings) -> Result<Server, SettingsError> {
         settings.validate()?;
-        Ok(Server { shared: Arc::new(Shared::new(desktop, settings)) })
+        let http = Arc::new(Semaphore::new(http::MAX_HTTP));
+        Ok(Server { shared: Arc::new(Shared::new(desktop, settings)), http })
     }
 
     /// Accepts RFB viewers on a TCP listener until [`shutdown`](Self::shutdown).
@@ -64,8 +68,8 @@ impl Server {
         .await;
     }
 
-    /// Accepts viewers speaking RFB over WebSocket (noVNC) on a TCP listener
-    /// until [`shutdown`](Self::shutdown).
+    /// Serves HTTP on a TCP listener until [`shutdown`](Self::shutdown): noVNC's
+    /// page, and viewers speaking RFB over WebSocket.
     pub async fn serve_websocket(&self, listener: TcpListener) {
         self.accept_loop(
             || listener.accept(),
@@ -73,7 +77,7 @@ impl Server {
                 let server = self.clone();
                 tokio::spawn(async move {
                     let _ = stream.set_nodelay(true);
-                    server.handle_websocket(stream, Peer::Tcp(addr)).await;
+                    server.handle_http(stream, Peer::Tcp(addr)).await;
                 });
             },
         )
@@ -107,30 +111,23 @@ impl Server {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let Some(slot) = self.take_slot(&peer) else { return };
-        connection::serve(self.shared.clone(), stream, peer, false, &slot).await;
+        connection::serve(self.shared.clone(), stream, peer, false, None, &slot).await;
     }
 
-    /// Serves one viewer speaking RFB over WebSocket on `stream`: inside TLS
-    /// (wss) when the server has TLS, as QEMU's websocket port does with
-    /// `tls-creds`.
-    pub async fn handle_websocket<S>(&self, stream: S, peer: Peer)
+    /// Serves HTTP on `stream`: noVNC's page and files, and viewers that
+    /// upgrade to WebSocket, share-link tokens checked; inside TLS (https,
+    /// wss) when the server has TLS, as QEMU's websocket port does with
+    /// `tls-creds`. Its viewers count against the limit from their upgrade on.
+    pub async fn handle_http<S>(&self, stream: S, peer: Peer)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let Some(slot) = self.take_slot(&peer) else { return };
-        let timeout = self.shared.settings.handshake_timeout;
         let Some(tls) = &self.shared.settings.tls else {
-            return self.websocket_session(stream, peer, &slot).await;
+            return http::serve(self.shared.clone(), &self.http, stream, peer).await;
         };
-        let accepted = tokio::select! {
-            accepted = tokio::time::timeout(timeout, tls.acceptor().accept(stream)) => accepted,
-            () = slot.evicted().cancelled() => {
-                info!("vnc: dropped {peer} in its TLS handshake: a newer connection took its place");
-                return;
-            }
-        };
-        match accepted {
-            Ok(Ok(stream)) => self.websocket_session(stream, peer, &slot).await,
+        let timeout = self.shared.settings.handshake_timeout;
+        match tokio::time::timeout(timeout, tls.acceptor().accept(stream)).await {
+            Ok(Ok(stream)) => http::serve(self.shared.clone(), &self.http, stream, peer).await,
             Ok(Err(e)) => warn!("vnc: TLS handshake with WebSocket viewer {peer} failed: {e}"),
             Err(_) => {
                 info!("vnc: TLS handshake with WebSocket viewer {peer} not finished within {timeout:?}")
@@ -138,25 +135,30 @@ impl Server {
         }
     }
 
-    /// The WebSocket handshake on `stream` (plain, or already inside TLS),
-    /// then the viewer's session.
-    async fn websocket_session<S>(&self, stream: S, peer: Peer, slot: &Slot)
-    where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
-        let timeout = self.shared.settings.handshake_timeout;
-        let upgraded = tokio::select! {
-            upgraded = tokio::time::timeout(timeout, websocket::accept(stream)) => upgraded,
-            () = slot.evicted().cancelled() => {
-                info!("vnc: dropped {peer} in its websocket handshake: a newer connection took its place");
-                return;
-            }
-        };
-        match upgraded {
-            Ok(Ok(stream)) => connection::serve(self.shared.clone(), stream, peer, true, slot).await,
-            Ok(Err(e)) => info!("vnc: websocket handshake with {peer} failed: {e}"),
-            Err(_) => info!("vnc: websocket handshake with {peer} not finished within {timeout:?}"),
+    /// Replaces the password (QEMU's `set_password`); with `disconnect`, every
+    /// viewer connected now leaves. A server started without a password
+    /// keeps taking none, as QEMU refuses to set one then.
+    pub fn set_password(&self, password: String, disconnect: bool) -> Result<(), SettingsError> {
+        if !self.shared.settings.needs_password() {
+            return Err(SettingsError::NoPasswordAuth);
         }
+        lock(&self.shared.password).set(password)?;
+        if disconnect {
+            self.shared.kick_all();
+        }
+        Ok(())
+    }
+
+    /// No password lets a viewer in after `after` from now; `None`: the
+    /// password never expires (QEMU's `expire_password`). Viewers connected
+    /// stay.
+    pub fn expire_password(&self, after: Option<Duration>) {
+        lock(&self.shared.password).expire(after);
+    }
+
+    /// The server's share links: the control socket makes and revokes them.
+    pub fn shares(&self) -> Arc<Shares> {
+        self.shared.shares.clone()
     }
 
     /// Counts a connection against the limit (in the place of the oldest one

@@ -54,6 +54,9 @@ pub enum SettingsError {
     /// `connections=0`.
     #[error("the VNC connection limit must be at least 1")]
     NoConnections,
+    /// A password set on a server that asks for none.
+    #[error("this VNC display takes no password (start it with password-file=)")]
+    NoPasswordAuth,
     /// An unknown `share=` value.
     #[error("unknown VNC share policy '{0}' (allow-exclusive, force-shared or ignore)")]
     SharePolicy(String),

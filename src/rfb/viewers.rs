@@ -17,8 +17,10 @@ use tokio_util::sync::CancellationToken;
 use super::auth::Backoff;
 use super::desktop::{Audience, Desktop, ViewerId};
 use super::lifecycle::Lifecycle;
+use super::password::LivePassword;
 use super::pending::Pending;
 use super::settings::{ServerSettings, SharePolicy};
+use super::shares::Shares;
 use crate::frame::Framebuffer;
 
 /// What every connection of a server shares.
@@ -28,6 +30,10 @@ pub(crate) struct Shared {
     pub backoff: Backoff,
     /// The open connections, and who is told of them.
     pub lifecycle: Lifecycle,
+    /// The password as `set_password` and `expire_password` left it.
+    pub password: Mutex<LivePassword>,
+    /// The share links that let browsers in.
+    pub shares: Arc<Shares>,
     viewers: Mutex<Vec<ViewerEntry>>,
     next_id: AtomicU64,
     connections: Mutex<Connections>,
@@ -135,6 +141,8 @@ impl Shared {
             settings,
             backoff: Backoff::default(),
             lifecycle: Lifecycle::default(),
+            password: Mutex::new(LivePassword::default()),
+            shares: Arc::new(Shares::default()),
             viewers: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             connections: Mutex::default(),
@@ -167,6 +175,13 @@ impl Shared {
     /// A fresh viewer id.
     pub fn next_id(&self) -> ViewerId {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Disconnects every viewer past its handshake.
+    pub fn kick_all(&self) {
+        for viewer in lock(&self.viewers).iter() {
+            viewer.kick.cancel();
+        }
     }
 
     /// Fires when the server shuts down.

@@ -8,7 +8,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 failed=()
-for check in vncdotool tigervnc tls novnc qmp readme qemu-boot; do
+for check in vncdotool tigervnc tls novnc novnc-served qmp readme qemu-boot; do
     echo "=== $check"
     ./"$check.sh" || failed+=("$check")
 done
@@ -16,4 +16,4 @@ if ((${#failed[@]})); then
     echo "interop: FAILED: ${failed[*]}"
     exit 1
 fi
-echo "interop: all passed (vncdotool, tigervnc, tls, novnc, qmp, readme, qemu-boot)"
+echo "interop: all passed (vncdotool, tigervnc, tls, novnc, novnc-served, qmp, readme, qemu-boot)"
