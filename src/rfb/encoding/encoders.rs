@@ -94,9 +94,7 @@ impl Encoders {
             Encoding::Zrle => {
                 self.zrle.get_or_insert_with(zrle::Zrle::new).encode(patch, format, self.cell_size, out)
             }
-            Encoding::Tight => {
-                self.tight.get_or_insert_with(tight::Tight::new).encode(patch, format, self.cell_size, out)
-            }
+            Encoding::Tight => self.tight.get_or_insert_with(tight::Tight::new).encode(patch, format, out),
         }
     }
 }

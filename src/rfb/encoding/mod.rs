@@ -1,7 +1,6 @@
 //! How pixels travel: the RFB encodings this server writes, one file each
 //! ([`raw`], [`copyrect`], [`hextile`], [`zrle`], [`tight`], and [`cell_copy`]
-//! over them; `columns` cuts text screens for ZRLE and Tight), and a
-//! connection's [`Encoders`] choosing among them.
+//! over them), and a connection's [`Encoders`] choosing among them.
 //!
 //! Each encoder takes a [`Patch`] (framebuffer pixels copied out for one
 //! rectangle) and appends whole rectangles, headers included
@@ -9,7 +8,6 @@
 //! to an update.
 
 pub mod cell_copy;
-mod columns;
 pub mod copyrect;
 mod deflate;
 mod encoders;

@@ -1,31 +1,13 @@
 //! Tight without JPEG: each piece of a rectangle is a fill (one colour), a
 //! two-colour bitmap, a palette of up to 256 colours with 8-bit indices, or
 //! full colour, the last three through their own zlib streams (rfbproto 7.7.6).
-//!
-//! Text is sent the way ZRLE sends it (`zrle`'s notes say why each choice
-//! saves bytes):
-//!
-//! - A tall rectangle of text goes as one piece per column of character
-//!   cells ([`super::columns`]), in the order that keeps glyphs in zlib's
-//!   window, so a glyph's bytes are contiguous and found again.
-//! - A piece of glyphs in one colour on another has the renderer's whole
-//!   coverage ramp as its palette, background first (`palette::ramp_of`): an
-//!   index is a coverage level, so a glyph gives the same bytes in every
-//!   piece. Other palettes are sorted, so the same colours give the same
-//!   indices.
-//! - Each stream is vcmux's own deflate ([`super::deflate`]), which cuts the
-//!   pieces of one update from one block of codes; TigerVNC and noVNC inflate
-//!   a Tight piece as they do a ZRLE rectangle.
-//!
-//! The bytes against ZRLE's are in README.md's Performance section
-//! (`cargo bench --bench rfb`).
+//! Text screens are mostly fills and small palettes.
 
-use super::columns;
-use super::deflate::Deflater;
+use flate2::{Compress, Compression, FlushCompress};
+
 use super::number;
-use super::palette::{Palette, ramp_of};
+use super::palette::Palette;
 use super::patch::Patch;
-use crate::frame::Rect;
 use crate::rfb::pixel_format::PixelFormat;
 use crate::rfb::server_message::ServerMessage;
 
@@ -47,17 +29,7 @@ const STREAM_INDEXED: usize = 2;
 
 /// The connection's Tight zlib streams (the fourth is never used).
 pub struct Tight {
-    streams: [Option<Deflater>; 3],
-}
-
-/// One piece, encoded but not yet compressed.
-struct Piece {
-    rect: Rect,
-    /// The control byte and what follows it before the data: a fill's
-    /// colour, or the palette filter and its colours.
-    head: Vec<u8>,
-    /// The stream the data goes through and the data; none for a fill.
-    data: Option<(usize, Vec<u8>)>,
+    streams: [Option<Compress>; 3],
 }
 
 impl Tight {
@@ -66,65 +38,84 @@ impl Tight {
         Tight { streams: [None, None, None] }
     }
 
-    /// Appends `patch` as Tight rectangles, one per piece, and returns how
-    /// many: one piece per column of cells when `cell` (the screen's
-    /// character cell) is known and the patch is aligned to it and at least
-    /// two cells tall, else pieces as large as decoders take.
-    pub fn encode(
-        &mut self,
-        patch: &Patch,
-        format: &PixelFormat,
-        cell: Option<(u16, u16)>,
-        out: &mut Vec<u8>,
-    ) -> u16 {
-        let pieces = match columns::cell_columns(patch.rect, cell) {
-            None => pieces_of(patch, None, format),
-            Some(cell) => {
-                let mut by_column: Vec<Vec<Piece>> =
-                    columns::cut(patch, cell.0).iter().map(|c| pieces_of(c, Some(cell.1), format)).collect();
-                let lengths: Vec<usize> = by_column
-                    .iter()
-                    .map(|pieces| pieces.iter().filter_map(|p| p.data.as_ref()).map(|(_, d)| d.len()).sum())
-                    .collect();
-                columns::column_order(patch, cell, &lengths)
-                    .into_iter()
-                    .flat_map(|column| std::mem::take(&mut by_column[column]))
-                    .collect()
+    /// Appends `patch` as Tight rectangles, one per piece; returns how many.
+    pub fn encode(&mut self, patch: &Patch, format: &PixelFormat, out: &mut Vec<u8>) -> u16 {
+        let (width, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
+        let piece_width = width.min(MAX_WIDTH);
+        let piece_height = (MAX_AREA / piece_width).max(1);
+        let mut count = 0;
+        let mut pixels = Vec::new();
+        for y in (0..height).step_by(piece_height) {
+            let h = piece_height.min(height - y);
+            for x in (0..width).step_by(piece_width) {
+                let w = piece_width.min(width - x);
+                patch.tile(x, y, w, h, &mut pixels);
+                ServerMessage::Rectangle { rect: patch.sub_rect(x, y, w, h), encoding: number::TIGHT }
+                    .encode(out);
+                self.encode_piece(&pixels, w, format, out);
+                count += 1;
             }
-        };
-        self.put(&pieces, out);
-        pieces.len() as u16
+        }
+        count
     }
 
-    /// Appends the pieces, each stream's data of the update compressed together.
-    fn put(&mut self, pieces: &[Piece], out: &mut Vec<u8>) {
-        let compressed_through = |stream: usize| {
-            pieces.iter().filter_map(move |p| match &p.data {
-                Some((s, data)) if *s == stream && data.len() >= MIN_TO_COMPRESS => Some(data.as_slice()),
-                _ => None,
-            })
-        };
-        let mut compressed: [std::vec::IntoIter<Vec<u8>>; 3] = Default::default();
-        for (stream, slot) in compressed.iter_mut().enumerate() {
-            let data: Vec<&[u8]> = compressed_through(stream).collect();
-            if !data.is_empty() {
-                *slot = self.streams[stream].get_or_insert_with(Deflater::new).compress(&data).into_iter();
+    fn encode_piece(&mut self, pixels: &[u32], width: usize, format: &PixelFormat, out: &mut Vec<u8>) {
+        let mut palette = Palette::of(pixels, 256);
+        palette.colours.sort_unstable();
+        match palette.colours.len() {
+            1 => {
+                out.push(FILL);
+                format.put_tpixel(palette.colours[0], out);
             }
-        }
-        for piece in pieces {
-            ServerMessage::Rectangle { rect: piece.rect, encoding: number::TIGHT }.encode(out);
-            out.extend_from_slice(&piece.head);
-            match &piece.data {
-                None => {}
-                Some((_, data)) if data.len() < MIN_TO_COMPRESS => out.extend_from_slice(data),
-                Some((stream, _)) => {
-                    let bytes =
-                        compressed[*stream].next().expect("one compressed piece for each piece of data");
-                    put_compact_length(bytes.len(), out);
-                    out.extend_from_slice(&bytes);
+            2 if !palette.overflow => {
+                out.push(((STREAM_MONO as u8) | EXPLICIT_FILTER) << 4);
+                put_palette(&palette, format, out);
+                let mut bits = Vec::with_capacity(pixels.len() / 8 + 1);
+                for row in pixels.chunks(width) {
+                    for byte in row.chunks(8) {
+                        let b = byte
+                            .iter()
+                            .enumerate()
+                            .fold(0u8, |b, (i, &p)| b | (u8::from(p == palette.colours[1]) << (7 - i)));
+                        bits.push(b);
+                    }
                 }
+                self.put_data(STREAM_MONO, &bits, out);
+            }
+            _ if !palette.overflow => {
+                out.push(((STREAM_INDEXED as u8) | EXPLICIT_FILTER) << 4);
+                put_palette(&palette, format, out);
+                let mut indices = Vec::with_capacity(pixels.len());
+                let mut last = (u32::MAX, 0u8);
+                for &p in pixels {
+                    if p != last.0 {
+                        last = (p, palette.index(p) as u8);
+                    }
+                    indices.push(last.1);
+                }
+                self.put_data(STREAM_INDEXED, &indices, out);
+            }
+            _ => {
+                out.push((STREAM_FULL_COLOUR as u8) << 4);
+                let mut data = Vec::with_capacity(pixels.len() * format.tpixel_len());
+                for &p in pixels {
+                    format.put_tpixel(p, &mut data);
+                }
+                self.put_data(STREAM_FULL_COLOUR, &data, out);
             }
         }
+    }
+
+    /// Appends data, compressed through `stream` unless it is too short to be.
+    fn put_data(&mut self, stream: usize, data: &[u8], out: &mut Vec<u8>) {
+        if data.len() < MIN_TO_COMPRESS {
+            out.extend_from_slice(data);
+            return;
+        }
+        let mut compressed = Vec::new();
+        deflate_sync(self.streams[stream].get_or_insert_with(zlib_stream), data, &mut compressed);
+        put_compact_length(compressed.len(), out);
+        out.extend_from_slice(&compressed);
     }
 }
 
@@ -134,84 +125,11 @@ impl Default for Tight {
     }
 }
 
-/// `patch` cut into pieces as large as decoders take, each encoded. With
-/// `cell_height`, a piece cut short of the whole height ends at a cell row.
-fn pieces_of(patch: &Patch, cell_height: Option<u16>, format: &PixelFormat) -> Vec<Piece> {
-    let (width, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
-    let piece_width = width.min(MAX_WIDTH);
-    let mut piece_height = (MAX_AREA / piece_width).max(1);
-    if let Some(cell_height) = cell_height.map(usize::from).filter(|&h| h > 0 && h <= piece_height) {
-        piece_height -= piece_height % cell_height;
-    }
-    let mut pieces = Vec::new();
-    let mut pixels = Vec::new();
-    for y in (0..height).step_by(piece_height) {
-        let h = piece_height.min(height - y);
-        for x in (0..width).step_by(piece_width) {
-            let w = piece_width.min(width - x);
-            patch.tile(x, y, w, h, &mut pixels);
-            let (head, data) = encode_piece(&pixels, w, format);
-            pieces.push(Piece { rect: patch.sub_rect(x, y, w, h), head, data });
-        }
-    }
-    pieces
-}
-
-/// One piece's head and data (`pixels`, `width` a row): a fill, a glyph
-/// ramp's indices, a two-colour bitmap, a sorted palette's indices, or full colour.
-fn encode_piece(pixels: &[u32], width: usize, format: &PixelFormat) -> (Vec<u8>, Option<(usize, Vec<u8>)>) {
-    let mut palette = Palette::of(pixels, 256);
-    let mut head = Vec::new();
-    if palette.colours.len() == 1 {
-        head.push(FILL);
-        format.put_tpixel(palette.colours[0], &mut head);
-        return (head, None);
-    }
-    if let Some(ramp) = ramp_of(&palette, pixels) {
-        palette.colours = ramp.to_vec();
-    } else if palette.overflow {
-        head.push((STREAM_FULL_COLOUR as u8) << 4);
-        let mut data = Vec::with_capacity(pixels.len() * format.tpixel_len());
-        for &p in pixels {
-            format.put_tpixel(p, &mut data);
-        }
-        return (head, Some((STREAM_FULL_COLOUR, data)));
-    } else {
-        palette.colours.sort_unstable();
-    }
-    if palette.colours.len() == 2 {
-        head.push(((STREAM_MONO as u8) | EXPLICIT_FILTER) << 4);
-        put_palette(&palette.colours, format, &mut head);
-        let mut bits = Vec::with_capacity(pixels.len() / 8 + 1);
-        for row in pixels.chunks(width) {
-            for byte in row.chunks(8) {
-                let b = byte
-                    .iter()
-                    .enumerate()
-                    .fold(0u8, |b, (i, &p)| b | (u8::from(p == palette.colours[1]) << (7 - i)));
-                bits.push(b);
-            }
-        }
-        return (head, Some((STREAM_MONO, bits)));
-    }
-    head.push(((STREAM_INDEXED as u8) | EXPLICIT_FILTER) << 4);
-    put_palette(&palette.colours, format, &mut head);
-    let mut indices = Vec::with_capacity(pixels.len());
-    let mut last = (u32::MAX, 0u8);
-    for &p in pixels {
-        if p != last.0 {
-            last = (p, palette.index(p) as u8);
-        }
-        indices.push(last.1);
-    }
-    (head, Some((STREAM_INDEXED, indices)))
-}
-
 /// The palette filter's header: filter id, colour count − 1, the colours.
-fn put_palette(colours: &[u32], format: &PixelFormat, out: &mut Vec<u8>) {
+fn put_palette(palette: &Palette, format: &PixelFormat, out: &mut Vec<u8>) {
     out.push(PALETTE_FILTER);
-    out.push((colours.len() - 1) as u8);
-    for &c in colours {
+    out.push((palette.colours.len() - 1) as u8);
+    for &c in &palette.colours {
         format.put_tpixel(c, out);
     }
 }
@@ -229,6 +147,36 @@ fn put_compact_length(length: usize, out: &mut Vec<u8>) {
             ((length >> 7) as u8 & 0x7f) | 0x80,
             (length >> 14) as u8,
         ]);
+    }
+}
+
+/// The zlib level of Tight (ZRLE has its own encoder, [`deflate`](super::deflate)). With
+/// zlib-rs (flate2's `zlib-rs` backend, which also picks a fixed-code block
+/// when that is smaller, as zlib does), 7 takes the time 6 does and comes
+/// within 2% of 9's bytes on text screens; 9 takes twice as long on
+/// repetitive ones (`cargo bench --bench rfb`).
+const ZLIB_LEVEL: u32 = 7;
+
+/// A zlib stream that lasts as long as the connection.
+fn zlib_stream() -> Compress {
+    Compress::new(Compression::new(ZLIB_LEVEL), true)
+}
+
+/// Compresses `input` into `out` through `stream`, ending with a sync flush so
+/// the viewer can decode everything sent so far.
+fn deflate_sync(stream: &mut Compress, input: &[u8], out: &mut Vec<u8>) {
+    let start = stream.total_in();
+    loop {
+        out.reserve(input.len() / 4 + 64);
+        let consumed = (stream.total_in() - start) as usize;
+        // A sync flush into spare room cannot fail: the stream is ours and whole.
+        stream
+            .compress_vec(&input[consumed..], out, FlushCompress::Sync)
+            .expect("a zlib stream of our own accepts a sync flush");
+        let done = (stream.total_in() - start) as usize == input.len();
+        if done && out.len() < out.capacity() {
+            break;
+        }
     }
 }
 
@@ -250,7 +198,7 @@ mod tests {
     fn a_solid_piece_is_a_fill() {
         let patch = Patch { rect: Rect::new(0, 0, 4, 4), pixels: vec![0x00102030; 16] };
         let mut out = Vec::new();
-        assert_eq!(Tight::new().encode(&patch, &PixelFormat::SERVER, None, &mut out), 1);
+        assert_eq!(Tight::new().encode(&patch, &PixelFormat::SERVER, &mut out), 1);
         assert_eq!(&out[12..], &[FILL, 0x10, 0x20, 0x30]);
     }
 
@@ -321,19 +269,9 @@ mod tests {
                     }
                 }
                 let input = take(compressed, &mut data);
-                // As TigerVNC inflates: output until the piece's length, all
-                // of its input taken by then.
                 let mut out = Vec::with_capacity(len);
-                let start = streams[stream].total_in();
-                while out.len() < len {
-                    let taken = (streams[stream].total_in() - start) as usize;
-                    assert!(taken < input.len(), "input ran out at {} of {len} bytes", out.len());
-                    streams[stream]
-                        .decompress_vec(&input[taken..], &mut out, flate2::FlushDecompress::Sync)
-                        .unwrap();
-                }
+                streams[stream].decompress_vec(&input, &mut out, flate2::FlushDecompress::Sync).unwrap();
                 assert_eq!(out.len(), len);
-                assert_eq!((streams[stream].total_in() - start) as usize, input.len(), "all input taken");
                 out
             };
             let pixels = match palette.len() {
@@ -409,7 +347,7 @@ mod tests {
                 }
                 let patch = Patch { rect, pixels: patch_pixels };
                 let mut out = Vec::new();
-                let count = tight.encode(&patch, &format, None, &mut out);
+                let count = tight.encode(&patch, &format, &mut out);
                 for (piece, got) in decode(&out, &format, count, &mut streams) {
                     for (i, value) in got.iter().enumerate() {
                         let (x, y) = (
@@ -425,50 +363,10 @@ mod tests {
     }
 
     #[test]
-    fn text_goes_by_columns_of_cells_and_decodes() {
-        // 12 columns of 4x6 cells, 5 rows: glyphs at the renderer's coverage
-        // levels of grey on black, a green column, a blank one, a two-colour one.
-        let ramp = crate::frame::coverage::ramp(0xaaaaaa, 0);
-        let green = crate::frame::coverage::ramp(0x00aa00, 0);
-        let (w, h) = (48u16, 30u16);
-        let pixels: Vec<u32> = (0..usize::from(w) * usize::from(h))
-            .map(|i| {
-                let (x, y) = (i % usize::from(w), i / usize::from(w));
-                let (column, glyph) = (x / 4, (x / 4 * 7 + y / 6 * 3) % 5);
-                let level = (x % 4 + y % 6 + glyph) % 4;
-                match column {
-                    3 => 0,
-                    5 => [0, 0xffffff][level % 2],
-                    7 => green[level],
-                    _ => ramp[level],
-                }
-            })
-            .collect();
-        let patch = Patch { rect: Rect::new(0, 0, w, h), pixels: pixels.clone() };
-        let mut tight = Tight::new();
-        let mut streams: Vec<flate2::Decompress> = (0..4).map(|_| flate2::Decompress::new(true)).collect();
-        for _ in 0..2 {
-            let mut out = Vec::new();
-            let count = tight.encode(&patch, &PixelFormat::SERVER, Some((4, 6)), &mut out);
-            assert_eq!(count, 12, "one piece a column");
-            let mut seen = vec![false; pixels.len()];
-            for (piece, got) in decode(&out, &PixelFormat::SERVER, count, &mut streams) {
-                assert_eq!((piece.width, piece.height), (4, h));
-                for (i, value) in got.iter().enumerate() {
-                    let (x, y) = (usize::from(piece.x) + i % 4, i / 4);
-                    assert_eq!(*value, pixels[y * usize::from(w) + x], "at ({x},{y})");
-                    seen[y * usize::from(w) + x] = true;
-                }
-            }
-            assert!(seen.iter().all(|&s| s), "every pixel sent");
-        }
-    }
-
-    #[test]
     fn wide_rectangles_are_cut_into_pieces() {
         let patch = Patch { rect: Rect::new(0, 0, 3000, 40), pixels: vec![0; 3000 * 40] };
         let mut out = Vec::new();
         // At most 2048 wide and 65536 pixels: 32 rows of 2048 + 952, twice.
-        assert_eq!(Tight::new().encode(&patch, &PixelFormat::SERVER, None, &mut out), 4);
+        assert_eq!(Tight::new().encode(&patch, &PixelFormat::SERVER, &mut out), 4);
     }
 }

@@ -7,20 +7,21 @@
 //! - A tile of glyphs in one colour on another holds only the renderer's
 //!   coverage ramp of that pair (`frame::coverage`, four levels): it is sent
 //!   packed with the whole ramp as its palette, background first, whichever
-//!   levels it uses (`palette::ramp_of`). An index is then a coverage level, the same
+//!   levels it uses (`ramp_of`). An index is then a coverage level, the same
 //!   in every tile, and a glyph 8 pixels wide is two bytes a row. A palette in
 //!   the order the tile's colours come, as ZRLE encoders do, gives the same
 //!   glyph other bytes in every tile and loses zlib's matches.
 //! - Other tiles: plain run-length, colours spelt out, unless a packed palette
 //!   is smaller still (two-colour tiles), or raw is.
 //! - When the screen's character cells are known, a tall rectangle is sent as
-//!   one rectangle per column of cells ([`super::columns`]): a tile one cell
-//!   wide holds its cells one after the other, so a glyph's bytes are
-//!   contiguous.
+//!   one rectangle per column of cells: a tile one cell wide holds its cells
+//!   one after the other, so a glyph's bytes are contiguous.
 //! - In those, no run goes on from one cell row to the next: a cell's runs
 //!   are its own whatever is above and below it.
-//! - The columns go in the order that has the fewest glyphs gone from zlib's
-//!   window (`columns::column_order`).
+//! - zlib sees back 32 KB, a dozen or more columns of a text screen, so the
+//!   columns are sent in the order that has the fewest glyphs gone from that
+//!   window (`column_order`): glyphs sent once are used again while zlib
+//!   still sees them.
 //! - The zlib stream is our own ([`super::deflate`]): the rectangles of an
 //!   update share one block of codes, parsed for the fewest bits.
 //!
@@ -32,18 +33,23 @@
 //! QEMU's server, is measured by `cargo bench --bench rfb` and reported in
 //! README.md's Performance section.
 
-use super::columns;
+use std::collections::HashMap;
+
 use super::deflate::Deflater;
 use super::number;
-use super::palette::{Palette, ramp_of};
+use super::palette::Palette;
 use super::patch::Patch;
 use crate::frame::Rect;
-use crate::frame::coverage::LEVELS;
+use crate::frame::coverage::{self, LEVELS};
 use crate::rfb::pixel_format::PixelFormat;
 use crate::rfb::server_message::ServerMessage;
 
 /// ZRLE's tile size.
 const TILE: usize = 64;
+
+/// The most cell columns a rectangle is cut into (a terminal 256 columns wide),
+/// which bounds the rectangles of one update; wider ones go whole.
+const MAX_COLUMNS: u16 = 256;
 
 /// The connection's ZRLE zlib stream.
 pub struct Zrle {
@@ -66,20 +72,39 @@ impl Zrle {
         cell: Option<(u16, u16)>,
         out: &mut Vec<u8>,
     ) -> u16 {
-        let Some(cell) = columns::cell_columns(patch.rect, cell) else {
-            self.put_rects(&[(patch.rect, encode_tiles(patch, format, TILE, None))], out);
+        let rect = patch.rect;
+        let columns = cell.filter(|&(w, h)| {
+            w > 0
+                && h > 0
+                && rect.x.is_multiple_of(w)
+                && rect.width.is_multiple_of(w)
+                && rect.width > w
+                && rect.width / w <= MAX_COLUMNS
+                && rect.height >= 2 * h
+        });
+        let Some((cell_width, cell_height)) = columns else {
+            self.put_rects(&[(rect, encode_tiles(patch, format, TILE, None))], out);
             return 1;
         };
-        let strips: Vec<(Rect, Vec<u8>)> = columns::cut(patch, cell.0)
-            .iter()
-            .map(|strip| (strip.rect, encode_tiles(strip, format, TILE, Some(cell.1))))
-            .collect();
+        let mut pixels = Vec::new();
+        let columns = rect.width / cell_width;
+        let mut strips = Vec::with_capacity(usize::from(columns));
+        for column in 0..columns {
+            let x = usize::from(column * cell_width);
+            patch.tile(x, 0, usize::from(cell_width), usize::from(rect.height), &mut pixels);
+            let strip = Patch {
+                rect: patch.sub_rect(x, 0, usize::from(cell_width), usize::from(rect.height)),
+                pixels: std::mem::take(&mut pixels),
+            };
+            strips.push((strip.rect, encode_tiles(&strip, format, TILE, Some(cell_height))));
+            pixels = strip.pixels;
+        }
         let lengths: Vec<usize> = strips.iter().map(|(_, tiles)| tiles.len()).collect();
-        let order = columns::column_order(patch, cell, &lengths);
+        let order = column_order(patch, (cell_width, cell_height), &lengths);
         let mut strips: Vec<Option<(Rect, Vec<u8>)>> = strips.into_iter().map(Some).collect();
         let strips: Vec<(Rect, Vec<u8>)> = order.iter().filter_map(|&column| strips[column].take()).collect();
         self.put_rects(&strips, out);
-        strips.len() as u16
+        columns
     }
 
     /// Appends rectangles of encoded tiles, compressed together.
@@ -126,6 +151,77 @@ struct CellRows {
     height: usize,
     /// The framebuffer row of the tile's first row.
     first: usize,
+}
+
+/// How far back zlib finds a repeat: deflate's window, in uncompressed bytes.
+const WINDOW: usize = 32 * 1024;
+
+/// The order in which to send the columns of cells of `patch` (`cell` pixels
+/// each), whose encoded tiles take `lengths` bytes: each time the column with
+/// the fewest cells zlib cannot match (a glyph not among the last [`WINDOW`]
+/// bytes, as far as where each cell lies in a column can be told), the next
+/// column to the right on a tie. A full screen of text is 250-400 KB of tiles
+/// and zlib sees back only 32 KB, about ten columns; going where the glyphs
+/// just sent are used again sends fewer of them again.
+fn column_order(patch: &Patch, cell: (u16, u16), lengths: &[usize]) -> Vec<usize> {
+    let (cell_width, cell_height) = (usize::from(cell.0), usize::from(cell.1));
+    let (stride, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
+    // Whole cells of each column, from the first framebuffer row a cell row starts on.
+    let top = (cell_height - usize::from(patch.rect.y) % cell_height) % cell_height;
+    let rows = height.saturating_sub(top) / cell_height;
+    // Each cell's glyph as a number, or none for a blank cell.
+    let mut glyphs: HashMap<u64, usize> = HashMap::new();
+    let mut cells = Vec::with_capacity(lengths.len() * rows);
+    for column in 0..lengths.len() {
+        for row in 0..rows {
+            let mut hash = 0xcbf2_9ce4_8422_2325u64;
+            let first = patch.pixels[(top + row * cell_height) * stride + column * cell_width];
+            let mut blank = true;
+            for y in top + row * cell_height..top + (row + 1) * cell_height {
+                let at = y * stride + column * cell_width;
+                for &p in &patch.pixels[at..at + cell_width] {
+                    hash = (hash ^ u64::from(p)).wrapping_mul(0x0000_0100_0000_01b3);
+                    blank &= p == first;
+                }
+            }
+            let next = glyphs.len();
+            cells.push((!blank).then(|| *glyphs.entry(hash).or_insert(next)));
+        }
+    }
+    // Where each glyph was last sent, in uncompressed bytes.
+    let mut sent: Vec<Option<usize>> = vec![None; glyphs.len()];
+    let mut at = 0;
+    let mut left: Vec<usize> = (0..lengths.len()).collect();
+    let mut order = Vec::with_capacity(lengths.len());
+    while !left.is_empty() {
+        let after = order.last().map_or(0, |&c| c + 1);
+        let unmatched = |column: usize| {
+            let per_cell = lengths[column] / rows.max(1);
+            let column_cells = &cells[column * rows..(column + 1) * rows];
+            column_cells
+                .iter()
+                .enumerate()
+                .filter(|&(row, glyph)| {
+                    glyph.is_some_and(|g| sent[g].is_none_or(|s| at + row * per_cell - s > WINDOW))
+                })
+                .count()
+        };
+        let (i, _) = left
+            .iter()
+            .enumerate()
+            .min_by_key(|&(_, &column)| (unmatched(column), column != after, column))
+            .expect("a column is left");
+        let column = left.remove(i);
+        let per_cell = lengths[column] / rows.max(1);
+        for (row, glyph) in cells[column * rows..(column + 1) * rows].iter().enumerate() {
+            if let Some(g) = glyph {
+                sent[*g] = Some(at + row * per_cell);
+            }
+        }
+        at += lengths[column];
+        order.push(column);
+    }
+    order
 }
 
 /// Bytes a run length takes: 255 for every full 255, then the rest.
@@ -226,6 +322,31 @@ const RAMP_BITS: usize = match LEVELS {
     _ => panic!("a packed palette has at most 16 colours"),
 };
 
+/// The colours of a tile of glyphs in one colour on another, as the renderer
+/// draws them ([`coverage::ramp`]), when `palette` (the tile's, more than two
+/// colours) is among them: every level, the background first, whichever the
+/// tile uses. An index is then a coverage level, the same in every tile, so a
+/// glyph gives the same bytes wherever it is. The background is the more
+/// frequent of the two colours furthest apart.
+fn ramp_of(palette: &Palette, pixels: &[u32]) -> Option<[u32; LEVELS]> {
+    if palette.overflow || palette.colours.len() <= 2 {
+        return None;
+    }
+    let distance = |a: u32, b: u32| {
+        [16, 8, 0].iter().map(|s| ((a >> s & 0xff) as i32 - (b >> s & 0xff) as i32).pow(2)).sum::<i32>()
+    };
+    let colours = &palette.colours;
+    let (a, b) = colours
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &a)| colours[i + 1..].iter().map(move |&b| (a, b)))
+        .max_by_key(|&(a, b)| distance(a, b))?;
+    let count = |c: u32| pixels.iter().filter(|&&p| p == c).count();
+    let (fg, bg) = if count(a) >= count(b) { (b, a) } else { (a, b) };
+    let ramp = coverage::ramp(fg, bg);
+    colours.iter().all(|c| ramp.contains(c)).then_some(ramp)
+}
+
 /// Palette indices, `bits` each, most significant first, each row padded to a byte.
 fn put_packed(pixels: &[u32], width: usize, palette: &[u32], bits: usize, out: &mut Vec<u8>) {
     for row in pixels.chunks(width) {
@@ -249,7 +370,6 @@ fn put_packed(pixels: &[u32], width: usize, palette: &[u32], bits: usize, out: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::coverage;
 
     #[test]
     fn a_solid_tile_is_one_pixel() {
@@ -315,6 +435,33 @@ mod tests {
         // The tile starting on framebuffer row 4: cell rows start at its rows 2 and 5.
         let cells = Some(CellRows { height: 3, first: 4 });
         assert_eq!(runs(&pixels, 2, cells), [(0, 4), (0, 4), (5, 1), (0, 1), (0, 2)]);
+    }
+
+    /// A patch of cells 1x2, one glyph a column: 0 is the background and
+    /// glyph `g` a cell with `g` on its top pixel.
+    fn columns_of(glyphs: &[u32]) -> Patch {
+        let width = glyphs.len();
+        let mut pixels = vec![0; width * 4];
+        for (x, &g) in glyphs.iter().enumerate() {
+            pixels[x] = g;
+            pixels[2 * width + x] = g;
+        }
+        Patch { rect: Rect::new(0, 0, width as u16, 4), pixels }
+    }
+
+    #[test]
+    fn columns_whose_glyphs_were_just_sent_go_first() {
+        // Column 2 repeats column 0: it goes before column 1's new glyph.
+        assert_eq!(column_order(&columns_of(&[5, 6, 5]), (1, 2), &[10; 3]), [0, 2, 1]);
+        // Nothing to gain: left to right.
+        assert_eq!(column_order(&columns_of(&[5, 5, 5, 5]), (1, 2), &[10; 4]), [0, 1, 2, 3]);
+        // Column 0 is so long that its glyphs have left zlib's window by the
+        // end of it: column 2 is as new as column 1.
+        assert_eq!(column_order(&columns_of(&[5, 6, 5]), (1, 2), &[3 * WINDOW, 10, 10]), [0, 1, 2]);
+        // Each is sent once.
+        let mut order = column_order(&columns_of(&[1, 2, 3, 2, 1, 4, 4, 3]), (1, 2), &[10; 8]);
+        order.sort();
+        assert_eq!(order, (0..8).collect::<Vec<_>>());
     }
 
     #[test]
