@@ -42,7 +42,7 @@ impl Pipeline {
         let paths: Vec<PathBuf> = (0..backends).map(|i| dir.path().join(format!("b{i}.sock"))).collect();
         for (i, path) in paths.iter().enumerate() {
             args.push("-chardev".into());
-            args.push(format!("socket,id=b{i},path={},server=on,wait=on", path.display()));
+            args.push(format!("socket,id=b{i},path={},server=on,wait=on,lag=0", path.display()));
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let vcmux = Vcmux::start_with(&args, |c| {

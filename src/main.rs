@@ -9,6 +9,7 @@ use tracing_subscriber::EnvFilter;
 use vcmux::cli::{self, Parsed, Tool};
 
 fn main() -> ExitCode {
+    return_large_buffers();
     let cli = match cli::parse(std::env::args_os()) {
         Parsed::Run(cli) => cli,
         Parsed::Print(text) => {
@@ -42,6 +43,18 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("vcmux ctl: {e}");
                     ExitCode::from(e.exit_code())
+                }
+            };
+        }
+        Some(Tool::Certs(args)) => {
+            return match cli::certs::run(args) {
+                Ok(written) => {
+                    println!("{written}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("vcmux certs: {e}");
+                    ExitCode::from(2)
                 }
             };
         }
@@ -80,7 +93,9 @@ fn usage_error(message: &str) -> ExitCode {
 }
 
 fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // rustls warns of every viewer that names an IP address in SNI
+    // (TigerVNC does) and ignores it: noise at info, there at RUST_LOG=rustls=warn.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rustls=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -88,3 +103,19 @@ fn init_logging() {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
+
+/// Makes glibc's malloc hand buffers of 256 KiB and more (a viewer's update, a
+/// paste) back to the system when they are freed. By default the threshold
+/// grows with the largest buffer freed, after which such buffers stay in the
+/// heap, and a burst of viewers' updates would keep the process's resident
+/// memory up long after it is over.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_buffers() {
+    // SAFETY: mallopt only sets a parameter of malloc; no other thread runs yet.
+    unsafe {
+        nix::libc::mallopt(nix::libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_buffers() {}

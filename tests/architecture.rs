@@ -378,8 +378,18 @@ fn the_layers_import_only_downwards() {
         ("hub", &["chardev", "launch", "cli", "config", "control", "rfb", "term", "render", "frame"]),
         ("term", &["render", "rfb", "hub", "chardev", "launch", "cli", "config", "control", "frame"]),
         ("frame", &["render", "rfb", "term", "hub", "chardev", "launch", "cli", "config", "control"]),
+        (
+            "memory",
+            &["frame", "render", "rfb", "term", "hub", "chardev", "launch", "cli", "config", "control"],
+        ),
+        (
+            "novnc",
+            &["frame", "render", "rfb", "term", "hub", "chardev", "launch", "cli", "config", "control"],
+        ),
         ("render", &["rfb", "hub", "chardev", "launch", "cli", "control"]),
         ("rfb", &["term", "render", "hub", "chardev", "launch", "cli", "config", "control"]),
+        // TLS credentials: rustls configurations from files, nothing of vcmux.
+        ("tls", &["term", "render", "rfb", "hub", "chardev", "launch", "cli", "config", "control", "frame"]),
         ("chardev", &["launch", "cli", "control"]),
         // The control socket hears of frontends and viewers through `launch`,
         // and reads only the RFB server's plain data.

@@ -527,7 +527,7 @@ fn backends_added_and_removed_while_a_command_writes_64_mib_get_exactly_their_sh
     let script = format!("stty raw -echo; head -c {TOTAL} /dev/urandom | tee {source}; read end");
     let mut vcmux = Vcmux::start(&[
         "-chardev",
-        &format!("socket,id=keep,path={keep_path},server=on,wait=on"),
+        &format!("socket,id=keep,path={keep_path},server=on,wait=on,lag=0"),
         "-chardev",
         &format!("file,id=all,path={all_path}"),
         "-qmp",
@@ -584,7 +584,8 @@ fn backends_added_and_removed_while_a_command_writes_64_mib_get_exactly_their_sh
         let socket_add = qmp.execute(
             "chardev-add",
             json!({"id": socket_id, "backend": {"type": "socket", "data": {
-                "addr": {"type": "unix", "data": {"path": socket}}, "server": true, "wait": false}}}),
+                "addr": {"type": "unix", "data": {"path": socket}}, "server": true, "wait": false,
+                "lag": 0}}}),
         );
         let client = read_to_end_in_thread(connect(Path::new(&socket)));
         step((2 * round + 2) * STEP_BYTES);

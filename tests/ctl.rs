@@ -24,7 +24,7 @@ impl Console {
         let socket = path_in(&dir, "q.sock");
         let qmp = format!("unix:{socket},server=on,wait=off");
         // Not the default VNC display: tests run in parallel.
-        let vnc = format!("unix:{}", path_in(&dir, "vnc.sock"));
+        let vnc = format!("unix:{},websocket=127.0.0.1:0", path_in(&dir, "vnc.sock"));
         let vcmux = Vcmux::start(&[
             "-chardev",
             "vc,id=v,cols=40,rows=8",
@@ -300,5 +300,30 @@ fn a_recording_added_while_the_command_runs_has_the_vcs_size_and_what_came_after
     };
     assert_eq!(of("o"), "during\r\ngot:during\r\n");
     assert_eq!(of("i"), "during\r");
+    console.quit();
+}
+
+#[test]
+fn share_prints_a_link_lists_it_and_unshare_takes_it_back() {
+    let console = Console::start(ECHO_LINES);
+    let line = console.vcmux.wait_log("WebSocket (noVNC) viewers welcome on 127.0.0.1:");
+    let port = line.split("127.0.0.1:").nth(1).and_then(|r| r.split(';').next()).unwrap().to_string();
+    let link = console.ok(&["share", "--view-only", "--expires", "1h", "--host", "console.example"]);
+    let prefix = format!("http://console.example:{port}/#path=websockify%3Ftoken%3D");
+    assert!(link.starts_with(&prefix) && link.ends_with("&view_only=true\n"), "{link:?}");
+    let rw = console.ok(&["share", "--once"]);
+    assert!(rw.starts_with(&format!("http://127.0.0.1:{port}/#path=")), "{rw:?}");
+    let table = console.ok(&["share", "--list"]);
+    let rows: Vec<Vec<&str>> = table.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows[0], ["id", "display", "access", "expires-in", "used", "viewers"], "{table}");
+    assert_eq!((rows[1][0], rows[1][2], rows[1][4]), ("share1", "view-only", "0"), "{table}");
+    assert!(rows[1][3].ends_with('s') && rows[1][3] != "never", "{table}");
+    assert_eq!((rows[2][0], rows[2][2], rows[2][3]), ("share2", "read-write,once", "never"), "{table}");
+    assert_eq!(console.ok(&["unshare", link.trim()]), "");
+    assert_eq!(console.ok(&["unshare", "share2"]), "");
+    assert_eq!(console.ok(&["share", "--list"]), "no share links\n");
+    assert_failed(&console.ctl(&["unshare", "share2"]), 1, &["no share has this token or id"]);
+    assert_failed(&console.ctl(&["share", "--expires", "soon"]), 2, &["--expires"]);
+    assert_failed(&console.ctl(&["share", "--list", "--once"]), 2, &["--once"]);
     console.quit();
 }

@@ -142,7 +142,7 @@ async fn backends_plugged_in_and_out_mid_stream_get_exactly_the_bytes_between() 
         let (sock, sock_peer) = pair();
         let sock_log = dir.path().join(format!("sock{cycle}.log"));
         let logfile = Box::new(tokio::fs::File::create(&sock_log).await.unwrap());
-        let options = AttachOptions { logfile: Some(logfile), replay: 0 };
+        let options = AttachOptions { logfile: Some(logfile), replay: 0, lag: 0 };
         let sock_in = handle.attach("hot-sock", OnePeer::now(sock), options).await.unwrap();
         let (mut sock_count, sock_copy) = read_peer(sock_peer);
         permit.send(()).unwrap();
@@ -281,7 +281,7 @@ async fn a_peer_that_connects_late_gets_the_last_bytes_then_the_stream() {
     // Nobody is on r while the first 5000 bytes pass: they are dropped, and kept.
     let (connect, ready) = oneshot::channel();
     let (r, r_peer) = pair();
-    let options = AttachOptions { logfile: None, replay: REPLAY };
+    let options = AttachOptions { logfile: None, replay: REPLAY, lag: 0 };
     let attached = handle.attach("r", OnePeer::when(ready, r), options).await.unwrap();
     assert_eq!(attached.offset, 0);
     console.write_all(before).await.unwrap();

@@ -160,6 +160,7 @@ fn held_back(stream: &UnixStream) -> bool {
     poll(&mut fds, PollTimeout::from(1000u16)).unwrap() == 0
 }
 
+/// `lag=0`, QEMU's exact semantics: a client that stops reading is waited for.
 #[test]
 fn a_client_that_stops_reading_holds_back_the_console_then_gets_everything_once() {
     let dir = temp_dir();
@@ -170,7 +171,7 @@ fn a_client_that_stops_reading_holds_back_the_console_then_gets_everything_once(
             "-chardev",
             "mux-be,id=mux0",
             "-chardev",
-            &format!("socket,id=s0,path={sock},server=on,wait=on,mux-be-id=mux0"),
+            &format!("socket,id=s0,path={sock},server=on,wait=on,mux-be-id=mux0,lag=0"),
             "-chardev",
             &format!("file,id=f0,path={log},mux-be-id=mux0"),
         ],
@@ -356,6 +357,8 @@ fn chunks_typed_by_two_clients_reach_the_console_whole() {
     assert_eq!(vcmux.wait_exit(), 0);
 }
 
+/// `lag=0` on both: with no vc to set the pace, a slow client and the log are
+/// waited for, and lose nothing.
 #[test]
 fn sixty_four_mib_from_a_fast_console_to_a_slow_client_lose_nothing() {
     use sha2::{Digest, Sha256};
@@ -367,9 +370,9 @@ fn sixty_four_mib_from_a_fast_console_to_a_slow_client_lose_nothing() {
         "-frontend",
         &format!("socket,path={}", qemu_path.display()),
         "-chardev",
-        &format!("file,id=f0,path={log}"),
+        &format!("file,id=f0,path={log},lag=0"),
         "-chardev",
-        &format!("socket,id=s0,path={sock},server=on,wait=on"),
+        &format!("socket,id=s0,path={sock},server=on,wait=on,lag=0"),
     ]);
     vcmux.wait_log("s0: listening on");
     let mut client = connect(std::path::Path::new(&sock));

@@ -87,12 +87,24 @@ impl Master {
     }
 
     /// Reads what is there; the slave's last close reads as end of file (EIO).
+    /// Reads into `buf`'s room as it is: the hub offers a megabyte at a time,
+    /// and zeroing it first (`ReadBuf::initialize_unfilled`) cost more than
+    /// the read of a few KB it was for.
     fn poll_read(&self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         loop {
             let mut guard = ready!(self.0.poll_read_ready(cx))?;
-            let unfilled = buf.initialize_unfilled();
-            match guard.try_io(|fd| nix::unistd::read(fd.get_ref(), unfilled).map_err(io::Error::from)) {
+            // SAFETY: read(2) only writes into the room, never reads it, and
+            // the bytes it says it wrote are the only ones marked filled.
+            let room = unsafe { buf.unfilled_mut() };
+            let read = |fd: &AsyncFd<OwnedFd>| {
+                // SAFETY: `room` is valid for writes of its length for the call.
+                let n = unsafe { nix::libc::read(fd.as_raw_fd(), room.as_mut_ptr().cast(), room.len()) };
+                usize::try_from(n).map_err(|_| io::Error::last_os_error())
+            };
+            match guard.try_io(read) {
                 Ok(Ok(n)) => {
+                    // SAFETY: read(2) wrote these `n` bytes.
+                    unsafe { buf.assume_init(n) };
                     buf.advance(n);
                     return Poll::Ready(Ok(()));
                 }

@@ -14,12 +14,13 @@ use crate::config::{Config, ConfigError, Options};
 
 mod animation;
 mod asciicast;
+pub mod certs;
 pub mod ctl;
 pub mod render;
 pub mod screenshot;
 
 /// The options vcmux takes, long names that QEMU spells with one dash.
-const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "vnc", "qmp", "mon", "help", "version"];
+const LONG_OPTIONS: &[&str] = &["chardev", "frontend", "vnc", "qmp", "mon", "object", "help", "version"];
 
 const HELP: &str = "\
 vcmux fans one console out to several places at once, as QEMU's mux-be / hub
@@ -35,6 +36,7 @@ Usage: vcmux [OPTIONS] [-- COMMAND [ARGS]...]
        vcmux render INPUT|- [-o OUT] [--cols N] [--rows N] [--format txt|ansi|png|gif]
        vcmux screenshot [HOST]:DISPLAY|HOST::PORT|unix:PATH -o OUT.png [--password-file F]
        vcmux ctl unix:PATH|HOST:PORT COMMAND [ARGS]...
+       vcmux certs DIR [--name HOST...]
 
 The frontend (where the console comes from), one per hub:
   -- COMMAND [ARGS]...      run COMMAND under a new PTY (default: $SHELL, else /bin/sh);
@@ -53,12 +55,12 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   -chardev hub,id=HUB,chardevs.0=ID[,chardevs.1=ID...]
                                                    QEMU 10's hub: it names its backends
   -chardev socket,id=ID,path=P|host=H,port=N[,server=on][,wait=off][,reconnect=S]
-                 [,replay=SIZE]
+                 [,replay=SIZE][,lag=SIZE]
         raw access for socat, nc or a script; server=on listens (loopback by default,
         one client at a time) and waits for the first client unless wait=off
-  -chardev file,id=ID,path=P[,append=on][,timestamps=on][,replay=SIZE]
+  -chardev file,id=ID,path=P[,append=on][,timestamps=on][,replay=SIZE][,lag=SIZE]
         a console log; timestamps=on starts each line with its UTC time
-  -chardev pty,id=ID[,path=LINK][,replay=SIZE]
+  -chardev pty,id=ID[,path=LINK][,replay=SIZE][,lag=SIZE]
         a new PTY for screen or minicom; its /dev/pts path is logged, LINK points at it
   -chardev stdio,id=ID[,signal=off]
         this terminal; Ctrl-C stops vcmux unless signal=off
@@ -79,6 +81,12 @@ A hub and its backends (QEMU's syntax; up to 4 backends a hub):
   memory): whoever connects is first sent the last SIZE bytes of output, then the
   live stream, nothing missing or twice in between (by default, as in QEMU, nothing
   from before).
+  Every backend but the vc takes lag=SIZE (at most 64M): one that falls more than
+  SIZE bytes behind the console (a peer that stopped reading) is cut off, its peer
+  let go and those bytes dropped, and it may connect again at the current position;
+  lag=0 waits for it however long, as QEMU's hub does. Sockets and PTYs have lag=8M
+  unless they say; files, recordings and stdio lag=0 (a log stays whole: give a log
+  on a network mount a lag); the vc is never cut off.
   With no mux-be or hub at all, the chardevs form one hub; with no -chardev at all,
   there is one vc, vc0, served on 127.0.0.1:5900. Without -vnc, every vc is served
   all the same: the first on :0 (127.0.0.1:5900), the next on :1, and so on.
@@ -87,13 +95,27 @@ A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
   -vnc [HOST]:DISPLAY|HOST::PORT|unix:PATH[,display=VCID][,password-file=F]
        [,viewonly-password-file=F][,view-only=on][,websocket=PORT]
        [,share=allow-exclusive|force-shared|ignore][,connections=N][,rate=N]
-       [,auth=none]
+       [,auth=none][,tls-creds=ID|auto]
         :0 is 127.0.0.1:5900, HOST::PORT names the port itself; display= picks the vc
         (default: the first); a password file's first line is the VNC password (8
         characters at most); websocket=PORT serves noVNC directly; listening beyond
-        loopback needs a password or auth=none; rate=N: at most N updates a second
-        to each viewer (default 60; at once after a key or the pointer), viewers in
-        the same encoding and pixel format sharing one encoding of each
+        loopback needs a password, auth=none, or client certificates (verify-peer=on);
+        rate=N: at most N updates a second to each viewer (default 60; at once after
+        a key or the pointer), viewers in the same encoding and pixel format sharing
+        one encoding of each
+  -object tls-creds-x509,id=ID,dir=DIR,endpoint=server[,verify-peer=on|off]
+        TLS for -vnc ...,tls-creds=ID (QEMU's syntax and files: DIR/ca-cert.pem,
+        server-cert.pem, server-key.pem; vcmux certs DIR makes them). Viewers must
+        speak VeNCrypt: X509None is offered (X509Vnc with a password, which is then
+        asked inside TLS); the websocket port is wss://. Anonymous TLS (TLSNone,
+        TLSVnc) is never offered: nothing would prove the server is yours.
+        verify-peer=on (QEMU's default) asks every viewer for a client certificate
+        the CA signed: virt-viewer, remote-viewer and other gtk-vnc viewers can show
+        one (DIR/client-cert.pem, client-key.pem); TigerVNC's viewer cannot, so
+        for it use verify-peer=off (with a password if others can reach the port):
+          xtigervncviewer -SecurityTypes=X509None -X509CA=DIR/ca-cert.pem HOST::PORT
+        tls-creds=auto makes a self-signed certificate at start-up and logs its
+        SHA-256 fingerprint, for a viewer's user to compare before trusting it.
   On/off values accept on, off, yes, no, true, false.
 
 A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, socat):
@@ -111,15 +133,18 @@ A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, soca
         shell.
         Events: VNC_CONNECTED, VNC_INITIALIZED, VNC_DISCONNECTED (as QEMU's),
         X_VCMUX_FRONTEND_CLOSED and X_VCMUX_FRONTEND_OPENED (data: the hub's id),
+        X_VCMUX_BACKEND_LAGGED (a backend cut off: id, hub, lag, dropped, offset),
         SHUTDOWN
   -chardev socket,id=ID,path=P|port=N,server=on,wait=off -mon chardev=ID,mode=control
         the same, in QEMU's long form
 
 How the hub behaves: every backend that is connected gets every byte, in order,
-exactly once; the slowest connected backend sets the pace; a backend with nobody
-connected (or that fails) is skipped, its missed bytes counted, and it rejoins at
-the current position when someone connects (after the last SIZE bytes with
-replay=SIZE).
+exactly once, until it falls more than its lag behind; the slowest of the vcs and
+the backends with lag=0 sets the pace, so a stuck socket or PTY reader never stalls
+the console; a
+backend with nobody connected (or that fails, or was cut off) is skipped, its
+missed bytes counted, and it rejoins at the current position when someone connects
+(after the last SIZE bytes with replay=SIZE).
 
 Stopping: on SIGINT, SIGTERM or SIGHUP, vcmux flushes every backend, then hangs up
 the command's terminal as a terminal emulator does (SIGHUP to every process of its
@@ -169,6 +194,10 @@ Tools:
         one frame from any VNC server (vcmux's, QEMU's) as PNG, the server named as -vnc
         names it (:1 is 127.0.0.1:5901); as in vncviewer, HOST:N with N of 100 or more
         is port N (localhost:5901)
+  vcmux certs DIR [--name HOST...] [--client NAME]
+        a CA, a server certificate for the names (default: localhost, 127.0.0.1, ::1
+        and this host's name) and a client certificate, in QEMU's layout for
+        -object tls-creds-x509,dir=DIR; no file is overwritten, the CA's key is not kept
   vcmux ctl unix:PATH|HOST:PORT COMMAND [ARGS]...
         one command to a running vcmux's control socket (-qmp), its result on stdout:
         screendump OUT.png|.txt|.ansi|.ppm, wait-for REGEX... [--timeout S] [--screen],
@@ -210,6 +239,9 @@ pub struct Cli {
     /// `-mon chardev=ID,mode=control`: a `-chardev socket` as a control socket.
     #[arg(long = "mon")]
     pub mon: Vec<String>,
+    /// `-object tls-creds-x509,id=ID,dir=DIR,endpoint=server,…`, repeatable.
+    #[arg(long = "object")]
+    pub object: Vec<String>,
     /// The command after `--`.
     #[arg(last = true)]
     pub command: Vec<String>,
@@ -225,6 +257,8 @@ pub enum Tool {
     Screenshot(screenshot::ScreenshotArgs),
     /// One command to a running vcmux's control socket, for scripts.
     Ctl(ctl::CtlArgs),
+    /// A CA, a server and a client certificate for TLS, in QEMU's layout.
+    Certs(certs::CertsArgs),
 }
 
 /// What the command line asks for, or why it cannot be read.
@@ -258,7 +292,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Parsed {
 }
 
 /// The tools' names, as the first word after `vcmux`.
-const TOOLS: &[&str] = &["render", "screenshot", "ctl"];
+const TOOLS: &[&str] = &["render", "screenshot", "ctl", "certs"];
 
 /// clap's error as one line: its first paragraph (a sentence, then any list
 /// it announces, such as the missing arguments), without the usage after it.
@@ -291,10 +325,10 @@ fn qemu_style(mut args: Vec<OsString>) -> Result<Vec<OsString>, String> {
             if !LONG_OPTIONS.contains(&name) {
                 return Err(format!("unknown option '{text}' (see vcmux --help)"));
             }
-            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp" | "mon");
+            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp" | "mon" | "object");
             *arg = OsString::from(format!("--{name}"));
         } else if let Some(name) = text.strip_prefix("--") {
-            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp" | "mon");
+            expect_value = matches!(name, "chardev" | "frontend" | "vnc" | "qmp" | "mon" | "object");
         }
     }
     Ok(args)
@@ -309,6 +343,7 @@ impl Cli {
             vnc: self.vnc.clone(),
             qmp: self.qmp.clone(),
             mon: self.mon.clone(),
+            objects: self.object.clone(),
             command: self.command.clone(),
         };
         Config::from_options(&options, default_command())

@@ -4,12 +4,13 @@
 
 use super::address::SocketAddress;
 use super::error::ConfigError;
+use super::object::{self, TlsCredsConfig};
 use super::opts::Opts;
 use super::qmp::{self, QmpConfig};
 use super::types::{
     AsciicastConfig, BackendConfig, BackendKind, Config, DEFAULT_BACKEND, FileConfig, FrontendConfig,
-    FrontendKind, HubConfig, IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_REPLAY, MAX_VC_CELLS, Options,
-    PtyConfig, SocketConfig, StdioConfig, VcConfig,
+    FrontendKind, HubConfig, IMPLICIT_HUB, LogfileConfig, MAX_BACKENDS, MAX_LAG, MAX_REPLAY, MAX_VC_CELLS,
+    Options, PtyConfig, SocketConfig, StdioConfig, VcConfig,
 };
 use super::vnc;
 use crate::frame;
@@ -24,6 +25,8 @@ struct Chardev {
     logfile: Option<LogfileConfig>,
     /// `replay=SIZE`, 0 when not given.
     replay: usize,
+    /// `lag=SIZE`, when given.
+    lag: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -96,6 +99,7 @@ impl Config {
                 mux_be_id: None,
                 logfile: None,
                 replay: 0,
+                lag: None,
             });
         }
 
@@ -173,7 +177,20 @@ impl Config {
         let default_vnc: Vec<String> =
             vcs.iter().enumerate().map(|(n, id)| format!(":{n},display={id}")).collect();
         let vnc_options = if options.vnc.is_empty() { &default_vnc[..] } else { &options.vnc[..] };
-        let vnc = vnc_options.iter().map(|text| vnc::parse(text, &vcs)).collect::<Result<Vec<_>, _>>()?;
+        let mut objects: Vec<TlsCredsConfig> = Vec::with_capacity(options.objects.len());
+        for text in &options.objects {
+            let object = object::parse(text)?;
+            if objects.iter().any(|o| o.id == object.id) {
+                return Err(ConfigError::option(
+                    "-object",
+                    text,
+                    format!("id '{}' is given twice", object.id),
+                ));
+            }
+            objects.push(object);
+        }
+        let vnc =
+            vnc_options.iter().map(|text| vnc::parse(text, &vcs, &objects)).collect::<Result<Vec<_>, _>>()?;
         for text in &options.qmp {
             qmp.push(qmp::parse(text)?);
         }
@@ -219,9 +236,10 @@ fn take_monitor(text: &str, chardevs: &mut Vec<Chardev>) -> Result<QmpConfig, Co
             "chardev '{id}' waits for its client (QEMU's default); vcmux starts the console without one: add wait=off"
         )));
     }
-    if chardev.mux_be_id.is_some() || chardev.logfile.is_some() || chardev.replay > 0 {
+    if chardev.mux_be_id.is_some() || chardev.logfile.is_some() || chardev.replay > 0 || chardev.lag.is_some()
+    {
         return Err(opts.error(format!(
-            "chardev '{id}' serves the monitor: mux-be-id, logfile and replay are for console backends"
+            "chardev '{id}' serves the monitor: mux-be-id, logfile, replay and lag are for console backends"
         )));
     }
     let address = socket.address.clone();
@@ -305,6 +323,7 @@ fn assign_backends(chardevs: &[Chardev]) -> Result<Vec<HubConfig>, ConfigError> 
                         kind: kind.clone(),
                         logfile: chardev.logfile.clone(),
                         replay: chardev.replay,
+                        lag: backend_lag(kind, chardev.lag),
                     }),
                     // Hubs were refused as members above.
                     _ => Err(ConfigError::StackedHub { inner: chardev.id.clone(), outer: id.clone() }),
@@ -409,7 +428,13 @@ pub fn parse_backend(text: &str) -> Result<(BackendConfig, Option<String>), Conf
     let chardev = parse_chardev(text)?;
     match chardev.kind {
         ChardevKind::Backend(kind) => Ok((
-            BackendConfig { id: chardev.id, kind, logfile: chardev.logfile, replay: chardev.replay },
+            BackendConfig {
+                id: chardev.id,
+                lag: backend_lag(&kind, chardev.lag),
+                kind,
+                logfile: chardev.logfile,
+                replay: chardev.replay,
+            },
             chardev.mux_be_id,
         )),
         ChardevKind::MuxBe | ChardevKind::Hub(_) => Err(ConfigError::Option {
@@ -433,6 +458,7 @@ fn parse_chardev(text: &str) -> Result<Chardev, ConfigError> {
     }
     let logfile = logfile(&opts)?;
     let replay = if REPLAY_KINDS.contains(&kind_name.as_str()) { replay_size(&opts)? } else { 0 };
+    let lag = if LAG_KINDS.contains(&kind_name.as_str()) { lag_size(&opts)? } else { None };
     let (kind, keys): (ChardevKind, &[&str]) = match kind_name.as_str() {
         "mux-be" => (ChardevKind::MuxBe, &[]),
         "hub" => (ChardevKind::Hub(opts.list("chardevs")?), &["chardevs.N"]),
@@ -446,24 +472,27 @@ fn parse_chardev(text: &str) -> Result<Chardev, ConfigError> {
                 append: opts.flag("append")?.unwrap_or(false),
                 timestamps: opts.flag("timestamps")?.unwrap_or(false),
             };
-            (ChardevKind::Backend(BackendKind::File(file)), &["path", "append", "timestamps", "replay"])
+            (
+                ChardevKind::Backend(BackendKind::File(file)),
+                &["path", "append", "timestamps", "replay", "lag"],
+            )
         }
         "asciicast" => {
             let recording = AsciicastConfig {
                 path: opts.path("path")?.ok_or_else(|| opts.error("'path=' is required"))?,
                 input: opts.flag("input")?.unwrap_or(false),
             };
-            (ChardevKind::Backend(BackendKind::Asciicast(recording)), &["path", "input"])
+            (ChardevKind::Backend(BackendKind::Asciicast(recording)), &["path", "input", "lag"])
         }
         "pty" => (
             ChardevKind::Backend(BackendKind::Pty(PtyConfig { link: opts.path("path")? })),
-            &["path", "replay"],
+            &["path", "replay", "lag"],
         ),
         "stdio" => {
             let stdio = StdioConfig { signal: opts.flag("signal")?.unwrap_or(true) };
-            (ChardevKind::Backend(BackendKind::Stdio(stdio)), &["signal"])
+            (ChardevKind::Backend(BackendKind::Stdio(stdio)), &["signal", "lag"])
         }
-        "null" => (ChardevKind::Backend(BackendKind::Null), &[]),
+        "null" => (ChardevKind::Backend(BackendKind::Null), &["lag"]),
         "vc" => (
             ChardevKind::Backend(BackendKind::Vc(vc(&opts)?)),
             &["cols", "rows", "scrollback", "font", "font-size", "theme"],
@@ -474,11 +503,26 @@ fn parse_chardev(text: &str) -> Result<Chardev, ConfigError> {
     };
     let known: Vec<&str> = COMMON_KEYS.iter().chain(keys).copied().collect();
     opts.finish(&kind_name, &known)?;
-    Ok(Chardev { id, kind, mux_be_id, logfile, replay })
+    Ok(Chardev { id, kind, mux_be_id, logfile, replay, lag })
 }
 
 const SOCKET_KEYS: &[&str] =
-    &["path", "host", "port", "server", "wait", "reconnect", "reconnect-ms", "replay"];
+    &["path", "host", "port", "server", "wait", "reconnect", "reconnect-ms", "replay", "lag"];
+
+/// The kinds that may be cut off for falling behind (`lag=SIZE`): all but the
+/// vc, which is in-process and lossless.
+const LAG_KINDS: &[&str] = &["socket", "file", "pty", "stdio", "null", "asciicast"];
+
+/// `lag=SIZE`, bounded by [`MAX_LAG`] since a backend may hold twice that.
+fn lag_size(opts: &Opts) -> Result<Option<usize>, ConfigError> {
+    // MAX_LAG fits a usize, so any size within it does.
+    Ok(opts.size("lag", MAX_LAG as u64)?.map(|size| size as usize))
+}
+
+/// A backend's lag: as given, else its kind's ([`BackendKind::default_lag`]).
+fn backend_lag(kind: &BackendKind, given: Option<usize>) -> usize {
+    given.unwrap_or_else(|| kind.default_lag())
+}
 
 /// `replay=SIZE`, bounded by [`MAX_REPLAY`] since it is kept in memory.
 fn replay_size(opts: &Opts) -> Result<usize, ConfigError> {

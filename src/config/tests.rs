@@ -10,6 +10,7 @@ fn config(chardevs: &[&str], frontends: &[&str], command: &[&str]) -> Result<Con
         vnc: Vec::new(),
         qmp: Vec::new(),
         mon: Vec::new(),
+        objects: Vec::new(),
     };
     Config::from_options(&options, vec!["/bin/sh".into()])
 }
@@ -155,6 +156,10 @@ fn option_errors_name_the_option() {
         ("asciicast,id=r,path=/r.cast,input=maybe", "'input=maybe' is not on/off"),
         ("asciicast,id=r,path=/r.cast,replay=1K", "unknown option 'replay'"),
         ("asciicast,id=r,path=/r.cast,append=on", "unknown option 'append'"),
+        ("socket,id=s,path=/a,server=on,lag=65M", "'lag=65M' is more than 64M"),
+        ("file,id=f,path=/l,lag=8G", "'lag=8G' is not a size"),
+        ("pty,id=p,lag=", "'lag' needs a value"),
+        ("vc,id=v,lag=1M", "unknown option 'lag'"),
     ] {
         let message = error(&[chardev], &[], &[]);
         assert!(message.contains(needle) && message.contains(chardev), "{chardev}: {message}");
@@ -250,6 +255,27 @@ fn sockets_ptys_and_files_take_a_replay_size() {
     let sizes: Vec<usize> = c.hubs[0].backends.iter().map(|b| b.replay).collect();
     assert_eq!(sizes, [64 << 10, 1 << 20, 0, 0]);
     assert_eq!(MAX_REPLAY, 64 << 20);
+}
+
+#[test]
+fn sockets_and_ptys_have_a_lag_of_8m_and_the_others_none_unless_they_say() {
+    let c =
+        config(&["socket,id=s,path=/a,server=on", "pty,id=p", "file,id=f,path=/l", "vc,id=v"], &[], &["sh"])
+            .unwrap();
+    let lags: Vec<usize> = c.hubs[0].backends.iter().map(|b| b.lag).collect();
+    assert_eq!(lags, [DEFAULT_LAG, DEFAULT_LAG, 0, 0]);
+    assert_eq!(DEFAULT_LAG, 8 << 20);
+    let c = config(
+        &["socket,id=s,path=/a,server=on,lag=0", "file,id=f,path=/l,lag=64K", "asciicast,id=r,path=/r.cast"],
+        &[],
+        &["sh"],
+    )
+    .unwrap();
+    let lags: Vec<usize> = c.hubs[0].backends.iter().map(|b| b.lag).collect();
+    assert_eq!(lags, [0, 64 << 10, 0]);
+    let c = config(&["pty,id=p,lag=64M", "stdio,id=o", "null,id=n,lag=1M"], &[], &["sh"]).unwrap();
+    let lags: Vec<usize> = c.hubs[0].backends.iter().map(|b| b.lag).collect();
+    assert_eq!(lags, [MAX_LAG, 0, 1 << 20]);
 }
 
 fn with_mon(chardevs: &[&str], mon: &[&str]) -> Result<Config, ConfigError> {

@@ -73,10 +73,42 @@ pub struct BackendConfig {
     /// `replay=SIZE` (sockets, PTYs, files): a newly connected peer is first
     /// sent the last SIZE bytes of output; 0, QEMU's way, sends nothing.
     pub replay: usize,
+    /// `lag=SIZE` (every kind but the vc, which is never cut off): how far the
+    /// backend may fall behind the console before it is cut off, its peer let
+    /// go to connect again at the current position; 0 waits for it however
+    /// long, as QEMU's hub does. [`BackendKind::default_lag`] unless given.
+    pub lag: usize,
 }
 
 /// The most `replay=` may ask for: a backend holds that many bytes in memory.
 pub const MAX_REPLAY: usize = 64 << 20;
+
+/// `lag=` when not given, for a socket or a PTY: enough for a burst of output
+/// to a peer that reads a moment late, small enough that a stuck peer costs
+/// little memory and never stalls the console.
+pub const DEFAULT_LAG: usize = 8 << 20;
+
+/// The most `lag=` may ask for: a backend may hold up to twice that in memory.
+pub const MAX_LAG: usize = 64 << 20;
+
+impl BackendKind {
+    /// `lag=` when not given: [`DEFAULT_LAG`] for the kinds whose peers come
+    /// and go and may come back (a socket's client, a PTY's reader), so that a
+    /// stuck one never stalls the console; 0 (waited for, lossless) for the
+    /// vc, which is never cut off, and for the records and the terminal that
+    /// cannot take a peer again (a file log, which must be whole and whose
+    /// local disk does not hang, an asciicast recording, stdio).
+    pub fn default_lag(&self) -> usize {
+        match self {
+            BackendKind::Socket(_) | BackendKind::Pty(_) => DEFAULT_LAG,
+            BackendKind::File(_)
+            | BackendKind::Asciicast(_)
+            | BackendKind::Stdio(_)
+            | BackendKind::Null
+            | BackendKind::Vc(_) => 0,
+        }
+    }
+}
 
 /// The kinds of backend.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +231,8 @@ pub struct Options {
     pub vnc: Vec<String>,
     /// Each `-qmp` value.
     pub qmp: Vec<String>,
+    /// Each `-object` value (`tls-creds-x509`).
+    pub objects: Vec<String>,
     /// Each `-mon` value: a `-chardev socket` made a control socket.
     pub mon: Vec<String>,
     /// The words after `--`, if any.

@@ -2,7 +2,8 @@
 //!
 //! `-vnc [HOST]:DISPLAY|HOST::PORT|unix:PATH[,display=VCID][,password-file=F]
 //! [,viewonly-password-file=F][,view-only=on][,websocket=PORT][,share=POLICY]
-//! [,connections=N][,rate=N][,auth=none]`, TCP port 5900+DISPLAY as in QEMU. Unlike
+//! [,connections=N][,rate=N][,auth=none][,tls-creds=ID|auto]`, TCP port
+//! 5900+DISPLAY as in QEMU. Unlike
 //! QEMU, an empty HOST means loopback, `HOST::PORT` names a port (as
 //! vncviewer does), and a listener anyone else can reach needs a password
 //! unless `auth=none` says otherwise. `vcmux screenshot` reads its server
@@ -12,6 +13,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::error::ConfigError;
+use super::object::TlsCredsConfig;
 use super::opts::Opts;
 
 /// QEMU's VNC base port: display N listens on 5900+N.
@@ -62,10 +64,22 @@ pub struct VncConfig {
     pub connections: usize,
     /// `rate=N`: most updates a second a viewer is sent (60).
     pub rate: u32,
+    /// `tls-creds=`: TLS on every listener (VeNCrypt, wss).
+    pub tls: Option<VncTls>,
 }
 
-/// Parses one `-vnc`; `first_vc` is the vc it shows when `display=` is not given.
-pub(super) fn parse(text: &str, vcs: &[&str]) -> Result<VncConfig, ConfigError> {
+/// Where a VNC server's TLS credentials come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VncTls {
+    /// `tls-creds=ID`: an `-object tls-creds-x509`'s directory.
+    Creds(TlsCredsConfig),
+    /// `tls-creds=auto`: a self-signed certificate made at start-up.
+    Auto,
+}
+
+/// Parses one `-vnc`; the first of `vcs` is the vc it shows when `display=`
+/// is not given, and `tls-creds=ID` names one of `objects`.
+pub(super) fn parse(text: &str, vcs: &[&str], objects: &[TlsCredsConfig]) -> Result<VncConfig, ConfigError> {
     let opts = Opts::parse("-vnc", text, "address")?;
     let address = opts.required("address")?;
     let listen = listen_address(&opts, &address)?;
@@ -100,6 +114,18 @@ pub(super) fn parse(text: &str, vcs: &[&str]) -> Result<VncConfig, ConfigError> 
         Some("none") => true,
         Some(other) => return Err(opts.error(format!("'auth={other}': the only value is none"))),
     };
+    let tls = match opts.string("tls-creds")? {
+        None => None,
+        Some(id) => match objects.iter().find(|o| o.id == id) {
+            Some(object) => Some(VncTls::Creds(object.clone())),
+            None if id == "auto" => Some(VncTls::Auto),
+            None => {
+                return Err(opts.error(format!(
+                    "'tls-creds={id}' names no -object tls-creds-x509,id={id},… (or use tls-creds=auto)"
+                )));
+            }
+        },
+    };
     let config = VncConfig {
         listen,
         vc,
@@ -110,6 +136,7 @@ pub(super) fn parse(text: &str, vcs: &[&str]) -> Result<VncConfig, ConfigError> 
         share,
         connections,
         rate,
+        tls,
     };
     opts.finish(
         "-vnc",
@@ -123,13 +150,16 @@ pub(super) fn parse(text: &str, vcs: &[&str]) -> Result<VncConfig, ConfigError> 
             "connections",
             "rate",
             "auth",
+            "tls-creds",
         ],
     )?;
     let exposed = match &config.listen {
         VncListen::Tcp { host, .. } => !is_loopback(host),
         VncListen::Unix(_) => false,
     } || config.websocket.as_ref().is_some_and(|(host, _)| !is_loopback(host));
-    if exposed && config.password_file.is_none() && !auth_none {
+    // Client certificates (verify-peer=on) keep strangers out as a password does.
+    let certified = matches!(&config.tls, Some(VncTls::Creds(c)) if c.verify_peer);
+    if exposed && config.password_file.is_none() && !auth_none && !certified {
         return Err(ConfigError::VncOpenToAll(text.to_string()));
     }
     Ok(config)
@@ -206,7 +236,24 @@ mod tests {
     use super::*;
 
     fn vnc(text: &str) -> Result<VncConfig, String> {
-        parse(text, &["v0", "v1"]).map_err(|e| e.to_string())
+        let objects = [
+            TlsCredsConfig { id: "tls0".into(), dir: "/pki".into(), verify_peer: true },
+            TlsCredsConfig { id: "open".into(), dir: "/pki".into(), verify_peer: false },
+        ];
+        parse(text, &["v0", "v1"], &objects).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn tls_creds_name_an_object_or_auto() {
+        assert_eq!(vnc(":0").unwrap().tls, None);
+        assert_eq!(vnc(":0,tls-creds=auto").unwrap().tls, Some(VncTls::Auto));
+        let Some(VncTls::Creds(c)) = vnc(":0,tls-creds=tls0").unwrap().tls else { panic!("creds") };
+        assert_eq!(c.dir, PathBuf::from("/pki"));
+        assert!(vnc(":0,tls-creds=tls9").unwrap_err().contains("names no -object tls-creds-x509,id=tls9"));
+        // Client certificates are a way in that needs no password; TLS alone is not.
+        vnc("0.0.0.0:0,tls-creds=tls0").unwrap();
+        assert!(vnc("0.0.0.0:0,tls-creds=open").is_err());
+        assert!(vnc("0.0.0.0:0,tls-creds=auto").is_err());
     }
 
     #[test]
@@ -259,6 +306,6 @@ mod tests {
         assert!(vnc(":0,share=maybe").unwrap_err().contains("share=maybe"));
         assert!(vnc(":0,colour=blue").unwrap_err().contains("unknown option 'colour'"));
         assert!(vnc(":0,connections=0").unwrap_err().contains("at least 1"));
-        assert!(parse(":0", &[]).unwrap_err().to_string().contains("no vc"));
+        assert!(parse(":0", &[], &[]).unwrap_err().to_string().contains("no vc"));
     }
 }

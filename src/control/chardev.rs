@@ -10,8 +10,9 @@
 //! `null`, with QEMU's field names, and vcmux's `asciicast` (`path`,
 //! `input`). Two fields are vcmux's own, in `data` as
 //! on the command line: `mux-be-id` names the hub to join (the seed patch's
-//! option; it may be left out when there is one hub) and `replay` is
-//! `replay=SIZE` in bytes.
+//! option; it may be left out when there is one hub), `replay` is
+//! `replay=SIZE` in bytes, and `lag` is `lag=SIZE` in bytes (when left out,
+//! the kind's default, as on the command line).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,7 +20,7 @@ use std::time::Duration;
 use super::args::Args;
 use super::error::CommandError;
 use crate::config::{
-    AsciicastConfig, BackendConfig, BackendKind, FileConfig, LogfileConfig, MAX_REPLAY, PtyConfig,
+    AsciicastConfig, BackendConfig, BackendKind, FileConfig, LogfileConfig, MAX_LAG, MAX_REPLAY, PtyConfig,
     SocketAddress, SocketConfig,
 };
 
@@ -66,6 +67,15 @@ pub(super) fn from_arguments(args: &mut Args) -> Result<NewChardev, CommandError
             )));
         }
     };
+    let lag = match data.optional_integer("lag")? {
+        None => None,
+        Some(size) if (0..=MAX_LAG as i64).contains(&size) => Some(size as usize),
+        Some(size) => {
+            return Err(CommandError::Failed(format!(
+                "Parameter 'backend.data.lag' must be 0 to {MAX_LAG} bytes, not {size}"
+            )));
+        }
+    };
     let kind = match kind.as_str() {
         "file" => {
             let path = PathBuf::from(data.string("out")?);
@@ -98,7 +108,8 @@ pub(super) fn from_arguments(args: &mut Args) -> Result<NewChardev, CommandError
     if replay > 0 && matches!(kind, BackendKind::Null | BackendKind::Asciicast(_)) {
         return Err(CommandError::Failed("'replay' is for file, socket and pty backends".to_string()));
     }
-    Ok(NewChardev { hub, backend: BackendConfig { id, kind, logfile, replay } })
+    let lag = lag.unwrap_or_else(|| kind.default_lag());
+    Ok(NewChardev { hub, backend: BackendConfig { id, kind, logfile, replay, lag } })
 }
 
 /// QEMU's `ChardevSocket`: `addr` as `{"type": "unix", "data": {"path"}}` or
@@ -185,6 +196,24 @@ mod tests {
     }
 
     #[test]
+    fn a_lag_is_read_as_lag_would_be_and_defaults_as_on_the_command_line() {
+        for (data, option) in [
+            (json!({"out": "/tmp/x.log", "lag": 0}), "file,id=f,path=/tmp/x.log,lag=0"),
+            (json!({"out": "/tmp/x.log", "lag": 65536}), "file,id=f,path=/tmp/x.log,lag=64K"),
+            (json!({"out": "/tmp/x.log"}), "file,id=f,path=/tmp/x.log"),
+        ] {
+            let chardev = read(json!({"id": "f", "backend": {"type": "file", "data": data}})).unwrap();
+            let (backend, hub) = parse_backend(option).unwrap();
+            assert_eq!(chardev, NewChardev { hub, backend }, "{option}");
+        }
+        for (data, option) in [(json!({"lag": 0}), "pty,id=f,lag=0"), (json!({}), "pty,id=f")] {
+            let chardev = read(json!({"id": "f", "backend": {"type": "pty", "data": data}})).unwrap();
+            let (backend, hub) = parse_backend(option).unwrap();
+            assert_eq!(chardev, NewChardev { hub, backend }, "{option}");
+        }
+    }
+
+    #[test]
     fn qemu_socket_backends_are_read_in_both_address_forms() {
         let legacy = read(json!({"id": "s", "backend": {"type": "socket", "data": {
             "addr": {"type": "unix", "data": {"path": "/tmp/s.sock"}}, "server": true, "wait": false}}}))
@@ -218,6 +247,10 @@ mod tests {
         assert_eq!(
             error(json!({"id": "x", "backend": {"type": "file", "data": {"out": "/x", "in": "/y"}}})),
             "Parameter 'backend.data.in' is unexpected"
+        );
+        assert_eq!(
+            error(json!({"id": "x", "backend": {"type": "null", "data": {"lag": 67108865}}})),
+            "Parameter 'backend.data.lag' must be 0 to 67108864 bytes, not 67108865"
         );
         assert!(error(json!({"id": "x", "backend": {"type": "spice"}})).contains("'spice'"));
         assert!(error(json!({"id": "x", "backend": {"type": "vc"}})).contains("start-up"));

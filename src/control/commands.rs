@@ -15,7 +15,9 @@ use super::args::Args;
 use super::chardev;
 use super::console::Console;
 use super::error::CommandError;
+use super::password;
 use super::qcode;
+use super::share;
 use super::vnc;
 use crate::chardev::vc::Vc;
 use crate::frame::{Framebuffer, png};
@@ -36,6 +38,11 @@ pub const COMMANDS: &[&str] = &[
     "x-vcmux-send-text",
     "x-vcmux-wait-for-text",
     "x-vcmux-mark-output",
+    "set_password",
+    "expire_password",
+    "x-vcmux-share",
+    "x-vcmux-unshare",
+    "x-vcmux-query-shares",
     "quit",
 ];
 
@@ -85,6 +92,14 @@ pub async fn execute(console: &Console, command: &str, mut args: Args) -> Result
             json!({})
         }
         "x-vcmux-wait-for-text" => return wait_for_text(console, args).await,
+        "set_password" => return password::set_password(console, args),
+        "expire_password" => return password::expire_password(console, args),
+        "x-vcmux-share" => return share::share(console, args),
+        "x-vcmux-unshare" => return share::unshare(console, args),
+        "x-vcmux-query-shares" => {
+            args.finish()?;
+            share::query_shares(console)
+        }
         "x-vcmux-mark-output" => {
             let device = args.optional_string("device")?;
             args.finish()?;

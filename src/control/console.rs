@@ -30,6 +30,11 @@ pub const FRONTEND_OPENED: &str = "X_VCMUX_FRONTEND_OPENED";
 /// frontend, the command exited).
 pub const FRONTEND_CLOSED: &str = "X_VCMUX_FRONTEND_CLOSED";
 
+/// The event of a backend cut off for falling further behind the console
+/// than its `lag=SIZE` (a peer that stopped reading); QEMU's hub waits
+/// instead, so the event is vcmux's own.
+pub const BACKEND_LAGGED: &str = "X_VCMUX_BACKEND_LAGGED";
+
 /// The running console, as every control client sees it.
 pub struct Console {
     /// The vcs by id, in the configuration's order: the first is the default
@@ -137,6 +142,14 @@ impl Console {
     pub fn emit_frontend(&self, hub: &str, open: bool) {
         let name = if open { FRONTEND_OPENED } else { FRONTEND_CLOSED };
         self.emit(name, Some(serde_json::json!({"hub": hub})));
+    }
+
+    /// Tells every client that hub `hub` cut backend `id` off at console
+    /// offset `offset`: it had fallen `behind` bytes behind, more than its
+    /// `lag`, and those bytes were dropped.
+    pub fn emit_backend_lagged(&self, hub: &str, id: &str, lag: usize, behind: usize, offset: u64) {
+        let data = serde_json::json!({"id": id, "hub": hub, "lag": lag, "dropped": behind, "offset": offset});
+        self.emit(BACKEND_LAGGED, Some(data));
     }
 
     /// Asks vcmux to stop, as SIGTERM does.

@@ -15,6 +15,9 @@
 //! - [`vnc`]: the VNC servers and their viewers in QEMU's shapes
 //!   (`query-vnc`, `query-vnc-servers`, `VNC_CONNECTED`, `VNC_INITIALIZED`,
 //!   `VNC_DISCONNECTED`), from the RFB server's plain snapshots and events;
+//! - `password`: QEMU's `set_password` and `expire_password` for VNC;
+//! - `share`: share links (`x-vcmux-share`, `x-vcmux-unshare`,
+//!   `x-vcmux-query-shares`) over each display's RFB server's shares;
 //! - [`server`]: the listener, any number of clients at once.
 //!
 //! Unlike QEMU's monitor, many clients are served at once, each with its own
@@ -24,8 +27,12 @@
 //! `VNC_INITIALIZED` and `VNC_DISCONNECTED`, and two of vcmux's own, as QEMU
 //! has none: `X_VCMUX_FRONTEND_CLOSED` when a hub's console goes away (QEMU
 //! restarted behind a `reconnect=` socket) and `X_VCMUX_FRONTEND_OPENED`
-//! when it connects or comes back, both with `{"hub": ID}`. `launch` feeds
-//! them in ([`Console::emit_vnc`], [`Console::emit_frontend`]); this module
+//! when it connects or comes back, both with `{"hub": ID}`; and
+//! `X_VCMUX_BACKEND_LAGGED` when a hub cuts a backend off for falling further
+//! behind than its `lag=SIZE`, with `{"id", "hub", "lag", "dropped",
+//! "offset"}` (the bytes it had not yet written, dropped, and the console
+//! offset of the cut). `launch` feeds them in ([`Console::emit_vnc`],
+//! [`Console::emit_frontend`], [`Console::emit_backend_lagged`]); this module
 //! never reaches up for them.
 
 mod args;
@@ -33,14 +40,16 @@ pub mod chardev;
 mod commands;
 mod console;
 mod error;
+mod password;
 pub mod plug;
 mod qcode;
 pub mod server;
-mod session;
+pub(crate) mod session;
+mod share;
 pub mod vnc;
 pub mod wire;
 
 pub use chardev::ChardevInfo;
-pub use console::{Console, FRONTEND_CLOSED, FRONTEND_OPENED};
+pub use console::{BACKEND_LAGGED, Console, FRONTEND_CLOSED, FRONTEND_OPENED};
 pub use error::CommandError;
 pub use server::ControlListener;

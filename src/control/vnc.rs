@@ -6,8 +6,9 @@
 //! `family` (`ipv4`, `ipv6`, `unix`); a unix listener's `host` is "" and its
 //! `service` the path, and a unix client's both are "" (its socket has no
 //! name). The server in an event is the display's first listener. What QEMU
-//! has no field for, a client's being view-only, is `x-vcmux-view-only`;
-//! tools made for QEMU ignore fields they do not know.
+//! has no field for, a client's being view-only, is `x-vcmux-view-only`, and
+//! the share link it came through is `x-vcmux-share`; tools made for QEMU
+//! ignore fields they do not know.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use crate::rfb::{Peer, ViewerEvent, ViewerInfo};
+use crate::rfb::{Peer, Shares, ViewerEvent, ViewerInfo};
 
 /// Where a VNC server listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +44,10 @@ pub enum VncAuth {
     None,
     /// VNC authentication (a password, or a view-only password).
     Vnc,
+    /// VeNCrypt's X509None: TLS with the server's certificate, no password.
+    X509None,
+    /// VeNCrypt's X509Vnc: TLS, then VNC authentication inside it.
+    X509Vnc,
 }
 
 impl VncAuth {
@@ -51,12 +56,59 @@ impl VncAuth {
         match self {
             VncAuth::None => "none",
             VncAuth::Vnc => "vnc",
+            VncAuth::X509None | VncAuth::X509Vnc => "vencrypt",
+        }
+    }
+
+    /// QEMU's `vencrypt` member: the subtype, for VeNCrypt only.
+    pub fn vencrypt(self) -> Option<&'static str> {
+        match self {
+            VncAuth::X509None => Some("x509-none"),
+            VncAuth::X509Vnc => Some("x509-vnc"),
+            VncAuth::None | VncAuth::Vnc => None,
+        }
+    }
+
+    /// What a WebSocket listener does: its TLS is the transport's (wss), so
+    /// inside it the plain type, as QEMU's `ws_auth`.
+    pub fn inside_tls(self) -> VncAuth {
+        match self {
+            VncAuth::X509None => VncAuth::None,
+            VncAuth::X509Vnc => VncAuth::Vnc,
+            plain => plain,
+        }
+    }
+
+    /// Adds `auth` (and `vencrypt`) to a QAPI object.
+    fn insert(self, into: &mut Map<String, Value>) {
+        into.insert("auth".into(), json!(self.name()));
+        if let Some(subtype) = self.vencrypt() {
+            into.insert("vencrypt".into(), json!(subtype));
         }
     }
 }
 
 /// The connections a server has open now (the RFB server's snapshot).
 pub type ViewerList = Arc<dyn Fn() -> Vec<ViewerInfo> + Send + Sync>;
+
+/// A change to a server's password, as QEMU's `set_password` and
+/// `expire_password` ask for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// A new password; `disconnect`: the viewers connected now leave.
+    Set {
+        /// The password.
+        password: String,
+        /// Whether viewers connected now are disconnected.
+        disconnect: bool,
+    },
+    /// No password lets anyone in after this long from now; `None`: never.
+    Expire(Option<std::time::Duration>),
+}
+
+/// Carries a password change to a display's RFB server (launch wires it),
+/// or says why it cannot be made.
+pub type ChangePassword = Arc<dyn Fn(PasswordChange) -> Result<(), String> + Send + Sync>;
 
 /// One `-vnc`, as the control socket lists it.
 pub struct VncDisplay {
@@ -70,6 +122,10 @@ pub struct VncDisplay {
     pub listeners: Vec<VncListener>,
     /// Who is connected now.
     pub viewers: ViewerList,
+    /// Its share links (used through its WebSocket listener).
+    pub shares: Arc<Shares>,
+    /// Changes its password.
+    pub change_password: ChangePassword,
 }
 
 impl VncDisplay {
@@ -90,7 +146,7 @@ pub fn query_vnc(displays: &[VncDisplay]) -> Value {
         info.insert("service".into(), json!(service));
         info.insert("family".into(), json!(family));
     }
-    info.insert("auth".into(), json!(display.auth.name()));
+    display.auth.insert(&mut info);
     info.insert("clients".into(), clients(display));
     Value::Object(info)
 }
@@ -105,17 +161,18 @@ pub fn query_vnc_servers(displays: &[VncDisplay]) -> Value {
                 .iter()
                 .map(|listener| {
                     let mut server = listener_info(listener);
-                    server.insert("auth".into(), json!(display.auth.name()));
+                    let auth = if listener.websocket { display.auth.inside_tls() } else { display.auth };
+                    auth.insert(&mut server);
                     Value::Object(server)
                 })
                 .collect();
-            json!({
-                "id": display.id,
-                "auth": display.auth.name(),
-                "server": servers,
-                "clients": clients(display),
-                "display": display.vc,
-            })
+            let mut info = Map::new();
+            info.insert("id".into(), json!(display.id));
+            display.auth.insert(&mut info);
+            info.insert("server".into(), Value::Array(servers));
+            info.insert("clients".into(), clients(display));
+            info.insert("display".into(), json!(display.vc));
+            Value::Object(info)
         })
         .collect()
 }
@@ -139,7 +196,7 @@ pub fn event(display: &VncDisplay, event: &ViewerEvent) -> (&'static str, Value)
 /// `VncServerInfo`: the display's first listener and its auth.
 fn server_info(display: &VncDisplay) -> Value {
     let mut server = display.listeners.first().map(listener_info).unwrap_or_default();
-    server.insert("auth".into(), json!(display.auth.name()));
+    display.auth.insert(&mut server);
     Value::Object(server)
 }
 
@@ -147,10 +204,14 @@ fn clients(display: &VncDisplay) -> Value {
     (display.viewers)().iter().map(client_info).collect()
 }
 
-/// `VncClientInfo`, with `x-vcmux-view-only`.
+/// `VncClientInfo`, with `x-vcmux-view-only` and, for a viewer that came
+/// through a share link, `x-vcmux-share` (the share's id).
 fn client_info(viewer: &ViewerInfo) -> Value {
     let mut client = basic_client(viewer);
     client.insert("x-vcmux-view-only".into(), json!(viewer.view_only));
+    if let Some(share) = &viewer.share {
+        client.insert("x-vcmux-share".into(), json!(share));
+    }
     Value::Object(client)
 }
 
@@ -204,6 +265,8 @@ mod tests {
                 VncListener { address: VncAddress::Tcp("[::1]:5700".parse().unwrap()), websocket: true },
             ],
             viewers: Arc::new(move || viewers.clone()),
+            shares: Arc::default(),
+            change_password: Arc::new(|_| Ok(())),
         }
     }
 
@@ -214,6 +277,7 @@ mod tests {
             websocket: true,
             view_only: true,
             initialized: true,
+            share: None,
         }
     }
 

@@ -18,6 +18,10 @@ pub struct AttachOptions {
     /// `replay=SIZE`: how many of the last bytes delivered a newly connected
     /// peer is sent first (0, QEMU's way: none). They are held in memory.
     pub replay: usize,
+    /// `lag=SIZE`: how far the backend may fall behind the console before it
+    /// is cut off, its peer let go to connect again at the current position
+    /// (0, QEMU's way, the default here: it is waited for, however long).
+    pub lag: usize,
 }
 
 /// What each backend received over the hub's life.
@@ -27,4 +31,20 @@ pub struct BackendStats {
     pub written: u64,
     /// Bytes skipped because no peer was connected or its write failed.
     pub dropped: u64,
+}
+
+/// A backend cut off for falling further behind the console than its lag,
+/// for whoever tells of it (the control socket's event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CutOff {
+    /// The hub's id.
+    pub hub: String,
+    /// The backend's id.
+    pub backend: String,
+    /// Its `lag=SIZE`.
+    pub lag: usize,
+    /// The bytes it had been handed and not yet written, dropped by the cut.
+    pub behind: usize,
+    /// The console offset at which the hub cut it off.
+    pub offset: u64,
 }

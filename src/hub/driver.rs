@@ -1,7 +1,8 @@
 //! One backend's driver: a task that writes or drops each chunk the hub
 //! delivers, keeps a peer connected through the backend's connector, replays
-//! the last bytes to a new peer when asked to, reads what the peer types, and
-//! copies what anyone types to a peer that records it.
+//! the last bytes to a new peer when asked to, reads what the peer types,
+//! copies what anyone types to a peer that records it, and lets its peer go
+//! at once when the hub cuts it off for falling too far behind.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,17 +15,18 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use super::attach::{AttachOptions, BackendStats};
+use super::lag::Backlog;
 use super::port::{BoxFuture, BoxReader, BoxWriter, Connection, Connector};
 use super::replay::Replay;
 
 /// The most a driver reads from its peer at once (QEMU's READ_BUF_LEN).
 const INPUT_CHUNK: usize = 4096;
 
-/// One output chunk for one backend; the driver answers on `done` when it has
-/// written the chunk or dropped it.
+/// One output chunk for one backend; for a backend the hub waits for (lag 0),
+/// the driver answers on `done` when it has written the chunk or dropped it.
 pub(super) struct Delivery {
     pub(super) data: Bytes,
-    pub(super) done: oneshot::Sender<()>,
+    pub(super) done: Option<oneshot::Sender<()>>,
 }
 
 /// What a hub shares with each of its drivers.
@@ -90,6 +92,8 @@ pub(super) struct Driver {
     logfile: Option<BoxWriter>,
     /// The last bytes delivered, for the next peer that connects.
     replay: Replay,
+    /// How far behind the console it is, and the hub's word to cut off.
+    backlog: Arc<Backlog>,
     stats: BackendStats,
     /// `stats.dropped` when the last peer left, to say how much it missed.
     dropped_while_away: u64,
@@ -102,6 +106,7 @@ impl Driver {
         id: &str,
         shared: Shared,
         options: AttachOptions,
+        backlog: Arc<Backlog>,
         first_connect: oneshot::Sender<()>,
     ) -> Driver {
         Driver {
@@ -109,6 +114,7 @@ impl Driver {
             shared,
             logfile: options.logfile,
             replay: Replay::new(options.replay),
+            backlog,
             stats: BackendStats::default(),
             dropped_while_away: 0,
             first_connect: Some(first_connect),
@@ -121,20 +127,25 @@ impl Driver {
     pub(super) async fn run(
         mut self,
         connector: Box<dyn Connector>,
-        mut inbox: mpsc::Receiver<Delivery>,
+        mut inbox: mpsc::UnboundedReceiver<Delivery>,
     ) -> BackendStats {
         let mut connecting = Connecting::start(connector);
         let mut live: Option<Live> = None;
+        let backlog = self.backlog.clone();
         loop {
-            // A connection that is ready is taken before the next chunk, so that a
-            // log or a terminal is there from the console's first byte.
+            // A cut comes first: the hub has already told of it. A connection
+            // that is ready is taken before the next chunk, so that a log or a
+            // terminal is there from the console's first byte.
             tokio::select! {
                 biased;
+                () = backlog.cut_off() => self.cut(&mut live, &mut inbox).await,
                 (connector, result) = busy(&mut connecting) => {
                     connecting = match result {
                         Ok(Some(connection)) => {
                             live = Some(self.opened(connection));
-                            self.send_replay(&mut live).await;
+                            if self.send_replay(&mut live).await == Outcome::CutOff {
+                                self.cut(&mut live, &mut inbox).await;
+                            }
                             Connecting::Idle(connector)
                         }
                         Ok(None) => Connecting::Done,
@@ -149,16 +160,16 @@ impl Driver {
                     PeerEvent::HungUp => {
                         if let Some(gone) = live.take() {
                             info!("{}: {} disconnected", self.id, gone.peer);
-                            self.closed(gone).await;
+                            self.closed(gone, Farewell::Graceful).await;
                         }
                     }
                     PeerEvent::Typed(heard) => self.record_typed(&mut live, heard).await,
                 },
                 delivery = inbox.recv() => {
-                    let Some(Delivery { data, done }) = delivery else { break };
-                    self.deliver(&mut live, &data).await;
-                    drop(data);
-                    let _ = done.send(());
+                    let Some(delivery) = delivery else { break };
+                    if self.finish(&mut live, delivery).await == Outcome::CutOff {
+                        self.cut(&mut live, &mut inbox).await;
+                    }
                 }
             }
             if live.is_none()
@@ -169,17 +180,51 @@ impl Driver {
             }
         }
         if let Some(live) = live.take() {
-            self.closed(live).await;
+            self.closed(live, Farewell::Graceful).await;
         }
         if let Some(log) = self.logfile.as_mut() {
             let _ = log.shutdown().await;
         }
+        self.stats.dropped += self.backlog.take_skipped();
         self.stats
     }
 
+    /// Writes or drops one delivered chunk, then says so: to the backlog, and
+    /// to the hub if it waits.
+    async fn finish(&mut self, live: &mut Option<Live>, delivery: Delivery) -> Outcome {
+        let Delivery { data, done } = delivery;
+        let outcome = self.deliver(live, &data).await;
+        self.backlog.finished(data.len());
+        drop(data);
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+        outcome
+    }
+
+    /// The hub cut this backend off: the peer is let go at once (not flushed:
+    /// it is not reading), every chunk still held is dropped, and the hub may
+    /// hand chunks again. The peer may connect again at the current position.
+    async fn cut(&mut self, live: &mut Option<Live>, inbox: &mut mpsc::UnboundedReceiver<Delivery>) {
+        if let Some(gone) = live.take() {
+            self.closed(gone, Farewell::Abrupt).await;
+        }
+        while let Ok(delivery) = inbox.try_recv() {
+            self.finish(live, delivery).await;
+        }
+        let skipped = self.backlog.cut_done();
+        if skipped > 0 {
+            self.stats.dropped += skipped;
+            // The bytes kept for the next peer no longer lead up to the live
+            // stream: a replay would hide the gap.
+            self.replay.clear();
+        }
+    }
+
     /// Writes one chunk to the peer, or counts it dropped when there is none or
-    /// the write fails (then the peer is let go). Either way it is kept for replay.
-    async fn deliver(&mut self, live: &mut Option<Live>, data: &Bytes) {
+    /// the write fails (then the peer is let go) or the hub cuts the backend
+    /// off meanwhile (then the caller cuts). Either way it is kept for replay.
+    async fn deliver(&mut self, live: &mut Option<Live>, data: &Bytes) -> Outcome {
         let len = data.len() as u64;
         self.replay.record(data);
         if let Some(log) = self.logfile.as_mut()
@@ -190,16 +235,28 @@ impl Driver {
         }
         let Some(peer) = live.as_mut() else {
             self.stats.dropped += len;
-            return;
+            return Outcome::Done;
         };
-        match write_chunk(peer, data).await {
-            Ok(()) => self.stats.written += len,
-            Err((sent, e)) => {
+        match write_chunk(peer, data, &self.backlog).await {
+            Ok(()) => {
+                self.stats.written += len;
+                Outcome::Done
+            }
+            Err((sent, stop)) => {
                 self.stats.written += sent as u64;
                 self.stats.dropped += len - sent as u64;
-                if let Some(gone) = live.take() {
-                    info!("{}: {} disconnected ({e}); skipping it until it is back", self.id, gone.peer);
-                    self.closed(gone).await;
+                match stop {
+                    Stop::CutOff => Outcome::CutOff,
+                    Stop::Failed(e) => {
+                        if let Some(gone) = live.take() {
+                            info!(
+                                "{}: {} disconnected ({e}); skipping it until it is back",
+                                self.id, gone.peer
+                            );
+                            self.closed(gone, Farewell::Graceful).await;
+                        }
+                        Outcome::Done
+                    }
                 }
             }
         }
@@ -251,39 +308,48 @@ impl Driver {
             && let Some(gone) = live.take()
         {
             info!("{}: {} disconnected ({e}); skipping it until it is back", self.id, gone.peer);
-            self.closed(gone).await;
+            self.closed(gone, Farewell::Graceful).await;
         }
     }
 
     /// Sends a new peer the last bytes delivered before it came, before any
     /// further chunk; a peer that fails meanwhile is let go. Replayed bytes
-    /// were counted when they were delivered, and are not counted again.
-    async fn send_replay(&mut self, live: &mut Option<Live>) {
-        let Some(peer) = live.as_mut() else { return };
+    /// were counted when they were delivered, and are not counted again. A
+    /// cut meanwhile is the caller's to carry out.
+    async fn send_replay(&mut self, live: &mut Option<Live>) -> Outcome {
+        let Some(peer) = live.as_mut() else { return Outcome::Done };
         let mut failure = None;
         for part in self.replay.contents() {
             if part.is_empty() {
                 continue;
             }
-            if let Err((_, e)) = write_chunk(peer, part).await {
-                failure = Some(e);
-                break;
+            match write_chunk(peer, part, &self.backlog).await {
+                Ok(()) => {}
+                Err((_, Stop::CutOff)) => return Outcome::CutOff,
+                Err((_, Stop::Failed(e))) => {
+                    failure = Some(e);
+                    break;
+                }
             }
         }
         if let Some(e) = failure
             && let Some(gone) = live.take()
         {
             info!("{}: {} disconnected during the replay ({e})", self.id, gone.peer);
-            self.closed(gone).await;
+            self.closed(gone, Farewell::Graceful).await;
         }
+        Outcome::Done
     }
 
-    /// Lets a peer go: flushes what it has, stops reading it, reports CLOSED.
-    async fn closed(&mut self, mut gone: Live) {
-        if let Some(mut typed) = gone.typed.take() {
-            let _ = typed.writer.shutdown().await;
+    /// Lets a peer go: flushes what it has (unless it is being cut off for not
+    /// taking it), stops reading it, reports CLOSED.
+    async fn closed(&mut self, mut gone: Live, farewell: Farewell) {
+        if farewell == Farewell::Graceful {
+            if let Some(mut typed) = gone.typed.take() {
+                let _ = typed.writer.shutdown().await;
+            }
+            let _ = gone.writer.shutdown().await;
         }
-        let _ = gone.writer.shutdown().await;
         if let Some(reader) = gone.reader.take() {
             reader.abort();
         }
@@ -292,6 +358,29 @@ impl Driver {
             info!("{}: CLOSED ({} was the last backend connected)", self.shared.hub, self.id);
         }
     }
+}
+
+/// Whether a chunk was finished, or the hub cut the backend off meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Done,
+    CutOff,
+}
+
+/// How a peer is let go: flushed and shut down, or dropped at once (a peer cut
+/// off for not reading would never take the flush).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Farewell {
+    Graceful,
+    Abrupt,
+}
+
+/// Why a write stopped before the whole chunk was taken.
+enum Stop {
+    /// The write failed or the peer hung up.
+    Failed(std::io::Error),
+    /// The hub cut the backend off.
+    CutOff,
 }
 
 /// Resolves when the connector has a result; never while it is idle or done.
@@ -327,27 +416,29 @@ async fn peer_event(live: &mut Option<Live>) -> PeerEvent {
     }
 }
 
-/// Writes `data` whole to the peer, giving up if it hangs up meanwhile. On
-/// failure, says how many bytes it had taken.
-async fn write_chunk(live: &mut Live, data: &[u8]) -> Result<(), (usize, std::io::Error)> {
+/// Writes `data` whole to the peer, giving up if it hangs up or the hub cuts
+/// the backend off meanwhile. On failure, says how many bytes it had taken.
+async fn write_chunk(live: &mut Live, data: &[u8], backlog: &Backlog) -> Result<(), (usize, Stop)> {
     let Live { writer, reader, .. } = live;
-    let gone = || std::io::Error::new(std::io::ErrorKind::BrokenPipe, "peer hung up");
+    let gone = || Stop::Failed(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "peer hung up"));
     let mut sent = 0;
     while sent < data.len() {
         let n = tokio::select! {
-            n = writer.write(&data[sent..]) => n.map_err(|e| (sent, e))?,
+            n = writer.write(&data[sent..]) => n.map_err(|e| (sent, Stop::Failed(e)))?,
             () = reader_ended(reader) => return Err((sent, gone())),
+            () = backlog.cut_off() => return Err((sent, Stop::CutOff)),
         };
         if n == 0 {
-            return Err((sent, std::io::ErrorKind::WriteZero.into()));
+            return Err((sent, Stop::Failed(std::io::ErrorKind::WriteZero.into())));
         }
         sent += n;
     }
     // A flush that fails lost the chunk (a log on a full disk); a hang-up now came
     // after the kernel had taken it all.
     tokio::select! {
-        r = writer.flush() => r.map_err(|e| (0, e)),
+        r = writer.flush() => r.map_err(|e| (0, Stop::Failed(e))),
         () = reader_ended(reader) => Err((sent, gone())),
+        () = backlog.cut_off() => Err((sent, Stop::CutOff)),
     }
 }
 

@@ -1,14 +1,22 @@
 //! The hub: QEMU's mux-be core, fanning one frontend out to 1..=4 backends.
 //!
 //! **Output** (frontend → backends): the hub reads a chunk from the frontend and
-//! hands the same chunk to every backend's driver; it reads the next chunk only
-//! when every driver has finished with this one. A driver whose peer is
-//! connected writes the chunk whole before it answers, so the slowest *working*
-//! backend sets the pace and a faster one is never sent a byte twice. A driver
-//! with no peer (a socket with no client, a PTY nobody opened, a failed log)
-//! answers at once and counts the chunk as dropped: a missing viewer never stalls
-//! the console. A peer that (re)connects starts with the next chunk: the current
-//! position, with no replay unless its backend asked for one.
+//! hands the same chunk to every backend's driver, which writes it whole to its
+//! peer, in order, each byte once. A driver with no peer (a socket with no
+//! client, a PTY nobody opened, a failed log) counts the chunk as dropped at
+//! once: a missing viewer never stalls the console. A peer that (re)connects
+//! starts with the next chunk: the current position, with no replay unless its
+//! backend asked for one.
+//!
+//! **Pace and lag** (`lag=SIZE`, [`AttachOptions::lag`]): the hub reads the
+//! next chunk once every backend with a lag of 0 has finished with this one, so
+//! the slowest of those sets the pace (QEMU's hub; the vc is always one). A
+//! backend with a lag is not waited for: it may fall up to SIZE bytes behind
+//! the console. One that falls further (a peer that stopped reading) is cut
+//! off: its peer let go at once, the bytes it held dropped, one warning logged
+//! and a [`CutOff`] told to [`Hub::cut_offs`]; its connector may connect again,
+//! at the current position. So a stuck peer never holds back the console, and
+//! a backend holds at most twice its lag (`hub/lag.rs`).
 //!
 //! **Replay** (`replay=SIZE`, [`AttachOptions::replay`]): a backend attached
 //! with a replay size keeps the last SIZE bytes of the chunks delivered to it,
@@ -21,9 +29,10 @@
 //! **Hot-plug** ([`HubHandle`], from [`Hub::handle`]): backends are attached and
 //! detached while the hub runs. The pump carries each request out between two
 //! chunks (and while it waits for a frontend), never inside one: at that point
-//! every backend already attached has written or dropped every byte read so far.
-//! So an attached backend's first byte is the console's next one, and a detached
-//! one was handed every byte up to that boundary and nothing after. Each answer
+//! every backend already attached has been handed every byte read so far (one
+//! with a lag may still be writing them). So an attached backend's first byte is
+//! the console's next one, and a detached one was handed every byte up to that
+//! boundary and nothing after; its driver writes what it still holds, then ends. Each answer
 //! carries the boundary's console offset (the bytes read from the frontend so
 //! far), which lets a caller prove against a full log which bytes a backend had.
 //! A detached backend's driver finishes as every driver does at the hub's end:
@@ -60,10 +69,13 @@ mod backends;
 mod driver;
 mod error;
 mod handle;
+mod lag;
 pub mod port;
 mod replay;
+#[cfg(test)]
+mod tests;
 
-pub use attach::{AttachOptions, BackendStats, MAX_BACKENDS};
+pub use attach::{AttachOptions, BackendStats, CutOff, MAX_BACKENDS};
 use backends::Backends;
 pub use error::HubError;
 use handle::Request;
@@ -148,6 +160,12 @@ impl Hub {
     /// Where the frontend is now and as it comes and goes.
     pub fn frontend_status(&self) -> watch::Receiver<FrontendStatus> {
         self.frontend_status.subscribe()
+    }
+
+    /// Each backend cut off from now on for falling further behind the
+    /// console than its lag (a listener that falls behind loses the oldest).
+    pub fn cut_offs(&self) -> broadcast::Receiver<CutOff> {
+        self.backends.cut_offs()
     }
 
     /// A handle to attach and detach backends while [`Hub::run`] runs.
@@ -269,6 +287,7 @@ async fn pump(
         if n == 0 {
             return Ok(PumpEnd::Eof);
         }
+        let offset = *read;
         *read += n as u64;
         let chunk = buffer.split().freeze();
         if let Some(log) = logfile.as_mut()
@@ -277,7 +296,7 @@ async fn pump(
             warn!("frontend logfile failed, no longer logging: {e}");
             *logfile = None;
         }
-        backends.deliver(chunk).await;
+        backends.deliver(chunk, offset).await;
     }
 }
 

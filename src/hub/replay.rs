@@ -42,6 +42,13 @@ impl Replay {
         }
     }
 
+    /// Forgets every byte kept: what comes next does not follow them (the
+    /// backend was cut off and missed bytes it never saw).
+    pub(super) fn clear(&mut self) {
+        self.ring.clear();
+        self.oldest = 0;
+    }
+
     /// How many bytes a new peer would be sent.
     pub(super) fn len(&self) -> usize {
         self.ring.len()

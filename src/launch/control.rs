@@ -17,7 +17,7 @@ use crate::chardev::vc::Vc;
 use crate::config::Config;
 use crate::control::vnc::VncDisplay;
 use crate::control::{Console, ControlListener};
-use crate::hub::FrontendStatus;
+use crate::hub::{CutOff, FrontendStatus};
 use crate::rfb::ViewerEvent;
 
 /// How the control sockets end and end vcmux.
@@ -80,6 +80,25 @@ async fn forward_viewer_events(
             Err(broadcast::error::RecvError::Closed) => return,
         }
     }
+}
+
+/// Tells control clients of each backend a hub cuts off for falling too far
+/// behind, until the hub ends.
+pub(super) fn follow_cut_offs(console: &Arc<Console>, mut cut_offs: broadcast::Receiver<CutOff>) {
+    let console = console.clone();
+    tokio::spawn(async move {
+        loop {
+            match cut_offs.recv().await {
+                Ok(CutOff { hub, backend, lag, behind, offset }) => {
+                    console.emit_backend_lagged(&hub, &backend, lag, behind, offset);
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    warn!("control: {missed} backend cut-offs came too fast to tell");
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
 }
 
 /// Tells control clients each time hub `hub`'s frontend connects or goes

@@ -106,6 +106,7 @@ async fn run_until_done(
     for (mut hub, opened_hub) in hubs.into_iter().zip(opened.hubs) {
         if let Some(console) = &console {
             control::follow_frontend(console, hub.id(), hub.frontend_status());
+            control::follow_cut_offs(console, hub.cut_offs());
         }
         let window = console_window(&opened_hub);
         for backend in opened_hub.backends {
@@ -116,7 +117,8 @@ async fn run_until_done(
                 recording.follow(window.clone());
             }
             // The configuration was validated, so a hub never refuses a backend here.
-            let options = AttachOptions { logfile: backend.logfile, replay: backend.replay };
+            let options =
+                AttachOptions { logfile: backend.logfile, replay: backend.replay, lag: backend.lag };
             match hub.attach(&backend.id, backend.connector, options) {
                 Ok(connected) if backend.wait => waits.push((backend.id, connected)),
                 Ok(_) => {}

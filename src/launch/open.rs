@@ -53,6 +53,8 @@ pub(super) struct OpenedBackend {
     pub logfile: Option<BoxWriter>,
     /// `replay=SIZE`: what a newly connected peer is sent first (0: nothing).
     pub replay: usize,
+    /// `lag=SIZE`: how far it may fall behind before it is cut off (0: never).
+    pub lag: usize,
     /// For a vc: the terminal, which a VNC server shows and whose size a
     /// command frontend's window follows.
     pub vc: Option<Arc<vc::Vc>>,
@@ -207,6 +209,7 @@ pub(super) async fn open_backend(config: &BackendConfig) -> Result<OpenedBackend
         wait,
         logfile,
         replay: config.replay,
+        lag: config.lag,
         vc: shown,
         listening_on,
         pty: pty_path,

@@ -99,7 +99,7 @@ impl Plugboard {
         if let (Some(recording), Some(window)) = (&opened.console_window, window) {
             recording.follow(window.clone());
         }
-        let options = AttachOptions { logfile: opened.logfile, replay: opened.replay };
+        let options = AttachOptions { logfile: opened.logfile, replay: opened.replay, lag: opened.lag };
         let attached = handle
             .attach(&id, opened.connector, options)
             .await

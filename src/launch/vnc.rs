@@ -1,6 +1,7 @@
 //! Starting a `-vnc`, in three steps that follow start-up's order: the password
-//! files read ([`prepare`]), the listeners bound ([`bind`]), and once every
-//! chardev is open, the RFB server serving its vc ([`BoundVnc::serve`]).
+//! files and TLS credentials read ([`prepare`]), the listeners bound
+//! ([`bind`]), and once every chardev is open, the RFB server serving its vc
+//! ([`BoundVnc::serve`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,14 +12,17 @@ use tracing::info;
 
 use super::error::LaunchError;
 use crate::chardev::vc::Vc;
-use crate::config::{VNC_BASE_PORT, VncConfig, VncListen};
-use crate::control::vnc::{VncAddress, VncAuth, VncDisplay, VncListener};
+use crate::config::{VNC_BASE_PORT, VncConfig, VncListen, VncTls};
+use crate::control::vnc::{PasswordChange, VncAddress, VncAuth, VncDisplay, VncListener};
 use crate::rfb::{self, SharePolicy, ViewerEvent};
+use crate::tls;
 use crate::unix_socket::{self, RemoveOnDrop};
 
-/// Reads `config`'s password files into the server's settings and checks them.
+/// Reads `config`'s password files and TLS credentials into the server's
+/// settings and checks them.
 pub(super) fn prepare(config: &VncConfig) -> Result<rfb::ServerSettings, LaunchError> {
     let server = rfb::ServerSettings {
+        tls: read_tls(config)?,
         password: read_password(config.password_file.as_deref())?,
         view_only_password: read_password(config.viewonly_password_file.as_deref())?,
         view_only: config.view_only,
@@ -75,6 +79,19 @@ impl ServingVnc {
             auth: self.auth,
             listeners: self.listeners.clone(),
             viewers: std::sync::Arc::new(move || server.connected()),
+            shares: self.server.shares(),
+            change_password: {
+                let server = self.server.clone();
+                Arc::new(move |change| {
+                    match change {
+                        PasswordChange::Set { password, disconnect } => {
+                            server.set_password(password, disconnect).map_err(|e| e.to_string())?;
+                        }
+                        PasswordChange::Expire(after) => server.expire_password(after),
+                    }
+                    Ok(())
+                })
+            },
         }
     }
 
@@ -119,7 +136,13 @@ impl BoundVnc {
     /// Serves `vc` on the bound listeners until [`ServingVnc::shutdown`], and
     /// logs where.
     pub fn serve(self, vc: Arc<Vc>) -> Result<ServingVnc, LaunchError> {
-        let auth = if self.server.needs_password() { VncAuth::Vnc } else { VncAuth::None };
+        let wss = self.server.tls.is_some();
+        let auth = match (wss, self.server.needs_password()) {
+            (false, false) => VncAuth::None,
+            (false, true) => VncAuth::Vnc,
+            (true, false) => VncAuth::X509None,
+            (true, true) => VncAuth::X509Vnc,
+        };
         let server = rfb::Server::new(vc, self.server)
             .map_err(|e| LaunchError::Vnc(format!("-vnc for {}: {e}", self.vc)))?;
         // Before any viewer can arrive, so that none goes untold.
@@ -128,7 +151,7 @@ impl BoundVnc {
         let socket = match self.listener {
             Listener::Tcp(listener) => {
                 if let Ok(local) = listener.local_addr() {
-                    info!("{}: VNC viewers welcome on {local}", self.vc);
+                    info!("{}: VNC viewers welcome on {local}{}", self.vc, tls_note(auth));
                     listeners.push(VncListener { address: VncAddress::Tcp(local), websocket: false });
                 }
                 let server = server.clone();
@@ -136,7 +159,7 @@ impl BoundVnc {
                 None
             }
             Listener::Unix(listener, path) => {
-                info!("{}: VNC viewers welcome on unix:{}", self.vc, path.path().display());
+                info!("{}: VNC viewers welcome on unix:{}{}", self.vc, path.path().display(), tls_note(auth));
                 let address = VncAddress::Unix(path.path().to_path_buf());
                 listeners.push(VncListener { address, websocket: false });
                 let server = server.clone();
@@ -146,7 +169,11 @@ impl BoundVnc {
         };
         if let Some(listener) = self.websocket {
             if let Ok(local) = listener.local_addr() {
-                info!("{}: WebSocket (noVNC) viewers welcome on {local}", self.vc);
+                let (page, scheme) = if wss { ("https", "wss") } else { ("http", "ws") };
+                info!(
+                    "{}: WebSocket (noVNC) viewers welcome on {local}; in a browser: {page}://{local}/ ({scheme}://)",
+                    self.vc
+                );
                 listeners.push(VncListener { address: VncAddress::Tcp(local), websocket: true });
             }
             let server = server.clone();
@@ -154,6 +181,55 @@ impl BoundVnc {
         }
         Ok(ServingVnc { vc: self.vc, server, auth, listeners, events, _socket: socket })
     }
+}
+
+/// How viewers must connect, for the log line that says where.
+fn tls_note(auth: VncAuth) -> &'static str {
+    match auth {
+        VncAuth::X509None => " (VeNCrypt X509None: TLS)",
+        VncAuth::X509Vnc => " (VeNCrypt X509Vnc: TLS, then the password)",
+        VncAuth::None | VncAuth::Vnc => "",
+    }
+}
+
+/// The TLS credentials `tls-creds=` names: the object's directory read, or a
+/// certificate made now whose fingerprint is logged for viewers to check.
+fn read_tls(config: &VncConfig) -> Result<Option<rfb::Tls>, LaunchError> {
+    let server_config = match &config.tls {
+        None => return Ok(None),
+        Some(VncTls::Creds(creds)) => tls::creds::load(&creds.dir, creds.verify_peer)
+            .map_err(|e| LaunchError::Vnc(format!("-object tls-creds-x509,id={}: {e}", creds.id)))?,
+        Some(VncTls::Auto) => {
+            let (server_config, fingerprint) = tls::creds::self_signed(certificate_names(&config.listen))
+                .map_err(|e| LaunchError::Vnc(format!("-vnc for {}: tls-creds=auto: {e}", config.vc)))?;
+            info!(
+                "{}: TLS with a self-signed certificate made now, SHA-256 fingerprint {fingerprint}",
+                config.vc
+            );
+            server_config
+        }
+    };
+    Ok(Some(rfb::Tls::new(server_config)))
+}
+
+/// The names a self-signed certificate is made for: loopback, this
+/// machine's host name, and the host the server listens on.
+fn certificate_names(listen: &VncListen) -> Vec<String> {
+    let mut names: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+    if let Ok(host) = nix::unistd::gethostname()
+        && let Some(host) = host.to_str()
+    {
+        names.push(host.to_string());
+    }
+    if let VncListen::Tcp { host, .. } = listen
+        && host.parse::<std::net::IpAddr>().map_or(true, |ip| !ip.is_unspecified())
+    {
+        names.push(host.clone());
+    }
+    names.sort();
+    names.dedup();
+    names.retain(|n| !n.is_empty());
+    names
 }
 
 /// The password in a file: its first line.

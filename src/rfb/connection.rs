@@ -8,7 +8,14 @@
 //! Output is throttled as QEMU does: an incremental update waits while more
 //! than a threshold of bytes (a screenful in its pixel format, at least
 //! [`MIN_THROTTLE`]) is still unsent, and a viewer whose unsent output passes
-//! [`DROP_FACTOR`] times that is dropped.
+//! [`DROP_FACTOR`] times that is dropped. Unsent output is held on the
+//! process's memory budget ([`memory`](crate::memory)), and so is the memory
+//! an update takes while it is cut and encoded (`update::update_cost`). While the
+//! budget is spent (a reservation refused, until memory is given back), no
+//! viewer gets another update, and if viewers' unsent output holds more than
+//! half of it, one with more than its fair share ([`FAIR_SHARE`]) unsent is
+//! dropped, so that viewers that do not read
+//! cannot together hold more than the budget, nor keep the others waiting.
 
 use std::sync::Arc;
 
@@ -25,17 +32,25 @@ use super::group_key::GroupKey;
 use super::handshake::{self, HandshakeError};
 use super::incoming::Incoming;
 use super::lifecycle::{Peer, Presence, ViewerInfo};
-use super::outgoing::Outgoing;
+use super::outgoing::{self, Outgoing};
 use super::pixel_format::PixelFormat;
 use super::server_message::ServerMessage;
-use super::update::{self, Cut, UpdateError};
-use super::viewers::{JoinRefused, Registration, Shared, lock};
+use super::settings::ServerSettings;
+use super::shares::Grant;
+use super::update::{self, Cut, UpdateError, update_cost};
+use super::viewers::{JoinRefused, Registration, Shared, Slot, lock};
+use crate::memory;
 
 /// The least output allowed to wait unsent before incremental updates pause (QEMU: 1 MiB).
 const MIN_THROTTLE: usize = 1 << 20;
 
 /// Unsent output past this many thresholds drops the viewer (QEMU: 5).
 const DROP_FACTOR: usize = 5;
+
+/// While the budget is spent and viewers' unsent output holds more than half
+/// of it, a viewer holding more than this is dropped: with up to 128 viewers holding that half, one of them does, so
+/// memory is given back and the others' updates go on.
+const FAIR_SHARE: usize = memory::PROCESS_BUDGET / 2 / 128;
 
 /// Why a viewer's connection ended.
 #[derive(Debug, thiserror::Error)]
@@ -50,10 +65,20 @@ enum Ended {
     Closed,
     #[error("write failed: {0}")]
     WriteFailed(std::io::Error),
-    #[error("disconnected: another viewer took exclusive access, or the server stopped")]
+    #[error(
+        "disconnected: another viewer took exclusive access, the password changed, or the server stopped"
+    )]
     Kicked,
+    #[error(
+        "dropped in its handshake: the connection limit is reached and a newer connection took its place"
+    )]
+    Evicted,
+    #[error("disconnected: its share {0} was revoked or expired")]
+    Unshared(String),
     #[error("dropped: {0} bytes of output unsent (the limit is {1})")]
     TooSlow(usize, usize),
+    #[error("dropped: {0} bytes of output unsent while the process's memory budget is spent")]
+    OverBudget(usize),
     #[error("the desktop went away")]
     DesktopGone,
     #[error(transparent)]
@@ -65,13 +90,15 @@ impl Ended {
     fn is_fault(&self) -> bool {
         match self {
             Ended::Protocol(MessageError::Io(_)) => false,
-            Ended::Protocol(_) | Ended::TooSlow(..) => true,
+            Ended::Protocol(_) | Ended::TooSlow(..) | Ended::OverBudget(_) => true,
             Ended::Handshake(e) => matches!(
                 e,
                 HandshakeError::BadVersion(_)
                     | HandshakeError::SecurityTypeNotOffered(_)
                     | HandshakeError::AuthenticationFailed
                     | HandshakeError::BackingOff(_)
+                    | HandshakeError::NeedsTls(_)
+                    | HandshakeError::Vencrypt(_)
             ),
             _ => false,
         }
@@ -80,22 +107,57 @@ impl Ended {
 
 /// Serves one viewer on `stream` (inside WebSocket if `websocket`) to the
 /// end, logging its arrival and departure and listing it as open meanwhile.
-pub(crate) async fn serve<S>(shared: Arc<Shared>, stream: S, peer: Peer, websocket: bool)
-where
+/// A viewer let in by a share link (`grant`) skips the password, only watches
+/// if the share says so, and leaves when the share ends.
+pub(crate) async fn serve<S>(
+    shared: Arc<Shared>,
+    stream: S,
+    peer: Peer,
+    websocket: bool,
+    grant: Option<Grant>,
+    slot: &Slot,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let id = shared.next_id();
-    info!("vnc: viewer {id} connected from {peer}");
+    let share = grant.as_ref().map(|g| g.id.clone());
+    match &grant {
+        Some(grant) => {
+            let how = if grant.view_only { "view-only" } else { "read-write" };
+            info!("vnc: viewer {id} connected from {peer} through share {} ({how})", grant.id);
+        }
+        None => info!("vnc: viewer {id} connected from {peer}"),
+    }
     let arrived = ViewerInfo {
         id,
         peer: peer.clone(),
         websocket,
-        view_only: shared.settings.view_only,
+        view_only: shared.settings.view_only || grant.as_ref().is_some_and(|g| g.view_only),
         initialized: false,
+        share,
     };
-    let presence = shared.lifecycle.arrived(arrived);
+    let presence = shared.lifecycle.arrived(arrived.clone());
     let mut joined = false;
-    let ended = run(&shared, id, stream, &peer, &presence, &mut joined).await;
+    let ended = match &grant {
+        None => {
+            let settings = lock(&shared.password).settings(&shared.settings);
+            run(&shared, &arrived, stream, &presence, slot, &mut joined, &settings).await
+        }
+        Some(grant) => {
+            // The token stands for the password; the share may take typing away.
+            let settings = ServerSettings {
+                password: None,
+                view_only_password: None,
+                view_only: shared.settings.view_only || grant.view_only,
+                ..shared.settings.clone()
+            };
+            let session = run(&shared, &arrived, stream, &presence, slot, &mut joined, &settings);
+            tokio::select! {
+                ended = session => ended,
+                () = grant.ended.cancelled() => Ended::Unshared(grant.id.clone()),
+            }
+        }
+    };
     // Unlisted (and its departure told) before the log says it is gone.
     drop(presence);
     if joined {
@@ -108,41 +170,50 @@ where
     }
 }
 
-/// The handshake, registration and ServerInit within the handshake timeout,
-/// then the session.
+/// The handshake, registration and ServerInit within the handshake timeout
+/// (unless a newer connection takes its `slot` meanwhile), then the session
+/// of the viewer that `arrived`.
 async fn run<S>(
     shared: &Arc<Shared>,
-    id: ViewerId,
-    mut stream: S,
-    peer: &Peer,
+    arrived: &ViewerInfo,
+    stream: S,
     presence: &Presence<'_>,
+    slot: &Slot,
     joined: &mut bool,
+    settings: &ServerSettings,
 ) -> Ended
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let timeout = shared.settings.handshake_timeout;
+    let (id, peer, websocket) = (arrived.id, &arrived.peer, arrived.websocket);
+    let timeout = settings.handshake_timeout;
     let start = async {
-        let agreed =
-            handshake::negotiate(&mut stream, &shared.settings, &shared.backoff, &peer.backoff_key()).await?;
+        // A WebSocket viewer came in over wss when the server has TLS: VeNCrypt
+        // is for the RFB listeners.
+        let (agreed, mut stream) =
+            handshake::negotiate(stream, settings, &shared.backoff, &peer.backoff_key(), websocket).await?;
         let Some(registered) = shared.register(id, agreed.shared) else { return Err(Ended::DesktopGone) };
         let (registration, width, height) = registered?;
         let name = shared.desktop.name();
         let init = ServerMessage::ServerInit { width, height, format: PixelFormat::SERVER, name: &name };
         handshake::send(&mut stream, &init.to_bytes()).await.map_err(|e| Ended::Handshake(e.into()))?;
-        Ok::<_, Ended>((agreed, registration, width, height))
+        Ok::<_, Ended>((agreed, stream, registration, width, height))
     };
     let started = tokio::select! {
         started = tokio::time::timeout(timeout, start) => started,
         () = shared.shutdown().cancelled() => return Ended::Kicked,
+        () = slot.evicted().cancelled() => return Ended::Evicted,
     };
-    let (agreed, registration, width, height) = match started {
+    let (agreed, stream, registration, width, height) = match started {
         Ok(Ok(started)) => started,
         Ok(Err(ended)) => return ended,
         Err(_) => return Ended::Handshake(HandshakeError::TimedOut(timeout)),
     };
+    if !slot.joined() {
+        return Ended::Evicted;
+    }
     *joined = true;
-    let view_only = agreed.view_only || shared.settings.view_only;
+    let view_only = agreed.view_only || settings.view_only;
     presence.initialized(view_only);
     let (reader, writer) = tokio::io::split(stream);
     let outgoing = Outgoing::start(writer);
@@ -190,8 +261,10 @@ impl Session {
             .max(MIN_THROTTLE)
     }
 
+    /// Whether incremental updates wait: too much unsent, or the process's
+    /// memory budget is spent.
     fn throttled(&self) -> bool {
-        self.outgoing.unsent() > self.threshold()
+        self.outgoing.unsent() > self.threshold() || memory::process().under_pressure()
     }
 
     async fn run(&mut self, mut incoming: Incoming) -> Ended {
@@ -200,6 +273,7 @@ impl Session {
         clipboard.borrow_and_update();
         let mut clipboard_open = true;
         let kick = self.registration.kick.clone();
+        let mut pressure = memory::process().pressure();
         loop {
             if let Err(ended) = self.update(&mut changes).await {
                 return ended;
@@ -252,10 +326,17 @@ impl Session {
                     Err(_) => clipboard_open = false,
                 },
                 () = self.outgoing.drained.notified(), if throttled => {}
+                // Never closed: the budget is static.
+                _ = pressure.changed() => {}
             }
             let unsent = self.outgoing.unsent();
             if unsent > DROP_FACTOR * self.threshold() {
                 return Ended::TooSlow(unsent, DROP_FACTOR * self.threshold());
+            }
+            let crowded =
+                memory::process().under_pressure() && outgoing::all_unsent() > memory::PROCESS_BUDGET / 2;
+            if crowded && unsent > FAIR_SHARE {
+                return Ended::OverBudget(unsent);
             }
         }
     }
@@ -274,7 +355,9 @@ impl Session {
     /// frames, or one of its own.
     async fn update(&mut self, changes: &mut watch::Receiver<u64>) -> Result<(), Ended> {
         let Some(incremental) = self.asked.request else { return Ok(()) };
-        if incremental && self.throttled() {
+        // A full update goes whatever is unsent (QEMU's rule), unless the
+        // process's budget is spent.
+        if self.throttled() && (incremental || memory::process().under_pressure()) {
             return Ok(());
         }
         if self.membership.is_some()
@@ -299,6 +382,11 @@ impl Session {
     fn group_update(&mut self, incremental: bool) -> Option<Result<(), Ended>> {
         let key = self.key();
         let membership = self.membership.as_mut()?;
+        if incremental && memory::process().under_pressure() {
+            // The budget is spent: no viewer gets another update until
+            // memory is given back (the session wakes when it is).
+            return Some(Ok(()));
+        }
         let next = if !incremental || membership.key() != key { Next::Evicted } else { membership.next() };
         match next {
             Next::Frames(frames) => {
@@ -330,6 +418,10 @@ impl Session {
 
     /// Sends an update of its own, cut from the framebuffer it sees.
     async fn own_update(&mut self, changes: &mut watch::Receiver<u64>) -> Result<(), Ended> {
+        let Some(working) = memory::process().try_reserve(update_cost(self.size.0, self.size.1)) else {
+            // Refused: the budget is under pressure until memory is given back.
+            return Ok(());
+        };
         changes.borrow_and_update();
         let pending = self.registration.pending.clone();
         let cell_size = self.shared.desktop.cell_size();
@@ -345,6 +437,7 @@ impl Session {
         }
         let size = (cut.taken.width, cut.taken.height);
         update::send(cut, &mut self.asked, &mut self.encoders, cell_size, &self.outgoing).await?;
+        drop(working);
         self.size = size;
         self.asked.request = None;
         Ok(())

@@ -44,9 +44,10 @@ use super::desktop::ViewerId;
 use super::encoding::{Checkpoint, Encoders, Encoding};
 use super::group_key::GroupKey;
 use super::pending::Pending;
-use super::update::{self, Cut};
+use super::update::{self, Cut, update_cost};
 use super::viewers::{Shared, lock};
 use crate::frame::Rect;
+use crate::memory::{self, Reservation};
 
 /// Frames a group keeps for viewers behind; one further behind leaves it.
 pub(super) const MAX_FRAMES: usize = 32;
@@ -66,6 +67,8 @@ pub(super) struct Frame {
     keyframe: bool,
     /// The group's streams after it (ZRLE's window), for a viewer leaving here.
     checkpoint: Checkpoint,
+    /// Its bytes, held on the process's budget while the log keeps it.
+    _memory: Reservation,
 }
 
 /// Viewers sent the same bytes, and the task that encodes them.
@@ -291,7 +294,8 @@ impl Group {
         let seq = log.next_seq;
         log.next_seq += 1;
         log.bytes += body.len();
-        log.frames.push_back(Arc::new(Frame { seq, body, count, keyframe, checkpoint }));
+        let _memory = memory::process().force(body.len());
+        log.frames.push_back(Arc::new(Frame { seq, body, count, keyframe, checkpoint, _memory }));
         while log.frames.len() > MAX_FRAMES || (log.bytes > MAX_BYTES && log.frames.len() > 1) {
             if let Some(old) = log.frames.pop_front() {
                 log.bytes -= old.body.len();
@@ -348,6 +352,16 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
         {
             tokio::time::sleep_until(last + interval).await;
         }
+        let (width, height) = lock(&group.pending).size();
+        let Some(working) = memory::process().try_reserve(update_cost(width, height)) else {
+            // The budget is spent: no frame until memory is given back.
+            let mut pressure = memory::process().pressure();
+            tokio::select! {
+                _ = pressure.wait_for(|over| !over) => {}
+                () = shared.shutdown().cancelled() => break,
+            }
+            continue;
+        };
         last = Some(Instant::now());
         changes.borrow_and_update();
         changed = false;
@@ -381,6 +395,7 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
         };
         let checkpoint =
             if key.encoding == Encoding::Zrle { encoders.checkpoint() } else { Checkpoint::default() };
+        drop(working);
         group.push(encoded.body, encoded.count, keyframe, checkpoint);
         demand = false;
     }

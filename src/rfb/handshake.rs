@@ -1,12 +1,16 @@
 //! The RFB handshake up to ClientInit: protocol version, security type,
-//! VNC authentication, and the viewer's shared flag (RFC 6143 7.1-7.3.1).
+//! VeNCrypt's TLS when the server has TLS, VNC authentication, and the
+//! viewer's shared flag (RFC 6143 7.1-7.3.1).
 
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_rustls::server::TlsStream;
+use tokio_util::either::Either;
 
 use super::auth::{self, Backoff, CHALLENGE_LEN};
 use super::settings::ServerSettings;
+use super::vencrypt::{self, VENCRYPT, VencryptError, X509_NONE, X509_VNC};
 
 /// The protocol versions served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -60,6 +64,16 @@ pub enum HandshakeError {
     /// The handshake was not finished in time.
     #[error("handshake not finished within {0:?}")]
     TimedOut(Duration),
+    /// A viewer offered only VeNCrypt chose another type, hung up, or speaks
+    /// RFB 3.3 (where the server picks and VeNCrypt cannot be offered).
+    #[error(
+        "{0}; this server takes only VeNCrypt (TLS with X.509 certificates, tls-creds=): \
+         a viewer that speaks it is needed (TigerVNC, virt-viewer, remote-viewer) or the wss:// port"
+    )]
+    NeedsTls(String),
+    /// VeNCrypt failed: versions, subtype or the TLS handshake.
+    #[error("{0}")]
+    Vencrypt(#[from] VencryptError),
 }
 
 /// What the handshake settled.
@@ -73,50 +87,43 @@ pub struct Agreed {
     pub shared: bool,
 }
 
-/// Runs the handshake on `stream` up to and including ClientInit. `address` is
-/// what failed passwords are counted against.
+/// The stream after the handshake: as it came, or inside VeNCrypt's TLS.
+pub type Secured<S> = Either<S, TlsStream<S>>;
+
+/// Runs the handshake on `stream` up to and including ClientInit, and returns
+/// the stream the session goes on with (inside TLS after VeNCrypt).
+/// `address` is what failed passwords are counted against. `secure` says the
+/// transport is already encrypted (wss): the server's TLS, if any, is not
+/// offered again as VeNCrypt, as QEMU does on its WebSocket port.
 pub async fn negotiate<S>(
-    stream: &mut S,
+    mut stream: S,
     settings: &ServerSettings,
     backoff: &Backoff,
     address: &str,
-) -> Result<Agreed, HandshakeError>
+    secure: bool,
+) -> Result<(Agreed, Secured<S>), HandshakeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    send(stream, b"RFB 003.008\n").await?;
-    let mut announced = [0u8; 12];
-    stream.read_exact(&mut announced).await?;
-    let version = parse_version(&announced)?;
-
-    let offered = if settings.needs_password() { SECURITY_VNC_AUTH } else { SECURITY_NONE };
-    if let Some(wait) = backoff.wait_for(address) {
-        let reason = format!("too many authentication failures; try again in {} s", wait.as_secs() + 1);
-        // 3.3 says "failed" with a security type of 0, later versions with no types.
-        if version == Version::V3_3 {
-            send(stream, &0u32.to_be_bytes()).await?;
-        } else {
-            send(stream, &[0]).await?;
+    let password = settings.needs_password();
+    let tls = settings.tls.as_ref().filter(|_| !secure);
+    let offered = match (tls, password) {
+        (Some(_), _) => VENCRYPT,
+        (None, true) => SECURITY_VNC_AUTH,
+        (None, false) => SECURITY_NONE,
+    };
+    let version = choose_security(&mut stream, offered, backoff, address).await?;
+    let mut secured = match tls {
+        Some(tls) => {
+            let subtype = if password { X509_VNC } else { X509_NONE };
+            Either::Right(vencrypt::negotiate(stream, subtype, tls).await?)
         }
-        write_reason(stream, &reason).await?;
-        return Err(HandshakeError::BackingOff(wait));
-    }
-    if version == Version::V3_3 {
-        send(stream, &u32::from(offered).to_be_bytes()).await?;
-    } else {
-        send(stream, &[1, offered]).await?;
-        let chosen = stream.read_u8().await?;
-        if chosen != offered {
-            if version == Version::V3_8 {
-                send(stream, &1u32.to_be_bytes()).await?;
-                write_reason(stream, &format!("security type {chosen} was not offered")).await?;
-            }
-            return Err(HandshakeError::SecurityTypeNotOffered(chosen));
-        }
-    }
+        None => Either::Left(stream),
+    };
+    let stream = &mut secured;
 
     let mut view_only = false;
-    if offered == SECURITY_VNC_AUTH {
+    if password {
         let challenge = auth::challenge();
         send(stream, &challenge).await?;
         let mut answer = [0u8; CHALLENGE_LEN];
@@ -138,12 +145,74 @@ where
         }
         backoff.succeeded(address);
         send(stream, &0u32.to_be_bytes()).await?;
-    } else if version == Version::V3_8 {
+    } else if version == Version::V3_8 || tls.is_some() {
+        // VeNCrypt's X509None always ends with a SecurityResult (QEMU's way).
         send(stream, &0u32.to_be_bytes()).await?;
     }
 
     let shared = stream.read_u8().await? != 0;
-    Ok(Agreed { version, view_only, shared })
+    Ok((Agreed { version, view_only, shared }, secured))
+}
+
+/// The protocol version and the security type: `offered` is the only one
+/// offered, and the viewer must choose it. Returns the version spoken.
+async fn choose_security<S>(
+    stream: &mut S,
+    offered: u8,
+    backoff: &Backoff,
+    address: &str,
+) -> Result<Version, HandshakeError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    send(stream, b"RFB 003.008\n").await?;
+    let mut announced = [0u8; 12];
+    stream.read_exact(&mut announced).await?;
+    let version = parse_version(&announced)?;
+    if let Some(wait) = backoff.wait_for(address) {
+        let reason = format!("too many authentication failures; try again in {} s", wait.as_secs() + 1);
+        // 3.3 says "failed" with a security type of 0, later versions with no types.
+        if version == Version::V3_3 {
+            send(stream, &0u32.to_be_bytes()).await?;
+        } else {
+            send(stream, &[0]).await?;
+        }
+        write_reason(stream, &reason).await?;
+        return Err(HandshakeError::BackingOff(wait));
+    }
+    if version == Version::V3_3 && offered == VENCRYPT {
+        let reason = "VeNCrypt (TLS) needs RFB 3.7 or later";
+        send(stream, &0u32.to_be_bytes()).await?;
+        write_reason(stream, reason).await?;
+        return Err(HandshakeError::NeedsTls(format!("the viewer speaks RFB 3.3, and {reason}")));
+    }
+    if version == Version::V3_3 {
+        send(stream, &u32::from(offered).to_be_bytes()).await?;
+    } else {
+        send(stream, &[1, offered]).await?;
+        let chosen = match stream.read_u8().await {
+            Ok(chosen) => chosen,
+            Err(e) if offered == VENCRYPT && e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                return Err(HandshakeError::NeedsTls(
+                    "the viewer hung up when offered only VeNCrypt (security type 19)".to_string(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if chosen != offered {
+            if version == Version::V3_8 {
+                send(stream, &1u32.to_be_bytes()).await?;
+                write_reason(stream, &format!("security type {chosen} was not offered")).await?;
+            }
+            if offered == VENCRYPT {
+                return Err(HandshakeError::NeedsTls(format!(
+                    "the viewer chose security type {chosen}, not VeNCrypt (19)"
+                )));
+            }
+            return Err(HandshakeError::SecurityTypeNotOffered(chosen));
+        }
+    }
+    Ok(version)
 }
 
 fn parse_version(announced: &[u8; 12]) -> Result<Version, HandshakeError> {

@@ -66,6 +66,8 @@ pub struct ViewerInfo {
     pub view_only: bool,
     /// Whether its handshake is done (ClientInit read, ServerInit sent).
     pub initialized: bool,
+    /// The id of the share link it came in through, if any.
+    pub share: Option<String>,
 }
 
 /// What happened to a viewer's connection.
@@ -166,6 +168,7 @@ mod tests {
             websocket: false,
             view_only: false,
             initialized: false,
+            share: None,
         }
     }
 

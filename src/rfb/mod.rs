@@ -12,7 +12,10 @@
 //!   open ones, and their arrivals and departures as [`ViewerEvent`]s for the
 //!   server's owner (plain data: the owner gives them its own shape);
 //! - [`settings`]: passwords, view-only, share policy, connection limit;
+//! - `password`: the password as `set_password`/`expire_password` changed it;
 //! - [`handshake`] and [`auth`]: versions 3.3/3.7/3.8, None and VNC authentication;
+//! - [`vencrypt`]: VeNCrypt's X509None and X509Vnc, TLS on the RFB port when
+//!   the settings have [`Tls`] (and wss on the WebSocket port, in `server`);
 //! - `connection`: one viewer's session, from handshake to goodbye, and its
 //!   pacing (updates sent when asked for and the throttle allows);
 //! - `incoming` and `outgoing`: a viewer's read and write halves, each a task
@@ -25,7 +28,9 @@
 //! - [`server_message`]: what the server sends, encoded as the protocol lays it out;
 //! - [`pending`]: each viewer's unsent moves and dirty rectangles, bounded;
 //! - [`pixel_format`] and [`encoding`]: pixels in the viewer's format and encoding;
+//! - `http`: the websocket port's HTTP: noVNC's page, and upgrades to viewers;
 //! - [`websocket`]: RFB inside WebSocket for noVNC;
+//! - [`shares`]: share links, tokens that let browsers in, view-only or not, revocable;
 //! - [`painted_desktop`]: a desktop over a plain framebuffer its owner paints, for tests.
 
 pub mod auth;
@@ -37,19 +42,24 @@ pub mod encoding;
 mod group;
 mod group_key;
 pub mod handshake;
+mod http;
 mod incoming;
 pub mod lifecycle;
 mod outgoing;
 pub mod painted_desktop;
+mod password;
 pub mod pending;
 pub mod pixel_format;
 pub mod server;
 pub mod server_message;
 pub mod settings;
+pub mod shares;
 mod update;
+pub mod vencrypt;
 mod viewers;
 pub mod websocket;
 
 pub use lifecycle::{Peer, ViewerEvent, ViewerInfo};
 pub use server::Server;
-pub use settings::{ServerSettings, SettingsError, SharePolicy};
+pub use settings::{ServerSettings, SettingsError, SharePolicy, Tls};
+pub use shares::{ShareError, ShareInfo, ShareOptions, Shares};

@@ -1,6 +1,7 @@
 //! The server: one [`Desktop`] served to many viewers at once, over any byte
-//! stream (TCP, unix socket, WebSocket). It accepts connections, refuses those
-//! past the connection limit, and spawns a session (`connection`) for each;
+//! stream (TCP, unix socket, WebSocket). It accepts connections, counts them
+//! against the connection limit (at the limit, a new one takes the place of
+//! the oldest still in its handshake, as QEMU does), and spawns a session (`connection`) for each;
 //! what the sessions share, the share policy and every viewer's pending region
 //! included, is the registry's (`viewers`).
 
@@ -9,28 +10,32 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::broadcast;
+use tokio::sync::{Semaphore, broadcast};
 use tracing::{info, warn};
 
 use super::connection;
 use super::desktop::Desktop;
+use super::http;
 use super::lifecycle::{Peer, ViewerEvent, ViewerInfo};
 use super::settings::{ServerSettings, SettingsError};
-use super::viewers::{Shared, Slot};
-use super::websocket;
+use super::shares::Shares;
+use super::viewers::{Shared, Slot, lock};
 
 /// A VNC server for one desktop. Cloning it is cheap: clones serve the same
 /// desktop with the same viewers.
 #[derive(Clone)]
 pub struct Server {
     shared: Arc<Shared>,
+    /// The HTTP connections open on the websocket port, counted.
+    http: Arc<Semaphore>,
 }
 
 impl Server {
     /// A server for `desktop`, or why `settings` cannot be served.
     pub fn new(desktop: Arc<dyn Desktop>, settings: ServerSettings) -> Result<Server, SettingsError> {
         settings.validate()?;
-        Ok(Server { shared: Arc::new(Shared::new(desktop, settings)) })
+        let http = Arc::new(Semaphore::new(http::MAX_HTTP));
+        Ok(Server { shared: Arc::new(Shared::new(desktop, settings)), http })
     }
 
     /// Accepts RFB viewers on a TCP listener until [`shutdown`](Self::shutdown).
@@ -63,8 +68,8 @@ impl Server {
         .await;
     }
 
-    /// Accepts viewers speaking RFB over WebSocket (noVNC) on a TCP listener
-    /// until [`shutdown`](Self::shutdown).
+    /// Serves HTTP on a TCP listener until [`shutdown`](Self::shutdown): noVNC's
+    /// page, and viewers speaking RFB over WebSocket.
     pub async fn serve_websocket(&self, listener: TcpListener) {
         self.accept_loop(
             || listener.accept(),
@@ -72,7 +77,7 @@ impl Server {
                 let server = self.clone();
                 tokio::spawn(async move {
                     let _ = stream.set_nodelay(true);
-                    server.handle_websocket(stream, Peer::Tcp(addr)).await;
+                    server.handle_http(stream, Peer::Tcp(addr)).await;
                 });
             },
         )
@@ -105,30 +110,66 @@ impl Server {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let Some(_slot) = self.take_slot(&peer) else { return };
-        connection::serve(self.shared.clone(), stream, peer, false).await;
+        let Some(slot) = self.take_slot(&peer) else { return };
+        connection::serve(self.shared.clone(), stream, peer, false, None, &slot).await;
     }
 
-    /// Serves one viewer speaking RFB over WebSocket on `stream`.
-    pub async fn handle_websocket<S>(&self, stream: S, peer: Peer)
+    /// Serves HTTP on `stream`: noVNC's page and files, and viewers that
+    /// upgrade to WebSocket, share-link tokens checked; inside TLS (https,
+    /// wss) when the server has TLS, as QEMU's websocket port does with
+    /// `tls-creds`. Its viewers count against the limit from their upgrade on.
+    pub async fn handle_http<S>(&self, stream: S, peer: Peer)
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let Some(_slot) = self.take_slot(&peer) else { return };
+        let Some(tls) = &self.shared.settings.tls else {
+            return http::serve(self.shared.clone(), &self.http, stream, peer).await;
+        };
         let timeout = self.shared.settings.handshake_timeout;
-        match tokio::time::timeout(timeout, websocket::accept(stream)).await {
-            Ok(Ok(stream)) => connection::serve(self.shared.clone(), stream, peer, true).await,
-            Ok(Err(e)) => info!("vnc: websocket handshake with {peer} failed: {e}"),
-            Err(_) => info!("vnc: websocket handshake with {peer} not finished within {timeout:?}"),
+        match tokio::time::timeout(timeout, tls.acceptor().accept(stream)).await {
+            Ok(Ok(stream)) => http::serve(self.shared.clone(), &self.http, stream, peer).await,
+            Ok(Err(e)) => warn!("vnc: TLS handshake with WebSocket viewer {peer} failed: {e}"),
+            Err(_) => {
+                info!("vnc: TLS handshake with WebSocket viewer {peer} not finished within {timeout:?}")
+            }
         }
     }
 
-    /// Counts a connection against the limit, or refuses it.
+    /// Replaces the password (QEMU's `set_password`); with `disconnect`, every
+    /// viewer connected now leaves. A server started without a password
+    /// keeps taking none, as QEMU refuses to set one then.
+    pub fn set_password(&self, password: String, disconnect: bool) -> Result<(), SettingsError> {
+        if !self.shared.settings.needs_password() {
+            return Err(SettingsError::NoPasswordAuth);
+        }
+        lock(&self.shared.password).set(password)?;
+        if disconnect {
+            self.shared.kick_all();
+        }
+        Ok(())
+    }
+
+    /// No password lets a viewer in after `after` from now; `None`: the
+    /// password never expires (QEMU's `expire_password`). Viewers connected
+    /// stay.
+    pub fn expire_password(&self, after: Option<Duration>) {
+        lock(&self.shared.password).expire(after);
+    }
+
+    /// The server's share links: the control socket makes and revokes them.
+    pub fn shares(&self) -> Arc<Shares> {
+        self.shared.shares.clone()
+    }
+
+    /// Counts a connection against the limit (in the place of the oldest one
+    /// still in its handshake, at the limit), or refuses it.
     fn take_slot(&self, peer: &Peer) -> Option<Slot> {
         let slot = self.shared.take_slot();
         if slot.is_none() {
             let limit = self.shared.settings.connections;
-            info!("vnc: refused {peer}: the limit of {limit} connections is reached");
+            info!(
+                "vnc: refused {peer}: the limit of {limit} connections is reached, all past their handshake"
+            );
         }
         slot
     }

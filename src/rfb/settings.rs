@@ -2,7 +2,10 @@
 //! limit, as QEMU's `-vnc` options give them.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_rustls::TlsAcceptor;
 
 /// The longest VNC password: DES takes 8 bytes, and every VNC server silently
 /// ignores the rest; we refuse it instead, so nobody believes the rest counts.
@@ -51,10 +54,48 @@ pub enum SettingsError {
     /// `connections=0`.
     #[error("the VNC connection limit must be at least 1")]
     NoConnections,
+    /// A password set on a server that asks for none.
+    #[error("this VNC display takes no password (start it with password-file=)")]
+    NoPasswordAuth,
     /// An unknown `share=` value.
     #[error("unknown VNC share policy '{0}' (allow-exclusive, force-shared or ignore)")]
     SharePolicy(String),
 }
+
+/// TLS for a server (QEMU's `tls-creds=`): VeNCrypt with an X.509 subtype
+/// on the RFB listeners, and wss on the WebSocket one. Two are equal when
+/// they are the same configuration.
+#[derive(Clone)]
+pub struct Tls {
+    config: Arc<rustls::ServerConfig>,
+}
+
+impl Tls {
+    /// TLS with this rustls configuration (its certificate, and whether it
+    /// asks clients for theirs).
+    pub fn new(config: Arc<rustls::ServerConfig>) -> Tls {
+        Tls { config }
+    }
+
+    /// What accepts a TLS session on a stream.
+    pub(crate) fn acceptor(&self) -> TlsAcceptor {
+        TlsAcceptor::from(self.config.clone())
+    }
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls").finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for Tls {
+    fn eq(&self, other: &Tls) -> bool {
+        Arc::ptr_eq(&self.config, &other.config)
+    }
+}
+
+impl Eq for Tls {}
 
 /// A VNC server's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +116,9 @@ pub struct ServerSettings {
     /// Most updates a second a viewer is sent (`-vnc ...,rate=N`): the
     /// frame clock viewers sharing an encoding are sent their updates on.
     pub frame_rate: u32,
+    /// With TLS, RFB viewers must speak VeNCrypt (X509None, or X509Vnc with a
+    /// password) and WebSocket viewers wss; without, everything is in clear.
+    pub tls: Option<Tls>,
 }
 
 /// Updates a second when `rate=` is not given: a display's refresh, as
@@ -91,6 +135,7 @@ impl Default for ServerSettings {
             connections: 32,
             handshake_timeout: Duration::from_secs(10),
             frame_rate: DEFAULT_FRAME_RATE,
+            tls: None,
         }
     }
 }

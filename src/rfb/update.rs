@@ -13,6 +13,7 @@ use super::pixel_format::PixelFormat;
 use super::server_message::ServerMessage;
 use super::viewers::lock;
 use crate::frame::{Framebuffer, Move};
+use crate::memory;
 
 /// Why an update could not be sent; the connection ends.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +75,14 @@ impl Cut {
     pub fn is_empty(&self) -> bool {
         self.taken.moves.is_empty() && self.patches.is_empty() && !self.taken.resized
     }
+}
+
+/// What an update of a screen of `width` x `height` may take while it is cut
+/// and encoded: the pixels copied out, the encoded body and the message
+/// (three screenfuls of 32-bit pixels), at most an eighth of the budget, so
+/// that a large screen is updated at all.
+pub(super) fn update_cost(width: u16, height: u16) -> usize {
+    (usize::from(width) * usize::from(height) * 4 * 3).min(memory::PROCESS_BUDGET / 8)
 }
 
 /// Sends `cut` to `out` as `asked` wants it, with the pseudo-rectangles it

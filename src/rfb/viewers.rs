@@ -1,13 +1,16 @@
 //! The viewer registry: what every connection of a server shares (the desktop,
 //! the settings, the password backoff), the viewers past their handshake with
-//! their pending regions, and the count of connections against the limit.
+//! their pending regions, and the connections counted against the limit. When
+//! the limit is reached, a new connection takes the place of the oldest one
+//! still in its handshake, as QEMU does, so that connections that stall
+//! there cannot keep an honest viewer out until they time out.
 //!
 //! Both the accepting side ([`server`](super::server)) and each viewer's
 //! session (`connection`) use it; it knows neither.
 
 use std::any::Any;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -17,8 +20,10 @@ use super::auth::Backoff;
 use super::desktop::{Audience, Desktop, ViewerId};
 use super::group_key::GroupKey;
 use super::lifecycle::Lifecycle;
+use super::password::LivePassword;
 use super::pending::Pending;
 use super::settings::{ServerSettings, SharePolicy};
+use super::shares::Shares;
 use crate::frame::Framebuffer;
 
 /// How long after a viewer's key or pointer frames go out as soon as they
@@ -32,6 +37,10 @@ pub(crate) struct Shared {
     pub backoff: Backoff,
     /// The open connections, and who is told of them.
     pub lifecycle: Lifecycle,
+    /// The password as `set_password` and `expire_password` left it.
+    pub password: Mutex<LivePassword>,
+    /// The share links that let browsers in.
+    pub shares: Arc<Shares>,
     viewers: Mutex<Vec<ViewerEntry>>,
     /// The groups of viewers sent the same bytes (`group`'s `Group`, which
     /// imports this registry: held as `Any`).
@@ -39,8 +48,20 @@ pub(crate) struct Shared {
     /// When a viewer last typed or moved the pointer.
     input_at: Mutex<Option<Instant>>,
     next_id: AtomicU64,
-    connections: AtomicUsize,
+    connections: Mutex<Connections>,
     shutdown: CancellationToken,
+}
+
+/// The connections counted against the limit.
+#[derive(Default)]
+struct Connections {
+    /// Those still in their handshake, oldest first: a key and the token that
+    /// drops it.
+    handshaking: VecDeque<(u64, CancellationToken)>,
+    /// How many are past it.
+    joined: usize,
+    /// The next key.
+    next_key: u64,
 }
 
 /// A viewer past its handshake, as the registry keeps it.
@@ -80,11 +101,44 @@ impl Drop for Registration {
 }
 
 /// One connection counted against the limit, until dropped.
-pub(crate) struct Slot(Arc<Shared>);
+pub(crate) struct Slot {
+    shared: Arc<Shared>,
+    key: u64,
+    /// Fires when a newer connection took its place during its handshake.
+    evicted: CancellationToken,
+    /// Its handshake is done: only leaving frees it.
+    joined: AtomicBool,
+}
+
+impl Slot {
+    /// Fires when a newer connection took this one's place while it was
+    /// still in its handshake; it is no longer counted then.
+    pub fn evicted(&self) -> &CancellationToken {
+        &self.evicted
+    }
+
+    /// Marks the handshake done, after which no newer connection can take
+    /// this one's place; `false` if one already did.
+    pub fn joined(&self) -> bool {
+        let mut connections = lock(&self.shared.connections);
+        let Some(at) = connections.handshaking.iter().position(|(key, _)| *key == self.key) else {
+            return false;
+        };
+        connections.handshaking.remove(at);
+        connections.joined += 1;
+        self.joined.store(true, Ordering::SeqCst);
+        true
+    }
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.connections.fetch_sub(1, Ordering::SeqCst);
+        let mut connections = lock(&self.shared.connections);
+        if self.joined.load(Ordering::SeqCst) {
+            connections.joined -= 1;
+        } else {
+            connections.handshaking.retain(|(key, _)| *key != self.key);
+        }
     }
 }
 
@@ -101,22 +155,32 @@ impl Shared {
             settings,
             backoff: Backoff::default(),
             lifecycle: Lifecycle::default(),
+            password: Mutex::new(LivePassword::default()),
+            shares: Arc::new(Shares::default()),
             viewers: Mutex::new(Vec::new()),
             groups: Mutex::new(HashMap::new()),
             input_at: Mutex::new(None),
             next_id: AtomicU64::new(1),
-            connections: AtomicUsize::new(0),
+            connections: Mutex::default(),
             shutdown: CancellationToken::new(),
         }
     }
 
-    /// Counts a connection against the limit; `None` if it is reached.
+    /// Counts a connection against the limit. At the limit, it takes the
+    /// place of the oldest connection still in its handshake (which is told
+    /// to end through its [`Slot::evicted`]); `None` if every connection is
+    /// past its handshake.
     pub fn take_slot(self: &Arc<Self>) -> Option<Slot> {
-        if self.connections.fetch_add(1, Ordering::SeqCst) >= self.settings.connections {
-            self.connections.fetch_sub(1, Ordering::SeqCst);
-            return None;
+        let mut connections = lock(&self.connections);
+        if connections.handshaking.len() + connections.joined >= self.settings.connections {
+            let (_, oldest) = connections.handshaking.pop_front()?;
+            oldest.cancel();
         }
-        Some(Slot(self.clone()))
+        let key = connections.next_key;
+        connections.next_key += 1;
+        let evicted = CancellationToken::new();
+        connections.handshaking.push_back((key, evicted.clone()));
+        Some(Slot { shared: self.clone(), key, evicted, joined: AtomicBool::new(false) })
     }
 
     /// How many viewers are past their handshake.
@@ -163,6 +227,13 @@ impl Shared {
     /// A fresh viewer id.
     pub fn next_id(&self) -> ViewerId {
         self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Disconnects every viewer past its handshake.
+    pub fn kick_all(&self) {
+        for viewer in lock(&self.viewers).iter() {
+            viewer.kick.cancel();
+        }
     }
 
     /// Fires when the server shuts down.

@@ -71,6 +71,11 @@ impl Vcmux {
         Vcmux { pid, log, exit, status: None }
     }
 
+    /// The process id, to read its memory and open files in `/proc`.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// Waits for a log line containing `needle` and returns it.
     pub fn wait_log(&self, needle: &str) -> String {
         let deadline = Instant::now() + STEP;

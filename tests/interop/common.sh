@@ -83,8 +83,10 @@ PY
 
 # Builds vcmux and starts it as a newcomer would: a shell under its PTY, a vc
 # shown with -vnc on a free display (and a free WebSocket port), and a log of
-# the console, $WORK/console.log. Extra -vnc options may follow ("password-file=F").
+# the console, $WORK/console.log. Extra -vnc options may follow ("password-file=F");
+# options before the chardevs (-object …) may be put in the array VCMUX_PRE.
 # Sets PORT, WS_PORT and VCMUX_LOG.
+VCMUX_PRE=()
 VCMUX="$REPO_DIR/target/release/vcmux"
 start_vcmux() {
     (cd "$REPO_DIR" && cargo build --release --quiet)
@@ -96,7 +98,7 @@ start_vcmux() {
     : >"$VCMUX_LOG"
     : >"$WORK/console.log"
     # Debug for the dispatch of viewer messages: its log says which encoding each viewer gets.
-    RUST_LOG=info,vcmux::rfb::dispatch=debug PS1='$ ' ENV=/dev/null "$VCMUX" -chardev vc,id=vc0 -chardev "file,id=log,path=$WORK/console.log" \
+    RUST_LOG=info,vcmux::rfb::dispatch=debug PS1='$ ' ENV=/dev/null "$VCMUX" "${VCMUX_PRE[@]}" -chardev vc,id=vc0 -chardev "file,id=log,path=$WORK/console.log" \
         -vnc "127.0.0.1:$((PORT - 5900)),websocket=$WS_PORT$extra" -- sh 2>"$VCMUX_LOG" &
     VCMUX_PID=$!
     PIDS+=($VCMUX_PID)

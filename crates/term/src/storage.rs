@@ -276,10 +276,10 @@ impl Storage {
         self.history.make_cells();
         if with_history {
             for i in 0..self.history.len() {
+                // As long as it was written, not padded to the width: the
+                // history costs what it holds, whatever the width.
                 let (cells, wrapped) = self.history.line(i);
-                let mut cells = cells.into_owned();
-                cells.resize(self.cols.max(cells.len()), Cell::BLANK);
-                rows.push(Row::from_cells(cells, wrapped));
+                rows.push(Row::from_cells(cells.into_owned(), wrapped));
             }
         }
         self.history.clear();
@@ -290,12 +290,16 @@ impl Storage {
         rows
     }
 
-    /// Takes `rows` (history then visible, each `cols` wide) as the new content.
+    /// Takes `rows` (history then visible, each at most `cols` wide) as the
+    /// new content; the visible ones are padded to `cols`.
     fn rebuild(&mut self, mut rows: Vec<Row>, cols: usize, visible: usize) {
         while rows.len() < visible {
             rows.push(Row::new(cols, Cell::BLANK));
         }
-        let inner = rows.split_off(rows.len() - visible);
+        let mut inner = rows.split_off(rows.len() - visible);
+        for row in &mut inner {
+            row.cells.resize(cols, Cell::BLANK);
+        }
         for row in &rows {
             self.history.push(&row.cells[..row.occupied as usize], row.wrapped);
         }
@@ -318,8 +322,8 @@ impl Storage {
         if reflow && cols != self.cols {
             (rows, cursor_line) = reflow_rows(rows, cols, cursor_line);
         } else {
-            for row in &mut rows {
-                row.cells.resize(cols, Cell::BLANK);
+            for row in rows.iter_mut().filter(|row| row.cells.len() >= cols) {
+                row.cells.truncate(cols);
                 row.occupied = row.occupied.min(cols as u32);
                 fix_wide_at_edge(&mut row.cells);
             }
@@ -395,8 +399,9 @@ fn push_wrapped(out: &mut Vec<Row>, line: Vec<Cell>, cols: usize) {
             rest = &rest[1..];
             continue;
         }
-        let mut cells = rest[..take].to_vec();
-        cells.resize(cols, Cell::BLANK);
+        // Not padded: the visible rows are when rebuilt, and the history's
+        // never need to be.
+        let cells = rest[..take].to_vec();
         rest = &rest[take..];
         let more = !rest.is_empty();
         out.push(Row::from_cells(cells, more));

@@ -18,6 +18,7 @@
 //! vc's columns and rows, and follows when a viewer resizes its window.
 
 mod automation;
+mod input_queue;
 pub mod keys;
 pub mod mouse;
 pub mod output_text;
@@ -25,13 +26,13 @@ pub mod output_text;
 use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{mpsc, watch};
+use tokio::io::AsyncWrite;
+use tokio::sync::watch;
 use tracing::warn;
 
 use super::{OpenError, WindowSize};
@@ -39,9 +40,11 @@ use crate::config::{MAX_VC_CELLS, VcConfig};
 use crate::frame;
 use crate::hub::FrontendStatus;
 use crate::hub::port::{BoxFuture, Connection, Connector};
+use crate::memory::{self, Reservation};
 use crate::render::{FontConfig, Renderer};
 use crate::rfb::desktop::{Audience, Desktop, Refreshed, ViewerId, ViewerInput};
 use crate::term::{LineMark, Terminal};
+use input_queue::{InputQueue, QueueReader};
 use keys::{Modifiers, encode_key, encode_paste, keysym};
 use mouse::{Pointer, pointer_event};
 use output_text::OutputText;
@@ -50,9 +53,17 @@ use output_text::OutputText;
 /// never waits long for the screen.
 const PARSE_SLICE: usize = 64 * 1024;
 
-/// Replies and keystrokes queued towards the console; past this, they are
-/// dropped with a warning rather than letting memory grow.
-const TO_CONSOLE_QUEUE: usize = 256;
+/// Bytes of replies, keystrokes and pastes queued towards the console; past
+/// this (or past the process's memory budget), they are dropped with a
+/// warning rather than letting memory grow.
+const TO_CONSOLE_BYTES: usize = 4 << 20;
+
+/// The largest screen, in pixels, that a viewer's resize or a program's
+/// (XTWINOPS) may ask for: a 1920x1200 monitor, so that a viewer's resize
+/// keeps vcmux under the memory figures in README.md ("Reliability"). The
+/// command line's `cols` and `rows` may go further, up to the framebuffer's
+/// bound.
+const MAX_ASKED: (u16, u16) = (1920, 1200);
 
 /// Half a blink period: xterm's cursor blinks at about 1 Hz.
 const BLINK_HALF_PERIOD: Duration = Duration::from_millis(500);
@@ -69,7 +80,9 @@ pub struct Vc {
     /// The last OSC 52 text, for viewers' clipboards.
     clipboard: watch::Sender<Option<String>>,
     /// Bytes for the console: terminal replies and what viewers type.
-    to_console: mpsc::Sender<Bytes>,
+    to_console: Arc<InputQueue>,
+    /// Input is being dropped (said once until some gets through again).
+    dropping: AtomicBool,
     /// The terminal's size in cells, which a command's window follows.
     window: watch::Sender<WindowSize>,
     /// When blinking started, for the blink phase.
@@ -84,6 +97,11 @@ struct State {
     terminal: Terminal,
     /// The live screen's renderer: the terminal's own view is never scrolled.
     renderer: Renderer,
+    /// What the live framebuffer holds past its size at start-up (a viewer's
+    /// resize to a larger screen), drawn on the process's budget.
+    grown: Option<Reservation>,
+    /// The live framebuffer's bytes at start-up.
+    start_bytes: usize,
     viewers: HashMap<ViewerId, ViewerState>,
 }
 
@@ -106,6 +124,8 @@ struct View {
     /// The row at its top, which it stays on while output arrives.
     top: LineMark,
     renderer: Renderer,
+    /// Its framebuffer's bytes, drawn on the process's budget.
+    _memory: Reservation,
 }
 
 impl ViewerState {
@@ -118,7 +138,14 @@ impl ViewerState {
             _ if offset == 0 => self.back_to_live(),
             Some(view) => view.top = terminal.view_top(offset),
             None => {
-                self.view = Some(View { top: terminal.view_top(offset), renderer: live.sibling() });
+                // A framebuffer of its own: only while the budget has room
+                // for one, else the wheel does nothing.
+                let Some(memory) = memory::process().try_reserve(live.framebuffer().pixels().len() * 4)
+                else {
+                    return;
+                };
+                let renderer = live.sibling();
+                self.view = Some(View { top: terminal.view_top(offset), renderer, _memory: memory });
                 self.switched = true;
             }
         }
@@ -142,13 +169,16 @@ impl Vc {
         terminal.set_theme(config.theme);
         let (cell_w, cell_h) = renderer.cell_size();
         terminal.set_cell_pixels(cell_w, cell_h);
-        let (to_console, from_vc) = mpsc::channel(TO_CONSOLE_QUEUE);
+        let to_console = InputQueue::new(TO_CONSOLE_BYTES);
+        let start_bytes = frame_bytes(renderer.frame_size(config.cols, config.rows));
+        let state = State { terminal, renderer, grown: None, start_bytes, viewers: HashMap::new() };
         let vc = Arc::new(Vc {
             id: id.to_string(),
-            state: Mutex::new(State { terminal, renderer, viewers: HashMap::new() }),
+            state: Mutex::new(state),
             changes: watch::Sender::new(0),
             clipboard: watch::Sender::new(None),
-            to_console,
+            to_console: to_console.clone(),
+            dropping: AtomicBool::new(false),
             window: watch::Sender::new(WindowSize { cols: config.cols, rows: config.rows }),
             epoch: Instant::now(),
             output_text: Mutex::default(),
@@ -157,7 +187,7 @@ impl Vc {
         let connection = Connection {
             peer: format!("terminal {}x{}", config.cols, config.rows),
             writer: Box::new(TerminalWriter(vc.clone())),
-            reader: Some(Box::new(ChannelReader { chunks: from_vc, current: Bytes::new() })),
+            reader: Some(Box::new(QueueReader(to_console))),
             eof_is_hangup: false,
             typed: None,
         };
@@ -206,10 +236,17 @@ impl Vc {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// Sends bytes to the console, dropping them if it has not read for long.
+    /// Sends bytes to the console, dropping them if its queue or the
+    /// process's budget is full (it has not read for long); says so once
+    /// until input gets through again.
     fn send(&self, bytes: Vec<u8>) {
-        if !bytes.is_empty() && self.to_console.try_send(Bytes::from(bytes)).is_err() {
-            warn!("{}: the console is not reading; input was dropped", self.id);
+        if bytes.is_empty() {
+            return;
+        }
+        if self.to_console.push(&bytes) {
+            self.dropping.store(false, Ordering::Relaxed);
+        } else if !self.dropping.swap(true, Ordering::Relaxed) {
+            warn!("{}: the console is not reading; input is dropped until it does", self.id);
         }
     }
 
@@ -221,7 +258,9 @@ impl Vc {
             state.terminal.advance(bytes);
             let resized = state.terminal.take_size_request().map(|(cols, rows)| {
                 // A program may ask for more than the screen may hold (XTWINOPS).
-                let fitting = fit_frame(cols, rows, state.renderer.cell_size());
+                let cell = state.renderer.cell_size();
+                let (max_cols, max_rows) = (MAX_ASKED.0 / cell.0.max(1), MAX_ASKED.1 / cell.1.max(1));
+                let fitting = fit_frame(cols.min(max_cols), rows.min(max_rows), cell);
                 if fitting != (cols, rows) {
                     state.terminal.resize(fitting.0, fitting.1);
                 }
@@ -266,7 +305,7 @@ impl Vc {
             (y / cell_h.max(1)).min(state.terminal.rows().saturating_sub(1)),
         );
         let modes = *state.terminal.modes();
-        let State { terminal, renderer, viewers } = state;
+        let State { terminal, renderer, viewers, .. } = state;
         let viewer = viewers.entry(viewer).or_default();
         let outcome = pointer_event(&mut viewer.pointer, cell, buttons, viewer.modifiers, &modes);
         let mut bytes = outcome.reports;
@@ -291,17 +330,34 @@ impl Vc {
         bytes
     }
 
-    /// A viewer asked for a window of `width` x `height` pixels: the terminal
-    /// takes as many whole cells as fit, and the console's window follows.
+    /// A viewer asked for a window of `width` x `height` pixels (at most
+    /// [`MAX_ASKED`]): the terminal takes as many whole cells as fit, and the
+    /// console's window follows. A framebuffer larger than the one at
+    /// start-up draws the difference on the process's budget; without room,
+    /// the size stays.
     fn resize(&self, state: &mut State, width: u16, height: u16) {
         let (cell_w, cell_h) = state.renderer.cell_size();
-        let cols = (width / cell_w.max(1)).clamp(2, MAX_VC_CELLS);
-        let rows = (height / cell_h.max(1)).clamp(2, MAX_VC_CELLS);
+        let cols = (width.min(MAX_ASKED.0) / cell_w.max(1)).clamp(2, MAX_VC_CELLS);
+        let rows = (height.min(MAX_ASKED.1) / cell_h.max(1)).clamp(2, MAX_VC_CELLS);
         let (cols, rows) = fit_frame(cols, rows, (cell_w, cell_h));
-        if (cols, rows) == (state.terminal.cols(), state.terminal.rows())
-            || state.renderer.frame_size(cols, rows).is_none()
-        {
+        let Some(size) = state.renderer.frame_size(cols, rows) else { return };
+        if (cols, rows) == (state.terminal.cols(), state.terminal.rows()) {
             return;
+        }
+        let extra = frame_bytes(Some(size)).saturating_sub(state.start_bytes);
+        // The framebuffer's present growth is given back before the new one is
+        // asked for, and held again if that is refused.
+        let previous = state.grown.take().map_or(0, |grown| grown.bytes());
+        if extra > 0 {
+            let Some(memory) = memory::process().try_reserve(extra) else {
+                state.grown = (previous > 0).then(|| memory::process().force(previous));
+                warn!(
+                    "{}: a viewer's resize to {cols}x{rows} was not made: the memory budget is spent",
+                    self.id
+                );
+                return;
+            };
+            state.grown = Some(memory);
         }
         state.terminal.resize(cols, rows);
         self.window.send_replace(WindowSize { cols, rows });
@@ -333,7 +389,7 @@ impl Desktop for Vc {
     fn refresh(&self, viewer: ViewerId, f: &mut dyn FnMut(Refreshed<'_>)) {
         let blink_on = self.blink_on();
         let mut state = self.lock();
-        let State { terminal, renderer, viewers } = &mut *state;
+        let State { terminal, renderer, viewers, .. } = &mut *state;
         // Views end where xterm's scrolling back does: on the alternate
         // screen, and when the history they were in is cleared.
         for v in viewers.values_mut() {
@@ -413,6 +469,11 @@ fn fit_frame(cols: u16, rows: u16, cell: (u16, u16)) -> (u16, u16) {
     (cols as u16, rows as u16)
 }
 
+/// The bytes of a framebuffer of `size` pixels.
+fn frame_bytes(size: Option<(u16, u16)>) -> usize {
+    size.map_or(0, |(w, h)| usize::from(w) * usize::from(h) * 4)
+}
+
 /// The status line for a frontend status, if there is one to show.
 fn status_line(status: &FrontendStatus) -> Option<String> {
     match status {
@@ -471,30 +532,9 @@ impl AsyncWrite for TerminalWriter {
     }
 }
 
-/// Chunks from a channel as a byte stream; ends when every sender is gone.
-struct ChannelReader {
-    chunks: mpsc::Receiver<Bytes>,
-    /// What is left of the chunk being read.
-    current: Bytes,
-}
-
-impl AsyncRead for ChannelReader {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        while self.current.is_empty() {
-            match self.chunks.poll_recv(cx) {
-                Poll::Ready(Some(chunk)) => self.current = chunk,
-                Poll::Ready(None) => return Poll::Ready(Ok(())),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        let n = self.current.len().min(buf.remaining());
-        buf.put_slice(&self.current[..n]);
-        self.current.advance(n);
-        Poll::Ready(Ok(()))
+impl Drop for Vc {
+    fn drop(&mut self) {
+        self.to_console.close();
     }
 }
 

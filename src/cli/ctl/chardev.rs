@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::config::{BackendConfig, BackendKind, ConfigError, SocketAddress, parse_backend};
 
 /// `chardev-add`'s arguments for a `-chardev`-style option string: QEMU's
-/// backend JSON, with `mux-be-id` and `replay` in `data` as vcmux reads them.
+/// backend JSON, with `mux-be-id`, `replay` and `lag` in `data` as vcmux reads them.
 /// A mistake in the option is the same one line `-chardev` gives. Relative
 /// paths are made absolute here, as `screendump`'s OUT is: the caller means
 /// them from where it runs, not from vcmux's directory.
@@ -85,6 +85,9 @@ fn arguments(backend: &BackendConfig, hub: Option<&str>) -> Value {
     if backend.replay > 0 {
         data["replay"] = json!(backend.replay);
     }
+    if backend.lag != backend.kind.default_lag() {
+        data["lag"] = json!(backend.lag);
+    }
     json!({"id": backend.id, "backend": {"type": kind, "data": data}})
 }
 
@@ -115,6 +118,9 @@ mod tests {
                     "server": false, "wait": false, "reconnect-ms": 250}}}),
             ),
             ("pty,id=p", json!({"id": "p", "backend": {"type": "pty", "data": {}}})),
+            ("pty,id=q,lag=0", json!({"id": "q", "backend": {"type": "pty", "data": {"lag": 0}}})),
+            ("pty,id=r,lag=8M", json!({"id": "r", "backend": {"type": "pty", "data": {}}})),
+            ("null,id=m,lag=8M", json!({"id": "m", "backend": {"type": "null", "data": {"lag": 8388608}}})),
             (
                 "null,id=n,logfile=/tmp/n.log",
                 json!({"id": "n", "backend": {"type": "null", "data":

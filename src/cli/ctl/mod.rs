@@ -90,12 +90,17 @@ pub enum CtlCommand {
     Raw(RawArgs),
     /// Add a backend to the running hub, written as a -chardev option
     /// (file,id=log2,path=x.log[,mux-be-id=HUB]); a pty prints its path.
-    #[command(after_help = "Kinds: file, socket (wait=off), pty, null; logfile= and replay= as on the \
-command line. Its first byte is the console's next one. mux-be-id= names the hub when there are \
+    #[command(after_help = "Kinds: file, socket (wait=off), pty, null; logfile=, replay= and lag= as on \
+the command line. Its first byte is the console's next one. mux-be-id= names the hub when there are \
 several. A hub takes at most four backends.")]
     ChardevAdd(ChardevAddArgs),
     /// Take a backend out of its hub and close it (a vc stays).
     ChardevRemove(ChardevRemoveArgs),
+    /// Print a link that opens the console in a browser (view-only, expiring,
+    /// one-use if asked); --list lists the links.
+    Share(ShareArgs),
+    /// Revoke a share link: its viewers are disconnected at once.
+    Unshare(UnshareArgs),
     /// Stop vcmux, as SIGTERM does.
     Quit,
 }
@@ -114,6 +119,50 @@ pub struct ChardevRemoveArgs {
     /// The backend's id.
     #[arg(value_name = "ID")]
     pub id: String,
+}
+
+/// `share`'s options.
+#[derive(Debug, Args)]
+#[command(after_help = "The link opens noVNC served on the display's websocket port \
+(-vnc ...,websocket=PORT) and connects at once, without the console's password: \
+anyone holding it gets in, until it expires or is revoked (unshare). A view-only \
+link's keys, pointer buttons, clipboard and resizes are dropped by the server. \
+The token rides in the link's #fragment, which browsers never send in a request.
+
+  vcmux ctl unix:/tmp/q.sock share --view-only --expires 1h
+  vcmux ctl unix:/tmp/q.sock share --list
+  vcmux ctl unix:/tmp/q.sock unshare share1")]
+pub struct ShareArgs {
+    /// The link's viewers only watch.
+    #[arg(long, conflicts_with = "list")]
+    pub view_only: bool,
+    /// The link ends after this long (30s, 15m, 1h, 2days); its viewers leave then.
+    #[arg(long, value_name = "DURATION", value_parser = duration, conflicts_with = "list")]
+    pub expires: Option<Duration>,
+    /// The link lets in one connection only.
+    #[arg(long, conflicts_with = "list")]
+    pub once: bool,
+    /// The host name the link uses (default: the websocket port's address,
+    /// or this machine's name if it listens on every address).
+    #[arg(long, value_name = "NAME", conflicts_with = "list")]
+    pub host: Option<String>,
+    /// The VNC display (QEMU's id: default, vnc2…; default: the first with a websocket port).
+    #[arg(long, value_name = "ID", conflicts_with = "list")]
+    pub display: Option<String>,
+    /// List the links instead (no tokens: they are shown only when made).
+    #[arg(long)]
+    pub list: bool,
+    /// Print the answer as JSON, as the server sent it.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `unshare`'s argument.
+#[derive(Debug, Args)]
+pub struct UnshareArgs {
+    /// The link's token, its id (share1, as share --list shows) or the link itself.
+    #[arg(value_name = "TOKEN")]
+    pub token: String,
 }
 
 /// `--device ID`, shared by the commands that act on a vc.
@@ -266,6 +315,26 @@ fn seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A duration as humantime reads it (`90s`, `1h 30m`), not zero (clap's
+/// value parser for `share --expires`).
+fn duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        Ok(_) => Err("a share cannot expire at once".to_string()),
+        Err(e) => Err(format!("'{text}' is not a duration (30s, 15m, 1h, 2days): {e}")),
+    }
+}
+
+/// The token in `text`: the text itself, or what follows `token=` (or its
+/// escaped `token%3D`) in a share link.
+fn token_of(text: &str) -> &str {
+    let after = text.split_once("token%3D").or_else(|| text.split_once("token=")).map(|(_, t)| t);
+    match after {
+        Some(rest) => rest.split(['&', '#', '%']).next().unwrap_or(rest),
+        None => text,
+    }
+}
+
 /// A JSON object (clap's value parser for `raw`'s request).
 fn json_object(text: &str) -> Result<Map<String, Value>, String> {
     match serde_json::from_str::<Value>(text) {
@@ -297,6 +366,10 @@ enum Show {
     Json,
     /// A new pty's path, when the answer has one.
     Pty,
+    /// A new share's link, or the answer as JSON.
+    ShareLink(bool),
+    /// The share links as a table, or as JSON.
+    Shares(bool),
 }
 
 impl CtlCommand {
@@ -390,6 +463,27 @@ impl CtlCommand {
             CtlCommand::ChardevRemove(args) => {
                 quick(request("chardev-remove", json!({"id": args.id})), Show::Nothing)
             }
+            CtlCommand::Share(args) if args.list => {
+                quick(request("x-vcmux-query-shares", json!({})), Show::Shares(args.json))
+            }
+            CtlCommand::Share(args) => {
+                let mut arguments = Map::new();
+                arguments.insert("view-only".into(), json!(args.view_only));
+                arguments.insert("once".into(), json!(args.once));
+                if let Some(expires) = args.expires {
+                    arguments.insert("expires".into(), json!(expires.as_secs_f64()));
+                }
+                if let Some(host) = &args.host {
+                    arguments.insert("host".into(), json!(host));
+                }
+                if let Some(display) = &args.display {
+                    arguments.insert("display".into(), json!(display));
+                }
+                quick(request("x-vcmux-share", Value::Object(arguments)), Show::ShareLink(args.json))
+            }
+            CtlCommand::Unshare(args) => {
+                quick(request("x-vcmux-unshare", json!({"token": token_of(&args.token)})), Show::Nothing)
+            }
             CtlCommand::Quit => quick(request("quit", json!({})), Show::Nothing),
         }
     }
@@ -439,7 +533,12 @@ pub fn run(args: &CtlArgs, out: &mut dyn Write) -> Result<(), CtlError> {
             Some(matched) => format!("{matched}\n"),
             None => pretty(&answer),
         },
-        Show::Query(_, true) | Show::Json => pretty(&answer),
+        Show::Query(_, true) | Show::Json | Show::ShareLink(true) | Show::Shares(true) => pretty(&answer),
+        Show::ShareLink(false) => match answer.get("url").and_then(Value::as_str) {
+            Some(url) => format!("{url}\n"),
+            None => pretty(&answer),
+        },
+        Show::Shares(false) => print::shares(&answer),
         Show::Pty => match answer.get("pty").and_then(Value::as_str) {
             Some(path) => format!("{path}\n"),
             None => String::new(),
@@ -489,6 +588,16 @@ mod tests {
             .unwrap(),
         });
         assert!(raw.plan().unwrap().wait > Duration::from_secs(300));
+    }
+
+    #[test]
+    fn unshare_takes_a_token_an_id_or_the_link() {
+        assert_eq!(token_of("share3"), "share3");
+        assert_eq!(token_of("00ff"), "00ff");
+        assert_eq!(token_of("http://h:1/#path=websockify%3Ftoken%3D00ff&view_only=true"), "00ff");
+        assert_eq!(token_of("ws://h:1/websockify?token=00ff"), "00ff");
+        assert!(duration("0s").is_err());
+        assert_eq!(duration("1h").unwrap(), Duration::from_secs(3600));
     }
 
     #[test]

@@ -20,6 +20,44 @@ pub fn chardevs(value: &Value) -> String {
     rows.iter().map(|[a, b, c]| format!("{a:<label$}  {b:<filename$}  {c}\n")).collect()
 }
 
+/// `x-vcmux-query-shares`' list as a table: id, display, what it allows,
+/// when it expires, how often it was used, viewers now.
+pub fn shares(value: &Value) -> String {
+    let Some(list) = value.as_array() else { return generic(value) };
+    if list.is_empty() {
+        return "no share links\n".to_string();
+    }
+    let mut rows = vec![["id", "display", "access", "expires-in", "used", "viewers"].map(String::from)];
+    for share in list {
+        let mut access =
+            if share["view-only"].as_bool() == Some(true) { "view-only" } else { "read-write" }.to_string();
+        if share["once"].as_bool() == Some(true) {
+            access.push_str(",once");
+        }
+        let expires = match share["expires-in"].as_f64() {
+            Some(s) => format!("{}s", s.round()),
+            None => "never".to_string(),
+        };
+        rows.push([
+            scalar(&share["id"]),
+            scalar(&share["display"]),
+            access,
+            expires,
+            scalar(&share["used"]),
+            scalar(&share["viewers"]),
+        ]);
+    }
+    let widths: Vec<usize> =
+        (0..6).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+    rows.iter()
+        .map(|row| {
+            let cells: Vec<String> =
+                row.iter().zip(&widths).map(|(cell, &w)| format!("{cell:<w$}")).collect();
+            format!("{}\n", cells.join("  ").trim_end())
+        })
+        .collect()
+}
+
 /// `query-status`: `status: running`.
 pub fn status(value: &Value) -> String {
     match value.get("status").and_then(Value::as_str) {

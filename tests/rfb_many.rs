@@ -1,0 +1,142 @@
+//! Many viewers of one screen (encode once, send to many): a viewer on a
+//! throttled link beside fifteen fast ones, vnc-rs viewers over real sockets.
+//! The fast ones see every frame while the slow one falls behind; once the
+//! screen stops changing, the slow one shows exactly the server's framebuffer.
+
+mod rfb_support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use rfb_support::{Mirror, busy_canvas, connect_over, draw_specks, rgb565, start, sync};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use vcmux::frame::Rect;
+use vcmux::rfb::ServerSettings;
+use vnc::{PixelFormat, VncClient, VncEncoding, VncEvent, X11Event};
+
+/// What the slow viewer's socket is read at: 64 KB a second.
+const SLOW_RATE: usize = 64 * 1024;
+
+/// A link to the server at `addr` whose server-to-viewer half is read at
+/// most `rate` bytes a second (`None`: as fast as the viewer takes it);
+/// counts the bytes it carried that way.
+async fn link(addr: SocketAddr, rate: Option<usize>, carried: Arc<AtomicUsize>) -> TcpStream {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+    let near = listener.local_addr().expect("a bound address");
+    tokio::spawn(async move {
+        let (viewer, _) = listener.accept().await.expect("the viewer connects");
+        let server = TcpStream::connect(addr).await.expect("the server accepts");
+        let (mut from_viewer, mut to_viewer) = viewer.into_split();
+        let (mut from_server, mut to_server) = server.into_split();
+        tokio::spawn(async move { tokio::io::copy(&mut from_viewer, &mut to_server).await });
+        let start = Instant::now();
+        let mut buffer = vec![0u8; 4096];
+        let mut total = 0usize;
+        loop {
+            let n = match from_server.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if to_viewer.write_all(&buffer[..n]).await.is_err() {
+                break;
+            }
+            total += n;
+            carried.fetch_add(n, Ordering::SeqCst);
+            if let Some(rate) = rate {
+                // The reader's pace: the next read once these bytes are due.
+                tokio::time::sleep_until(start + Duration::from_secs_f64(total as f64 / rate as f64)).await;
+            }
+        }
+    });
+    TcpStream::connect(near).await.expect("connect to the link")
+}
+
+/// A vnc-rs viewer over a [`link`].
+async fn viewer(
+    addr: SocketAddr,
+    rate: Option<usize>,
+    encodings: &[VncEncoding],
+    format: PixelFormat,
+) -> (VncClient, Mirror, Arc<AtomicUsize>) {
+    let carried = Arc::new(AtomicUsize::new(0));
+    let stream = link(addr, rate, carried.clone()).await;
+    let client = connect_over(stream, None, encodings, format, true).await.expect("the viewer connects");
+    (client, Mirror::new(&format), carried)
+}
+
+/// Applies what `client` is sent, asking for the next update after each
+/// piece of one (as a viewer that wants every frame), until `stop` is true.
+async fn keep_asking(client: &VncClient, mirror: &mut Mirror, mut stop: watch::Receiver<bool>) {
+    client.input(X11Event::Refresh).await.expect("the viewer takes input");
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => return,
+            event = client.recv_event() => {
+                let event = event.expect("the slow viewer keeps its connection");
+                let asks = matches!(event, VncEvent::RawImage(..) | VncEvent::Copy(..));
+                mirror.apply(event);
+                if asks {
+                    client.input(X11Event::Refresh).await.expect("the viewer takes input");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_viewer_holds_back_none_of_fifteen_and_ends_on_the_last_frame() {
+    let (w, h) = (640u16, 384u16);
+    let canvas = busy_canvas(w, h);
+    let (_server, addr) = start(&canvas, ServerSettings::default()).await;
+    let zrle = [VncEncoding::Zrle, VncEncoding::CopyRect];
+    let tight = [VncEncoding::Tight, VncEncoding::CopyRect];
+
+    // Fifteen fast viewers in three groups (ZRLE in 32 and 16 bits, Tight),
+    // the slow one in the largest group.
+    let mut fast = Vec::new();
+    for i in 0..15 {
+        let (encodings, format) = match i % 5 {
+            0 => (&tight[..], PixelFormat::bgra()),
+            1 => (&zrle[..], rgb565()),
+            _ => (&zrle[..], PixelFormat::bgra()),
+        };
+        fast.push(viewer(addr, None, encodings, format).await);
+    }
+    let (slow, mut slow_mirror, slow_carried) =
+        viewer(addr, Some(SLOW_RATE), &zrle, PixelFormat::bgra()).await;
+    sync(&slow, &mut slow_mirror, &canvas).await;
+
+    // A flood: each frame a new band of specks (about 245 KB of pixels),
+    // painted once every fast viewer shows the one before, while the slow
+    // viewer asks for update after update.
+    let (stop, stopped) = watch::channel(false);
+    let flood = async {
+        for step in 0..40u32 {
+            draw_specks(&canvas, Rect::new(0, (step % 4) as u16 * 96, w, 96), step);
+            join_all(fast.iter_mut().map(|(client, mirror, _)| sync(client, mirror, &canvas))).await;
+        }
+        stop.send_replace(true);
+    };
+    tokio::join!(flood, keep_asking(&slow, &mut slow_mirror, stopped));
+    let slowest_fast = fast.iter().map(|(_, _, carried)| carried.load(Ordering::SeqCst)).min().unwrap_or(0);
+    let slow_bytes = slow_carried.load(Ordering::SeqCst);
+    assert!(
+        slow_bytes * 2 < slowest_fast,
+        "the slow viewer was sent {slow_bytes} bytes during the flood, the fast ones at least {slowest_fast}: \
+         they waited for it"
+    );
+
+    // The console stops: the slow viewer catches up to the last frame.
+    sync(&slow, &mut slow_mirror, &canvas).await;
+    assert!(slow_mirror.shows(&canvas.framebuffer()));
+    for (client, _, _) in fast {
+        let _ = client.close().await;
+    }
+    let _ = slow.close().await;
+}
