@@ -116,8 +116,8 @@ async fn a_throttled_viewer_holds_back_none_of_fifteen_and_ends_on_the_last_fram
     let zrle = [VncEncoding::Zrle, VncEncoding::CopyRect];
     let tight = [VncEncoding::Tight, VncEncoding::CopyRect];
 
-    // Fifteen fast viewers in three groups (ZRLE in 32 and 16 bits, Tight),
-    // the slow one in the largest group.
+    // Fifteen fast viewers: two groups (ZRLE in 32 and 16 bits) and Tight
+    // viewers (each on its own), the slow one in the largest group.
     let mut fast = Vec::new();
     for i in 0..15 {
         let (encodings, format) = match i % 5 {

@@ -12,13 +12,14 @@
 //! frame after the last it sent, as one FramebufferUpdate: a viewer that
 //! keeps up gets every frame, a slower one fewer, larger updates, and none
 //! waits for another. A viewer fed the same frames holds the same
-//! decoder state as the group's encoders (ZRLE's one zlib stream, Tight's
-//! four), so the bytes that follow decode for it too.
+//! decoder state as the group's encoders (ZRLE's one zlib stream), so the
+//! bytes that follow decode for it too. Viewers in ZRLE, Hextile or Raw
+//! share; Tight viewers do not (`Encoders::can_join` says why).
 //!
 //! A viewer joins after an update of its own (ZRLE's stream must have
 //! started: the group's sends no zlib header), at a keyframe: a frame that
 //! repaints the whole screen with encoders that forget what came before
-//! (ZRLE matches nothing earlier, Tight resets its streams), so it decodes
+//! (ZRLE matches nothing earlier), so it decodes
 //! the same whatever the viewer was sent. The group makes its next frame a
 //! keyframe while someone waits to join.
 //!
@@ -316,7 +317,9 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
     let mut last: Option<Instant> = None;
     let mut demand = false;
     // The desktop changed since the last refresh (seen by `changed()`).
-    let mut changed = false;
+    // True at first: it may have changed between the founder's last update
+    // and `changes` above, which would not say so.
+    let mut changed = true;
     loop {
         if !demand {
             tokio::select! {

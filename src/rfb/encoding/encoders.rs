@@ -25,7 +25,7 @@ pub struct Encoders {
 
 /// Where a viewer's streams stand after an update, enough for an encoder of
 /// its own to go on from there ([`Encoders::resume`]): the window of its ZRLE
-/// stream, if it started. Tight needs nothing: its streams are reset.
+/// stream, if it started (Tight viewers never join a group).
 #[derive(Clone, Default)]
 pub struct Checkpoint {
     zrle_window: Option<Arc<[u8]>>,
@@ -47,7 +47,7 @@ impl Encoders {
     /// ([`Encoders::forget`] before their first update): a ZRLE stream taken
     /// as started, since a viewer joins only after its own first update.
     pub fn shared() -> Encoders {
-        Encoders { zrle: Some(zrle::Zrle::resume(&[])), tight: Some(tight::Tight::new()), cell_size: None }
+        Encoders { zrle: Some(zrle::Zrle::resume(&[])), tight: None, cell_size: None }
     }
 
     /// Where the streams stand now.
@@ -55,41 +55,44 @@ impl Encoders {
         Checkpoint { zrle_window: self.zrle.as_ref().map(|z| Arc::from(z.window())) }
     }
 
-    /// Drops the streams a group's encoders now hold for this viewer, whose
-    /// decoder they keep in step (ZRLE's when the group's encoding is
-    /// `encoding`), and Tight's, which [`Encoders::resume`] resets.
+    /// Drops the ZRLE stream a group's encoders now hold for this viewer
+    /// (when the group's encoding is `encoding`), whose decoder they keep in step.
     pub fn hand_over(&mut self, encoding: Encoding) {
         if encoding == Encoding::Zrle {
             self.zrle = None;
         }
-        self.tight = None;
     }
 
     /// Takes the streams back from a group, going on from `checkpoint`: its
-    /// ZRLE stream where the last frame left it (if the group's was ZRLE),
-    /// its Tight streams reset.
+    /// ZRLE stream where the last frame left it (if the group's was ZRLE).
     pub fn resume(&mut self, checkpoint: &Checkpoint) {
         if let Some(window) = &checkpoint.zrle_window {
             self.zrle = Some(zrle::Zrle::resume(window));
         }
-        self.tight.get_or_insert_with(tight::Tight::new).reset();
     }
 
     /// Whether a viewer with these encoders can be sent what a group's
     /// encoders write after [`Encoders::forget`] in `encoding`: its ZRLE stream
-    /// must have started (the group's sends no zlib header).
+    /// must have started (the group's sends no zlib header). Tight never
+    /// can: a viewer could only join by resetting its zlib streams (the reset
+    /// bits of a rectangle), and noVNC's inflater (pako) then fails on the
+    /// next data ("invalid distance too far back") once a piece larger than
+    /// its 100 KB output buffer came before.
     pub fn can_join(&self, encoding: Encoding) -> bool {
-        encoding != Encoding::Zrle || self.zrle.is_some()
+        match encoding {
+            Encoding::Zrle => self.zrle.is_some(),
+            Encoding::Tight => false,
+            _ => true,
+        }
     }
 
     /// The next update depends on nothing sent before (ZRLE matches nothing
-    /// earlier, Tight resets its streams), so that any viewer that
-    /// [`can_join`](Encoders::can_join) decodes it the same.
+    /// earlier), so that any viewer that [`can_join`](Encoders::can_join)
+    /// decodes it the same.
     pub fn forget(&mut self) {
         if let Some(zrle) = &mut self.zrle {
             zrle.forget();
         }
-        self.tight.get_or_insert_with(tight::Tight::new).reset();
     }
 
     /// The screen's character cell in pixels, if it has one ([`Desktop::cell_size`](crate::rfb::desktop::Desktop::cell_size)).

@@ -30,21 +30,12 @@ const STREAM_INDEXED: usize = 2;
 /// The connection's Tight zlib streams (the fourth is never used).
 pub struct Tight {
     streams: [Option<Compress>; 3],
-    /// The next rectangle tells the viewer to reset all four streams.
-    reset: bool,
 }
 
 impl Tight {
     /// No stream started yet.
     pub fn new() -> Tight {
-        Tight { streams: [None, None, None], reset: false }
-    }
-
-    /// Streams begun anew, and the viewer told so in the next rectangle
-    /// (its control byte's reset bits): it then decodes the same whatever it
-    /// was sent before, so a viewer can join others that share one encoding.
-    pub fn reset(&mut self) {
-        *self = Tight { streams: [None, None, None], reset: true };
+        Tight { streams: [None, None, None] }
     }
 
     /// Appends `patch` as Tight rectangles, one per piece; returns how many.
@@ -61,11 +52,7 @@ impl Tight {
                 patch.tile(x, y, w, h, &mut pixels);
                 ServerMessage::Rectangle { rect: patch.sub_rect(x, y, w, h), encoding: number::TIGHT }
                     .encode(out);
-                let control = out.len();
                 self.encode_piece(&pixels, w, format, out);
-                if std::mem::take(&mut self.reset) {
-                    out[control] |= 0x0f;
-                }
                 count += 1;
             }
         }
