@@ -52,6 +52,13 @@ try {
                                   consoleLog: consoleLog(name), name: `canvas-${name}` });
     pages[name] = page;
   }
+  // nginx sends /console/a (no slash, where the page would look for its
+  // files and WebSocket one level up) to /console/a/.
+  const bare = await context.newPage();
+  await bare.goto(`${origin}/console/a`);
+  if (bare.url() !== `${origin}/console/a/`) throw new Error(`${origin}/console/a ended at ${bare.url()}`);
+  say(`${origin}/console/a is redirected to ${bare.url()}`);
+  await bare.close();
   // The two screens differ (else "each its own" would prove nothing).
   const [a, b] = names.map((name) => readFileSync(join(work, `canvas-${name}.png`)));
   if (a.equals(b)) throw new Error('the two consoles show the same picture');
