@@ -29,8 +29,10 @@ try {
   for (const name of names) {
     const url = `${origin}/console/${name}/`;
     let { page, sockets } = await browser.open(context, url, say);
-    await browser.until(`${url} asks for the password`, () => page.evaluate(
-      () => document.getElementById('noVNC_credentials_dlg').classList.contains('noVNC_open')));
+    await browser.until(`${url} asks for the password`, async () => {
+      if ((await browser.state(page)) === 'ended') throw new Error(`${url}: noVNC gave up without asking for the password`);
+      return page.evaluate(() => document.getElementById('noVNC_credentials_dlg').classList.contains('noVNC_open'));
+    });
     say(`${url} asks for the password`);
     let expected = `wss://127.0.0.1:${nginxPort}/console/${name}/websockify`;
     if (name === 'a') {
