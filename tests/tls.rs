@@ -446,19 +446,25 @@ async fn a_plain_viewer_offered_only_vencrypt_fails_with_its_reason_logged() {
     assert!(line.contains("vnc: viewer") && line.contains("TLS"), "{line}");
 }
 
+/// Starts vcmux with `object` and a `-vnc` using it, expecting it to refuse
+/// at start-up: exit status 2 and one line on stderr, returned.
+fn refused_at_start(object: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vcmux"))
+        .args(["-object", object, "-vnc", "unix:/nonexistent/vnc.sock,tls-creds=tls0", "--", "true"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    stderr
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_credentials_file_is_one_line_naming_it_and_exit_2() {
     let pki = certs();
     let dir = pki.path().join("pki");
     std::fs::remove_file(dir.join("server-key.pem")).unwrap();
-    let object = creds_object(&dir, false).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vcmux"))
-        .args(["-object", &object, "-vnc", "unix:/nonexistent/vnc.sock,tls-creds=tls0", "--", "true"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    let stderr = refused_at_start(&creds_object(&dir, false).unwrap());
     assert!(stderr.contains(&dir.join("server-key.pem").display().to_string()), "{stderr}");
     assert!(stderr.contains("tls0"), "{stderr}");
     // A bad option is refused before anything is read.
@@ -468,6 +474,82 @@ async fn a_missing_credentials_file_is_one_line_naming_it_and_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("endpoint=server"));
+}
+
+/// Whether `tool` runs: the recipes below need openssl (and certtool for
+/// QEMU's own); a machine without one skips them, saying so.
+fn have(tool: &str) -> bool {
+    let found = std::process::Command::new(tool).arg("--version").output().is_ok();
+    if !found {
+        println!("skipped: {tool} is not installed");
+    }
+    found
+}
+
+/// Credentials of `kind` in QEMU's layout, made by tests/interop/make-certs.sh
+/// (openssl or certtool, not vcmux), in `dir/kind`.
+fn made(kind: &str, dir: &Path) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/make-certs.sh");
+    let out_dir = dir.join(kind);
+    let out = std::process::Command::new("bash").arg(script).arg(kind).arg(&out_dir).output().unwrap();
+    assert!(out.status.success(), "make-certs.sh {kind}: {}", String::from_utf8_lossy(&out.stderr));
+    out_dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_made_by_openssl_and_certtool_serve_a_vencrypt_viewer() {
+    if !have("openssl") {
+        return;
+    }
+    let mut kinds = vec!["rsa-pkcs1", "rsa-pkcs8", "ec-sec1", "intermediate", "ed25519"];
+    if have("certtool") {
+        kinds.push("certtool");
+    }
+    let work = temp_dir();
+    for kind in kinds {
+        let dir = made(kind, work.path());
+        let key = std::fs::read_to_string(dir.join("server-key.pem")).unwrap();
+        match kind {
+            "rsa-pkcs1" => assert!(key.contains("BEGIN RSA PRIVATE KEY"), "{key}"),
+            "ec-sec1" => assert!(key.contains("BEGIN EC PRIVATE KEY"), "{key}"),
+            "rsa-pkcs8" | "ed25519" => assert!(key.contains("BEGIN PRIVATE KEY"), "{key}"),
+            _ => {}
+        }
+        // Mutual TLS: the client certificate of the same recipe is checked too.
+        let console = Console::start(creds_object(&dir, true), ",tls-creds=tls0", None);
+        let (cert, key) = (dir.join("client-cert.pem"), dir.join("client-key.pem"));
+        let config = client_config(&dir.join("ca-cert.pem"), Some((&cert, &key)));
+        let stream = UnixStream::connect(&console.socket).await.unwrap();
+        let client = tls_viewer(stream, X509_NONE, config, None).await;
+        let mut mirror = Mirror::new(&PixelFormat::bgra());
+        type_text(&client, &format!("echo {kind}-$((6 * 7))")).await;
+        console.wait_output(&format!("{kind}-42\r\n"));
+        sync_with_log(&client, &mut mirror, &console).await;
+        println!("{kind}: served; the viewer shows what vcmux render shows");
+    }
+}
+
+#[test]
+fn credentials_vcmux_cannot_serve_are_one_line_naming_the_file_and_exit_2() {
+    if !have("openssl") {
+        return;
+    }
+    let work = temp_dir();
+    let cases = [
+        ("mismatch", "server-key.pem", "not the key of the certificate in"),
+        ("expired", "server-cert.pem", "expired on"),
+        ("no-ca", "ca-cert.pem", "no certificate"),
+        ("ed448", "server-key.pem", "a key vcmux cannot sign with"),
+        ("other-ca", "server-cert.pem", "not signed by a certificate in"),
+        ("encrypted", "server-key.pem", "an encrypted key"),
+    ];
+    for (kind, file, reason) in cases {
+        let dir = made(kind, work.path());
+        let stderr = refused_at_start(&creds_object(&dir, false).unwrap());
+        let named = format!("{}: ", dir.join(file).display());
+        assert!(stderr.contains(&named) && stderr.contains(reason), "{kind}: {stderr}");
+        println!("{kind}: {}", stderr.trim());
+    }
 }
 
 /// The port in a log line's "… on 127.0.0.1:PORT".
@@ -529,7 +611,11 @@ async fn the_websocket_port_is_wss_with_the_same_credentials() {
 async fn auto_creds_log_the_fingerprint_the_viewer_sees() {
     let console = Console::start(None, ",tls-creds=auto", None);
     let line = console.vcmux.wait_log("SHA-256 fingerprint");
-    let logged = line.rsplit(' ').next().unwrap().to_string();
+    let after = |label: &str| {
+        let rest = line.split(label).nth(1).expect("the label in the line");
+        rest.split([',', ' ']).find(|w| !w.is_empty()).expect("a value").to_string()
+    };
+    let (logged, pin) = (after("SHA-256 fingerprint "), after("pin-sha256 "));
     let seen = Arc::new(Mutex::new(None));
     let config = ClientConfig::builder_with_provider(vcmux::tls::provider())
         .with_safe_default_protocol_versions()
@@ -544,7 +630,9 @@ async fn auto_creds_log_the_fingerprint_the_viewer_sees() {
     console.wait_output("auto-42\r\n");
     sync_with_log(&client, &mut mirror, &console).await;
     let der = seen.lock().unwrap().clone().expect("the server showed a certificate");
-    assert_eq!(vcmux::tls::creds::fingerprint(&CertificateDer::from(der)), logged);
+    let identity = vcmux::tls::creds::Identity::of(&CertificateDer::from(der)).unwrap();
+    assert_eq!(identity.fingerprint, logged);
+    assert_eq!(identity.pin_sha256, pin);
 }
 
 /// A verifier that accepts any certificate and keeps it, for the test to

@@ -112,7 +112,8 @@ A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
         for it use verify-peer=off (with a password if others can reach the port):
           xtigervncviewer -SecurityTypes=X509None -X509CA=DIR/ca-cert.pem HOST::PORT
         tls-creds=auto makes a self-signed certificate at start-up and logs its
-        SHA-256 fingerprint, for a viewer's user to compare before trusting it.
+        SHA-256 fingerprint and pin-sha256, for a viewer's user to compare before
+        trusting it.
   On/off values accept on, off, yes, no, true, false.
 
 A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, socat):

@@ -199,11 +199,11 @@ fn read_tls(config: &VncConfig) -> Result<Option<rfb::Tls>, LaunchError> {
         Some(VncTls::Creds(creds)) => tls::creds::load(&creds.dir, creds.verify_peer)
             .map_err(|e| LaunchError::Vnc(format!("-object tls-creds-x509,id={}: {e}", creds.id)))?,
         Some(VncTls::Auto) => {
-            let (server_config, fingerprint) = tls::creds::self_signed(certificate_names(&config.listen))
+            let (server_config, identity) = tls::creds::self_signed(certificate_names(&config.listen))
                 .map_err(|e| LaunchError::Vnc(format!("-vnc for {}: tls-creds=auto: {e}", config.vc)))?;
             info!(
-                "{}: TLS with a self-signed certificate made now, SHA-256 fingerprint {fingerprint}",
-                config.vc
+                "{}: TLS with a self-signed certificate made now, SHA-256 fingerprint {}, pin-sha256 {}",
+                config.vc, identity.fingerprint, identity.pin_sha256
             );
             server_config
         }
