@@ -153,7 +153,9 @@ close_viewer
 stop_vcmux
 
 # vcmux serves KIND's credentials (made by make-certs.sh) to TigerVNC and
-# gvncviewer over X509None: both windows show the console, keys reach the shell.
+# gvncviewer over X509None: both windows show the console, keys typed into
+# each reach the shell. (gvncviewer's X509Vnc password dialog takes no
+# xdotool keys, so X509Vnc is TigerVNC's alone above.)
 serve_made() {
     local kind="$1" dir="$WORK/made/$1"
     "$INTEROP_DIR/make-certs.sh" "$kind" "$dir"
@@ -163,12 +165,15 @@ serve_made() {
     type_line "echo $kind-\$((6 * 7))"
     wait_output "^$kind-42"
     wait_for "$kind: TigerVNC's window shows the console" window_matches
-    say "$kind: TigerVNC: $(cat "$WORK/compare.txt")"
+    say "$kind: TigerVNC: keys reach the shell; window $(cat "$WORK/compare.txt")"
     close_viewer
     AT_BOTTOM=1
     open_gvnc "$dir/ca-cert.pem"
+    grep -q "VeNCrypt X509None" "$VCMUX_LOG" || fail "vcmux does not say it serves VeNCrypt X509None"
+    type_line "echo $kind-gvnc-\$((6 * 7))"
+    wait_output "^$kind-gvnc-42"
     wait_for "$kind: gvncviewer's window shows the console" window_matches
-    say "$kind: gvncviewer: $(cat "$WORK/compare.txt")"
+    say "$kind: gvncviewer: keys reach the shell; window $(cat "$WORK/compare.txt")"
     AT_BOTTOM=0
     close_viewer
     stop_vcmux
@@ -196,4 +201,24 @@ refuse_made no-ca ca-cert.pem "no certificate"
 refuse_made ed448 server-key.pem "a key vcmux cannot sign with"
 refuse_made other-ca server-cert.pem "not signed by a certificate in"
 refuse_made encrypted server-key.pem "an encrypted key"
+
+say "tls-creds=auto"
+# The colleague's check (README): the certificate served on the wss:// port,
+# fetched with openssl, has the fingerprint and pin-sha256 vcmux logged, as
+# openssl and certtool compute them.
+VCMUX_PRE=()
+start_vcmux "tls-creds=auto"
+line=$(grep -o "SHA-256 fingerprint .*" "$VCMUX_LOG") || fail "vcmux logs no fingerprint"
+fingerprint=$(sed -n 's/.*SHA-256 fingerprint \([0-9A-F:]*\), .*/\1/p' <<<"$line")
+pin=$(sed -n 's/.*pin-sha256 \([A-Za-z0-9+\/=]*\).*/\1/p' <<<"$line")
+[ -n "$fingerprint" ] && [ -n "$pin" ] || fail "no fingerprint and pin in: $line"
+openssl s_client -connect "127.0.0.1:$WS_PORT" </dev/null 2>/dev/null | openssl x509 >"$WORK/served.pem"
+served=$(openssl x509 -in "$WORK/served.pem" -noout -fingerprint -sha256 | cut -d= -f2)
+[ "$served" = "$fingerprint" ] || fail "served fingerprint $served, logged $fingerprint"
+served=$(openssl x509 -in "$WORK/served.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+    openssl dgst -sha256 -binary | base64)
+[ "$served" = "$pin" ] || fail "served pin-sha256 $served, logged $pin"
+certtool -i --infile "$WORK/served.pem" | grep -qF "pin-sha256:$pin" || fail "certtool shows another pin"
+say "tls-creds=auto: served certificate's fingerprint and pin-sha256 (openssl, certtool) are those logged: $pin"
+stop_vcmux
 say "PASS"
