@@ -81,9 +81,14 @@ GVNC_HOME="$WORK/gvnc-home"
 PASSWD_HOME="$(getent passwd "$(id -u)" | cut -d: -f6)"
 UNSHARE=(unshare -m --propagation private)
 ((EUID)) && UNSHARE+=(-r)
+# Its client certificate (for verify-peer=on) is read from
+# ~/.pki/gvncviewer/clientcert.pem and ~/.pki/gvncviewer/private/clientkey.pem.
+# $1 is a credentials directory in QEMU's layout.
 open_gvnc() {
-    mkdir -p "$GVNC_HOME/.pki/CA"
-    cp "$1" "$GVNC_HOME/.pki/CA/cacert.pem"
+    mkdir -p "$GVNC_HOME/.pki/CA" "$GVNC_HOME/.pki/gvncviewer/private"
+    cp "$1/ca-cert.pem" "$GVNC_HOME/.pki/CA/cacert.pem"
+    cp "$1/client-cert.pem" "$GVNC_HOME/.pki/gvncviewer/clientcert.pem"
+    cp "$1/client-key.pem" "$GVNC_HOME/.pki/gvncviewer/private/clientkey.pem"
     open_window "${UNSHARE[@]}" sh -c 'mount --bind "$1" "$2" && exec gvncviewer "$3"' \
         sh "$GVNC_HOME" "$PASSWD_HOME" "127.0.0.1:$((PORT - 5900))"
 }
@@ -152,9 +157,10 @@ say "X509Vnc: keys reach the shell; window $(cat "$WORK/compare.txt")"
 close_viewer
 stop_vcmux
 
-# vcmux serves KIND's credentials (made by make-certs.sh) to TigerVNC and
-# gvncviewer over X509None: both windows show the console, keys typed into
-# each reach the shell. (gvncviewer's X509Vnc password dialog takes no
+# vcmux serves KIND's credentials (made by make-certs.sh) over X509None to
+# TigerVNC (verify-peer=off: it has no client certificate) and to gvncviewer
+# (verify-peer=on, showing the recipe's client certificate): both windows show
+# the console, keys typed into each reach the shell. (gvncviewer's X509Vnc password dialog takes no
 # xdotool keys, so X509Vnc is TigerVNC's alone above.)
 serve_made() {
     local kind="$1" dir="$WORK/made/$1"
@@ -167,8 +173,12 @@ serve_made() {
     wait_for "$kind: TigerVNC's window shows the console" window_matches
     say "$kind: TigerVNC: keys reach the shell; window $(cat "$WORK/compare.txt")"
     close_viewer
+    stop_vcmux
+    # gvncviewer shows the recipe's client certificate: mutual TLS.
+    VCMUX_PRE=(-object "tls-creds-x509,id=tls0,dir=$dir,endpoint=server,verify-peer=on")
+    start_vcmux "tls-creds=tls0"
     AT_BOTTOM=1
-    open_gvnc "$dir/ca-cert.pem"
+    open_gvnc "$dir"
     grep -q "VeNCrypt X509None" "$VCMUX_LOG" || fail "vcmux does not say it serves VeNCrypt X509None"
     type_line "echo $kind-gvnc-\$((6 * 7))"
     wait_output "^$kind-gvnc-42"
