@@ -542,6 +542,7 @@ fn credentials_vcmux_cannot_serve_are_one_line_naming_the_file_and_exit_2() {
         ("ed448", "server-key.pem", "a key vcmux cannot sign with"),
         ("other-ca", "server-cert.pem", "not signed by a certificate in"),
         ("encrypted", "server-key.pem", "an encrypted key"),
+        ("v1", "server-cert.pem", "an X.509 version 1 certificate"),
     ];
     for (kind, file, reason) in cases {
         let dir = made(kind, work.path());

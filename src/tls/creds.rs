@@ -82,8 +82,15 @@ fn check_chain(
     let Some((server, intermediates)) = chain.split_first() else {
         return Err(pem_error(cert_path, "no certificate in it".to_string()));
     };
-    let parsed = ParsedCertificate::try_from(server)
-        .map_err(|e| pem_error(cert_path, format!("not a certificate vcmux can read: {e}")))?;
+    let parsed = ParsedCertificate::try_from(server).map_err(|e| {
+        // webpki's reason comes wrapped in rustls's `Other`: its name is what there is to match.
+        let why = if format!("{e:?}").contains("UnsupportedCertVersion") {
+            "an X.509 version 1 certificate; rustls takes version 3 only (openssl x509 -req makes one given an -extfile with a subjectAltName)".to_string()
+        } else {
+            format!("not a certificate vcmux can read: {e}")
+        };
+        pem_error(cert_path, why)
+    })?;
     let algorithms = provider().signature_verification_algorithms.all;
     let now = UnixTime::now();
     let Err(e) = verify_server_cert_signed_by_trust_anchor(&parsed, roots, intermediates, now, algorithms)

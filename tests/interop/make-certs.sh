@@ -18,6 +18,7 @@
 #   ed448         Ed448 keys (no TLS library vcmux uses signs with them)
 #   other-ca      server-cert.pem is signed by a CA other than ca-cert.pem's
 #   encrypted     server-key.pem is encrypted with a passphrase
+#   v1            server-cert.pem is an X.509 version 1 certificate (no extensions)
 set -euo pipefail
 kind="$1"
 dir="$2"
@@ -133,6 +134,12 @@ case "$kind" in
         openssl_set ec
         openssl pkcs8 -topk8 -in server-key.pem -passout pass:secret -out server-key.pem.enc
         mv server-key.pem.enc server-key.pem
+        ;;
+    v1)
+        openssl_set ec
+        openssl req -new -key server-key.pem -subj "/CN=localhost" -out server.csr
+        openssl x509 -req -in server.csr -CA ca-cert.pem -CAkey ca-key.pem -CAcreateserial -days 30 \
+            -extfile /dev/null -out server-cert.pem 2>/dev/null
         ;;
     *)
         echo "make-certs.sh: unknown kind '$kind'" >&2

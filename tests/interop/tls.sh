@@ -12,8 +12,9 @@
 # served to TigerVNC and gtk-vnc's gvncviewer, their windows equal to `vcmux
 # render`; and credentials vcmux cannot serve (a key of another certificate,
 # an expired certificate, a CA file without a certificate, Ed448 keys, a
-# certificate another CA signed, an encrypted key): exit 2 at start-up with
-# one line naming the file.
+# certificate another CA signed, an encrypted key, an X.509 v1 certificate):
+# exit 2 at start-up with one line naming the file. Last, tls-creds=auto's
+# logged fingerprint and pin-sha256 checked against the certificate served.
 source "$(dirname "$0")/common.sh"
 need_apt tigervnc-viewer xvfb xdotool imagemagick gnutls-bin gvncviewer
 need_pip PIL pillow
@@ -211,6 +212,7 @@ refuse_made no-ca ca-cert.pem "no certificate"
 refuse_made ed448 server-key.pem "a key vcmux cannot sign with"
 refuse_made other-ca server-cert.pem "not signed by a certificate in"
 refuse_made encrypted server-key.pem "an encrypted key"
+refuse_made v1 server-cert.pem "an X.509 version 1 certificate"
 
 say "tls-creds=auto"
 # The colleague's check (README): the certificate served on the wss:// port,
