@@ -85,7 +85,7 @@ fn check_chain(
     let parsed = ParsedCertificate::try_from(server).map_err(|e| {
         // webpki's reason comes wrapped in rustls's `Other`: its name is what there is to match.
         let why = if format!("{e:?}").contains("UnsupportedCertVersion") {
-            "an X.509 version 1 certificate; rustls takes version 3 only (openssl x509 -req makes one given an -extfile with a subjectAltName)".to_string()
+            "an X.509 version 1 certificate; rustls takes version 3 only (openssl x509 -req makes version 3 when given an -extfile, e.g. with a subjectAltName)".to_string()
         } else {
             format!("not a certificate vcmux can read: {e}")
         };

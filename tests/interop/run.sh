@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every interop check against vcmux serving a shell: vncdotool, TigerVNC (plain and
-# over VeNCrypt TLS), noVNC (its own page over http and https, and two consoles
+# over VeNCrypt TLS, with gvncviewer, certificates of vcmux, openssl and certtool), noVNC (its own page over http and https, and two consoles
 # behind nginx), qemu.qmp on the control socket; then every recipe of
 # README.md run as written (readme.sh); then a Linux guest booted and rebooted under
 # QEMU (qemu-boot.sh).
