@@ -591,3 +591,126 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
         vcmux::tls::provider().signature_verification_algorithms.supported_schemes()
     }
 }
+
+/// A QMP client over a unix socket, as much as the audit test needs: the
+/// greeting and capabilities, commands, and events set aside until asked.
+struct Qmp {
+    reader: std::io::BufReader<std::os::unix::net::UnixStream>,
+    writer: std::os::unix::net::UnixStream,
+    events: Vec<serde_json::Value>,
+}
+
+impl Qmp {
+    fn connect(path: &Path) -> Qmp {
+        let stream = std::os::unix::net::UnixStream::connect(path).expect("the control socket");
+        stream.set_read_timeout(Some(STEP)).unwrap();
+        let reader = std::io::BufReader::new(stream.try_clone().unwrap());
+        let mut qmp = Qmp { reader, writer: stream, events: Vec::new() };
+        assert!(qmp.read()["QMP"].is_object(), "the greeting");
+        assert_eq!(qmp.execute("qmp_capabilities")["return"], serde_json::json!({}));
+        qmp
+    }
+
+    fn read(&mut self) -> serde_json::Value {
+        use std::io::BufRead;
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("vcmux answers");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    }
+
+    fn execute(&mut self, command: &str) -> serde_json::Value {
+        use std::io::Write;
+        writeln!(self.writer, "{}", serde_json::json!({"execute": command})).unwrap();
+        loop {
+            let message = self.read();
+            if message.get("event").is_none() {
+                return message;
+            }
+            self.events.push(message);
+        }
+    }
+
+    fn wait_event(&mut self, name: &str) -> serde_json::Value {
+        if let Some(at) = self.events.iter().position(|e| e["event"] == name) {
+            return self.events.remove(at);
+        }
+        loop {
+            let message = self.read();
+            if message["event"] == name {
+                return message;
+            }
+            self.events.push(message);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reverse_connection_speaks_vencrypt_and_the_audit_trail_names_the_certificate() {
+    let pki = certs();
+    let dir = pki.path().join("pki");
+    // The viewer listens (vncviewer -listen); vcmux dials it.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+    let port = listener.local_addr().unwrap().port();
+    let work = temp_dir();
+    let log = work.path().join("console.log");
+    let control = work.path().join("qmp.sock");
+    let object = creds_object(&dir, true).unwrap();
+    let log_chardev = format!("file,id=log,path={}", log.display());
+    let vnc = format!("127.0.0.1:{port},reverse=on,tls-creds=tls0");
+    let qmp_option = format!("unix:{},server=on,wait=off", control.display());
+    let args = [
+        "-object",
+        &object,
+        "-chardev",
+        "vc,id=vc0",
+        "-chardev",
+        &log_chardev,
+        "-vnc",
+        &vnc,
+        "-qmp",
+        &qmp_option,
+        "--",
+        "sh",
+    ];
+    let vcmux = Vcmux::start_with(&args, |c| {
+        c.env("PS1", "$ ").env("ENV", "/dev/null");
+    });
+    vcmux.wait_log("started 'sh'");
+    vcmux.wait_log("(reverse=on), again whenever that fails or ends (VeNCrypt X509None: TLS)");
+    let console = Console { vcmux, log, socket: PathBuf::new(), _dir: work };
+    let mut qmp = Qmp::connect(&control);
+
+    let (stream, _) = tokio::time::timeout(STEP, listener.accept()).await.expect("vcmux dials").unwrap();
+    let (cert, key) = (dir.join("client-cert.pem"), dir.join("client-key.pem"));
+    let config = client_config(&dir.join("ca-cert.pem"), Some((&cert, &key)));
+    let client = tls_viewer(stream, X509_NONE, config, None).await;
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    type_text(&client, "echo reverse-tls-$((6 * 7))").await;
+    console.wait_output("reverse-tls-42\r\n");
+    sync_with_log(&client, &mut mirror, &console).await;
+
+    // The log names who: the address, the certificate's subject, the access.
+    let line = console.vcmux.wait_log("vnc: initialized: viewer");
+    let subject = line.split("certificate '").nth(1).and_then(|rest| rest.split('\'').next());
+    let subject = subject.unwrap_or_else(|| panic!("no certificate subject in {line:?}")).to_string();
+    assert!(subject.contains("CN="), "{subject}");
+    assert!(line.contains("from 127.0.0.1:") && line.ends_with("(read-write)"), "{line}");
+    // QMP carries the same, as QEMU names it.
+    let event = qmp.wait_event("VNC_INITIALIZED");
+    assert_eq!(event["data"]["client"]["x509_dname"], serde_json::json!(subject), "{event}");
+    assert_eq!(event["data"]["client"]["x-vcmux-view-only"], serde_json::json!(false), "{event}");
+    let vnc = qmp.execute("query-vnc");
+    assert_eq!(vnc["return"]["x-vcmux-reverse"], serde_json::json!(format!("127.0.0.1:{port}")), "{vnc}");
+    assert_eq!(vnc["return"]["auth"], serde_json::json!("vencrypt"), "{vnc}");
+    let clients = vnc["return"]["clients"].as_array().expect("clients");
+    assert_eq!(clients.len(), 1, "{vnc}");
+    assert_eq!(clients[0]["x509_dname"], serde_json::json!(subject), "{vnc}");
+    assert_eq!(clients[0]["host"], serde_json::json!("127.0.0.1"), "{vnc}");
+    // Its departure is told with the same subject.
+    client.close().await.expect("the viewer closes");
+    drop(client);
+    let gone = qmp.wait_event("VNC_DISCONNECTED");
+    assert_eq!(gone["data"]["client"]["x509_dname"], serde_json::json!(subject), "{gone}");
+    let line = console.vcmux.wait_log(" disconnected: ");
+    assert!(line.contains(&format!("certificate '{subject}'")), "{line}");
+}

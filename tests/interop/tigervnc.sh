@@ -22,19 +22,7 @@ PY
 }
 
 start_vcmux
-exec 3>"$WORK/display"
-Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp -noreset >"$WORK/xvfb.log" 2>&1 &
-PIDS+=($!)
-wait_for "Xvfb starts" test -s "$WORK/display"
-export DISPLAY=":$(head -1 "$WORK/display")"
-say "Xvfb on $DISPLAY"
-
-window_matches() {
-    eval "$(xdotool getwindowgeometry --shell "$WINDOW")"
-    import -window root "$WORK/screen.png" 2>/dev/null
-    render_expected
-    compare "$WORK/screen.png" "$WORK/expected.png" "$X" "$Y" >"$WORK/compare.txt"
-}
+start_xvfb
 show_last() { cat "$WORK/compare.txt" 2>/dev/null || true; }
 trap 'show_last; cleanup' EXIT
 
