@@ -61,7 +61,7 @@ pub(crate) async fn serve<S>(
     let service = {
         let (shared, peer) = (shared.clone(), peer.clone());
         service_fn(move |request| {
-            let answer = answer(&shared, request, &peer, x509_dname.as_ref());
+            let answer = answer(&shared, request, &peer, x509_dname.as_deref());
             async move { Ok::<_, Infallible>(answer) }
         })
     };
@@ -83,7 +83,7 @@ fn answer(
     shared: &Arc<Shared>,
     mut request: Request<Incoming>,
     peer: &Peer,
-    x509_dname: Option<&String>,
+    x509_dname: Option<&str>,
 ) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     if websocket::is_upgrade(&request) {
@@ -110,7 +110,7 @@ fn answer(
             },
         };
         let upgrade = hyper::upgrade::on(&mut request);
-        let (shared, peer, subject) = (shared.clone(), peer.clone(), x509_dname.cloned());
+        let (shared, peer, subject) = (shared.clone(), peer.clone(), x509_dname.map(str::to_string));
         tokio::spawn(async move {
             match upgrade.await {
                 Ok(upgraded) => {
