@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use tokio::net::{TcpStream, UnixStream};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use super::lifecycle::Peer;
-use super::server::Server;
 
 /// The wait before dialling again after the first failure.
 pub const FIRST_DELAY: Duration = Duration::from_secs(1);
@@ -83,10 +83,15 @@ impl Backoff {
     }
 }
 
-/// Dials `target` and serves the viewer there, again and again, until the
-/// server shuts down.
-pub(crate) async fn run(server: &Server, target: Listening) {
-    let stopped = server.stopped();
+/// Dials `target` and has `serve` serve the viewer there to the end, again
+/// and again, until `stopped`.
+pub(crate) async fn run<F>(
+    target: Listening,
+    stopped: CancellationToken,
+    mut serve: impl FnMut(Dialled, Peer) -> F,
+) where
+    F: Future<Output = ()>,
+{
     let mut backoff = Backoff::new();
     loop {
         let dialled = tokio::select! {
@@ -94,13 +99,10 @@ pub(crate) async fn run(server: &Server, target: Listening) {
             () = stopped.cancelled() => return,
         };
         let wait = match dialled {
-            Ok(Ok(connected)) => {
+            Ok(Ok((stream, peer))) => {
                 let started = Instant::now();
                 info!("vnc: reverse connection: connected to the viewer listening at {target}");
-                match connected {
-                    Dialled::Tcp(stream, peer) => server.handle(stream, peer).await,
-                    Dialled::Unix(stream, peer) => server.handle(stream, peer).await,
-                }
+                serve(stream, peer).await;
                 backoff.lasted(started.elapsed());
                 let wait = backoff.take();
                 info!("vnc: reverse connection to {target} ended; dialling again in {wait:?}");
@@ -125,23 +127,26 @@ pub(crate) async fn run(server: &Server, target: Listening) {
     }
 }
 
-/// A connection made, and who is at its other end.
-enum Dialled {
-    Tcp(TcpStream, Peer),
-    Unix(UnixStream, Peer),
+/// A connection made to a viewer listening.
+pub(crate) enum Dialled {
+    /// Over TCP.
+    Tcp(TcpStream),
+    /// Over a unix socket.
+    Unix(UnixStream),
 }
 
-async fn dial(target: &Listening) -> std::io::Result<Dialled> {
+/// A connection to `target`, and who is at its other end.
+async fn dial(target: &Listening) -> std::io::Result<(Dialled, Peer)> {
     match target {
         Listening::Tcp { host, port } => {
             let stream = TcpStream::connect((host.as_str(), *port)).await?;
             let _ = stream.set_nodelay(true);
             let peer = Peer::Tcp(stream.peer_addr()?);
-            Ok(Dialled::Tcp(stream, peer))
+            Ok((Dialled::Tcp(stream), peer))
         }
         Listening::Unix(path) => {
             let stream = UnixStream::connect(path).await?;
-            Ok(Dialled::Unix(stream, Peer::Local(format!("unix:{}", path.display()))))
+            Ok((Dialled::Unix(stream), Peer::Local(format!("unix:{}", path.display()))))
         }
     }
 }

@@ -17,7 +17,7 @@ use super::connection;
 use super::desktop::Desktop;
 use super::http;
 use super::lifecycle::{Peer, ViewerEvent, ViewerInfo};
-use super::reverse::{self, Listening};
+use super::reverse::{self, Dialled, Listening};
 use super::settings::{ServerSettings, SettingsError};
 use super::shares::Shares;
 use super::vencrypt;
@@ -90,12 +90,14 @@ impl Server {
     /// and serves it, dialling again whenever that fails or ends, until
     /// [`shutdown`](Self::shutdown): QEMU's `reverse=on`, kept up.
     pub async fn serve_reverse(&self, target: Listening) {
-        reverse::run(self, target).await;
-    }
-
-    /// Fires when the server shuts down.
-    pub(crate) fn stopped(&self) -> tokio_util::sync::CancellationToken {
-        self.shared.shutdown().clone()
+        let stopped = self.shared.shutdown().clone();
+        reverse::run(target, stopped, |dialled, peer| async move {
+            match dialled {
+                Dialled::Tcp(stream) => self.handle(stream, peer).await,
+                Dialled::Unix(stream) => self.handle(stream, peer).await,
+            }
+        })
+        .await;
     }
 
     async fn accept_loop<S, A, F>(&self, mut accept: impl FnMut() -> F, mut spawn: impl FnMut(S, A))
