@@ -6,7 +6,10 @@
 //! typed reach the shell; a wrong CA, a missing client certificate and a
 //! plain viewer are refused, the last with its reason in vcmux's log; and a
 //! proxy recording every byte on the wire finds the console's text only
-//! when TLS is off.
+//! when TLS is off. A reverse connection (`reverse=on`) speaks VeNCrypt to
+//! the listening viewer it dials, and the audit trail names a client
+//! certificate's subject (over VeNCrypt and over wss) in the log, in
+//! `query-vnc` and in the `VNC_*` events.
 
 mod common;
 mod rfb_support;
@@ -482,8 +485,38 @@ async fn the_websocket_port_is_wss_with_the_same_credentials() {
     let dir = pki.path().join("pki");
     let console = Console::start(creds_object(&dir, false), ",websocket=127.0.0.1:0,tls-creds=tls0", None);
     let port = logged_port(&console.vcmux.wait_log("(wss://)"));
+    let client = wss_viewer(port, client_config(&dir.join("ca-cert.pem"), None)).await;
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    type_text(&client, "echo wss-$((6 * 7))").await;
+    console.wait_output("wss-42\r\n");
+    sync_with_log(&client, &mut mirror, &console).await;
+    // A plain ws:// client on the same port gets no WebSocket.
     let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let config = client_config(&dir.join("ca-cert.pem"), None);
+    let plain =
+        tokio::time::timeout(STEP, tokio_tungstenite::client_async(format!("ws://127.0.0.1:{port}/"), tcp));
+    assert!(matches!(plain.await, Ok(Err(_))), "ws:// without TLS is refused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wss_viewer_with_a_client_certificate_is_named_in_the_log() {
+    let pki = certs();
+    let dir = pki.path().join("pki");
+    let console = Console::start(creds_object(&dir, true), ",websocket=127.0.0.1:0,tls-creds=tls0", None);
+    let port = logged_port(&console.vcmux.wait_log("(wss://)"));
+    let (cert, key) = (dir.join("client-cert.pem"), dir.join("client-key.pem"));
+    let client = wss_viewer(port, client_config(&dir.join("ca-cert.pem"), Some((&cert, &key)))).await;
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    sync_with_log(&client, &mut mirror, &console).await;
+    // Known from the TLS under the WebSocket: on arrival already.
+    let line = console.vcmux.wait_log("vnc: connected: viewer");
+    assert!(line.contains("(WebSocket), certificate 'CN=vcmux client'"), "{line}");
+    let line = console.vcmux.wait_log("vnc: initialized: viewer");
+    assert!(line.contains("certificate 'CN=vcmux client'") && line.ends_with("(read-write)"), "{line}");
+}
+
+/// A vnc-rs viewer inside wss on `port`, the TLS client set up by `config`.
+async fn wss_viewer(port: u16, config: Arc<ClientConfig>) -> VncClient {
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let name = ServerName::try_from("localhost").unwrap();
     let tls = TlsConnector::from(config).connect(name, tcp).await.expect("the TLS handshake");
     let (socket, _) = tokio_tungstenite::client_async(format!("wss://localhost:{port}/"), tls)
@@ -510,19 +543,9 @@ async fn the_websocket_port_is_wss_with_the_same_credentials() {
             }
         }
     });
-    let client =
-        connect_over(theirs, None, &[VncEncoding::Zrle, VncEncoding::Raw], PixelFormat::bgra(), true)
-            .await
-            .expect("RFB inside wss");
-    let mut mirror = Mirror::new(&PixelFormat::bgra());
-    type_text(&client, "echo wss-$((6 * 7))").await;
-    console.wait_output("wss-42\r\n");
-    sync_with_log(&client, &mut mirror, &console).await;
-    // A plain ws:// client on the same port gets no WebSocket.
-    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let plain =
-        tokio::time::timeout(STEP, tokio_tungstenite::client_async(format!("ws://127.0.0.1:{port}/"), tcp));
-    assert!(matches!(plain.await, Ok(Err(_))), "ws:// without TLS is refused");
+    connect_over(theirs, None, &[VncEncoding::Zrle, VncEncoding::Raw], PixelFormat::bgra(), true)
+        .await
+        .expect("RFB inside wss")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
