@@ -163,3 +163,15 @@ window_matches() {
     render_expected
     compare "$WORK/screen.png" "$WORK/expected.png" "$X" "$Y" >"$WORK/compare.txt"
 }
+
+# tiger_password_file PASSWORD FILE: a ~/.vnc/passwd-style file for TigerVNC's
+# -passwd, the password DES-encrypted with VNC's fixed key (vncpasswd's
+# obfuscation), using vncdotool's DES (need_pip vncdotool vncdotool first).
+tiger_password_file() {
+    python3 -W ignore - "$1" "$2" <<'PY'
+import sys
+from vncdotool.rfb import des_encrypt, reverse_bits
+fixed = bytes([23, 82, 107, 6, 35, 78, 88, 7])
+open(sys.argv[2], "wb").write(des_encrypt(reverse_bits(fixed), sys.argv[1].encode().ljust(8, b"\0")[:8]))
+PY
+}
