@@ -103,6 +103,9 @@ pub(crate) async fn run<F>(
                 let started = Instant::now();
                 info!("vnc: reverse connection: connected to the viewer listening at {target}");
                 serve(stream, peer).await;
+                if stopped.is_cancelled() {
+                    return;
+                }
                 backoff.lasted(started.elapsed());
                 let wait = backoff.take();
                 info!("vnc: reverse connection to {target} ended; dialling again in {wait:?}");
