@@ -157,8 +157,9 @@ def frame(opcode, payload, fin=True, mask=b"\x37\xfa\x21\x3d"):
 
 BINARY, TEXT, CONTINUATION, CLOSE, PING, PONG = 2, 1, 0, 8, 9, 10
 handshake = b"RFB 003.008\n" + b"\x01" + b"\x01"
-# Mode byte (fuzz_targets/websocket.rs): even, the stream alone; odd, into RFB.
-write("websocket", "stream-frames", b"\x00" + UPGRADE + frame(BINARY, b"hello") + frame(PING, b"p") + frame(CLOSE, b"\x03\xe8"))
+# Mode byte (fuzz_targets/websocket.rs): even, frames alone (as after the
+# upgrade, so no request); odd, the HTTP request and then RFB inside.
+write("websocket", "stream-frames", b"\x00" + frame(BINARY, b"hello") + frame(PING, b"p") + frame(CLOSE, b"\x03\xe8"))
 write(
     "websocket",
     "rfb-session",
@@ -175,8 +176,8 @@ write(
     + frame(BINARY, session, mask=b"\x00\x00\x00\x00")
     + frame(BINARY, cut_text(b"x" * 300)),
 )
-write("websocket", "text-frame", b"\x00" + UPGRADE + frame(TEXT, b"RFB 003.008\n"))
-write("websocket", "unmasked", b"\x00" + UPGRADE + b"\x82\x05hello")
+write("websocket", "text-frame", b"\x00" + frame(TEXT, b"RFB 003.008\n"))
+write("websocket", "unmasked", b"\x00" + b"\x82\x05hello")
 
 # --- Command lines (README examples), NUL-separated ---------------------------
 

@@ -325,5 +325,14 @@ fn share_prints_a_link_lists_it_and_unshare_takes_it_back() {
     assert_failed(&console.ctl(&["unshare", "share2"]), 1, &["no share has this token or id"]);
     assert_failed(&console.ctl(&["share", "--expires", "soon"]), 2, &["--expires"]);
     assert_failed(&console.ctl(&["share", "--list", "--once"]), 2, &["--once"]);
+    // Behind a proxy: the link starts with the page's URL as the proxy serves it.
+    let proxied = console.ok(&["share", "--page", "https://gw.example/console/a/"]);
+    assert!(proxied.starts_with("https://gw.example/console/a/#path=websockify%3Ftoken%3D"), "{proxied:?}");
+    assert_failed(
+        &console.ctl(&["share", "--page", "https://gw.example/console/a"]),
+        1,
+        &["must end with /"],
+    );
+    assert_failed(&console.ctl(&["share", "--page", "https://gw.example/a/", "--host", "x"]), 2, &["--host"]);
     console.quit();
 }

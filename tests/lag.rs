@@ -317,3 +317,40 @@ fn a_client_that_connects_after_a_cut_with_replay_gets_the_last_bytes_then_the_s
     assert_eq!(seen.len(), REPLAY + b"AFTER-again\n".len(), "the replay, then the live line");
     assert_same("the new client's copy", &seen, &logged[logged.len() - seen.len()..]);
 }
+
+#[test]
+fn a_stopped_socat_within_its_lag_does_not_hold_vcmuxs_exit() {
+    let dir = temp_dir();
+    let (sock, log, truth) = (path_in(&dir, "s.sock"), path_in(&dir, "console.log"), path_in(&dir, "truth"));
+    // 4 MiB: far more than the socket's kernel buffer, less than the 8M lag,
+    // so the stopped client is never cut off while the command runs.
+    let mut vcmux = start(&dir, "", &flood_script(4, &truth));
+    let mut qmp = Qmp::connect(&path_in(&dir, "qmp.sock"));
+    let mut socat = stopped_socat(&vcmux, &sock, &path_in(&dir, "socat.out"));
+    assert!(qmp.wait_for_text("READY", STEP.as_secs() - 10)["return"].is_object());
+    qmp.type_text("go\n");
+    assert!(qmp.wait_for_text("FLOOD-DONE", STEP.as_secs() - 10)["return"].is_object());
+    qmp.type_text("x\n");
+    qmp.type_text("end\n");
+
+    // The command has ended: vcmux waits a while for the stopped client, then
+    // lets it go and exits, the log whole.
+    assert_eq!(vcmux.wait_exit(), 0);
+    assert!(socat.try_wait().unwrap().is_none(), "socat is still there, stopped");
+    let warning = vcmux.wait_log("s took nothing for");
+    assert!(warning.contains("WARN") && warning.contains("while closing"), "{warning}");
+    assert!(!qmp.heard("X_VCMUX_BACKEND_LAGGED"), "never cut off for its lag: {:?}", qmp.events);
+    let mut want = b"READY\n".to_vec();
+    want.extend_from_slice(&std::fs::read(&truth).unwrap());
+    want.extend_from_slice(b"FLOOD-DONE\nAFTER-x\n");
+    assert_same("the log", &std::fs::read(&log).unwrap(), &want);
+    let (written, dropped) = vcmux.backend_figures("s");
+    assert!(dropped > 0, "what the stopped client held counts dropped: {written} written");
+    assert!(written + dropped <= want.len() as u64, "{written} + {dropped} of {}", want.len());
+
+    // Resumed, socat gets what the kernel held for it, a start of the stream.
+    signal(&socat, Signal::SIGCONT);
+    assert!(wait_exit(&mut socat).success());
+    let got = std::fs::read(path_in(&dir, "socat.out")).unwrap();
+    assert_eq!(got.len() as u64, written, "socat got what vcmux wrote");
+}

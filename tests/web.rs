@@ -447,3 +447,31 @@ fn a_display_without_a_password_takes_none_from_set_password() {
     assert!(error.contains("takes no password"), "{error}");
     assert_eq!(WsViewer::open(s.port, "/websockify").expect("the upgrade").handshake(None).0, 1);
 }
+
+#[test]
+fn a_link_for_a_page_behind_a_proxy_starts_with_that_page_and_its_token_still_lets_in() {
+    let mut s = setup("", &[]);
+    // nginx serving this port's page at /console/a/: the page's WebSocket
+    // path is relative, so the link is the page's URL and the same fragment,
+    // and what reaches vcmux is /websockify?token=… as without the proxy.
+    let page = "https://consoles.example/console/a/";
+    let made = s.qmp.execute("x-vcmux-share", json!({"page": page, "view-only": true}));
+    let token = made["token"].as_str().unwrap();
+    assert_eq!(made["url"], format!("{page}#path=websockify%3Ftoken%3D{token}&view_only=true"));
+    let mut viewer = WsViewer::open(s.port, &format!("/websockify?token={token}")).expect("admitted");
+    assert_eq!(viewer.handshake(None).0, 1, "security None");
+    for (arguments, why) in [
+        (json!({"page": "https://consoles.example/console/a"}), "must end with /"),
+        (json!({"page": "consoles.example/console/a/"}), "must start with https:// or http://"),
+        (json!({"page": "https://x/#a/"}), "no #"),
+        (json!({"page": page, "host": "x"}), "either 'host' or 'page'"),
+    ] {
+        let error = s.qmp.error("x-vcmux-share", arguments.clone());
+        assert!(error.contains(why), "{arguments}: {error}");
+    }
+    assert_eq!(
+        s.qmp.execute("x-vcmux-query-shares", json!({})).as_array().unwrap().len(),
+        1,
+        "no share made by a bad page"
+    );
+}

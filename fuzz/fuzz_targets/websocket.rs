@@ -2,11 +2,12 @@
 //! into vcmux's WebSocket layer: it must never panic, and must end when the
 //! bytes end or break the protocol.
 //!
-//! The first byte chooses where the RFB stream inside goes: even, to a reader
-//! that takes it to its end (`vcmux::rfb::websocket::accept` alone, and the
-//! stream must carry no more bytes than the frames did); odd, to a whole VNC
-//! connection (`Server::handle_http`, security None), so that the
-//! payloads meet the RFB handshake and the client messages behind it.
+//! The first byte chooses the way in: even, frames straight into the
+//! WebSocket layer (`vcmux::rfb::websocket::byte_stream`, as after an
+//! upgrade), read to their end, and the stream must carry no more bytes than
+//! the frames did; odd, a whole connection (`Server::handle_http`, security
+//! None): the HTTP request, the upgrade, and payloads that meet the RFB
+//! handshake and the client messages behind it.
 //!
 //! `cargo +nightly fuzz run websocket` (from the repository root).
 
@@ -17,7 +18,8 @@ use std::sync::Arc;
 use libfuzzer_sys::fuzz_target;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use vcmux::rfb::painted_desktop::PaintedDesktop;
-use vcmux::rfb::{Peer, Server, ServerSettings, websocket};
+use vcmux::rfb::websocket::byte_stream;
+use vcmux::rfb::{Peer, Server, ServerSettings};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, bytes)) = data.split_first() else { return };
@@ -36,8 +38,8 @@ async fn connection(rfb: bool, bytes: &[u8]) {
             let desktop = Arc::new(PaintedDesktop::new("fuzz", 64, 32));
             let server = Server::new(desktop, ServerSettings::default()).expect("valid settings");
             server.handle_http(server_end, Peer::Local("fuzz".to_string())).await;
-        } else if let Ok(stream) = websocket::accept(server_end).await {
-            let carried = drain(stream).await;
+        } else {
+            let carried = drain(byte_stream(server_end).await).await;
             assert!(carried <= bytes.len(), "{carried} bytes out of {} in", bytes.len());
         }
     };

@@ -149,7 +149,8 @@ backend with nobody connected (or that fails, or was cut off) is skipped, its
 missed bytes counted, and it rejoins at the current position when someone connects
 (after the last SIZE bytes with replay=SIZE).
 
-Stopping: on SIGINT, SIGTERM or SIGHUP, vcmux flushes every backend, then hangs up
+Stopping: on SIGINT, SIGTERM or SIGHUP, vcmux flushes every backend (a peer that
+takes nothing for 5 s is let go, what it held dropped), then hangs up
 the command's terminal as a terminal emulator does (SIGHUP to every process of its
 session; SIGTERM, then SIGKILL, to whatever is still there 2 s later), so nothing
 it started outlives it; a second signal exits at once.

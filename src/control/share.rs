@@ -6,7 +6,9 @@
 //! A link is `http://HOST:PORT/#path=websockify%3Ftoken%3DTOKEN`: the page
 //! served on the display's WebSocket port reads its `path` from the fragment
 //! (which browsers never send to a server) and hands the token to the
-//! WebSocket it opens. A view-only link also carries `view_only=true`, so
+//! WebSocket it opens. Behind a proxy (nginx routing `/console/a/` to the
+//! port), `page` says where people reach the page, and the link starts there:
+//! the WebSocket path is relative, so the token goes through the proxy too. A view-only link also carries `view_only=true`, so
 //! the page hides its keyboard; the server drops such a viewer's input
 //! whatever the page does.
 
@@ -26,7 +28,8 @@ const MAX_EXPIRES_SECONDS: f64 = 365.0 * 86_400.0;
 
 /// `x-vcmux-share`: `view-only`, `expires` (seconds), `once`, and which
 /// `display` (QEMU's id; the first with a WebSocket listener if not said)
-/// and `host` (the name the link uses; the listener's address if not said).
+/// and `host` (the name the link uses; the listener's address if not said)
+/// or `page` (the page's whole URL, as a proxy in front serves it).
 pub fn share(console: &Console, mut args: Args) -> Result<Value, CommandError> {
     let view_only = args.optional_bool("view-only")?.unwrap_or(false);
     let once = args.optional_bool("once")?.unwrap_or(false);
@@ -41,7 +44,11 @@ pub fn share(console: &Console, mut args: Args) -> Result<Value, CommandError> {
     };
     let display_id = args.optional_string("display")?;
     let host = args.optional_string("host")?;
+    let page = args.optional_string("page")?;
     args.finish()?;
+    if let Some(page) = &page {
+        check_page(page, host.is_some())?;
+    }
     let display = web_display(console, display_id.as_deref())?;
     let address = web_address(display).ok_or_else(|| {
         CommandError::Failed(format!("the VNC display {} has no websocket port", display.id))
@@ -52,7 +59,10 @@ pub fn share(console: &Console, mut args: Args) -> Result<Value, CommandError> {
         .map_err(|e| CommandError::Failed(e.to_string()))?;
     // With TLS the websocket port speaks only https and wss.
     let secure = matches!(display.auth, VncAuth::X509None | VncAuth::X509Vnc);
-    let url = url(&address, host.as_deref(), &new.token, view_only, secure);
+    let url = match &page {
+        Some(page) => format!("{page}{}", fragment(&new.token, view_only)),
+        None => url(&address, host.as_deref(), &new.token, view_only, secure),
+    };
     let info = display.shares.list().into_iter().find(|s| s.id == new.id);
     let mut answer = info.map(|i| describe(display, &i)).unwrap_or_else(|| json!({"id": new.id}));
     answer["token"] = json!(new.token);
@@ -137,9 +147,37 @@ fn url(address: &SocketAddr, host: Option<&str>, token: &str, view_only: bool, s
             IpAddr::V4(ip) => ip.to_string(),
         },
     };
-    let view_only = if view_only { "&view_only=true" } else { "" };
     let scheme = if secure { "https" } else { "http" };
-    format!("{scheme}://{host}:{}/#path=websockify%3Ftoken%3D{token}{view_only}", address.port())
+    format!("{scheme}://{host}:{}/{}", address.port(), fragment(token, view_only))
+}
+
+/// The part of a link after the page's URL: the WebSocket path, relative to
+/// the page, with the token, and the page's own view-only setting.
+fn fragment(token: &str, view_only: bool) -> String {
+    let view_only = if view_only { "&view_only=true" } else { "" };
+    format!("#path=websockify%3Ftoken%3D{token}{view_only}")
+}
+
+/// A `page` URL must be a page a link can start with: http(s), ending in `/`
+/// (the page finds its WebSocket beside it, so `/console/a` would look for
+/// `/console/websockify`), without a fragment of its own; and it says the
+/// host itself.
+fn check_page(page: &str, with_host: bool) -> Result<(), CommandError> {
+    let problem = if with_host {
+        Some("give either 'host' or 'page', not both")
+    } else if !(page.starts_with("https://") || page.starts_with("http://")) {
+        Some("it must start with https:// or http://")
+    } else if !page.ends_with('/') {
+        Some("it must end with / (the page finds its WebSocket beside it)")
+    } else if page.contains(['#', '?']) || page.chars().any(char::is_whitespace) {
+        Some("it may hold no #, ? or space")
+    } else {
+        None
+    };
+    match problem {
+        Some(why) => Err(CommandError::Failed(format!("Parameter 'page' ({page}): {why}"))),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -160,5 +198,20 @@ mod tests {
         );
         assert!(url(&v6, None, "x", false, false).starts_with("http://[::1]:5700/"));
         assert!(url(&v4, None, "x", false, true).starts_with("https://127.0.0.1:5700/"));
+    }
+
+    #[test]
+    fn a_page_behind_a_proxy_must_be_a_directory_url_of_its_own() {
+        assert!(check_page("https://consoles.example/console/a/", false).is_ok());
+        for bad in [
+            "https://consoles.example/console/a",
+            "ftp://x/",
+            "/console/a/",
+            "https://x/#y/",
+            "https://x/?a/",
+        ] {
+            assert!(check_page(bad, false).is_err(), "{bad}");
+        }
+        assert!(check_page("https://consoles.example/console/a/", true).is_err());
     }
 }

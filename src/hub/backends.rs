@@ -1,8 +1,11 @@
 //! The backends a hub drives: attaching one (its driver started), detaching
 //! one (its driver let finish), handing a chunk to all (cutting off one that
-//! fell further behind than its lag), and letting all finish.
+//! fell further behind than its lag), and letting all finish (giving up on a
+//! peer that takes nothing for a while, so that a stopped reader never holds
+//! vcmux's exit or a `chardev-remove`).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -18,6 +21,11 @@ use super::port::Connector;
 /// Cut-offs kept for a listener that is slow to hear them; older ones are lost.
 const CUT_OFF_QUEUE: usize = 16;
 
+/// How long a closing backend may take no bytes at all before its peer is let
+/// go with what it still holds: a slow reader finishes, a stopped one does not
+/// hold vcmux's exit. Then as long again for the driver to end.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
 /// A backend as the hub holds it: the way to hand it chunks, how far behind
 /// it is, and its driver.
 struct Attachment {
@@ -26,6 +34,59 @@ struct Attachment {
     deliveries: mpsc::UnboundedSender<Delivery>,
     backlog: Arc<Backlog>,
     driver: JoinHandle<BackendStats>,
+}
+
+impl Attachment {
+    /// Hands it no more chunks: its driver finishes what it holds and ends.
+    fn close(self, hub: &str) -> Closing {
+        let Attachment { id, deliveries, backlog, driver } = self;
+        drop(deliveries);
+        Closing { hub: hub.to_string(), id, backlog, driver }
+    }
+}
+
+/// A backend handed its last chunk, whose driver is finishing.
+pub(super) struct Closing {
+    hub: String,
+    id: String,
+    backlog: Arc<Backlog>,
+    driver: JoinHandle<BackendStats>,
+}
+
+impl Closing {
+    /// Waits for the driver to end, and returns its figures. While its peer
+    /// takes bytes it is waited for; once it has taken none for
+    /// [`CLOSE_GRACE`] it is cut off (peer let go, what it held counted
+    /// dropped), and a driver stuck even then (a log on a hung mount) is
+    /// abandoned after as long again, its figures lost.
+    pub(super) async fn finish(mut self) -> BackendStats {
+        let mut behind = self.backlog.behind();
+        loop {
+            if let Ok(stats) = tokio::time::timeout(CLOSE_GRACE, &mut self.driver).await {
+                return stats.unwrap_or_default();
+            }
+            let now = self.backlog.behind();
+            if now == 0 || now >= behind {
+                break;
+            }
+            behind = now;
+        }
+        let (hub, id) = (&self.hub, &self.id);
+        warn!(
+            "{hub}: {id} took nothing for {} s while closing: let go, {} bytes it held dropped",
+            CLOSE_GRACE.as_secs(),
+            self.backlog.behind()
+        );
+        self.backlog.give_up();
+        match tokio::time::timeout(CLOSE_GRACE, &mut self.driver).await {
+            Ok(stats) => stats.unwrap_or_default(),
+            Err(_) => {
+                warn!("{hub}: {id} is stuck closing its peer or logfile: abandoned, its figures lost");
+                self.driver.abort();
+                BackendStats::default()
+            }
+        }
+    }
 }
 
 /// A hub's backends, in the order they were attached.
@@ -86,15 +147,15 @@ impl Backends {
     }
 
     /// Takes a backend out: it gets no chunk after the ones already handed to
-    /// it, and its driver closes its peer and logfile and ends with its figures.
-    pub(super) fn detach(&mut self, id: &str) -> Result<JoinHandle<BackendStats>, HubError> {
+    /// it, and its driver closes its peer and logfile and ends with its
+    /// figures ([`Closing::finish`]).
+    pub(super) fn detach(&mut self, id: &str) -> Result<Closing, HubError> {
         let Some(index) = self.attached.iter().position(|a| a.id == id) else {
             return Err(HubError::NotAttached { hub: self.shared.hub.clone(), id: id.to_string() });
         };
-        let Attachment { deliveries, driver, .. } = self.attached.remove(index);
-        drop(deliveries);
+        let closing = self.attached.remove(index).close(&self.shared.hub);
         self.publish();
-        Ok(driver)
+        Ok(closing)
     }
 
     /// Hands `chunk`, read at console offset `offset`, to every backend, and
@@ -127,15 +188,17 @@ impl Backends {
         }
     }
 
-    /// Lets every driver finish the chunk it holds and close; returns their figures.
+    /// Lets every driver finish the chunks it holds and close, all at once;
+    /// returns their figures.
     pub(super) async fn flush(self) -> Vec<(String, BackendStats)> {
         self.ids.send_replace(Vec::new());
-        let mut figures = Vec::with_capacity(self.attached.len());
-        for Attachment { id, deliveries, driver, .. } in self.attached {
-            drop(deliveries);
-            figures.push((id, driver.await.unwrap_or_default()));
-        }
-        figures
+        let hub = &self.shared.hub;
+        let closing: Vec<Closing> = self.attached.into_iter().map(|a| a.close(hub)).collect();
+        futures_util::future::join_all(closing.into_iter().map(|c| async move {
+            let id = c.id.clone();
+            (id, c.finish().await)
+        }))
+        .await
     }
 
     fn cut_off(&self, backend: &Attachment, behind: usize, offset: u64) {

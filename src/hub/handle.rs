@@ -5,10 +5,9 @@
 //! took effect.
 
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
 
 use super::attach::{AttachOptions, BackendStats};
-use super::backends::Backends;
+use super::backends::{Backends, Closing};
 use super::error::HubError;
 use super::port::Connector;
 
@@ -65,8 +64,8 @@ impl HubHandle {
             .send(Request::Detach { id: id.to_string(), reply })
             .await
             .map_err(|_| self.stopped())?;
-        let Detaching { offset, driver } = answer.await.map_err(|_| self.stopped())??;
-        Ok(Detached { offset, stats: driver.await.unwrap_or_default() })
+        let Detaching { offset, closing } = answer.await.map_err(|_| self.stopped())??;
+        Ok(Detached { offset, stats: closing.finish().await })
     }
 
     /// The ids of the backends attached now, in the hub's order.
@@ -82,7 +81,7 @@ impl HubHandle {
 /// A detach carried out: where, and the driver finishing.
 pub(super) struct Detaching {
     offset: u64,
-    driver: JoinHandle<BackendStats>,
+    closing: Closing,
 }
 
 /// What a handle asks of the pump.
@@ -109,7 +108,7 @@ impl Request {
                 let _ = reply.send(result);
             }
             Request::Detach { id, reply } => {
-                let _ = reply.send(backends.detach(&id).map(|driver| Detaching { offset, driver }));
+                let _ = reply.send(backends.detach(&id).map(|closing| Detaching { offset, closing }));
             }
         }
     }

@@ -89,6 +89,18 @@ impl Backlog {
         admission
     }
 
+    /// Bytes handed to the driver and not yet written or dropped by it.
+    pub(super) fn behind(&self) -> usize {
+        self.behind.load(Ordering::SeqCst)
+    }
+
+    /// Cuts the backend off whatever it holds: for a backend being closed
+    /// whose peer takes nothing, so that closing it never waits on the peer.
+    pub(super) fn give_up(&self) {
+        self.cutting.store(true, Ordering::SeqCst);
+        self.cut.notify_one();
+    }
+
     /// The driver has written or dropped `len` bytes it was handed.
     pub(super) fn finished(&self, len: usize) {
         self.behind.fetch_sub(len, Ordering::SeqCst);

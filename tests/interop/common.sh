@@ -64,6 +64,16 @@ wait_for() {
     done
 }
 
+# Makes DIR a HOME whose NSS database ($DIR/.pki/nssdb, which Debian's
+# Chromium reads) trusts the CA of CA_CERT for web servers: a browser run
+# with HOME=DIR trusts that CA, and only in this run.
+trusting_home() {
+    need_apt libnss3-tools
+    mkdir -p "$1/.pki/nssdb"
+    certutil -d "sql:$1/.pki/nssdb" -N --empty-password
+    certutil -d "sql:$1/.pki/nssdb" -A -n "vcmux test CA" -t "C,," -i "$2"
+}
+
 # A free TCP port on loopback at or above $1.
 free_port() {
     python3 - "$1" <<'PY'

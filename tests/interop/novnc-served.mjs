@@ -1,94 +1,51 @@
 // The page vcmux serves on its websocket port, in headless Chromium: every
 // request the page makes goes to vcmux (any other is a failure). Run by
 // novnc-served.sh:
-//   node novnc-served.mjs WS_PORT WORK_DIR VCMUX QMP_SOCKET
-// 1. http://127.0.0.1:WS_PORT/ connects at once; its canvas equals `vcmux
+//   node novnc-served.mjs http|https WS_PORT WORK_DIR VCMUX QMP_SOCKET [HOME]
+// Over https, Chromium runs with HOME (whose NSS database trusts the test CA)
+// and the page is wss: nothing ignores certificate errors.
+// 0. (https) A Chromium whose HOME trusts no CA refuses the page.
+// 1. SCHEME://127.0.0.1:WS_PORT/ connects at once; its canvas equals `vcmux
 //    render` of the console's bytes; a command typed on its keyboard runs.
 // 2. A view-only share link (`vcmux ctl share --view-only`), opened as printed
 //    and again without the page's own view_only setting (so only the server
 //    stops it): its canvas matches, and what it types never reaches the shell.
 // 3. `vcmux ctl unshare` disconnects that page within a second.
 // 4. A link past its `--expires` is refused: the page never connects.
-import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as browser from './browser.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const [wsPort, work, vcmux, qmp] = process.argv.slice(2);
-const origin = `http://127.0.0.1:${wsPort}`;
+const [scheme, wsPort, work, vcmux, qmp, home] = process.argv.slice(2);
+const origin = `${scheme}://127.0.0.1:${wsPort}`;
+const wsOrigin = `${scheme === 'https' ? 'wss' : 'ws'}://127.0.0.1:${wsPort}/`;
 const consoleLog = join(work, 'console.log');
-const expected = join(work, 'expected.png');
-const say = (m) => console.log(`[novnc-served.mjs] ${m}`);
+const say = (m) => console.log(`[novnc-served.mjs ${scheme}] ${m}`);
 const ctl = (...args) => execFileSync(vcmux, ['ctl', `unix:${qmp}`, ...args]).toString();
-const until = async (what, check, ms = 60_000) => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const result = await check();
-    if (result) return result;
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const { until, state } = browser;
 
-const context = await chromium.launchPersistentContext(mkdtempSync(join(work, 'chromium-')), {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-         '--disable-component-update', '--disable-sync'],
-});
+const context = await browser.launch(work, home);
 const foreign = [];
-context.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith(`ws://127.0.0.1:${wsPort}/`)) foreign.push(r.url()); });
-
-// 'connected'; 'ended' once noVNC gave up (its connect panel opens, as after
-// any disconnection or refusal, since the page does not reconnect); else 'connecting'.
-const state = (page) => page.evaluate(() => {
-  if (document.documentElement.classList.contains('noVNC_connected')) return 'connected';
-  const panel = document.getElementById('noVNC_connect_dlg');
-  return panel && panel.classList.contains('noVNC_open') ? 'ended' : 'connecting';
-});
+context.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith(wsOrigin)) foreign.push(r.url()); });
 const vcmuxLog = () => readFileSync(join(work, 'vcmux.log'), 'utf8');
-const open = async (url) => {
-  const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') say(`browser: ${m.text()}`); });
-  const responses = [];
-  page.on('response', (r) => responses.push(r));
-  await page.goto(url);
-  return { page, responses };
-};
-const connected = async (page, what) => {
-  await until(`${what}: connected`, async () => (await state(page)) === 'connected');
-  say(`${what}: connected`);
-};
-const canvasMatches = async (page, what) => {
-  let last = '';
-  await until(`${what}: the canvas equals vcmux render`, async () => {
-    const url = await page.evaluate(() => document.querySelector('#noVNC_container canvas').toDataURL('image/png'));
-    writeFileSync(join(work, 'served.png'), Buffer.from(url.split(',')[1], 'base64'));
-    try {
-      execFileSync(vcmux, ['render', consoleLog, '-o', expected]);
-      last = execFileSync('python3', [join(here, 'compare.py'), join(work, 'served.png'), expected]).toString().trim();
-      return true;
-    } catch (e) {
-      last = e.stdout ? e.stdout.toString() : String(e);
-      return false;
-    }
-  }).catch((e) => { throw new Error(`${e.message}: ${last}`); });
-  say(`${what}: ${last}`);
-};
-const typeOn = async (page, text) => {
-  await page.click('#noVNC_container canvas');
-  await page.keyboard.type(text);
-  await page.keyboard.press('Enter');
-};
-const ran = (marker) => until(`'${marker}' ran`, () => readFileSync(consoleLog, 'utf8').includes(`\n${marker}\r`));
+const open = (url) => browser.open(context, url, say);
+const connected = (page, what) => browser.connected(page, what, say);
+const canvasMatches = (page, what) => browser.canvasMatches({ page, what, say, vcmux, work, consoleLog });
+const typeOn = browser.typeOn;
+const ran = (marker) => browser.ran(consoleLog, marker);
 
 let ok = false;
 try {
+  // 0. Over https, the trust is the CA's.
+  if (scheme === 'https') {
+    say(`a Chromium without the CA refuses the page: ${await browser.refusedWithoutTheCa(work, `${origin}/`)}`);
+  }
   // 1. The page as it comes.
-  const { page: main, responses } = await open(`${origin}/`);
+  const { page: main, responses, sockets } = await open(`${origin}/`);
   await connected(main, 'the page at /');
+  if (sockets.join(' ') !== `${wsOrigin}websockify`) throw new Error(`the page's WebSockets: ${sockets.join(' ')}`);
+  say(`its WebSocket: ${sockets[0]}`);
   const first = responses.find((r) => r.url() === `${origin}/`);
   if (first.headers()['cache-control'] !== 'no-cache') throw new Error('the page is not served no-cache');
   await canvasMatches(main, 'the page at /');

@@ -144,8 +144,13 @@ pub struct ShareArgs {
     pub once: bool,
     /// The host name the link uses (default: the websocket port's address,
     /// or this machine's name if it listens on every address).
-    #[arg(long, value_name = "NAME", conflicts_with = "list")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["list", "page"])]
     pub host: Option<String>,
+    /// The page's URL as people reach it, for a console behind a proxy
+    /// (https://consoles.example.org/console/a/, ending in /): the link is
+    /// that URL and the token's fragment.
+    #[arg(long, value_name = "URL", conflicts_with = "list")]
+    pub page: Option<String>,
     /// The VNC display (QEMU's id: default, vnc2…; default: the first with a websocket port).
     #[arg(long, value_name = "ID", conflicts_with = "list")]
     pub display: Option<String>,
@@ -475,6 +480,9 @@ impl CtlCommand {
                 }
                 if let Some(host) = &args.host {
                     arguments.insert("host".into(), json!(host));
+                }
+                if let Some(page) = &args.page {
+                    arguments.insert("page".into(), json!(page));
                 }
                 if let Some(display) = &args.display {
                     arguments.insert("display".into(), json!(display));
