@@ -6,10 +6,6 @@
 //! any byte stream (`rfb::Server::handle`, `handle_http`), the command
 //! line is `cli::parse`, the QMP wire is `control::wire`. A control client's
 //! session is not: the server spawns it on each accepted socket, and the fuzz
-//! target serves one over an in-memory stream instead. Nor is the WebSocket
-//! framing on its own (the server reaches it only after an HTTP upgrade): the
-//! websocket target feeds it frames directly, to check that it never carries
-//! more bytes than the frames did.
+//! target serves one over an in-memory stream instead.
 
 pub use crate::control::session::serve as serve_control_client;
-pub use crate::rfb::websocket::byte_stream as websocket_byte_stream;

@@ -3,7 +3,7 @@
 //! bytes end or break the protocol.
 //!
 //! The first byte chooses the way in: even, frames straight into the
-//! WebSocket layer (`vcmux::fuzzing::websocket_byte_stream`, as after an
+//! WebSocket layer (`vcmux::rfb::websocket::byte_stream`, as after an
 //! upgrade), read to their end, and the stream must carry no more bytes than
 //! the frames did; odd, a whole connection (`Server::handle_http`, security
 //! None): the HTTP request, the upgrade, and payloads that meet the RFB
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use libfuzzer_sys::fuzz_target;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use vcmux::rfb::painted_desktop::PaintedDesktop;
-use vcmux::fuzzing::websocket_byte_stream;
+use vcmux::rfb::websocket::byte_stream;
 use vcmux::rfb::{Peer, Server, ServerSettings};
 
 fuzz_target!(|data: &[u8]| {
@@ -39,7 +39,7 @@ async fn connection(rfb: bool, bytes: &[u8]) {
             let server = Server::new(desktop, ServerSettings::default()).expect("valid settings");
             server.handle_http(server_end, Peer::Local("fuzz".to_string())).await;
         } else {
-            let carried = drain(websocket_byte_stream(server_end).await).await;
+            let carried = drain(byte_stream(server_end).await).await;
             assert!(carried <= bytes.len(), "{carried} bytes out of {} in", bytes.len());
         }
     };

@@ -95,11 +95,17 @@ A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
   -vnc [HOST]:DISPLAY|HOST::PORT|unix:PATH[,display=VCID][,password-file=F]
        [,viewonly-password-file=F][,view-only=on][,websocket=PORT]
        [,share=allow-exclusive|force-shared|ignore][,connections=N][,auth=none]
-       [,tls-creds=ID|auto]
+       [,tls-creds=ID|auto][,reverse=on]
         :0 is 127.0.0.1:5900, HOST::PORT names the port itself; display= picks the vc
         (default: the first); a password file's first line is the VNC password (8
         characters at most); websocket=PORT serves noVNC directly; listening beyond
         loopback needs a password, auth=none, or client certificates (verify-peer=on)
+        reverse=on (QEMU's): listen for no one, connect out to a viewer listening at
+        HOST:PORT (a TCP port here, not a display) or unix:PATH, for a colleague
+        behind NAT who runs: vncviewer -listen PORT (TigerVNC); served as any viewer
+        (password and tls-creds= apply), dialled again while the console runs when
+        it fails or ends (after 1 s, doubling to 30 s), a line logged each time; no
+        websocket=; a second -vnc with the same display= listens as well
   -object tls-creds-x509,id=ID,dir=DIR,endpoint=server[,verify-peer=on|off]
         TLS for -vnc ...,tls-creds=ID (QEMU's syntax and files: DIR/ca-cert.pem,
         server-cert.pem, server-key.pem; vcmux certs DIR makes them). Viewers must

@@ -80,7 +80,8 @@ pub(crate) fn is_upgrade<B>(request: &Request<B>) -> bool {
 
 /// The RFB byte stream inside a connection whose upgrade was answered with
 /// [`switching_protocols`]; its frames are bounded by [`MAX_MESSAGE`].
-pub(crate) async fn byte_stream<S>(stream: S) -> impl AsyncRead + AsyncWrite + Unpin + Send + 'static
+/// Public for the websocket fuzz target, which feeds it frames directly.
+pub async fn byte_stream<S>(stream: S) -> impl AsyncRead + AsyncWrite + Unpin + Send + 'static
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {

@@ -20,16 +20,6 @@ need_apt tigervnc-viewer xvfb xdotool imagemagick gnutls-bin gvncviewer
 need_pip PIL pillow
 need_pip vncdotool vncdotool
 
-# A ~/.vnc/passwd-style file (as in tigervnc.sh).
-tiger_password_file() {
-    python3 -W ignore - "$1" "$2" <<'PY'
-import sys
-from vncdotool.rfb import des_encrypt, reverse_bits
-fixed = bytes([23, 82, 107, 6, 35, 78, 88, 7])
-open(sys.argv[2], "wb").write(des_encrypt(reverse_bits(fixed), sys.argv[1].encode().ljust(8, b"\0")[:8]))
-PY
-}
-
 (cd "$REPO_DIR" && cargo build --release --quiet)
 "$VCMUX" certs "$WORK/pki" --name 127.0.0.1 --name localhost >/dev/null
 "$VCMUX" certs "$WORK/other" --name 127.0.0.1 --name localhost >/dev/null
@@ -39,23 +29,7 @@ TIGER_HOME="$WORK/home"
 mkdir -p "$TIGER_HOME"
 VCMUX_PRE=(-object "tls-creds-x509,id=tls0,dir=$WORK/pki,endpoint=server,verify-peer=off")
 
-exec 3>"$WORK/display"
-Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp -noreset >"$WORK/xvfb.log" 2>&1 &
-PIDS+=($!)
-wait_for "Xvfb starts" test -s "$WORK/display"
-export DISPLAY=":$(head -1 "$WORK/display")"
-say "Xvfb on $DISPLAY"
-
-# The viewer's picture is at the window's top left; gvncviewer's is at its
-# bottom left, under its menu bar: AT_BOTTOM=1.
-AT_BOTTOM=0
-window_matches() {
-    eval "$(xdotool getwindowgeometry --shell "$WINDOW")"
-    import -window root "$WORK/screen.png" 2>/dev/null
-    render_expected
-    ((AT_BOTTOM)) && Y=$((Y + HEIGHT - $(identify -format %h "$WORK/expected.png")))
-    compare "$WORK/screen.png" "$WORK/expected.png" "$X" "$Y" >"$WORK/compare.txt"
-}
+start_xvfb
 show_last() { cat "$WORK/compare.txt" 2>/dev/null || true; }
 trap 'show_last; cleanup' EXIT
 
