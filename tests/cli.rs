@@ -139,6 +139,9 @@ fn bad_options_exit_2_naming_the_option() {
         (&["-chardev", "file,id=f,path=/tmp/x,replay=65M"], &["'replay=65M' is more than 64M"]),
         (&["-chardev", "pty,id=p,replay=lots"], &["'replay=lots' is not a size"]),
         (&["-chardev", "vc,id=v,replay=64K"], &["unknown option 'replay'"]),
+        (&["-vnc", "127.0.0.1:5500,reverse=sometimes"], &["reverse=sometimes"]),
+        (&["-vnc", "127.0.0.1:0,reverse=on"], &["'127.0.0.1:0'"]),
+        (&["-vnc", "127.0.0.1:5500,reverse=on,websocket=5700"], &["websocket=", "reverse=on"]),
     ] {
         assert_refused(args, needles);
     }
@@ -179,6 +182,8 @@ fn help_teaches_by_example_and_exits_0() {
         "replay=SIZE",
         "-chardev asciicast,id=ID,path=F.cast[,input=on]",
         "--format txt|ansi|png|gif",
+        "reverse=on",
+        "vncviewer -listen PORT",
     ] {
         assert!(help.contains(needle), "help lacks {needle:?}");
     }

@@ -6,7 +6,10 @@
 //! typed reach the shell; a wrong CA, a missing client certificate and a
 //! plain viewer are refused, the last with its reason in vcmux's log; and a
 //! proxy recording every byte on the wire finds the console's text only
-//! when TLS is off.
+//! when TLS is off. A reverse connection (`reverse=on`) speaks VeNCrypt to
+//! the listening viewer it dials, and the audit trail names a client
+//! certificate's subject (over VeNCrypt and over wss) in the log, in
+//! `query-vnc` and in the `VNC_*` events.
 
 mod common;
 mod rfb_support;
@@ -292,13 +295,21 @@ async fn sync_with_log(client: &VncClient, mirror: &mut Mirror, console: &Consol
             return;
         }
         client.input(X11Event::Refresh).await.expect("the viewer takes input");
-        match timeout_at(deadline, client.recv_event()).await {
+        // The console log may be written a moment after the vc drew the same
+        // bytes: with no update to wait for, read the log again.
+        match tokio::time::timeout(LOG_LAG, client.recv_event()).await {
             Ok(Ok(event)) => mirror.apply(event),
             Ok(Err(e)) => panic!("the viewer failed: {e}"),
-            Err(_) => panic!("the viewer never showed what vcmux render shows for the log"),
+            Err(_) => assert!(
+                Instant::now() < deadline,
+                "the viewer never showed what vcmux render shows for the log"
+            ),
         }
     }
 }
+
+/// How long to wait for an update before reading the console log again.
+const LOG_LAG: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Applies events until the viewer's clipboard holds `text`.
 async fn wait_clipboard(client: &VncClient, mirror: &mut Mirror, text: &str) {
@@ -446,19 +457,25 @@ async fn a_plain_viewer_offered_only_vencrypt_fails_with_its_reason_logged() {
     assert!(line.contains("vnc: viewer") && line.contains("TLS"), "{line}");
 }
 
+/// Starts vcmux with `object` and a `-vnc` using it, expecting it to refuse
+/// at start-up: exit status 2 and one line on stderr, returned.
+fn refused_at_start(object: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vcmux"))
+        .args(["-object", object, "-vnc", "unix:/nonexistent/vnc.sock,tls-creds=tls0", "--", "true"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    stderr
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_credentials_file_is_one_line_naming_it_and_exit_2() {
     let pki = certs();
     let dir = pki.path().join("pki");
     std::fs::remove_file(dir.join("server-key.pem")).unwrap();
-    let object = creds_object(&dir, false).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vcmux"))
-        .args(["-object", &object, "-vnc", "unix:/nonexistent/vnc.sock,tls-creds=tls0", "--", "true"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    let stderr = refused_at_start(&creds_object(&dir, false).unwrap());
     assert!(stderr.contains(&dir.join("server-key.pem").display().to_string()), "{stderr}");
     assert!(stderr.contains("tls0"), "{stderr}");
     // A bad option is refused before anything is read.
@@ -468,6 +485,83 @@ async fn a_missing_credentials_file_is_one_line_naming_it_and_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("endpoint=server"));
+}
+
+/// Whether `tool` runs: the recipes below need openssl (and certtool for
+/// QEMU's own); a machine without one skips them, saying so.
+fn have(tool: &str) -> bool {
+    let found = std::process::Command::new(tool).arg("--version").output().is_ok();
+    if !found {
+        println!("skipped: {tool} is not installed");
+    }
+    found
+}
+
+/// Credentials of `kind` in QEMU's layout, made by tests/interop/make-certs.sh
+/// (openssl or certtool, not vcmux), in `dir/kind`.
+fn made(kind: &str, dir: &Path) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/make-certs.sh");
+    let out_dir = dir.join(kind);
+    let out = std::process::Command::new("bash").arg(script).arg(kind).arg(&out_dir).output().unwrap();
+    assert!(out.status.success(), "make-certs.sh {kind}: {}", String::from_utf8_lossy(&out.stderr));
+    out_dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificates_made_by_openssl_and_certtool_serve_a_vencrypt_viewer() {
+    if !have("openssl") {
+        return;
+    }
+    let mut kinds = vec!["rsa-pkcs1", "rsa-pkcs8", "ec-sec1", "intermediate", "ed25519"];
+    if have("certtool") {
+        kinds.push("certtool");
+    }
+    let work = temp_dir();
+    for kind in kinds {
+        let dir = made(kind, work.path());
+        let key = std::fs::read_to_string(dir.join("server-key.pem")).unwrap();
+        match kind {
+            "rsa-pkcs1" => assert!(key.contains("BEGIN RSA PRIVATE KEY"), "{key}"),
+            "ec-sec1" => assert!(key.contains("BEGIN EC PRIVATE KEY"), "{key}"),
+            "rsa-pkcs8" | "ed25519" => assert!(key.contains("BEGIN PRIVATE KEY"), "{key}"),
+            _ => {}
+        }
+        // Mutual TLS: the client certificate of the same recipe is checked too.
+        let console = Console::start(creds_object(&dir, true), ",tls-creds=tls0", None);
+        let (cert, key) = (dir.join("client-cert.pem"), dir.join("client-key.pem"));
+        let config = client_config(&dir.join("ca-cert.pem"), Some((&cert, &key)));
+        let stream = UnixStream::connect(&console.socket).await.unwrap();
+        let client = tls_viewer(stream, X509_NONE, config, None).await;
+        let mut mirror = Mirror::new(&PixelFormat::bgra());
+        type_text(&client, &format!("echo {kind}-$((6 * 7))")).await;
+        console.wait_output(&format!("{kind}-42\r\n"));
+        sync_with_log(&client, &mut mirror, &console).await;
+        println!("{kind}: served; the viewer shows what vcmux render shows");
+    }
+}
+
+#[test]
+fn credentials_vcmux_cannot_serve_are_one_line_naming_the_file_and_exit_2() {
+    if !have("openssl") {
+        return;
+    }
+    let work = temp_dir();
+    let cases = [
+        ("mismatch", "server-key.pem", "not the key of the certificate in"),
+        ("expired", "server-cert.pem", "expired on"),
+        ("no-ca", "ca-cert.pem", "no certificate"),
+        ("ed448", "server-key.pem", "a key vcmux cannot sign with"),
+        ("other-ca", "server-cert.pem", "not signed by a certificate in"),
+        ("encrypted", "server-key.pem", "an encrypted key"),
+        ("v1", "server-cert.pem", "an X.509 version 1 certificate"),
+    ];
+    for (kind, file, reason) in cases {
+        let dir = made(kind, work.path());
+        let stderr = refused_at_start(&creds_object(&dir, false).unwrap());
+        let named = format!("{}: ", dir.join(file).display());
+        assert!(stderr.contains(&named) && stderr.contains(reason), "{kind}: {stderr}");
+        println!("{kind}: {}", stderr.trim());
+    }
 }
 
 /// The port in a log line's "… on 127.0.0.1:PORT".
@@ -482,8 +576,38 @@ async fn the_websocket_port_is_wss_with_the_same_credentials() {
     let dir = pki.path().join("pki");
     let console = Console::start(creds_object(&dir, false), ",websocket=127.0.0.1:0,tls-creds=tls0", None);
     let port = logged_port(&console.vcmux.wait_log("(wss://)"));
+    let client = wss_viewer(port, client_config(&dir.join("ca-cert.pem"), None)).await;
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    type_text(&client, "echo wss-$((6 * 7))").await;
+    console.wait_output("wss-42\r\n");
+    sync_with_log(&client, &mut mirror, &console).await;
+    // A plain ws:// client on the same port gets no WebSocket.
     let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let config = client_config(&dir.join("ca-cert.pem"), None);
+    let plain =
+        tokio::time::timeout(STEP, tokio_tungstenite::client_async(format!("ws://127.0.0.1:{port}/"), tcp));
+    assert!(matches!(plain.await, Ok(Err(_))), "ws:// without TLS is refused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wss_viewer_with_a_client_certificate_is_named_in_the_log() {
+    let pki = certs();
+    let dir = pki.path().join("pki");
+    let console = Console::start(creds_object(&dir, true), ",websocket=127.0.0.1:0,tls-creds=tls0", None);
+    let port = logged_port(&console.vcmux.wait_log("(wss://)"));
+    let (cert, key) = (dir.join("client-cert.pem"), dir.join("client-key.pem"));
+    let client = wss_viewer(port, client_config(&dir.join("ca-cert.pem"), Some((&cert, &key)))).await;
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    sync_with_log(&client, &mut mirror, &console).await;
+    // Known from the TLS under the WebSocket: on arrival already.
+    let line = console.vcmux.wait_log("vnc: connected: viewer");
+    assert!(line.contains("(WebSocket), certificate 'CN=vcmux client'"), "{line}");
+    let line = console.vcmux.wait_log("vnc: initialized: viewer");
+    assert!(line.contains("certificate 'CN=vcmux client'") && line.ends_with("(read-write)"), "{line}");
+}
+
+/// A vnc-rs viewer inside wss on `port`, the TLS client set up by `config`.
+async fn wss_viewer(port: u16, config: Arc<ClientConfig>) -> VncClient {
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let name = ServerName::try_from("localhost").unwrap();
     let tls = TlsConnector::from(config).connect(name, tcp).await.expect("the TLS handshake");
     let (socket, _) = tokio_tungstenite::client_async(format!("wss://localhost:{port}/"), tls)
@@ -510,26 +634,20 @@ async fn the_websocket_port_is_wss_with_the_same_credentials() {
             }
         }
     });
-    let client =
-        connect_over(theirs, None, &[VncEncoding::Zrle, VncEncoding::Raw], PixelFormat::bgra(), true)
-            .await
-            .expect("RFB inside wss");
-    let mut mirror = Mirror::new(&PixelFormat::bgra());
-    type_text(&client, "echo wss-$((6 * 7))").await;
-    console.wait_output("wss-42\r\n");
-    sync_with_log(&client, &mut mirror, &console).await;
-    // A plain ws:// client on the same port gets no WebSocket.
-    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let plain =
-        tokio::time::timeout(STEP, tokio_tungstenite::client_async(format!("ws://127.0.0.1:{port}/"), tcp));
-    assert!(matches!(plain.await, Ok(Err(_))), "ws:// without TLS is refused");
+    connect_over(theirs, None, &[VncEncoding::Zrle, VncEncoding::Raw], PixelFormat::bgra(), true)
+        .await
+        .expect("RFB inside wss")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_creds_log_the_fingerprint_the_viewer_sees() {
     let console = Console::start(None, ",tls-creds=auto", None);
     let line = console.vcmux.wait_log("SHA-256 fingerprint");
-    let logged = line.rsplit(' ').next().unwrap().to_string();
+    let after = |label: &str| {
+        let rest = line.split(label).nth(1).expect("the label in the line");
+        rest.split([',', ' ']).find(|w| !w.is_empty()).expect("a value").to_string()
+    };
+    let (logged, pin) = (after("SHA-256 fingerprint "), after("pin-sha256 "));
     let seen = Arc::new(Mutex::new(None));
     let config = ClientConfig::builder_with_provider(vcmux::tls::provider())
         .with_safe_default_protocol_versions()
@@ -544,7 +662,9 @@ async fn auto_creds_log_the_fingerprint_the_viewer_sees() {
     console.wait_output("auto-42\r\n");
     sync_with_log(&client, &mut mirror, &console).await;
     let der = seen.lock().unwrap().clone().expect("the server showed a certificate");
-    assert_eq!(vcmux::tls::creds::fingerprint(&CertificateDer::from(der)), logged);
+    let identity = vcmux::tls::creds::Identity::of(&CertificateDer::from(der)).unwrap();
+    assert_eq!(identity.fingerprint, logged);
+    assert_eq!(identity.pin_sha256, pin);
 }
 
 /// A verifier that accepts any certificate and keeps it, for the test to
@@ -590,4 +710,127 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         vcmux::tls::provider().signature_verification_algorithms.supported_schemes()
     }
+}
+
+/// A QMP client over a unix socket, as much as the audit test needs: the
+/// greeting and capabilities, commands, and events set aside until asked.
+struct Qmp {
+    reader: std::io::BufReader<std::os::unix::net::UnixStream>,
+    writer: std::os::unix::net::UnixStream,
+    events: Vec<serde_json::Value>,
+}
+
+impl Qmp {
+    fn connect(path: &Path) -> Qmp {
+        let stream = std::os::unix::net::UnixStream::connect(path).expect("the control socket");
+        stream.set_read_timeout(Some(STEP)).unwrap();
+        let reader = std::io::BufReader::new(stream.try_clone().unwrap());
+        let mut qmp = Qmp { reader, writer: stream, events: Vec::new() };
+        assert!(qmp.read()["QMP"].is_object(), "the greeting");
+        assert_eq!(qmp.execute("qmp_capabilities")["return"], serde_json::json!({}));
+        qmp
+    }
+
+    fn read(&mut self) -> serde_json::Value {
+        use std::io::BufRead;
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("vcmux answers");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    }
+
+    fn execute(&mut self, command: &str) -> serde_json::Value {
+        use std::io::Write;
+        writeln!(self.writer, "{}", serde_json::json!({"execute": command})).unwrap();
+        loop {
+            let message = self.read();
+            if message.get("event").is_none() {
+                return message;
+            }
+            self.events.push(message);
+        }
+    }
+
+    fn wait_event(&mut self, name: &str) -> serde_json::Value {
+        if let Some(at) = self.events.iter().position(|e| e["event"] == name) {
+            return self.events.remove(at);
+        }
+        loop {
+            let message = self.read();
+            if message["event"] == name {
+                return message;
+            }
+            self.events.push(message);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reverse_connection_speaks_vencrypt_and_the_audit_trail_names_the_certificate() {
+    let pki = certs();
+    let dir = pki.path().join("pki");
+    // The viewer listens (vncviewer -listen); vcmux dials it.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+    let port = listener.local_addr().unwrap().port();
+    let work = temp_dir();
+    let log = work.path().join("console.log");
+    let control = work.path().join("qmp.sock");
+    let object = creds_object(&dir, true).unwrap();
+    let log_chardev = format!("file,id=log,path={}", log.display());
+    let vnc = format!("127.0.0.1:{port},reverse=on,tls-creds=tls0");
+    let qmp_option = format!("unix:{},server=on,wait=off", control.display());
+    let args = [
+        "-object",
+        &object,
+        "-chardev",
+        "vc,id=vc0",
+        "-chardev",
+        &log_chardev,
+        "-vnc",
+        &vnc,
+        "-qmp",
+        &qmp_option,
+        "--",
+        "sh",
+    ];
+    let vcmux = Vcmux::start_with(&args, |c| {
+        c.env("PS1", "$ ").env("ENV", "/dev/null");
+    });
+    vcmux.wait_log("started 'sh'");
+    vcmux.wait_log("(reverse=on), again whenever that fails or ends (VeNCrypt X509None: TLS)");
+    let console = Console { vcmux, log, socket: PathBuf::new(), _dir: work };
+    let mut qmp = Qmp::connect(&control);
+
+    let (stream, _) = tokio::time::timeout(STEP, listener.accept()).await.expect("vcmux dials").unwrap();
+    let (cert, key) = (dir.join("client-cert.pem"), dir.join("client-key.pem"));
+    let config = client_config(&dir.join("ca-cert.pem"), Some((&cert, &key)));
+    let client = tls_viewer(stream, X509_NONE, config, None).await;
+    let mut mirror = Mirror::new(&PixelFormat::bgra());
+    type_text(&client, "echo reverse-tls-$((6 * 7))").await;
+    console.wait_output("reverse-tls-42\r\n");
+    sync_with_log(&client, &mut mirror, &console).await;
+
+    // The log names who: the address, the certificate's subject, the access.
+    let line = console.vcmux.wait_log("vnc: initialized: viewer");
+    let subject = line.split("certificate '").nth(1).and_then(|rest| rest.split('\'').next());
+    let subject = subject.unwrap_or_else(|| panic!("no certificate subject in {line:?}")).to_string();
+    assert!(subject.contains("CN="), "{subject}");
+    assert!(line.contains("from 127.0.0.1:") && line.ends_with("(read-write)"), "{line}");
+    // QMP carries the same, as QEMU names it.
+    let event = qmp.wait_event("VNC_INITIALIZED");
+    assert_eq!(event["data"]["client"]["x509_dname"], serde_json::json!(subject), "{event}");
+    assert_eq!(event["data"]["client"]["x-vcmux-view-only"], serde_json::json!(false), "{event}");
+    let vnc = qmp.execute("query-vnc");
+    assert_eq!(vnc["return"]["x-vcmux-reverse"], serde_json::json!(format!("127.0.0.1:{port}")), "{vnc}");
+    assert_eq!(vnc["return"]["auth"], serde_json::json!("vencrypt"), "{vnc}");
+    let clients = vnc["return"]["clients"].as_array().expect("clients");
+    assert_eq!(clients.len(), 1, "{vnc}");
+    assert_eq!(clients[0]["x509_dname"], serde_json::json!(subject), "{vnc}");
+    assert_eq!(clients[0]["host"], serde_json::json!("127.0.0.1"), "{vnc}");
+    // Its departure is told with the same subject.
+    client.close().await.expect("the viewer closes");
+    drop(client);
+    let gone = qmp.wait_event("VNC_DISCONNECTED");
+    assert_eq!(gone["data"]["client"]["x509_dname"], serde_json::json!(subject), "{gone}");
+    let line = console.vcmux.wait_log(" disconnected: ");
+    assert!(line.contains(&format!("certificate '{subject}'")), "{line}");
 }

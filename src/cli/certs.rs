@@ -33,13 +33,14 @@ pub struct CertsArgs {
 }
 
 /// Writes the certificates and prints what was written, one file a line,
-/// then the server certificate's SHA-256 fingerprint.
+/// then the server certificate's SHA-256 fingerprint and pin-sha256.
 pub fn run(args: &CertsArgs) -> Result<String, TlsError> {
     let names = if args.names.is_empty() { default_names() } else { args.names.clone() };
     let issued = tls::issue::write(&args.dir, &names, &args.client)?;
     let mut out: Vec<String> = issued.files.iter().map(|f| f.display().to_string()).collect();
     out.push(format!("server certificate for {}", names.join(", ")));
-    out.push(format!("SHA-256 fingerprint {}", issued.server_fingerprint));
+    out.push(format!("SHA-256 fingerprint {}", issued.server.fingerprint));
+    out.push(format!("pin-sha256 {}", issued.server.pin_sha256));
     Ok(out.join("\n"))
 }
 

@@ -95,14 +95,20 @@ A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
   -vnc [HOST]:DISPLAY|HOST::PORT|unix:PATH[,display=VCID][,password-file=F]
        [,viewonly-password-file=F][,view-only=on][,websocket=PORT]
        [,share=allow-exclusive|force-shared|ignore][,connections=N][,rate=N]
-       [,auth=none][,tls-creds=ID|auto]
+       [,auth=none][,tls-creds=ID|auto][,reverse=on]
         :0 is 127.0.0.1:5900, HOST::PORT names the port itself; display= picks the vc
         (default: the first); a password file's first line is the VNC password (8
         characters at most); websocket=PORT serves noVNC directly; listening beyond
         loopback needs a password, auth=none, or client certificates (verify-peer=on);
         rate=N: at most N updates a second to each viewer (default 60; at once after
         a key or the pointer), viewers in the same encoding and pixel format sharing
-        one encoding of each
+        one encoding of each;
+        reverse=on (QEMU's): listen for no one, connect out to a viewer listening at
+        HOST:PORT (a TCP port here, not a display) or unix:PATH, for a colleague
+        behind NAT who runs: vncviewer -listen PORT (TigerVNC); served as any viewer
+        (password and tls-creds= apply), dialled again while the console runs when
+        it fails or ends (after 1 s, doubling to 30 s), a line logged each time; no
+        websocket=; a second -vnc with the same display= listens as well
   -object tls-creds-x509,id=ID,dir=DIR,endpoint=server[,verify-peer=on|off]
         TLS for -vnc ...,tls-creds=ID (QEMU's syntax and files: DIR/ca-cert.pem,
         server-cert.pem, server-key.pem; vcmux certs DIR makes them). Viewers must
@@ -115,7 +121,8 @@ A vc served to VNC viewers (QEMU's -vnc; TCP port 5900+DISPLAY):
         for it use verify-peer=off (with a password if others can reach the port):
           xtigervncviewer -SecurityTypes=X509None -X509CA=DIR/ca-cert.pem HOST::PORT
         tls-creds=auto makes a self-signed certificate at start-up and logs its
-        SHA-256 fingerprint, for a viewer's user to compare before trusting it.
+        SHA-256 fingerprint and pin-sha256, for a viewer's user to compare before
+        trusting it.
   On/off values accept on, off, yes, no, true, false.
 
 A control socket for scripts and CI (QEMU's QMP, JSON; qemu.qmp, qmp-shell, socat):

@@ -2,8 +2,10 @@
 //!
 //! `-vnc [HOST]:DISPLAY|HOST::PORT|unix:PATH[,display=VCID][,password-file=F]
 //! [,viewonly-password-file=F][,view-only=on][,websocket=PORT][,share=POLICY]
-//! [,connections=N][,rate=N][,auth=none][,tls-creds=ID|auto]`, TCP port
-//! 5900+DISPLAY as in QEMU. Unlike
+//! [,connections=N][,rate=N][,auth=none][,tls-creds=ID|auto][,reverse=on]`, TCP port
+//! 5900+DISPLAY as in QEMU. With `reverse=on` (QEMU's), vcmux listens for no
+//! one and connects out to a viewer listening (`vncviewer -listen`) at
+//! `HOST:PORT`, where the number is a TCP port, as QEMU reads it then. Unlike
 //! QEMU, an empty HOST means loopback, `HOST::PORT` names a port (as
 //! vncviewer does), and a listener anyone else can reach needs a password
 //! unless `auth=none` says otherwise. `vcmux screenshot` reads its server
@@ -66,6 +68,10 @@ pub struct VncConfig {
     pub rate: u32,
     /// `tls-creds=`: TLS on every listener (VeNCrypt, wss).
     pub tls: Option<VncTls>,
+    /// `reverse=on`: `listen` is a viewer listening, which vcmux connects
+    /// to (and again whenever that connection fails or ends) instead of
+    /// listening itself.
+    pub reverse: bool,
 }
 
 /// Where a VNC server's TLS credentials come from.
@@ -82,7 +88,9 @@ pub enum VncTls {
 pub(super) fn parse(text: &str, vcs: &[&str], objects: &[TlsCredsConfig]) -> Result<VncConfig, ConfigError> {
     let opts = Opts::parse("-vnc", text, "address")?;
     let address = opts.required("address")?;
-    let listen = listen_address(&opts, &address)?;
+    let reverse = opts.flag("reverse")?.unwrap_or(false);
+    let rule = if reverse { PortRule::Port } else { PortRule::Display };
+    let listen = parse_address(&address, rule).map_err(|e| opts.error(e.to_string()))?;
     let vc = match opts.string("display")? {
         Some(id) if vcs.contains(&id.as_str()) => id,
         Some(id) => return Err(ConfigError::VncNotAVc { vnc: text.to_string(), id }),
@@ -93,6 +101,12 @@ pub(super) fn parse(text: &str, vcs: &[&str], objects: &[TlsCredsConfig]) -> Res
     };
     let websocket = match opts.string("websocket")? {
         None => None,
+        Some(_) if reverse => {
+            return Err(opts.error(
+                "'websocket=' cannot be used with reverse=on (as in QEMU): a reverse -vnc listens for \
+                 no one; give a second -vnc with the same display= to listen as well",
+            ));
+        }
         Some(value) => Some(websocket(&opts, &value, &listen)?),
     };
     let share = opts.string("share")?.unwrap_or_else(|| "allow-exclusive".to_string());
@@ -137,6 +151,7 @@ pub(super) fn parse(text: &str, vcs: &[&str], objects: &[TlsCredsConfig]) -> Res
         connections,
         rate,
         tls,
+        reverse,
     };
     opts.finish(
         "-vnc",
@@ -151,24 +166,23 @@ pub(super) fn parse(text: &str, vcs: &[&str], objects: &[TlsCredsConfig]) -> Res
             "rate",
             "auth",
             "tls-creds",
+            "reverse",
         ],
     )?;
-    let exposed = match &config.listen {
-        VncListen::Tcp { host, .. } => !is_loopback(host),
-        VncListen::Unix(_) => false,
-    } || config.websocket.as_ref().is_some_and(|(host, _)| !is_loopback(host));
+    // A reverse connection goes only where the command line says: nobody
+    // else can come in, so it needs no password.
+    let exposed = !config.reverse
+        && match &config.listen {
+            VncListen::Tcp { host, .. } => !is_loopback(host),
+            VncListen::Unix(_) => false,
+        }
+        || config.websocket.as_ref().is_some_and(|(host, _)| !is_loopback(host));
     // Client certificates (verify-peer=on) keep strangers out as a password does.
     let certified = matches!(&config.tls, Some(VncTls::Creds(c)) if c.verify_peer);
     if exposed && config.password_file.is_none() && !auth_none && !certified {
         return Err(ConfigError::VncOpenToAll(text.to_string()));
     }
     Ok(config)
-}
-
-/// `HOST:DISPLAY`, `:DISPLAY`, `[IPV6]:DISPLAY`, `HOST::PORT` or `unix:PATH`,
-/// as QEMU: a display is always a display.
-fn listen_address(opts: &Opts, address: &str) -> Result<VncListen, ConfigError> {
-    parse_address(address, PortRule::Display).map_err(|e| opts.error(e.to_string()))
 }
 
 /// What `HOST:N` means in [`parse_address`].
@@ -179,6 +193,9 @@ pub enum PortRule {
     /// A viewer (`vcmux screenshot`), as TigerVNC's and QEMU's vncviewer: N
     /// under 100 is a display, anything else a port (`host:5901`).
     Viewer,
+    /// `-vnc …,reverse=on`, as QEMU: N is a TCP port (where `vncviewer
+    /// -listen N` waits), whatever its number.
+    Port,
 }
 
 /// Why an address is not one.
@@ -205,6 +222,8 @@ pub fn parse_address(address: &str, rule: PortRule) -> Result<VncListen, Address
     let (host, port) = match host.strip_suffix(':') {
         Some(_) if number == 0 => return Err(malformed()),
         Some(host) => (host, number),
+        None if rule == PortRule::Port && number == 0 => return Err(malformed()),
+        None if rule == PortRule::Port => (host, number),
         None if rule == PortRule::Viewer && number >= 100 => (host, number),
         None => (host, VNC_BASE_PORT.checked_add(number).ok_or(AddressError::PastLastPort(number))?),
     };
@@ -297,6 +316,27 @@ mod tests {
         vnc("0.0.0.0:0,auth=none").unwrap();
         vnc("0.0.0.0:0,password-file=/p").unwrap();
         assert!(vnc(":0,websocket=0.0.0.0:5700").is_err());
+    }
+
+    #[test]
+    fn reverse_connections_name_a_port_and_need_no_password() {
+        let c = vnc("example.org:5500,reverse=on").unwrap();
+        assert!(c.reverse);
+        assert_eq!(c.listen, VncListen::Tcp { host: "example.org".into(), port: 5500 });
+        assert_eq!(
+            vnc(":1,reverse=on").unwrap().listen,
+            VncListen::Tcp { host: "127.0.0.1".into(), port: 1 }
+        );
+        assert_eq!(
+            vnc("h::5500,reverse=on").unwrap().listen,
+            VncListen::Tcp { host: "h".into(), port: 5500 }
+        );
+        assert_eq!(vnc("unix:/run/v,reverse=on").unwrap().listen, VncListen::Unix("/run/v".into()));
+        assert!(!vnc(":1").unwrap().reverse);
+        assert!(vnc("h:0,reverse=on").unwrap_err().contains("'h:0'"));
+        assert!(vnc("h:5500,reverse=maybe").unwrap_err().contains("reverse"));
+        let e = vnc("h:5500,reverse=on,websocket=5700").unwrap_err();
+        assert!(e.contains("websocket=") && e.contains("reverse=on"), "{e}");
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! `service` the path, and a unix client's both are "" (its socket has no
 //! name). The server in an event is the display's first listener. What QEMU
 //! has no field for, a client's being view-only, is `x-vcmux-view-only`, and
-//! the share link it came through is `x-vcmux-share`; tools made for QEMU
-//! ignore fields they do not know.
+//! the share link it came through is `x-vcmux-share`, and a `reverse=on`
+//! display's viewer address is `x-vcmux-reverse`; tools made for QEMU
+//! ignore fields they do not know. A client that showed a certificate
+//! (`verify-peer=on`) has its subject in `x509_dname`, as in QEMU.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -118,8 +120,12 @@ pub struct VncDisplay {
     pub vc: String,
     /// How viewers authenticate.
     pub auth: VncAuth,
-    /// Its listeners, the RFB one first, then the WebSocket one if any.
+    /// Its listeners, the RFB one first, then the WebSocket one if any
+    /// (none with `reverse=on`).
     pub listeners: Vec<VncListener>,
+    /// With `reverse=on`, the viewer it dials (`HOST:PORT`, `unix:PATH`):
+    /// `x-vcmux-reverse` in `query-vnc` and `query-vnc-servers`.
+    pub reverse: Option<String>,
     /// Who is connected now.
     pub viewers: ViewerList,
     /// Its share links (used through its WebSocket listener).
@@ -147,6 +153,9 @@ pub fn query_vnc(displays: &[VncDisplay]) -> Value {
         info.insert("family".into(), json!(family));
     }
     display.auth.insert(&mut info);
+    if let Some(target) = &display.reverse {
+        info.insert("x-vcmux-reverse".into(), json!(target));
+    }
     info.insert("clients".into(), clients(display));
     Value::Object(info)
 }
@@ -170,6 +179,9 @@ pub fn query_vnc_servers(displays: &[VncDisplay]) -> Value {
             info.insert("id".into(), json!(display.id));
             display.auth.insert(&mut info);
             info.insert("server".into(), Value::Array(servers));
+            if let Some(target) = &display.reverse {
+                info.insert("x-vcmux-reverse".into(), json!(target));
+            }
             info.insert("clients".into(), clients(display));
             info.insert("display".into(), json!(display.vc));
             Value::Object(info)
@@ -204,10 +216,14 @@ fn clients(display: &VncDisplay) -> Value {
     (display.viewers)().iter().map(client_info).collect()
 }
 
-/// `VncClientInfo`, with `x-vcmux-view-only` and, for a viewer that came
-/// through a share link, `x-vcmux-share` (the share's id).
+/// `VncClientInfo` (`x509_dname`: the subject of the client certificate
+/// it showed, as QEMU's), with `x-vcmux-view-only` and, for a viewer that
+/// came through a share link, `x-vcmux-share` (the share's id).
 fn client_info(viewer: &ViewerInfo) -> Value {
     let mut client = basic_client(viewer);
+    if let Some(subject) = &viewer.x509_dname {
+        client.insert("x509_dname".into(), json!(subject));
+    }
     client.insert("x-vcmux-view-only".into(), json!(viewer.view_only));
     if let Some(share) = &viewer.share {
         client.insert("x-vcmux-share".into(), json!(share));
@@ -264,6 +280,7 @@ mod tests {
                 VncListener { address: VncAddress::Unix("/run/vnc".into()), websocket: false },
                 VncListener { address: VncAddress::Tcp("[::1]:5700".parse().unwrap()), websocket: true },
             ],
+            reverse: None,
             viewers: Arc::new(move || viewers.clone()),
             shares: Arc::default(),
             change_password: Arc::new(|_| Ok(())),
@@ -278,6 +295,7 @@ mod tests {
             view_only: true,
             initialized: true,
             share: None,
+            x509_dname: None,
         }
     }
 
@@ -321,6 +339,11 @@ mod tests {
         let (name, data) = event(&display, &ViewerEvent::Disconnected(local));
         assert_eq!(name, "VNC_DISCONNECTED");
         assert_eq!(data["client"]["x-vcmux-view-only"], json!(true));
-        assert_eq!(event(&display, &ViewerEvent::Initialized(viewer())).0, "VNC_INITIALIZED");
+        let certified =
+            ViewerInfo { x509_dname: Some("CN=alice".into()), share: Some("share1".into()), ..viewer() };
+        let (name, data) = event(&display, &ViewerEvent::Initialized(certified));
+        assert_eq!(name, "VNC_INITIALIZED");
+        assert_eq!(data["client"]["x509_dname"], json!("CN=alice"));
+        assert_eq!(data["client"]["x-vcmux-share"], json!("share1"));
     }
 }

@@ -48,6 +48,8 @@ pub(super) struct BoundVnc {
 enum Listener {
     Tcp(TcpListener),
     Unix(UnixListener, RemoveOnDrop),
+    /// `reverse=on`: nothing listens; the server dials a viewer there.
+    Reverse(rfb::Listening),
 }
 
 /// A `-vnc` serving its vc; its unix socket's path goes when this is dropped.
@@ -56,8 +58,10 @@ pub(super) struct ServingVnc {
     pub vc: String,
     server: rfb::Server,
     auth: VncAuth,
-    /// Where it listens, the RFB listener first.
+    /// Where it listens, the RFB listener first (none with `reverse=on`).
     listeners: Vec<VncListener>,
+    /// With `reverse=on`, the viewer it dials.
+    reverse: Option<String>,
     /// Its viewers' comings and goings since before it served anyone, until
     /// someone takes them.
     events: Option<broadcast::Receiver<ViewerEvent>>,
@@ -78,6 +82,7 @@ impl ServingVnc {
             vc: self.vc.clone(),
             auth: self.auth,
             listeners: self.listeners.clone(),
+            reverse: self.reverse.clone(),
             viewers: std::sync::Arc::new(move || server.connected()),
             shares: self.server.shares(),
             change_password: {
@@ -107,6 +112,10 @@ impl ServingVnc {
 pub(super) async fn bind(config: &VncConfig, server: rfb::ServerSettings) -> Result<BoundVnc, LaunchError> {
     let fail = |what: String, e: std::io::Error| LaunchError::Vnc(format!("{}: {what}: {e}", config.vc));
     let listener = match &config.listen {
+        VncListen::Tcp { host, port } if config.reverse => {
+            Listener::Reverse(rfb::Listening::Tcp { host: host.clone(), port: *port })
+        }
+        VncListen::Unix(path) if config.reverse => Listener::Reverse(rfb::Listening::Unix(path.clone())),
         VncListen::Tcp { host, port } => {
             let display =
                 port.checked_sub(VNC_BASE_PORT).map(|d| format!(" (display :{d})")).unwrap_or_default();
@@ -148,7 +157,19 @@ impl BoundVnc {
         // Before any viewer can arrive, so that none goes untold.
         let events = Some(server.subscribe());
         let mut listeners = Vec::with_capacity(2);
+        let mut reverse = None;
         let socket = match self.listener {
+            Listener::Reverse(target) => {
+                info!(
+                    "{}: VNC: dialling a viewer listening at {target} (reverse=on), again whenever that fails or ends{}",
+                    self.vc,
+                    tls_note(auth)
+                );
+                reverse = Some(target.to_string());
+                let server = server.clone();
+                tokio::spawn(async move { server.serve_reverse(target).await });
+                None
+            }
             Listener::Tcp(listener) => {
                 if let Ok(local) = listener.local_addr() {
                     info!("{}: VNC viewers welcome on {local}{}", self.vc, tls_note(auth));
@@ -179,7 +200,7 @@ impl BoundVnc {
             let server = server.clone();
             tokio::spawn(async move { server.serve_websocket(listener).await });
         }
-        Ok(ServingVnc { vc: self.vc, server, auth, listeners, events, _socket: socket })
+        Ok(ServingVnc { vc: self.vc, server, auth, listeners, reverse, events, _socket: socket })
     }
 }
 
@@ -200,11 +221,11 @@ fn read_tls(config: &VncConfig) -> Result<Option<rfb::Tls>, LaunchError> {
         Some(VncTls::Creds(creds)) => tls::creds::load(&creds.dir, creds.verify_peer)
             .map_err(|e| LaunchError::Vnc(format!("-object tls-creds-x509,id={}: {e}", creds.id)))?,
         Some(VncTls::Auto) => {
-            let (server_config, fingerprint) = tls::creds::self_signed(certificate_names(&config.listen))
+            let (server_config, identity) = tls::creds::self_signed(certificate_names(&config.listen))
                 .map_err(|e| LaunchError::Vnc(format!("-vnc for {}: tls-creds=auto: {e}", config.vc)))?;
             info!(
-                "{}: TLS with a self-signed certificate made now, SHA-256 fingerprint {fingerprint}",
-                config.vc
+                "{}: TLS with a self-signed certificate made now, SHA-256 fingerprint {}, pin-sha256 {}",
+                config.vc, identity.fingerprint, identity.pin_sha256
             );
             server_config
         }

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::watch;
+use tokio_util::either::Either;
 use tracing::{info, warn};
 
 use super::client_message::{ClientMessage, MessageError};
@@ -38,6 +39,7 @@ use super::server_message::ServerMessage;
 use super::settings::ServerSettings;
 use super::shares::Grant;
 use super::update::{self, Cut, UpdateError, update_cost};
+use super::vencrypt;
 use super::viewers::{JoinRefused, Registration, Shared, Slot, lock};
 use crate::memory;
 
@@ -109,25 +111,21 @@ impl Ended {
 /// end, logging its arrival and departure and listing it as open meanwhile.
 /// A viewer let in by a share link (`grant`) skips the password, only watches
 /// if the share says so, and leaves when the share ends.
+/// `x509_dname` is the subject of the client certificate shown when TLS
+/// came before (wss); VeNCrypt's is read when its handshake is done.
 pub(crate) async fn serve<S>(
     shared: Arc<Shared>,
     stream: S,
     peer: Peer,
     websocket: bool,
     grant: Option<Grant>,
+    x509_dname: Option<String>,
     slot: &Slot,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let id = shared.next_id();
     let share = grant.as_ref().map(|g| g.id.clone());
-    match &grant {
-        Some(grant) => {
-            let how = if grant.view_only { "view-only" } else { "read-write" };
-            info!("vnc: viewer {id} connected from {peer} through share {} ({how})", grant.id);
-        }
-        None => info!("vnc: viewer {id} connected from {peer}"),
-    }
     let arrived = ViewerInfo {
         id,
         peer: peer.clone(),
@@ -135,9 +133,18 @@ pub(crate) async fn serve<S>(
         view_only: shared.settings.view_only || grant.as_ref().is_some_and(|g| g.view_only),
         initialized: false,
         share,
+        x509_dname,
     };
+    match &grant {
+        Some(grant) => {
+            let how = if grant.view_only { "view-only" } else { "read-write" };
+            info!("vnc: connected: {} ({how})", arrived.who());
+        }
+        None => info!("vnc: connected: {}", arrived.who()),
+    }
     let presence = shared.lifecycle.arrived(arrived.clone());
-    let mut joined = false;
+    // The viewer as listed once its handshake is done.
+    let mut joined: Option<ViewerInfo> = None;
     let ended = match &grant {
         None => {
             let settings = lock(&shared.password).settings(&shared.settings);
@@ -160,13 +167,14 @@ pub(crate) async fn serve<S>(
     };
     // Unlisted (and its departure told) before the log says it is gone.
     drop(presence);
-    if joined {
+    if joined.is_some() {
         shared.desktop.input(ViewerInput::Left { viewer: id });
     }
+    let who = joined.as_ref().unwrap_or(&arrived).who();
     if ended.is_fault() {
-        warn!("vnc: viewer {id} from {peer} disconnected: {ended}");
+        warn!("vnc: {who} disconnected: {ended}");
     } else {
-        info!("vnc: viewer {id} from {peer} disconnected: {ended}");
+        info!("vnc: {who} disconnected: {ended}");
     }
 }
 
@@ -179,7 +187,7 @@ async fn run<S>(
     stream: S,
     presence: &Presence<'_>,
     slot: &Slot,
-    joined: &mut bool,
+    joined: &mut Option<ViewerInfo>,
     settings: &ServerSettings,
 ) -> Ended
 where
@@ -192,19 +200,23 @@ where
         // is for the RFB listeners.
         let (agreed, mut stream) =
             handshake::negotiate(stream, settings, &shared.backoff, &peer.backoff_key(), websocket).await?;
+        let subject = match &stream {
+            Either::Right(tls) => vencrypt::peer_subject(tls),
+            Either::Left(_) => None,
+        };
         let Some(registered) = shared.register(id, agreed.shared) else { return Err(Ended::DesktopGone) };
         let (registration, width, height) = registered?;
         let name = shared.desktop.name();
         let init = ServerMessage::ServerInit { width, height, format: PixelFormat::SERVER, name: &name };
         handshake::send(&mut stream, &init.to_bytes()).await.map_err(|e| Ended::Handshake(e.into()))?;
-        Ok::<_, Ended>((agreed, stream, registration, width, height))
+        Ok::<_, Ended>((agreed, subject, stream, registration, width, height))
     };
     let started = tokio::select! {
         started = tokio::time::timeout(timeout, start) => started,
         () = shared.shutdown().cancelled() => return Ended::Kicked,
         () = slot.evicted().cancelled() => return Ended::Evicted,
     };
-    let (agreed, stream, registration, width, height) = match started {
+    let (agreed, subject, stream, registration, width, height) = match started {
         Ok(Ok(started)) => started,
         Ok(Err(ended)) => return ended,
         Err(_) => return Ended::Handshake(HandshakeError::TimedOut(timeout)),
@@ -212,9 +224,11 @@ where
     if !slot.joined() {
         return Ended::Evicted;
     }
-    *joined = true;
     let view_only = agreed.view_only || settings.view_only;
-    presence.initialized(view_only);
+    let info = presence.initialized(view_only, subject).unwrap_or_else(|| arrived.clone());
+    let how = if view_only { "view-only" } else { "read-write" };
+    info!("vnc: initialized: {} ({how})", info.who());
+    *joined = Some(info);
     let (reader, writer) = tokio::io::split(stream);
     let outgoing = Outgoing::start(writer);
     let incoming = Incoming::start(reader);

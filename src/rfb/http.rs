@@ -41,9 +41,15 @@ const WEBSOCKET_PATHS: [&str; 2] = ["/", "/websockify"];
 
 /// Serves HTTP on `stream` from `peer`: pages, and viewers that upgrade.
 /// `connections` counts the server's HTTP connections: past [`MAX_HTTP`],
-/// this one is closed at once.
-pub(crate) async fn serve<S>(shared: Arc<Shared>, connections: &Semaphore, stream: S, peer: Peer)
-where
+/// this one is closed at once. `x509_dname` is the subject of the client
+/// certificate shown in the TLS session underneath, if any.
+pub(crate) async fn serve<S>(
+    shared: Arc<Shared>,
+    connections: &Semaphore,
+    stream: S,
+    peer: Peer,
+    x509_dname: Option<String>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let Ok(_permit) = connections.try_acquire() else {
@@ -55,7 +61,7 @@ where
     let service = {
         let (shared, peer) = (shared.clone(), peer.clone());
         service_fn(move |request| {
-            let answer = answer(&shared, request, &peer);
+            let answer = answer(&shared, request, &peer, x509_dname.as_deref());
             async move { Ok::<_, Infallible>(answer) }
         })
     };
@@ -73,7 +79,12 @@ where
 }
 
 /// The answer to one request.
-fn answer(shared: &Arc<Shared>, mut request: Request<Incoming>, peer: &Peer) -> Response<Full<Bytes>> {
+fn answer(
+    shared: &Arc<Shared>,
+    mut request: Request<Incoming>,
+    peer: &Peer,
+    x509_dname: Option<&str>,
+) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     if websocket::is_upgrade(&request) {
         if !WEBSOCKET_PATHS.contains(&path) {
@@ -99,12 +110,12 @@ fn answer(shared: &Arc<Shared>, mut request: Request<Incoming>, peer: &Peer) -> 
             },
         };
         let upgrade = hyper::upgrade::on(&mut request);
-        let (shared, peer) = (shared.clone(), peer.clone());
+        let (shared, peer, subject) = (shared.clone(), peer.clone(), x509_dname.map(str::to_string));
         tokio::spawn(async move {
             match upgrade.await {
                 Ok(upgraded) => {
                     let stream = websocket::byte_stream(TokioIo::new(upgraded)).await;
-                    connection::serve(shared, stream, peer, true, grant, &slot).await;
+                    connection::serve(shared, stream, peer, true, grant, subject, &slot).await;
                 }
                 Err(e) => info!("vnc: websocket upgrade with {peer} failed: {e}"),
             }

@@ -68,6 +68,28 @@ pub struct ViewerInfo {
     pub initialized: bool,
     /// The id of the share link it came in through, if any.
     pub share: Option<String>,
+    /// The subject of the client certificate it showed (TLS with
+    /// `verify-peer=on`), as QEMU's `x509_dname`: known on arrival over wss,
+    /// once its handshake is done over VeNCrypt.
+    pub x509_dname: Option<String>,
+}
+
+impl ViewerInfo {
+    /// Who it is, for the audit trail in the log: its address, and what
+    /// is known of it of the transport, certificate, share and access.
+    pub fn who(&self) -> String {
+        let mut who = format!("viewer {} from {}", self.id, self.peer);
+        if self.websocket {
+            who += " (WebSocket)";
+        }
+        if let Some(subject) = &self.x509_dname {
+            who += &format!(", certificate '{subject}'");
+        }
+        if let Some(share) = &self.share {
+            who += &format!(", through share {share}");
+        }
+        who
+    }
 }
 
 /// What happened to a viewer's connection.
@@ -128,16 +150,22 @@ pub(crate) struct Presence<'a> {
 }
 
 impl Presence<'_> {
-    /// The handshake is done, and whether the viewer only watches.
-    pub fn initialized(&self, view_only: bool) {
+    /// The handshake is done: whether the viewer only watches, and the
+    /// subject of the client certificate it showed inside the handshake's
+    /// TLS, if it did. Returns the viewer as now listed.
+    pub fn initialized(&self, view_only: bool, x509_dname: Option<String>) -> Option<ViewerInfo> {
         let info = {
             let mut open = lock(&self.lifecycle.open);
-            let Some(info) = open.iter_mut().find(|v| v.id == self.id) else { return };
+            let info = open.iter_mut().find(|v| v.id == self.id)?;
             info.view_only = view_only;
             info.initialized = true;
+            if x509_dname.is_some() {
+                info.x509_dname = x509_dname;
+            }
             info.clone()
         };
-        self.lifecycle.tell(ViewerEvent::Initialized(info));
+        self.lifecycle.tell(ViewerEvent::Initialized(info.clone()));
+        Some(info)
     }
 }
 
@@ -169,6 +197,7 @@ mod tests {
             view_only: false,
             initialized: false,
             share: None,
+            x509_dname: None,
         }
     }
 
@@ -178,7 +207,7 @@ mod tests {
         let mut events = lifecycle.subscribe();
         let first = lifecycle.arrived(info(1));
         let second = lifecycle.arrived(info(2));
-        first.initialized(true);
+        first.initialized(true, Some("CN=alice".into()));
         assert_eq!(
             lifecycle.open().iter().map(|v| (v.id, v.view_only)).collect::<Vec<_>>(),
             [(1, true), (2, false)]
@@ -188,7 +217,9 @@ mod tests {
         drop(second);
         assert!(lifecycle.open().is_empty());
         let told: Vec<_> = std::iter::from_fn(|| events.try_recv().ok()).collect();
-        let done = ViewerInfo { view_only: true, initialized: true, ..info(1) };
+        let done =
+            ViewerInfo { view_only: true, initialized: true, x509_dname: Some("CN=alice".into()), ..info(1) };
+        assert_eq!(done.who(), "viewer 1 from test, certificate 'CN=alice'");
         assert_eq!(
             told,
             [

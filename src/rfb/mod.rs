@@ -6,6 +6,8 @@
 //! clipboard. It knows nothing of terminals.
 //!
 //! - [`server`]: [`Server`], accepting viewers on TCP, unix or WebSocket listeners;
+//! - [`reverse`]: connecting out to a viewer that listens (`reverse=on`), and
+//!   again whenever that fails or ends;
 //! - `viewers`: the registry every connection shares: viewers, their pending
 //!   regions, the share policy and the connection limit;
 //! - [`lifecycle`]: who each connection is ([`Peer`], [`ViewerInfo`]), the
@@ -50,6 +52,7 @@ pub mod painted_desktop;
 mod password;
 pub mod pending;
 pub mod pixel_format;
+pub mod reverse;
 pub mod server;
 pub mod server_message;
 pub mod settings;
@@ -60,6 +63,7 @@ mod viewers;
 pub mod websocket;
 
 pub use lifecycle::{Peer, ViewerEvent, ViewerInfo};
+pub use reverse::Listening;
 pub use server::Server;
 pub use settings::{ServerSettings, SettingsError, SharePolicy, Tls};
 pub use shares::{ShareError, ShareInfo, ShareOptions, Shares};

@@ -17,8 +17,10 @@ use super::connection;
 use super::desktop::Desktop;
 use super::http;
 use super::lifecycle::{Peer, ViewerEvent, ViewerInfo};
+use super::reverse::{self, Dialled, Listening};
 use super::settings::{ServerSettings, SettingsError};
 use super::shares::Shares;
+use super::vencrypt;
 use super::viewers::{Shared, Slot, lock};
 
 /// A VNC server for one desktop. Cloning it is cheap: clones serve the same
@@ -84,6 +86,20 @@ impl Server {
         .await;
     }
 
+    /// Connects out to a viewer listening at `target` (`vncviewer -listen`)
+    /// and serves it, dialling again whenever that fails or ends, until
+    /// [`shutdown`](Self::shutdown): QEMU's `reverse=on`, kept up.
+    pub async fn serve_reverse(&self, target: Listening) {
+        let stopped = self.shared.shutdown().clone();
+        reverse::run(target, stopped, |dialled, peer| async move {
+            match dialled {
+                Dialled::Tcp(stream) => self.handle(stream, peer).await,
+                Dialled::Unix(stream) => self.handle(stream, peer).await,
+            }
+        })
+        .await;
+    }
+
     async fn accept_loop<S, A, F>(&self, mut accept: impl FnMut() -> F, mut spawn: impl FnMut(S, A))
     where
         F: Future<Output = std::io::Result<(S, A)>>,
@@ -111,7 +127,7 @@ impl Server {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let Some(slot) = self.take_slot(&peer) else { return };
-        connection::serve(self.shared.clone(), stream, peer, false, None, &slot).await;
+        connection::serve(self.shared.clone(), stream, peer, false, None, None, &slot).await;
     }
 
     /// Serves HTTP on `stream`: noVNC's page and files, and viewers that
@@ -123,11 +139,14 @@ impl Server {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let Some(tls) = &self.shared.settings.tls else {
-            return http::serve(self.shared.clone(), &self.http, stream, peer).await;
+            return http::serve(self.shared.clone(), &self.http, stream, peer, None).await;
         };
         let timeout = self.shared.settings.handshake_timeout;
         match tokio::time::timeout(timeout, tls.acceptor().accept(stream)).await {
-            Ok(Ok(stream)) => http::serve(self.shared.clone(), &self.http, stream, peer).await,
+            Ok(Ok(stream)) => {
+                let subject = vencrypt::peer_subject(&stream);
+                http::serve(self.shared.clone(), &self.http, stream, peer, subject).await;
+            }
             Ok(Err(e)) => warn!("vnc: TLS handshake with WebSocket viewer {peer} failed: {e}"),
             Err(_) => {
                 info!("vnc: TLS handshake with WebSocket viewer {peer} not finished within {timeout:?}")

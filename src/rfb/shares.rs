@@ -128,10 +128,13 @@ impl Shares {
         let ended = CancellationToken::new();
         if let Some(deadline) = deadline {
             // Its viewers leave when it expires, whether or not anyone asks.
-            let ended = ended.clone();
+            let (ended, id) = (ended.clone(), id.clone());
             tokio::spawn(async move {
                 tokio::select! {
-                    () = tokio::time::sleep_until(deadline) => ended.cancel(),
+                    () = tokio::time::sleep_until(deadline) => {
+                        info!("vnc: share {id} expired: its viewers are disconnected");
+                        ended.cancel();
+                    }
                     () = ended.cancelled() => {}
                 }
             });

@@ -79,6 +79,16 @@ where
     tls.acceptor().accept(stream).await.map_err(VencryptError::Tls)
 }
 
+/// The subject of the certificate the viewer showed in this TLS session
+/// (`verify-peer=on` asks for one; the CA was checked), in RFC 4514's
+/// attribute names and the certificate's order (`C=…, O=…, CN=…`): what
+/// QEMU calls the client's `x509_dname`. `None` if it showed none.
+pub fn peer_subject<S>(tls: &TlsStream<S>) -> Option<String> {
+    let first = tls.get_ref().1.peer_certificates()?.first()?;
+    let (_, certificate) = x509_parser::parse_x509_certificate(first.as_ref()).ok()?;
+    Some(certificate.subject().to_string())
+}
+
 /// Writes and flushes: the viewer answers only what reached it.
 async fn send<S: AsyncWrite + Unpin>(stream: &mut S, bytes: &[u8]) -> std::io::Result<()> {
     stream.write_all(bytes).await?;

@@ -29,8 +29,8 @@ const VALIDITY: Duration = Duration::days(3650);
 pub struct Issued {
     /// The files written, in the order written.
     pub files: Vec<PathBuf>,
-    /// The server certificate's SHA-256 fingerprint.
-    pub server_fingerprint: String,
+    /// The server certificate's SHA-256 fingerprint and pin-sha256.
+    pub server: super::creds::Identity,
 }
 
 /// Writes a CA, a server certificate for `names` (host names or IP
@@ -94,7 +94,7 @@ pub fn write(dir: &Path, names: &[String], client: &str) -> Result<Issued, TlsEr
     for (path, (text, secret)) in files.iter().zip(contents) {
         create(path, text.as_bytes(), secret)?;
     }
-    Ok(Issued { files: files.to_vec(), server_fingerprint: super::creds::fingerprint(server_cert.der()) })
+    Ok(Issued { files: files.to_vec(), server: super::creds::Identity::of(server_cert.der())? })
 }
 
 /// Creates `path` (never replacing a file), mode 0600 for a key.

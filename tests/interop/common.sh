@@ -99,22 +99,39 @@ PY
 VCMUX_PRE=()
 VCMUX="$REPO_DIR/target/release/vcmux"
 start_vcmux() {
-    (cd "$REPO_DIR" && cargo build --release --quiet)
     PORT=$(free_port 5900)
     WS_PORT=$(free_port 15700)
     local extra=""
     for option in "$@"; do extra+=",$option"; done
+    launch_vcmux "127.0.0.1:$((PORT - 5900)),websocket=$WS_PORT$extra" "WebSocket (noVNC) viewers welcome"
+    say "vcmux on port $PORT, websocket $WS_PORT"
+}
+
+# start_vcmux_reverse PORT [OPTION…]: as start_vcmux, but with
+# -vnc 127.0.0.1:PORT,reverse=on: vcmux listens for no one and dials a viewer
+# listening on PORT (vncviewer -listen PORT), again whenever that fails or ends.
+start_vcmux_reverse() {
+    local port="$1"; shift
+    local extra=""
+    for option in "$@"; do extra+=",$option"; done
+    launch_vcmux "127.0.0.1:$port,reverse=on$extra" "(reverse=on)"
+    say "vcmux dials 127.0.0.1:$port"
+}
+
+# launch_vcmux VNC READY: builds and starts vcmux with -vnc VNC, and waits for
+# a log line containing READY and for the shell's prompt.
+launch_vcmux() {
+    (cd "$REPO_DIR" && cargo build --release --quiet)
     VCMUX_LOG="$WORK/vcmux.log"
     : >"$VCMUX_LOG"
     : >"$WORK/console.log"
     # Debug for the dispatch of viewer messages: its log says which encoding each viewer gets.
     RUST_LOG=info,vcmux::rfb::dispatch=debug PS1='$ ' ENV=/dev/null "$VCMUX" "${VCMUX_PRE[@]}" -chardev vc,id=vc0 -chardev "file,id=log,path=$WORK/console.log" \
-        -vnc "127.0.0.1:$((PORT - 5900)),websocket=$WS_PORT$extra" -- sh 2>"$VCMUX_LOG" &
+        -vnc "$1" -- sh 2>"$VCMUX_LOG" &
     VCMUX_PID=$!
     PIDS+=($VCMUX_PID)
-    wait_for "vcmux serves VNC" grep -q "WebSocket (noVNC) viewers welcome" "$VCMUX_LOG"
+    wait_for "vcmux serves VNC" grep -qF "$2" "$VCMUX_LOG"
     wait_for "the shell prompts" grep -q '\$ ' "$WORK/console.log"
-    say "vcmux on port $PORT, websocket $WS_PORT"
 }
 
 # Stops the vcmux started last.
@@ -136,4 +153,39 @@ render_expected() {
 # compare.py CAPTURE EXPECTED [X Y]: exit 0 when identical.
 compare() {
     python3 "$INTEROP_DIR/compare.py" "$@"
+}
+
+# Starts Xvfb on a free display and exports DISPLAY.
+start_xvfb() {
+    exec 3>"$WORK/display"
+    Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp -noreset >"$WORK/xvfb.log" 2>&1 &
+    PIDS+=($!)
+    wait_for "Xvfb starts" test -s "$WORK/display"
+    export DISPLAY=":$(head -1 "$WORK/display")"
+    say "Xvfb on $DISPLAY"
+}
+
+# Whether the X window $WINDOW shows, pixel for pixel, what `vcmux render`
+# makes of the console's bytes; the comparison's report goes to $WORK/compare.txt.
+# The picture is at the window's top left (TigerVNC), or with AT_BOTTOM=1 at
+# its bottom left (gvncviewer: under its menu bar).
+AT_BOTTOM=0
+window_matches() {
+    eval "$(xdotool getwindowgeometry --shell "$WINDOW")"
+    import -window root "$WORK/screen.png" 2>/dev/null
+    render_expected
+    ((AT_BOTTOM)) && Y=$((Y + HEIGHT - $(identify -format %h "$WORK/expected.png")))
+    compare "$WORK/screen.png" "$WORK/expected.png" "$X" "$Y" >"$WORK/compare.txt"
+}
+
+# tiger_password_file PASSWORD FILE: a ~/.vnc/passwd-style file for TigerVNC's
+# -passwd, the password DES-encrypted with VNC's fixed key (vncpasswd's
+# obfuscation), using vncdotool's DES (need_pip vncdotool vncdotool first).
+tiger_password_file() {
+    python3 -W ignore - "$1" "$2" <<'PY'
+import sys
+from vncdotool.rfb import des_encrypt, reverse_bits
+fixed = bytes([23, 82, 107, 6, 35, 78, 88, 7])
+open(sys.argv[2], "wb").write(des_encrypt(reverse_bits(fixed), sys.argv[1].encode().ljust(8, b"\0")[:8]))
+PY
 }

@@ -10,31 +10,8 @@ need_apt tigervnc-viewer xvfb xdotool imagemagick
 need_pip PIL pillow
 need_pip vncdotool vncdotool
 
-# A ~/.vnc/passwd-style file: the password DES-encrypted with VNC's fixed key
-# (vncpasswd's obfuscation), using vncdotool's DES.
-tiger_password_file() {
-    python3 -W ignore - "$1" "$2" <<'PY'
-import sys
-from vncdotool.rfb import des_encrypt, reverse_bits
-fixed = bytes([23, 82, 107, 6, 35, 78, 88, 7])
-open(sys.argv[2], "wb").write(des_encrypt(reverse_bits(fixed), sys.argv[1].encode().ljust(8, b"\0")[:8]))
-PY
-}
-
 start_vcmux
-exec 3>"$WORK/display"
-Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp -noreset >"$WORK/xvfb.log" 2>&1 &
-PIDS+=($!)
-wait_for "Xvfb starts" test -s "$WORK/display"
-export DISPLAY=":$(head -1 "$WORK/display")"
-say "Xvfb on $DISPLAY"
-
-window_matches() {
-    eval "$(xdotool getwindowgeometry --shell "$WINDOW")"
-    import -window root "$WORK/screen.png" 2>/dev/null
-    render_expected
-    compare "$WORK/screen.png" "$WORK/expected.png" "$X" "$Y" >"$WORK/compare.txt"
-}
+start_xvfb
 show_last() { cat "$WORK/compare.txt" 2>/dev/null || true; }
 trap 'show_last; cleanup' EXIT
 
