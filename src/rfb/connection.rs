@@ -67,15 +67,13 @@ enum Ended {
     Closed,
     #[error("write failed: {0}")]
     WriteFailed(std::io::Error),
-    #[error(
-        "disconnected: another viewer took exclusive access, the password changed, or the server stopped"
-    )]
+    #[error("let go: another viewer took exclusive access, the password changed, or the server stopped")]
     Kicked,
     #[error(
         "dropped in its handshake: the connection limit is reached and a newer connection took its place"
     )]
     Evicted,
-    #[error("disconnected: its share {0} was revoked or expired")]
+    #[error("its share {0} was revoked or expired")]
     Unshared(String),
     #[error("dropped: {0} bytes of output unsent (the limit is {1})")]
     TooSlow(usize, usize),
