@@ -12,15 +12,10 @@ mod rfb_support;
 use std::path::PathBuf;
 
 use common::{STEP, Vcmux, temp_dir};
-use rfb_support::{Mirror, connect_over};
+use rfb_support::{Mirror, connect_over, sync_with_log, type_text};
 use tokio::net::TcpListener;
-use tokio::time::{Instant, timeout};
-use vcmux::frame::Framebuffer;
-use vcmux::render::{FontConfig, Renderer};
-use vcmux::term::Terminal;
-use vnc::{ClientKeyEvent, PixelFormat, VncClient, VncEncoding, X11Event};
-
-const RETURN: u32 = 0xff0d;
+use tokio::time::timeout;
+use vnc::{PixelFormat, VncClient, VncEncoding};
 
 /// vcmux with a shell, a vc, a console log, and `-vnc` dialling `port`.
 struct Console {
@@ -54,52 +49,6 @@ impl Console {
     }
 }
 
-/// What `vcmux render` shows for these bytes at the vc's default geometry.
-fn render(bytes: &[u8]) -> Framebuffer {
-    let mut terminal = Terminal::new(80, 24, 10_000);
-    terminal.advance(bytes);
-    let mut renderer = Renderer::new(&FontConfig::default()).unwrap();
-    renderer.render(&mut terminal, true);
-    renderer.framebuffer().clone()
-}
-
-async fn type_text(client: &VncClient, text: &str) {
-    for keysym in text.chars().map(u32::from).chain([RETURN]) {
-        for down in [true, false] {
-            client.input(X11Event::KeyEvent(ClientKeyEvent { keycode: keysym, down })).await.unwrap();
-        }
-    }
-}
-
-/// Asks for updates until the viewer shows the render of the console log.
-async fn sync_with_log(client: &VncClient, mirror: &mut Mirror, console: &Console) {
-    let deadline = Instant::now() + STEP;
-    let mut rendered: Option<(usize, Framebuffer)> = None;
-    loop {
-        let bytes = console.log_bytes();
-        if rendered.as_ref().is_none_or(|(len, _)| *len != bytes.len()) {
-            rendered = Some((bytes.len(), render(&bytes)));
-        }
-        if rendered.as_ref().is_some_and(|(_, frame)| mirror.shows(frame)) {
-            return;
-        }
-        client.input(X11Event::Refresh).await.expect("the viewer takes input");
-        // The console log may be written a moment after the vc drew the same
-        // bytes: with no update to wait for, read the log again.
-        match timeout(LOG_LAG, client.recv_event()).await {
-            Ok(Ok(event)) => mirror.apply(event),
-            Ok(Err(e)) => panic!("the viewer failed: {e}"),
-            Err(_) => assert!(
-                Instant::now() < deadline,
-                "the viewer never showed what vcmux render shows for the log"
-            ),
-        }
-    }
-}
-
-/// How long to wait for an update before reading the console log again.
-const LOG_LAG: std::time::Duration = std::time::Duration::from_millis(200);
-
 /// Waits for vcmux to dial in, and speaks RFB as the viewer on that socket.
 async fn viewer_on(listener: &TcpListener) -> VncClient {
     let (stream, _) = timeout(STEP, listener.accept()).await.expect("vcmux dials").expect("accept");
@@ -121,7 +70,7 @@ async fn vcmux_dials_the_listening_viewer_and_dials_again_when_it_comes_back() {
     let mut mirror = Mirror::new(&PixelFormat::bgra());
     type_text(&client, "echo first-$((6 * 7))").await;
     console.wait_output("first-42\r\n");
-    sync_with_log(&client, &mut mirror, &console).await;
+    sync_with_log(&client, &mut mirror, &console.log).await;
     let line = console.vcmux.wait_log("vnc: initialized: viewer");
     assert!(line.contains("from 127.0.0.1:") && line.contains("(read-write)"), "{line}");
 
@@ -139,7 +88,7 @@ async fn vcmux_dials_the_listening_viewer_and_dials_again_when_it_comes_back() {
     let mut mirror = Mirror::new(&PixelFormat::bgra());
     type_text(&client, "echo again-$((6 * 7))").await;
     console.wait_output("again-42\r\n");
-    sync_with_log(&client, &mut mirror, &console).await;
+    sync_with_log(&client, &mut mirror, &console.log).await;
     assert_eq!(console.vcmux.count_log("reverse connection: connected to the viewer"), 2);
     // Each failure is one line; a refused dial takes no time, so only the
     // backoff between them keeps them few.
@@ -163,5 +112,5 @@ async fn with_nobody_listening_the_failures_back_off() {
     let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("the port again");
     let client = viewer_on(&listener).await;
     let mut mirror = Mirror::new(&PixelFormat::bgra());
-    sync_with_log(&client, &mut mirror, &console).await;
+    sync_with_log(&client, &mut mirror, &console.log).await;
 }

@@ -22,7 +22,7 @@ use std::task::{Context, Poll};
 
 use common::{STEP, Vcmux, path_in, temp_dir};
 use futures_util::{SinkExt, StreamExt};
-use rfb_support::{Mirror, connect_over};
+use rfb_support::{Mirror, connect_over, sync_with_log, type_text};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
@@ -32,12 +32,8 @@ use tokio::time::{Instant, timeout_at};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tokio_tungstenite::tungstenite::Message;
-use vcmux::frame::Framebuffer;
-use vcmux::render::{FontConfig, Renderer};
-use vcmux::term::Terminal;
-use vnc::{ClientKeyEvent, PixelFormat, VncClient, VncEncoding, X11Event};
+use vnc::{PixelFormat, VncClient, VncEncoding, X11Event};
 
-const RETURN: u32 = 0xff0d;
 const X509_NONE: u32 = 260;
 const X509_VNC: u32 = 261;
 
@@ -265,52 +261,6 @@ async fn recording_proxy(target: PathBuf) -> (SocketAddr, Arc<Mutex<Vec<u8>>>) {
     (addr, wire)
 }
 
-/// What `vcmux render` shows for these bytes at the vc's default geometry.
-fn render(bytes: &[u8]) -> Framebuffer {
-    let mut terminal = Terminal::new(80, 24, 10_000);
-    terminal.advance(bytes);
-    let mut renderer = Renderer::new(&FontConfig::default()).unwrap();
-    renderer.render(&mut terminal, true);
-    renderer.framebuffer().clone()
-}
-
-async fn type_text(client: &VncClient, text: &str) {
-    for keysym in text.chars().map(u32::from).chain([RETURN]) {
-        for down in [true, false] {
-            client.input(X11Event::KeyEvent(ClientKeyEvent { keycode: keysym, down })).await.unwrap();
-        }
-    }
-}
-
-/// Asks for updates until the viewer shows the render of the console log.
-async fn sync_with_log(client: &VncClient, mirror: &mut Mirror, console: &Console) {
-    let deadline = Instant::now() + STEP;
-    let mut rendered: Option<(usize, Framebuffer)> = None;
-    loop {
-        let bytes = std::fs::read(&console.log).unwrap_or_default();
-        if rendered.as_ref().is_none_or(|(len, _)| *len != bytes.len()) {
-            rendered = Some((bytes.len(), render(&bytes)));
-        }
-        if rendered.as_ref().is_some_and(|(_, frame)| mirror.shows(frame)) {
-            return;
-        }
-        client.input(X11Event::Refresh).await.expect("the viewer takes input");
-        // The console log may be written a moment after the vc drew the same
-        // bytes: with no update to wait for, read the log again.
-        match tokio::time::timeout(LOG_LAG, client.recv_event()).await {
-            Ok(Ok(event)) => mirror.apply(event),
-            Ok(Err(e)) => panic!("the viewer failed: {e}"),
-            Err(_) => assert!(
-                Instant::now() < deadline,
-                "the viewer never showed what vcmux render shows for the log"
-            ),
-        }
-    }
-}
-
-/// How long to wait for an update before reading the console log again.
-const LOG_LAG: std::time::Duration = std::time::Duration::from_millis(200);
-
 /// Applies events until the viewer's clipboard holds `text`.
 async fn wait_clipboard(client: &VncClient, mirror: &mut Mirror, text: &str) {
     let deadline = Instant::now() + STEP;
@@ -335,7 +285,7 @@ async fn show_secret(client: &VncClient, mirror: &mut Mirror, console: &Console,
         .await;
     console.wait_output(&format!("{secret}\r\n"));
     wait_clipboard(client, mirror, secret).await;
-    sync_with_log(client, mirror, console).await;
+    sync_with_log(client, mirror, &console.log).await;
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -395,7 +345,7 @@ async fn x509vnc_asks_the_password_inside_tls() {
     let mut mirror = Mirror::new(&PixelFormat::bgra());
     type_text(&client, "echo typed-$((6 * 7))").await;
     console.wait_output("typed-42\r\n");
-    sync_with_log(&client, &mut mirror, &console).await;
+    sync_with_log(&client, &mut mirror, &console.log).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -443,7 +393,7 @@ async fn verify_peer_on_needs_a_client_certificate_the_ca_signed() {
     let mut mirror = Mirror::new(&PixelFormat::bgra());
     type_text(&client, "echo mutual-$((6 * 7))").await;
     console.wait_output("mutual-42\r\n");
-    sync_with_log(&client, &mut mirror, &console).await;
+    sync_with_log(&client, &mut mirror, &console.log).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -535,7 +485,7 @@ async fn certificates_made_by_openssl_and_certtool_serve_a_vencrypt_viewer() {
         let mut mirror = Mirror::new(&PixelFormat::bgra());
         type_text(&client, &format!("echo {kind}-$((6 * 7))")).await;
         console.wait_output(&format!("{kind}-42\r\n"));
-        sync_with_log(&client, &mut mirror, &console).await;
+        sync_with_log(&client, &mut mirror, &console.log).await;
         println!("{kind}: served; the viewer shows what vcmux render shows");
     }
 }
@@ -580,7 +530,7 @@ async fn the_websocket_port_is_wss_with_the_same_credentials() {
     let mut mirror = Mirror::new(&PixelFormat::bgra());
     type_text(&client, "echo wss-$((6 * 7))").await;
     console.wait_output("wss-42\r\n");
-    sync_with_log(&client, &mut mirror, &console).await;
+    sync_with_log(&client, &mut mirror, &console.log).await;
     // A plain ws:// client on the same port gets no WebSocket.
     let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let plain =
@@ -597,7 +547,7 @@ async fn a_wss_viewer_with_a_client_certificate_is_named_in_the_log() {
     let (cert, key) = (dir.join("client-cert.pem"), dir.join("client-key.pem"));
     let client = wss_viewer(port, client_config(&dir.join("ca-cert.pem"), Some((&cert, &key)))).await;
     let mut mirror = Mirror::new(&PixelFormat::bgra());
-    sync_with_log(&client, &mut mirror, &console).await;
+    sync_with_log(&client, &mut mirror, &console.log).await;
     // Known from the TLS under the WebSocket: on arrival already.
     let line = console.vcmux.wait_log("vnc: connected: viewer");
     assert!(line.contains("(WebSocket), certificate 'CN=vcmux client'"), "{line}");
@@ -660,7 +610,7 @@ async fn auto_creds_log_the_fingerprint_the_viewer_sees() {
     let mut mirror = Mirror::new(&PixelFormat::bgra());
     type_text(&client, "echo auto-$((6 * 7))").await;
     console.wait_output("auto-42\r\n");
-    sync_with_log(&client, &mut mirror, &console).await;
+    sync_with_log(&client, &mut mirror, &console.log).await;
     let der = seen.lock().unwrap().clone().expect("the server showed a certificate");
     let identity = vcmux::tls::creds::Identity::of(&CertificateDer::from(der)).unwrap();
     assert_eq!(identity.fingerprint, logged);
@@ -807,7 +757,7 @@ async fn a_reverse_connection_speaks_vencrypt_and_the_audit_trail_names_the_cert
     let mut mirror = Mirror::new(&PixelFormat::bgra());
     type_text(&client, "echo reverse-tls-$((6 * 7))").await;
     console.wait_output("reverse-tls-42\r\n");
-    sync_with_log(&client, &mut mirror, &console).await;
+    sync_with_log(&client, &mut mirror, &console.log).await;
 
     // The log names who: the address, the certificate's subject, the access.
     let line = console.vcmux.wait_log("vnc: initialized: viewer");

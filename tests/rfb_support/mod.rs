@@ -12,10 +12,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, timeout_at};
 use vcmux::frame::{Framebuffer, Move, Rect};
+use vcmux::render::{FontConfig, Renderer};
 use vcmux::rfb::painted_desktop::PaintedDesktop;
 use vcmux::rfb::pixel_format::PixelFormat as ServerFormat;
 use vcmux::rfb::{Server, ServerSettings};
-use vnc::{PixelFormat, VncClient, VncConnector, VncEncoding, VncError, VncEvent, X11Event};
+use vcmux::term::Terminal;
+use vnc::{ClientKeyEvent, PixelFormat, VncClient, VncConnector, VncEncoding, VncError, VncEvent, X11Event};
 
 /// How long any one step may take: generous, for a loaded 2-core machine.
 pub const STEP: Duration = Duration::from_secs(60);
@@ -407,5 +409,56 @@ impl RawClient {
             rects.push((x, y, w, hh, encoding));
         }
         (rects, size)
+    }
+}
+
+/// X11's Return key.
+pub const RETURN: u32 = 0xff0d;
+
+/// What `vcmux render` shows for these bytes at the vc's default geometry.
+pub fn render(bytes: &[u8]) -> Framebuffer {
+    let mut terminal = Terminal::new(80, 24, 10_000);
+    terminal.advance(bytes);
+    let mut renderer = Renderer::new(&FontConfig::default()).unwrap();
+    renderer.render(&mut terminal, true);
+    renderer.framebuffer().clone()
+}
+
+/// Types `text` and Return, a key press and release each.
+pub async fn type_text(client: &VncClient, text: &str) {
+    for keysym in text.chars().map(u32::from).chain([RETURN]) {
+        for down in [true, false] {
+            client.input(X11Event::KeyEvent(ClientKeyEvent { keycode: keysym, down })).await.unwrap();
+        }
+    }
+}
+
+/// How long to wait for an update before reading the console log again.
+const LOG_LAG: Duration = Duration::from_millis(200);
+
+/// Asks for updates until the viewer shows the render of the console log at
+/// `log` (a vc's console fed by the same hub).
+pub async fn sync_with_log(client: &VncClient, mirror: &mut Mirror, log: &std::path::Path) {
+    let deadline = Instant::now() + STEP;
+    let mut rendered: Option<(usize, Framebuffer)> = None;
+    loop {
+        let bytes = std::fs::read(log).unwrap_or_default();
+        if rendered.as_ref().is_none_or(|(len, _)| *len != bytes.len()) {
+            rendered = Some((bytes.len(), render(&bytes)));
+        }
+        if rendered.as_ref().is_some_and(|(_, frame)| mirror.shows(frame)) {
+            return;
+        }
+        client.input(X11Event::Refresh).await.expect("the viewer takes input");
+        // The console log may be written a moment after the vc drew the same
+        // bytes: with no update to wait for, read the log again.
+        match tokio::time::timeout(LOG_LAG, client.recv_event()).await {
+            Ok(Ok(event)) => mirror.apply(event),
+            Ok(Err(e)) => panic!("the viewer failed: {e}"),
+            Err(_) => assert!(
+                Instant::now() < deadline,
+                "the viewer never showed what vcmux render shows for the log"
+            ),
+        }
     }
 }
