@@ -28,7 +28,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use fontdue::{Font, FontSettings};
 use vcmux::frame::coverage;
 use vcmux::frame::{FrameDamage, Framebuffer, Move, Rect};
-use vcmux::rfb::encoding::{Encoders, Encoding, Patch};
+use vcmux::rfb::encoding::{Effort, Encoders, Encoding, Patch};
 use vcmux::rfb::pending::Pending;
 use vcmux::rfb::pixel_format::PixelFormat;
 
@@ -222,9 +222,16 @@ fn update_bytes(
 
 /// The full screen, then a one-line scroll with a new line, in one encoding;
 /// with or without CopyRect. Returns (full screen, scroll) in bytes.
-fn measure(text: &TextScreen, lines: &[String], encoding: Encoding, copy_rect: bool) -> (usize, usize) {
+fn measure(
+    text: &TextScreen,
+    lines: &[String],
+    encoding: Encoding,
+    effort: Effort,
+    copy_rect: bool,
+) -> (usize, usize) {
     let mut encoders = Encoders::new();
     encoders.set_cell_size(Some((text.cell.0 as u16, text.cell.1 as u16)));
+    encoders.set_effort(effort);
     let fb = text.screen(&lines[..ROWS]);
     let (w, h) = (fb.width(), fb.height());
     let mut pending = Pending::everything(w, h, copy_rect);
@@ -248,10 +255,11 @@ fn kb(bytes: usize) -> String {
 
 fn print_table() {
     let encodings = [
-        (Encoding::Raw, "Raw", "983 KB", "280-490 KB"),
-        (Encoding::Hextile, "Hextile", "30-40 KB", "23-40 KB"),
-        (Encoding::Zrle, "ZRLE", "5.5-7 KB", "5-17 KB"),
-        (Encoding::Tight, "Tight", "-", "-"),
+        (Encoding::Raw, Effort::Best, "Raw", "983 KB", "280-490 KB"),
+        (Encoding::Hextile, Effort::Best, "Hextile", "30-40 KB", "23-40 KB"),
+        (Encoding::Zrle, Effort::Best, "ZRLE", "5.5-7 KB", "5-17 KB"),
+        (Encoding::Zrle, Effort::Fast, "ZRLE (fast effort)", "5.5-7 KB", "5-17 KB"),
+        (Encoding::Tight, Effort::Best, "Tight", "-", "-"),
     ];
     println!();
     println!("Bytes on the wire, 80x24 text screen, 32 bpp (QEMU 7.2: 640x384, no CopyRect)");
@@ -265,9 +273,9 @@ fn print_table() {
         for (name, lines) in
             [(format!("kernel log{kind}"), kernel_lines()), (format!("prose{kind}"), prose_lines())]
         {
-            for (encoding, label, qemu_full, qemu_scroll) in encodings {
-                let (full, scroll) = measure(&text, &lines, encoding, true);
-                let (_, scroll_without) = measure(&text, &lines, encoding, false);
+            for (encoding, effort, label, qemu_full, qemu_scroll) in encodings {
+                let (full, scroll) = measure(&text, &lines, encoding, effort, true);
+                let (_, scroll_without) = measure(&text, &lines, encoding, effort, false);
                 println!(
                     "| {}x{} ({}x{}) | {name} | {label} | {} | {qemu_full} | {} | {} | {qemu_scroll} |",
                     cell.0,
@@ -304,14 +312,16 @@ fn encoding_time(c: &mut Criterion) {
     let fb = text.screen(&kernel_lines()[..ROWS]);
     let patch = Patch { rect: fb.bounds(), pixels: fb.pixels().to_vec() };
     let mut group = c.benchmark_group("encode a 640x384 kernel-log screen");
-    for (encoding, label) in [
-        (Encoding::Raw, "raw"),
-        (Encoding::Hextile, "hextile"),
-        (Encoding::Zrle, "zrle"),
-        (Encoding::Tight, "tight"),
+    for (encoding, effort, label) in [
+        (Encoding::Raw, Effort::Best, "raw"),
+        (Encoding::Hextile, Effort::Best, "hextile"),
+        (Encoding::Zrle, Effort::Best, "zrle"),
+        (Encoding::Zrle, Effort::Fast, "zrle fast effort"),
+        (Encoding::Tight, Effort::Best, "tight"),
     ] {
         let mut encoders = Encoders::new();
         encoders.set_cell_size(Some((8, 16)));
+        encoders.set_effort(effort);
         group.bench_function(label, |b| {
             b.iter(|| {
                 let mut out = Vec::new();

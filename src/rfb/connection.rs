@@ -27,7 +27,7 @@ use tracing::{info, warn};
 use super::client_message::{ClientMessage, MessageError};
 use super::desktop::{ViewerId, ViewerInput};
 use super::dispatch::{Asked, Dispatch};
-use super::encoding::{Encoders, number};
+use super::encoding::{Effort, Encoders, number};
 use super::group::{Membership, Next};
 use super::group_key::GroupKey;
 use super::handshake::{self, HandshakeError};
@@ -240,6 +240,7 @@ where
         outgoing,
         membership: None,
         own_view: false,
+        behind: false,
     };
     session.run(incoming).await
 }
@@ -257,6 +258,9 @@ struct Session {
     outgoing: Outgoing,
     /// Its group, when it is sent a group's frames (`group`).
     membership: Option<Membership>,
+    /// The screen changed again while its last update of its own was being
+    /// encoded: the next goes at [`Effort::for_load`]'s fast effort.
+    behind: bool,
     /// It was shown a framebuffer of its own at its last update.
     own_view: bool,
 }
@@ -448,7 +452,9 @@ impl Session {
             return Ok(());
         }
         let size = (cut.taken.width, cut.taken.height);
+        self.encoders.set_effort(Effort::for_load(self.behind));
         update::send(cut, &mut self.asked, &mut self.encoders, cell_size, &self.outgoing).await?;
+        self.behind = changes.has_changed().unwrap_or(false);
         drop(working);
         self.size = size;
         self.asked.request = None;

@@ -42,7 +42,7 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use super::desktop::ViewerId;
-use super::encoding::{Checkpoint, Encoders, Encoding};
+use super::encoding::{Checkpoint, Effort, Encoders, Encoding};
 use super::group_key::GroupKey;
 use super::pending::Pending;
 use super::update::{self, Cut, update_cost};
@@ -320,6 +320,9 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
     // True at first: it may have changed between the founder's last update
     // and `changes` above, which would not say so.
     let mut changed = true;
+    // The desktop changed again while the last frame was being encoded: the
+    // next goes at [`Effort::for_load`]'s fast effort.
+    let mut behind = false;
     loop {
         if !demand {
             tokio::select! {
@@ -391,11 +394,13 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
             encoders.forget();
         }
         let (_, pixels) = cut.into_parts();
+        encoders.set_effort(Effort::for_load(behind));
         let Ok(encoded) =
             update::encode(pixels, key.encoding, key.format, &mut encoders, cell_size, Vec::new()).await
         else {
             break;
         };
+        behind = changes.has_changed().unwrap_or(false);
         let checkpoint =
             if key.encoding == Encoding::Zrle { encoders.checkpoint() } else { Checkpoint::default() };
         drop(working);

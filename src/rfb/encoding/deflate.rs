@@ -42,7 +42,9 @@
 //!
 //! The price is encoding time, several times zlib's for a full screen, which
 //! the session spends off the runtime's threads; a small update (a typed key's
-//! echo) stays quick. The bytes saved and the time taken, as
+//! echo) stays quick. When the screen changes faster than that (a flood), the
+//! sender asks for [`Effort::Fast`] instead: zlib's lazy matching over a short
+//! chain, in the same stream ([`Effort::for_load`] says when). The bytes saved and the time taken, as
 //! `cargo bench --bench rfb` measures them, are in README.md's Performance
 //! section.
 
@@ -69,6 +71,39 @@ const GOOD_CHAIN: usize = 32;
 
 /// The longest a split match's first part may be in [`align`]'s options.
 const MAX_SPLIT: usize = 16;
+
+/// How hard [`Deflater::compress`] looks for the fewest bits. Either may be
+/// used for any update: both write the same kind of block over the same
+/// window and hash chains, so the stream goes on whatever the mode before.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Effort {
+    /// The cheapest parse (see the module's doc): the fewest bytes, at
+    /// several times zlib's time for a full screen.
+    #[default]
+    Best,
+    /// zlib's lazy matching (as its levels 4-5) over a chain of
+    /// [`FAST_CHAIN`]: a full text screen in about a third of the time, for
+    /// about a tenth more bytes (`cargo bench --bench rfb`). For when the encoder
+    /// is what holds updates back.
+    Fast,
+}
+
+impl Effort {
+    /// The effort for an update, by whether a newer change of the screen
+    /// came while the encode before was running (`behind`): then the encoder
+    /// is what holds the viewers back (a flood), and the next update goes
+    /// fast so that they get more of them. Otherwise there was time to spare
+    /// (a keystroke's echo, a screen that settles), and it gets the fewest
+    /// bytes. Fast updates do not make the encoder fall behind, so a flood
+    /// stays fast until an encode ends with nothing newer waiting.
+    pub fn for_load(behind: bool) -> Effort {
+        if behind { Effort::Fast } else { Effort::Best }
+    }
+}
+
+/// Candidates tried for a position's matches at [`Effort::Fast`]. At 4, a
+/// full text screen takes two thirds of the time and grows by 5-10 %.
+const FAST_CHAIN: usize = 16;
 
 /// One deflate symbol of the parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +151,7 @@ impl Deflater {
     /// Compresses the pieces of one update (each rectangle's uncompressed
     /// bytes, none empty), in order. Each returned piece inflates, after the
     /// ones before it, to exactly its input.
-    pub(crate) fn compress(&mut self, pieces: &[&[u8]]) -> Vec<Vec<u8>> {
+    pub(crate) fn compress(&mut self, pieces: &[&[u8]], effort: Effort) -> Vec<Vec<u8>> {
         debug_assert!(pieces.iter().all(|piece| !piece.is_empty()), "a rectangle has tiles");
         let mut buf = std::mem::take(&mut self.history);
         let start = buf.len();
@@ -126,7 +161,7 @@ impl Deflater {
             ends.push(buf.len());
         }
         self.chains.extend_runs(&buf);
-        let parses = parse(&buf, start, &ends, &mut self.chains);
+        let parses = parse(&buf, start, &ends, &mut self.chains, effort);
         let codes = Codes::for_tokens(parses.iter().flatten());
 
         let mut bits = BitWriter::default();
@@ -205,16 +240,25 @@ fn spill(end: u32) -> u32 {
 }
 
 /// The tokens of each piece of `buf[start..]` (pieces ending at `ends`):
-/// the parse with the fewest bits, at the costs of the parse before (deflate's
-/// fixed codes for the first). `buf[..start]` is history to match against.
+/// at [`Effort::Best`] the parse with the fewest bits, at the costs of the
+/// parse before (deflate's fixed codes for the first); at [`Effort::Fast`]
+/// [`lazy_parse`]'s. `buf[..start]` is history to match against.
 ///
 /// The update is parsed a segment at a time, whole pieces up to [`SEGMENT`]
 /// bytes or that much of a longer one, so that the table of matches stays
 /// small whatever the update's size; a match does not cross from one
 /// segment to the next within a piece.
-fn parse(buf: &[u8], start: usize, ends: &[usize], chains: &mut Chains) -> Vec<Vec<Token>> {
+fn parse(buf: &[u8], start: usize, ends: &[usize], chains: &mut Chains, effort: Effort) -> Vec<Vec<Token>> {
     let end = ends.last().copied().unwrap_or(start);
-    let chain = if end - start > LARGE_UPDATE { MAX_CHAIN / 8 } else { MAX_CHAIN };
+    let chain = match effort {
+        Effort::Fast => FAST_CHAIN,
+        Effort::Best if end - start > LARGE_UPDATE => MAX_CHAIN / 8,
+        Effort::Best => MAX_CHAIN,
+    };
+    let passes = match effort {
+        Effort::Fast => 1,
+        Effort::Best => PASSES,
+    };
     let mut parses = vec![Vec::new(); ends.len()];
     let mut costs = Costs::fixed();
     let (mut from, mut piece) = (start, 0);
@@ -227,7 +271,7 @@ fn parse(buf: &[u8], start: usize, ends: &[usize], chains: &mut Chains) -> Vec<V
         }
         let part_ends: Vec<usize> = parts.iter().map(|&(_, e)| e).collect();
         let matches = Matches::find(buf, from, &part_ends, chains, chain);
-        for pass in 0..PASSES {
+        for pass in 0..passes {
             let mut at = from;
             let parsed: Vec<Vec<Token>> = parts
                 .iter()
@@ -235,13 +279,19 @@ fn parse(buf: &[u8], start: usize, ends: &[usize], chains: &mut Chains) -> Vec<V
                     // A piece after the first starts with a match where it can
                     // (see `Deflater::compress`).
                     let match_first = p > 0 && at == ends[p - 1];
-                    let tokens = cheapest_parse(&buf[at..end], &matches, at - from, &costs, match_first);
+                    let data = &buf[at..end];
+                    let tokens = match effort {
+                        Effort::Fast => lazy_parse(data, &matches, at - from, match_first),
+                        Effort::Best => cheapest_parse(data, &matches, at - from, &costs, match_first),
+                    };
                     at = end;
                     tokens
                 })
                 .collect();
-            costs = Costs::of(&Codes::dynamic_for(parsed.iter().flatten()));
-            if pass + 1 == PASSES {
+            if effort == Effort::Best {
+                costs = Costs::of(&Codes::dynamic_for(parsed.iter().flatten()));
+            }
+            if pass + 1 == passes {
                 for (&(p, _), tokens) in iter::zip(&parts, parsed) {
                     parses[p].extend(tokens);
                 }
@@ -344,6 +394,52 @@ fn cheapest_parse(
         });
     }
     tokens.reverse();
+    tokens
+}
+
+/// zlib's lazy parse of `data`, whose first byte is position `first` of
+/// `matches`: the longest match at each position, unless the next position
+/// has a longer one (then a literal first). Costs nothing beyond the matches,
+/// for a few percent more bits than [`cheapest_parse`]. With `match_first`,
+/// the first token is a match if there is one at the first byte.
+fn lazy_parse(data: &[u8], matches: &Matches, first: usize, match_first: bool) -> Vec<Token> {
+    let n = data.len();
+    // A match of NICE_MATCH or more found at a position the parse went past:
+    // the positions inside it have no matches of their own ([`Matches`]), but
+    // the rest of it, at the same distance. (Where it ends, its distance.)
+    let mut nice: Option<(usize, u16)> = None;
+    let mut seen = 0;
+    let mut longest = |i: usize| -> Option<(usize, u16)> {
+        while seen <= i && seen < n {
+            if let Some(&(length, distance)) = matches.at(first + seen).last()
+                && usize::from(length) >= NICE_MATCH
+            {
+                nice = Some((seen + usize::from(length), distance));
+            }
+            seen += 1;
+        }
+        match matches.at(first + i).last() {
+            Some(&(length, distance)) => Some((usize::from(length), distance)),
+            None => nice.filter(|&(end, _)| end >= i + MIN_MATCH).map(|(end, distance)| (end - i, distance)),
+        }
+    };
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let Some((length, distance)) = longest(i) else {
+            tokens.push(Token::Literal(data[i]));
+            i += 1;
+            continue;
+        };
+        let may_wait = !(i == 0 && match_first) && length < NICE_MATCH && i + 1 < n;
+        if may_wait && longest(i + 1).is_some_and(|(next, _)| next > length) {
+            tokens.push(Token::Literal(data[i]));
+            i += 1;
+            continue;
+        }
+        tokens.push(Token::Match { length: length as u16, distance });
+        i += length;
+    }
     tokens
 }
 
@@ -1044,14 +1140,14 @@ mod tests {
     /// checks it gives exactly its piece, with every byte of its input taken by
     /// the time the last byte of output comes (TigerVNC cannot flush input
     /// that gives no output) and nothing of the next piece (which it would
-    /// throw away).
-    fn inflates_piece_by_piece(updates: &[Vec<Vec<u8>>], rooms: &[usize]) {
+    /// throw away). The updates are compressed at `efforts` in turn.
+    fn inflates_piece_by_piece(updates: &[Vec<Vec<u8>>], rooms: &[usize], efforts: &[Effort]) {
         let mut deflater = Deflater::new();
         let mut inflater = Decompress::new(true);
         let mut rooms = rooms.iter().cycle();
-        for update in updates {
+        for (update, &effort) in iter::zip(updates, efforts.iter().cycle()) {
             let pieces: Vec<&[u8]> = update.iter().map(Vec::as_slice).collect();
-            let compressed = deflater.compress(&pieces);
+            let compressed = deflater.compress(&pieces, effort);
             assert_eq!(compressed.len(), pieces.len());
             for (piece, bytes) in iter::zip(&pieces, &compressed) {
                 let mut out: Vec<u8> = Vec::new();
@@ -1086,12 +1182,13 @@ mod tests {
     fn an_update_of_many_pieces_shares_one_block() {
         let update: Vec<Vec<u8>> = (0..80).map(|i| text_like(i as u8, 1500)).collect();
         let pieces: Vec<&[u8]> = update.iter().map(Vec::as_slice).collect();
-        let compressed = Deflater::new().compress(&pieces);
+        let compressed = Deflater::new().compress(&pieces, Effort::Best);
         // Only the last piece ends with a sync flush's empty stored block.
         let flushed = compressed.iter().filter(|p| p.ends_with(&[0, 0, 0xff, 0xff])).count();
         assert_eq!(flushed, 1);
         assert!(compressed[79].ends_with(&[0, 0, 0xff, 0xff]));
-        inflates_piece_by_piece(&[update], &[4096]);
+        inflates_piece_by_piece(std::slice::from_ref(&update), &[4096], &[Effort::Best]);
+        inflates_piece_by_piece(&[update], &[4096], &[Effort::Fast]);
     }
 
     #[test]
@@ -1105,10 +1202,12 @@ mod tests {
         // they are frequent, so that literal's code is shorter than a byte.
         let update = vec![noise(&[0, 1, 2, 3], 0), noise(&[7, 8], 1), noise(&[0, 1, 2, 3], 2)];
         let pieces: Vec<&[u8]> = update.iter().map(Vec::as_slice).collect();
-        let compressed = Deflater::new().compress(&pieces);
+        let compressed = Deflater::new().compress(&pieces, Effort::Best);
         assert!(compressed[0].ends_with(&[0, 0, 0xff, 0xff]), "a sync flush before the literal");
         for rooms in [&[1usize][..], &[4096]] {
-            inflates_piece_by_piece(std::slice::from_ref(&update), rooms);
+            for effort in [Effort::Best, Effort::Fast] {
+                inflates_piece_by_piece(std::slice::from_ref(&update), rooms, &[effort]);
+            }
         }
     }
 
@@ -1124,8 +1223,41 @@ mod tests {
             vec![text_like(4, SEGMENT + SEGMENT / 2), text_like(5, SEGMENT - 10), text_like(6, 20)],
         ];
         for rooms in [&[1usize][..], &[7, 64, 300], &[4096, 13]] {
-            inflates_piece_by_piece(&updates, rooms);
+            for efforts in [
+                &[Effort::Best][..],
+                &[Effort::Fast],
+                &[Effort::Fast, Effort::Best],
+                &[Effort::Best, Effort::Fast],
+            ] {
+                inflates_piece_by_piece(&updates, rooms, efforts);
+            }
         }
+    }
+
+    #[test]
+    fn fast_effort_costs_few_bytes_on_text() {
+        let update: Vec<Vec<u8>> = (0..80).map(|i| text_like(i as u8, 1500)).collect();
+        let pieces: Vec<&[u8]> = update.iter().map(Vec::as_slice).collect();
+        let size = |effort| Deflater::new().compress(&pieces, effort).iter().map(Vec::len).sum::<usize>();
+        let (best, fast) = (size(Effort::Best), size(Effort::Fast));
+        assert!(best <= fast, "the cheapest parse is no larger: {best} > {fast}");
+        assert!(fast * 2 <= best * 3, "fast within 1.5x of best: {fast} against {best}");
+    }
+
+    #[test]
+    fn fast_effort_goes_on_inside_a_long_match_it_went_past() {
+        // Positions inside a match of NICE_MATCH or more have no matches of
+        // their own; the lazy parse, which takes a shorter match reaching into
+        // one, matches the rest of it instead of sending literals.
+        let noise: Vec<u8> = (0..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let mut piece = noise.clone();
+        piece.extend_from_slice(&noise[..20]);
+        piece.push(0xee);
+        piece.extend_from_slice(&noise[10..1000]);
+        let compressed = Deflater::new().compress(&[&piece], Effort::Fast);
+        let size: usize = compressed.iter().map(Vec::len).sum();
+        assert!(size < noise.len() + 100, "{size} bytes: the repeat is matched");
+        inflates_piece_by_piece(&[vec![piece]], &[4096], &[Effort::Fast]);
     }
 
     #[test]
@@ -1153,8 +1285,10 @@ mod tests {
             updates in prop::collection::vec(
                 prop::collection::vec(prop::collection::vec(0u8..4, 1..3000), 1..12), 1..4),
             rooms in prop::collection::vec(1usize..600, 1..8),
+            fast in prop::collection::vec(any::<bool>(), 1..4),
         ) {
-            inflates_piece_by_piece(&updates, &rooms);
+            let efforts: Vec<Effort> = fast.iter().map(|&fast| Effort::for_load(fast)).collect();
+            inflates_piece_by_piece(&updates, &rooms, &efforts);
         }
     }
 }

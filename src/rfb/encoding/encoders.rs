@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::cell_copy;
+use super::deflate::Effort;
 use super::hextile;
 use super::kind::Encoding;
 use super::palette::Palette;
@@ -21,6 +22,8 @@ pub struct Encoders {
     zrle: Option<zrle::Zrle>,
     tight: Option<tight::Tight>,
     cell_size: Option<(u16, u16)>,
+    /// How hard ZRLE's stream compresses the next update ([`Encoders::set_effort`]).
+    effort: Effort,
 }
 
 /// Where a viewer's streams stand after an update, enough for an encoder of
@@ -40,14 +43,14 @@ impl Default for Encoders {
 impl Encoders {
     /// No stream started yet: each starts on first use, as its decoder does.
     pub fn new() -> Encoders {
-        Encoders { zrle: None, tight: None, cell_size: None }
+        Encoders { zrle: None, tight: None, cell_size: None, effort: Effort::Best }
     }
 
     /// The encoders of a group of viewers that share one encoding
     /// ([`Encoders::forget`] before their first update): a ZRLE stream taken
     /// as started, since a viewer joins only after its own first update.
     pub fn shared() -> Encoders {
-        Encoders { zrle: Some(zrle::Zrle::resume(&[])), tight: None, cell_size: None }
+        Encoders { zrle: Some(zrle::Zrle::resume(&[])), tight: None, cell_size: None, effort: Effort::Best }
     }
 
     /// Where the streams stand now.
@@ -93,6 +96,12 @@ impl Encoders {
         if let Some(zrle) = &mut self.zrle {
             zrle.forget();
         }
+    }
+
+    /// How hard ZRLE compresses from the next update on. The sender chooses by
+    /// load ([`Effort::for_load`]); any update may change it.
+    pub fn set_effort(&mut self, effort: Effort) {
+        self.effort = effort;
     }
 
     /// The screen's character cell in pixels, if it has one ([`Desktop::cell_size`](crate::rfb::desktop::Desktop::cell_size)).
@@ -154,7 +163,9 @@ impl Encoders {
             Encoding::Raw => raw::encode(patch, format, out),
             Encoding::Hextile => hextile::encode(patch, format, out),
             Encoding::Zrle => {
-                self.zrle.get_or_insert_with(zrle::Zrle::new).encode(patch, format, self.cell_size, out)
+                let zrle = self.zrle.get_or_insert_with(zrle::Zrle::new);
+                zrle.set_effort(self.effort);
+                zrle.encode(patch, format, self.cell_size, out)
             }
             Encoding::Tight => self.tight.get_or_insert_with(tight::Tight::new).encode(patch, format, out),
         }

@@ -20,6 +20,7 @@ pub mod raw;
 pub mod tight;
 pub mod zrle;
 
+pub use deflate::Effort;
 pub use encoders::{Checkpoint, Encoders};
 pub use kind::Encoding;
 pub use patch::Patch;

@@ -35,7 +35,7 @@
 
 use std::collections::HashMap;
 
-use super::deflate::Deflater;
+use super::deflate::{Deflater, Effort};
 use super::number;
 use super::palette::Palette;
 use super::patch::Patch;
@@ -54,12 +54,14 @@ const MAX_COLUMNS: u16 = 256;
 /// The connection's ZRLE zlib stream.
 pub struct Zrle {
     stream: Deflater,
+    /// How hard the next update is compressed.
+    effort: Effort,
 }
 
 impl Zrle {
     /// A fresh stream, as the viewer's decoder starts.
     pub fn new() -> Zrle {
-        Zrle { stream: Deflater::new() }
+        Zrle { stream: Deflater::new(), effort: Effort::Best }
     }
 
     /// What the viewer's zlib window holds after the updates so far (see
@@ -71,7 +73,13 @@ impl Zrle {
     /// Continues a started stream whose viewer's window holds `window` last:
     /// a viewer leaving a group that shares one stream goes on alone.
     pub fn resume(window: &[u8]) -> Zrle {
-        Zrle { stream: Deflater::resume(window) }
+        Zrle { stream: Deflater::resume(window), effort: Effort::Best }
+    }
+
+    /// How hard the updates from the next on are compressed: the stream
+    /// goes on the same whichever, so it may change between any two.
+    pub fn set_effort(&mut self, effort: Effort) {
+        self.effort = effort;
     }
 
     /// The next update matches nothing sent before, so it decodes the same
@@ -128,7 +136,7 @@ impl Zrle {
     /// Appends rectangles of encoded tiles, compressed together.
     fn put_rects(&mut self, rects: &[(Rect, Vec<u8>)], out: &mut Vec<u8>) {
         let tiles: Vec<&[u8]> = rects.iter().map(|(_, tiles)| tiles.as_slice()).collect();
-        for ((rect, _), compressed) in rects.iter().zip(self.stream.compress(&tiles)) {
+        for ((rect, _), compressed) in rects.iter().zip(self.stream.compress(&tiles, self.effort)) {
             ServerMessage::Rectangle { rect: *rect, encoding: number::ZRLE }.encode(out);
             out.extend_from_slice(&(compressed.len() as u32).to_be_bytes());
             out.extend_from_slice(&compressed);
