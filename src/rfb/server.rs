@@ -45,10 +45,12 @@ impl Server {
         self.accept_loop(
             || listener.accept(),
             |stream, addr| {
+                let peer = Peer::Tcp(addr);
+                let Some(slot) = self.take_slot(&peer) else { return };
                 let server = self.clone();
                 tokio::spawn(async move {
                     let _ = stream.set_nodelay(true);
-                    server.handle(stream, Peer::Tcp(addr)).await;
+                    server.serve_in(stream, peer, slot).await;
                 });
             },
         )
@@ -62,9 +64,10 @@ impl Server {
         self.accept_loop(
             || listener.accept(),
             |stream, _| {
-                let server = self.clone();
                 let peer = Peer::Local(format!("unix:{label}"));
-                tokio::spawn(async move { server.handle(stream, peer).await });
+                let Some(slot) = self.take_slot(&peer) else { return };
+                let server = self.clone();
+                tokio::spawn(async move { server.serve_in(stream, peer, slot).await });
             },
         )
         .await;
@@ -127,6 +130,18 @@ impl Server {
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         let Some(slot) = self.take_slot(&peer) else { return };
+        self.serve_in(stream, peer, slot).await;
+    }
+
+    /// Serves one viewer in the `slot` it was given. The accept loops take
+    /// the slot before spawning, in the order connections arrive, so that
+    /// the one a newcomer evicts really is the oldest still in its
+    /// handshake (taken inside the spawned tasks, the runtime's order would
+    /// decide, and an honest viewer arriving last could lose its place).
+    async fn serve_in<S>(&self, stream: S, peer: Peer, slot: Slot)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         connection::serve(self.shared.clone(), stream, peer, false, None, None, &slot).await;
     }
 
