@@ -621,12 +621,6 @@ fn backends_added_and_removed_while_a_command_writes_64_mib_get_exactly_their_sh
     }
 }
 
-/// A loopback TCP port nobody listens on now (someone may take it before
-/// vcmux does: callers try again).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// A vc behind a fake QEMU with a control socket, a VNC server on a free
 /// loopback port (`-vnc 127.0.0.1::PORT` and `tcp_options`, where `DIR` is
 /// the test's directory) and another on a unix socket; and the port.

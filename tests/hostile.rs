@@ -24,7 +24,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::{FakeQemu, STEP, Vcmux, assert_same, file_len, path_in, start_on_fake_qemu, temp_dir};
+use common::{
+    FakeQemu, STEP, Vcmux, assert_same, file_len, free_port, path_in, start_on_fake_qemu, temp_dir,
+};
 use rfb_support::{Mirror, RawClient};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -73,11 +75,6 @@ async fn until(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
-/// A free loopback port (bound, then let go for vcmux to bind).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// How a case's vcmux is set up.
 #[derive(Default)]
 struct Setup {
@@ -113,7 +110,8 @@ impl Target {
     async fn start(name: &'static str, setup: Setup) -> Target {
         let dir = temp_dir();
         let log = path_in(&dir, "console.log");
-        let (vnc_port, ws_port) = (free_port(), free_port());
+        let vnc_port = free_port();
+        let ws_port = std::iter::repeat_with(free_port).find(|&p| p != vnc_port).unwrap_or_default();
         let mut vnc = format!("127.0.0.1::{vnc_port},websocket=127.0.0.1:{ws_port}");
         if setup.password {
             let file = path_in(&dir, "password");

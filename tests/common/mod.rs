@@ -179,6 +179,20 @@ pub fn poll_until(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// A loopback TCP port nobody listens on now, for vcmux to bind. Drawn at
+/// random below Linux's ephemeral range (32768 and up), so that no client
+/// socket of this test or of one running beside it holds it as its local
+/// port (a port from `bind(0)` is in that range, and a test's own viewers
+/// could take it first); another test drawing the same one is 1 in 12 000.
+pub fn free_port() -> u16 {
+    loop {
+        let port = rand::random_range(20_000..32_768);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 /// `n` random bytes.
 pub fn random_bytes(n: usize) -> Vec<u8> {
     let mut data = vec![0u8; n];
