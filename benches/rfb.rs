@@ -342,6 +342,42 @@ fn encoding_time(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // A flood (`benches/viewers`): every update a full screen of prose not
+    // seen before, the words the same, so that only glyphs repeat.
+    let text = TextScreen::new((10, 20), false);
+    let screens: Vec<Framebuffer> = (0..8).map(|k| text.screen(&flood_lines(k * 37))).collect();
+    let mut group = c.benchmark_group("encode 800x480 screens of new prose, one after another");
+    for (effort, label) in [(Effort::Best, "zrle"), (Effort::Fast, "zrle fast effort")] {
+        let mut encoders = Encoders::new();
+        encoders.set_cell_size(Some((10, 20)));
+        encoders.set_effort(effort);
+        let mut next = screens.iter().cycle();
+        let mut bytes = 0;
+        let mut count = 0;
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                let fb = next.next().expect("screens");
+                let patch = Patch { rect: fb.bounds(), pixels: fb.pixels().to_vec() };
+                let mut out = Vec::new();
+                encoders.encode(Encoding::Zrle, &patch, &PixelFormat::SERVER, &mut out);
+                bytes += out.len();
+                count += 1;
+                out.len()
+            })
+        });
+        println!("{label}: {:.0} bytes a screen of new prose", bytes as f64 / count.max(1) as f64);
+    }
+    group.finish();
+}
+
+/// A full screen of the prose's words from the `skip`th on, filling every
+/// cell as the flood of `benches/viewers` does.
+fn flood_lines(skip: usize) -> Vec<String> {
+    let words: Vec<&str> = PROSE.split(' ').collect();
+    let text: String =
+        words.iter().cycle().skip(skip).take(COLS * ROWS).copied().collect::<Vec<_>>().join(" ");
+    text.chars().collect::<Vec<_>>().chunks(COLS).take(ROWS).map(|c| c.iter().collect()).collect()
 }
 
 /// Keys typed for the latency figures, and how many are thrown away first.

@@ -44,7 +44,8 @@
 //! the session spends off the runtime's threads; a small update (a typed key's
 //! echo) stays quick. When the screen changes faster than that (a flood), the
 //! sender asks for [`Effort::Fast`] instead: zlib's lazy matching over a short
-//! chain, in the same stream ([`Effort::for_load`] says when). The bytes saved and the time taken, as
+//! chain, matches looked up only where the parse stands, in the same stream
+//! ([`Effort::for_load`] says when). The bytes saved and the time taken, as
 //! `cargo bench --bench rfb` measures them, are in README.md's Performance
 //! section.
 
@@ -82,9 +83,10 @@ pub enum Effort {
     #[default]
     Best,
     /// zlib's lazy matching (as its levels 4-5) over a chain of
-    /// [`FAST_CHAIN`]: a full text screen in about a third of the time, for
-    /// about a tenth more bytes (`cargo bench --bench rfb`). For when the encoder
-    /// is what holds updates back.
+    /// [`FAST_CHAIN`], looking matches up only where the parse stands
+    /// ([`lazy_parse`]): a full text screen of new prose in about a twentieth
+    /// of the time, for about a seventh more bytes (`cargo bench --bench
+    /// rfb`). For when the encoder is what holds updates back.
     Fast,
 }
 
@@ -101,8 +103,9 @@ impl Effort {
     }
 }
 
-/// Candidates tried for a position's matches at [`Effort::Fast`]. At 4, a
-/// full text screen takes two thirds of the time and grows by 5-10 %.
+/// Candidates tried for a position's matches at [`Effort::Fast`]. At 8, a
+/// screen of new prose takes a tenth less time and grows by 5 %; at 32, a
+/// third more time for 4 % fewer bytes.
 const FAST_CHAIN: usize = 16;
 
 /// One deflate symbol of the parse.
@@ -244,21 +247,27 @@ fn spill(end: u32) -> u32 {
 /// parse before (deflate's fixed codes for the first); at [`Effort::Fast`]
 /// [`lazy_parse`]'s. `buf[..start]` is history to match against.
 ///
-/// The update is parsed a segment at a time, whole pieces up to [`SEGMENT`]
+/// At [`Effort::Best`] the update is parsed a segment at a time, whole pieces up to [`SEGMENT`]
 /// bytes or that much of a longer one, so that the table of matches stays
 /// small whatever the update's size; a match does not cross from one
 /// segment to the next within a piece.
 fn parse(buf: &[u8], start: usize, ends: &[usize], chains: &mut Chains, effort: Effort) -> Vec<Vec<Token>> {
+    if effort == Effort::Fast {
+        // The last bytes of the update before, which had too few after them.
+        for position in chains.inserted..start {
+            chains.insert(buf, position);
+        }
+        return ends
+            .iter()
+            .enumerate()
+            .map(|(p, &end)| {
+                let from = if p == 0 { start } else { ends[p - 1] };
+                lazy_parse(buf, from, end, chains, p > 0)
+            })
+            .collect();
+    }
     let end = ends.last().copied().unwrap_or(start);
-    let chain = match effort {
-        Effort::Fast => FAST_CHAIN,
-        Effort::Best if end - start > LARGE_UPDATE => MAX_CHAIN / 8,
-        Effort::Best => MAX_CHAIN,
-    };
-    let passes = match effort {
-        Effort::Fast => 1,
-        Effort::Best => PASSES,
-    };
+    let chain = if end - start > LARGE_UPDATE { MAX_CHAIN / 8 } else { MAX_CHAIN };
     let mut parses = vec![Vec::new(); ends.len()];
     let mut costs = Costs::fixed();
     let (mut from, mut piece) = (start, 0);
@@ -271,7 +280,7 @@ fn parse(buf: &[u8], start: usize, ends: &[usize], chains: &mut Chains, effort: 
         }
         let part_ends: Vec<usize> = parts.iter().map(|&(_, e)| e).collect();
         let matches = Matches::find(buf, from, &part_ends, chains, chain);
-        for pass in 0..passes {
+        for pass in 0..PASSES {
             let mut at = from;
             let parsed: Vec<Vec<Token>> = parts
                 .iter()
@@ -280,18 +289,13 @@ fn parse(buf: &[u8], start: usize, ends: &[usize], chains: &mut Chains, effort: 
                     // (see `Deflater::compress`).
                     let match_first = p > 0 && at == ends[p - 1];
                     let data = &buf[at..end];
-                    let tokens = match effort {
-                        Effort::Fast => lazy_parse(data, &matches, at - from, match_first),
-                        Effort::Best => cheapest_parse(data, &matches, at - from, &costs, match_first),
-                    };
+                    let tokens = cheapest_parse(data, &matches, at - from, &costs, match_first);
                     at = end;
                     tokens
                 })
                 .collect();
-            if effort == Effort::Best {
-                costs = Costs::of(&Codes::dynamic_for(parsed.iter().flatten()));
-            }
-            if pass + 1 == passes {
+            costs = Costs::of(&Codes::dynamic_for(parsed.iter().flatten()));
+            if pass + 1 == PASSES {
                 for (&(p, _), tokens) in iter::zip(&parts, parsed) {
                     parses[p].extend(tokens);
                 }
@@ -397,47 +401,68 @@ fn cheapest_parse(
     tokens
 }
 
-/// zlib's lazy parse of `data`, whose first byte is position `first` of
-/// `matches`: the longest match at each position, unless the next position
-/// has a longer one (then a literal first). Costs nothing beyond the matches,
-/// for a few percent more bits than [`cheapest_parse`]. With `match_first`,
-/// the first token is a match if there is one at the first byte.
-fn lazy_parse(data: &[u8], matches: &Matches, first: usize, match_first: bool) -> Vec<Token> {
-    let n = data.len();
-    // A match of NICE_MATCH or more found at a position the parse went past:
-    // the positions inside it have no matches of their own ([`Matches`]), but
-    // the rest of it, at the same distance. (Where it ends, its distance.)
-    let mut nice: Option<(usize, u16)> = None;
-    let mut seen = 0;
-    let mut longest = |i: usize| -> Option<(usize, u16)> {
-        while seen <= i && seen < n {
-            if let Some(&(length, distance)) = matches.at(first + seen).last()
-                && usize::from(length) >= NICE_MATCH
-            {
-                nice = Some((seen + usize::from(length), distance));
+/// zlib's lazy parse of `buf[start..end]` (its `deflate_slow`), looking
+/// matches up only where the parse stands, as zlib does, not at every
+/// position as [`Matches`] does for [`cheapest_parse`]: the longest match at
+/// a position over a chain of [`FAST_CHAIN`] candidates, unless the next
+/// position has a longer one (then a literal first); the distances of the
+/// last two matches are tried too, as they are what a short chain misses on
+/// rows that repeat with a period (a match that the full table of
+/// [`Matches`] would have found at a position inside a token). Every position goes
+/// into the chains, so that the updates after match against it as if it
+/// had been parsed at [`Effort::Best`]. With `match_first`, the first token
+/// is a match if there is one at the first byte. The positions before
+/// `start` are in `chains`.
+fn lazy_parse(buf: &[u8], start: usize, end: usize, chains: &mut Chains, match_first: bool) -> Vec<Token> {
+    let mut found = Vec::new();
+    // The distances of the last two matches (0: none yet).
+    let mut recent = [0u16; 2];
+    // Looked up before `position` goes into the chains, which end there.
+    let mut longest = |chains: &Chains, position: usize, recent: &[u16; 2]| {
+        found.clear();
+        chains.matches(buf, position, end, (FAST_CHAIN, NICE_MATCH), &mut found);
+        let mut best = found.last().map(|&(length, distance)| (usize::from(length), distance));
+        let limit = MAX_MATCH.min(end - position);
+        for distance in recent.iter().map(|&d| usize::from(d)) {
+            if distance == 0 || distance > position || limit < MIN_MATCH {
+                continue;
             }
-            seen += 1;
+            let from = position - distance;
+            let length = common_prefix(&buf[from..from + limit], &buf[position..position + limit]);
+            if length >= MIN_MATCH && best.is_none_or(|(longest, _)| length > longest) {
+                best = Some((length, distance as u16));
+            }
         }
-        match matches.at(first + i).last() {
-            Some(&(length, distance)) => Some((usize::from(length), distance)),
-            None => nice.filter(|&(end, _)| end >= i + MIN_MATCH).map(|(end, distance)| (end - i, distance)),
-        }
+        best
     };
     let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < n {
-        let Some((length, distance)) = longest(i) else {
-            tokens.push(Token::Literal(data[i]));
+    let mut i = start;
+    // The match at `i`, when it was looked up as the one after a literal.
+    let mut ahead = None;
+    while i < end {
+        let here = ahead.take().unwrap_or_else(|| longest(chains, i, &recent));
+        chains.insert(buf, i);
+        let Some((length, distance)) = here else {
+            tokens.push(Token::Literal(buf[i]));
             i += 1;
             continue;
         };
-        let may_wait = !(i == 0 && match_first) && length < NICE_MATCH && i + 1 < n;
-        if may_wait && longest(i + 1).is_some_and(|(next, _)| next > length) {
-            tokens.push(Token::Literal(data[i]));
-            i += 1;
-            continue;
+        if !(i == start && match_first) && length < NICE_MATCH && i + 1 < end {
+            let next = longest(chains, i + 1, &recent);
+            if next.is_some_and(|(next, _)| next > length) {
+                tokens.push(Token::Literal(buf[i]));
+                i += 1;
+                ahead = Some(next);
+                continue;
+            }
         }
         tokens.push(Token::Match { length: length as u16, distance });
+        if distance != recent[0] {
+            recent = [distance, recent[0]];
+        }
+        for p in i + 1..i + length {
+            chains.insert(buf, p);
+        }
         i += length;
     }
     tokens
@@ -491,7 +516,7 @@ impl Matches {
             while position < end {
                 let first = matches.found.len();
                 matches.starts.push(first as u32);
-                chains.matches(buf, position, end, chain, &mut matches.found);
+                chains.matches(buf, position, end, (chain, NICE_MATCH), &mut matches.found);
                 chains.insert(buf, position);
                 let longest = matches.found[first..].last().map_or(0, |&(l, _)| usize::from(l));
                 if longest >= NICE_MATCH {
@@ -590,7 +615,14 @@ impl Chains {
 
     /// Appends the matches for `position` that end by `end`, each longer
     /// than the nearer ones, as (length, distance); none under three bytes.
-    fn matches(&self, buf: &[u8], position: usize, end: usize, chain: usize, found: &mut Vec<(u16, u16)>) {
+    fn matches(
+        &self,
+        buf: &[u8],
+        position: usize,
+        end: usize,
+        (chain, nice): (usize, usize),
+        found: &mut Vec<(u16, u16)>,
+    ) {
         let limit = MAX_MATCH.min(end - position);
         if limit < MIN_MATCH {
             return;
@@ -601,7 +633,7 @@ impl Chains {
         if run >= MIN_MATCH && position > 0 && buf[position - 1] == buf[position] {
             found.push((run as u16, 1));
             best_length = run;
-            if run >= limit.min(NICE_MATCH) {
+            if run >= limit.min(nice) {
                 return;
             }
         }
@@ -620,7 +652,7 @@ impl Chains {
                 if length > best_length {
                     best_length = length;
                     found.push((length as u16, (position - from) as u16));
-                    if length >= limit.min(NICE_MATCH) {
+                    if length >= limit.min(nice) {
                         break;
                     }
                     if length >= GOOD_MATCH {
@@ -1246,9 +1278,8 @@ mod tests {
 
     #[test]
     fn fast_effort_goes_on_inside_a_long_match_it_went_past() {
-        // Positions inside a match of NICE_MATCH or more have no matches of
-        // their own; the lazy parse, which takes a shorter match reaching into
-        // one, matches the rest of it instead of sending literals.
+        // A shorter match reaching into a long repeat, then the rest of it:
+        // the lazy parse matches that rest instead of sending literals.
         let noise: Vec<u8> = (0..2000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
         let mut piece = noise.clone();
         piece.extend_from_slice(&noise[..20]);
