@@ -3,11 +3,14 @@
 //! once by their group on a frame clock.
 //!
 //! A group keeps a pending region of its own (a registry entry like a
-//! viewer's) and its own encoders. When one of its viewers waits for an
-//! update, its task ([`produce`]) takes that region at the next tick of the
-//! clock (at most `rate` frames a second, [`ServerSettings::frame_rate`];
-//! at once within `viewers::BOOST` of a viewer's key or pointer, so an echo is not
-//! held back), encodes it and appends it to a short log of [`Frame`]s. Each
+//! viewer's) and its own encoders. While one of its viewers has taken the
+//! newest frame (it is sending it, or waits for the next), its task
+//! ([`produce`]) takes that region at the next tick of the clock (at most
+//! `rate` frames a second, [`ServerSettings::frame_rate`]; at once within
+//! `viewers::BOOST` of a viewer's key or pointer, so an echo is not held
+//! back), encodes it and appends it to a short log of [`Frame`]s: the next
+//! frame is encoded while the viewers' round trip for the last one goes on,
+//! and none is encoded while every viewer is behind or nothing changed. Each
 //! viewer sends, whenever it is ready (asked, and not throttled), every
 //! frame after the last it sent, as one FramebufferUpdate: a viewer that
 //! keeps up gets every frame, a slower one fewer, larger updates, and none
@@ -21,7 +24,7 @@
 //! repaints the whole screen with encoders that forget what came before
 //! (ZRLE matches nothing earlier), so it decodes
 //! the same whatever the viewer was sent. The group makes its next frame a
-//! keyframe while someone waits to join.
+//! keyframe while someone waits to join and the log holds none.
 //!
 //! A viewer leaves (and goes on alone, with the whole screen pending and its
 //! own encoders resumed from the [`Checkpoint`] of the last frame it sent)
@@ -81,7 +84,8 @@ pub(super) struct Group {
     log: Mutex<Log>,
     /// The newest frame's `seq`.
     head: watch::Sender<u64>,
-    /// A viewer waits for a frame past the head, or someone left.
+    /// A member took the newest frame or waits past it, someone joined or
+    /// left: what the group may encode next changed.
     wanted: Notify,
 }
 
@@ -90,10 +94,33 @@ struct Log {
     frames: VecDeque<Arc<Frame>>,
     bytes: usize,
     next_seq: u64,
+    /// The newest frame a member has taken (0: the founder's state, before
+    /// the first). A member that took the head is sending it or waits past
+    /// it: the group encodes the next frame meanwhile, on the clock.
+    taken: u64,
     /// Each member's flag, set when it must leave.
     members: HashMap<ViewerId, Arc<AtomicBool>>,
     /// Members that have not taken a keyframe yet.
     joiners: usize,
+}
+
+impl Log {
+    /// The newest frame's `seq` (0 before the first).
+    fn head(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    /// Whether a member has taken the newest frame: the next is worth
+    /// encoding now, while it is sent (it is what that member asks for next).
+    fn at_head(&self) -> bool {
+        self.taken == self.head()
+    }
+
+    /// Whether a member waits to join and the log holds no keyframe it can
+    /// start from.
+    fn needs_keyframe(&self) -> bool {
+        self.joiners > 0 && !self.frames.iter().any(|f| f.keyframe)
+    }
 }
 
 /// What a member is to send next.
@@ -169,6 +196,12 @@ impl Membership {
         }
         self.cursor = Some(last.seq);
         self.checkpoint = last.checkpoint.clone();
+        if last.seq > log.taken {
+            log.taken = last.seq;
+            drop(log);
+            // The first at the head: the group may encode the next frame.
+            self.group.wanted.notify_one();
+        }
         Next::Frames(frames)
     }
 
@@ -220,6 +253,7 @@ impl Shared {
                         frames: VecDeque::new(),
                         bytes: 0,
                         next_seq: 1,
+                        taken: 0,
                         members: HashMap::new(),
                         joiners: 0,
                     }),
@@ -307,15 +341,17 @@ impl Group {
     }
 }
 
-/// A group's task: a frame each time a member waits for one and there is
-/// something to send (a change, or a keyframe for a joiner), on the clock.
+/// A group's task: a frame at each tick of the clock while there is
+/// something to send (a change, or a keyframe for a joiner) and a member
+/// took the newest frame (it is sending it or waits past it), so that the
+/// next is encoded while that one travels; none while every member is
+/// behind, nor while nothing changed.
 async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders) {
     let mut changes = shared.desktop.changes();
     let interval = Duration::from_secs(1) / shared.settings.frame_rate.max(1);
     let key = group.key;
     let copies_cells = key.encoding.copies_cells() && key.copy_rect;
     let mut last: Option<Instant> = None;
-    let mut demand = false;
     // The desktop changed since the last refresh (seen by `changed()`).
     // True at first: it may have changed between the founder's last update
     // and `changes` above, which would not say so.
@@ -324,39 +360,55 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
     // next goes at [`Effort::for_load`]'s fast effort.
     let mut behind = false;
     loop {
-        if !demand {
-            tokio::select! {
-                () = group.wanted.notified() => {}
-                () = shared.shutdown().cancelled() => break,
-            }
-            demand = true;
-        }
         if shared.close_if_empty(&group) {
             return;
         }
-        let keyframe = lock(&group.log).joiners > 0;
-        if !keyframe && !changed {
-            match changes.has_changed() {
-                Err(_) => break,
-                Ok(true) => {}
-                Ok(false) => {
-                    tokio::select! {
-                        // Seen now: remembered, as `has_changed` will not say it again.
-                        result = changes.changed() => match result {
-                            Ok(()) => changed = true,
-                            Err(_) => break,
-                        },
-                        () = group.wanted.notified() => {}
-                        () = shared.shutdown().cancelled() => break,
+        let (keyframe, at_head) = {
+            let log = lock(&group.log);
+            (log.needs_keyframe(), log.at_head())
+        };
+        if !keyframe {
+            if !at_head {
+                tokio::select! {
+                    () = group.wanted.notified() => {}
+                    () = shared.shutdown().cancelled() => break,
+                }
+                continue;
+            }
+            if !changed {
+                match changes.has_changed() {
+                    Err(_) => break,
+                    Ok(true) => changed = true,
+                    Ok(false) => {
+                        tokio::select! {
+                            // Seen now: remembered, as `has_changed` will not say it again.
+                            result = changes.changed() => match result {
+                                Ok(()) => changed = true,
+                                Err(_) => break,
+                            },
+                            () = group.wanted.notified() => {}
+                            () = shared.shutdown().cancelled() => break,
+                        }
+                        continue;
                     }
-                    continue;
                 }
             }
         }
         if let Some(last) = last
             && !shared.boosted()
         {
-            tokio::time::sleep_until(last + interval).await;
+            tokio::select! {
+                () = tokio::time::sleep_until(last + interval) => {}
+                () = shared.shutdown().cancelled() => break,
+            }
+        }
+        // A joiner may have taken a keyframe, or the member at the head left, meanwhile.
+        let (keyframe, at_head) = {
+            let log = lock(&group.log);
+            (log.needs_keyframe(), log.at_head())
+        };
+        if !keyframe && !at_head {
+            continue;
         }
         let (width, height) = lock(&group.pending).size();
         let Some(working) = memory::process().try_reserve(update_cost(width, height)) else {
@@ -405,7 +457,6 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
             if key.encoding == Encoding::Zrle { encoders.checkpoint() } else { Checkpoint::default() };
         drop(working);
         group.push(encoded.body, encoded.count, keyframe, checkpoint);
-        demand = false;
     }
     // The desktop or the server is gone: every member leaves, and finds out.
     group.dissolve();
