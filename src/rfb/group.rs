@@ -394,11 +394,16 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
                 }
             }
         }
+        // A key or the pointer cuts the wait short: its echo goes at once.
+        let input = shared.input.notified();
+        tokio::pin!(input);
+        input.as_mut().enable();
         if let Some(last) = last
             && !shared.boosted()
         {
             tokio::select! {
                 () = tokio::time::sleep_until(last + interval) => {}
+                () = input => {}
                 () = shared.shutdown().cancelled() => break,
             }
         }

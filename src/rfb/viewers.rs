@@ -47,6 +47,9 @@ pub(crate) struct Shared {
     pub(super) groups: Mutex<HashMap<GroupKey, Arc<dyn Any + Send + Sync>>>,
     /// When a viewer last typed or moved the pointer.
     input_at: Mutex<Option<Instant>>,
+    /// Notified when a viewer types or moves the pointer, so that a group
+    /// waiting for the clock's tick sends its next frame at once.
+    pub(super) input: tokio::sync::Notify,
     next_id: AtomicU64,
     connections: Mutex<Connections>,
     shutdown: CancellationToken,
@@ -160,6 +163,7 @@ impl Shared {
             viewers: Mutex::new(Vec::new()),
             groups: Mutex::new(HashMap::new()),
             input_at: Mutex::new(None),
+            input: tokio::sync::Notify::new(),
             next_id: AtomicU64::new(1),
             connections: Mutex::default(),
             shutdown: CancellationToken::new(),
@@ -191,6 +195,7 @@ impl Shared {
     /// A viewer typed or moved the pointer: frames go out at once for a while.
     pub fn touch(&self) {
         *lock(&self.input_at) = Some(Instant::now());
+        self.input.notify_waiters();
     }
 
     /// Whether a viewer typed or moved the pointer within [`BOOST`].

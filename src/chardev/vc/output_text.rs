@@ -98,6 +98,7 @@ impl Text {
         self.start + self.kept.len() as u64
     }
 
+    #[inline]
     fn push(&mut self, c: char) {
         if std::mem::take(&mut self.pending_cr) {
             self.kept.push('\n');
@@ -121,6 +122,7 @@ impl Text {
 }
 
 impl Perform for Text {
+    #[inline]
     fn print(&mut self, c: char) {
         self.push(c);
     }
