@@ -2,6 +2,7 @@
 //! throttled link beside fifteen fast ones, vnc-rs viewers over real sockets.
 //! The fast ones see every frame while the slow one falls behind; once the
 //! screen stops changing, the slow one shows exactly the server's framebuffer.
+//! And the group's frame clock gives way to a key.
 
 mod rfb_support;
 
@@ -11,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use rfb_support::{Mirror, busy_canvas, connect_over, rgb565, start, sync};
+use rfb_support::{Mirror, RawClient, busy_canvas, connect_over, rgb565, start, sync};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -158,4 +159,36 @@ async fn a_throttled_viewer_holds_back_none_of_fifteen_and_ends_on_the_last_fram
         let _ = client.close().await;
     }
     let _ = slow.close().await;
+}
+
+/// A key cuts the wait for the clock's tick short: at one frame a second, a
+/// change that came just after a frame goes out with the key that follows
+/// it, not a second later (the echo of a key is such a change).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_sends_the_next_frame_without_waiting_for_the_tick() {
+    let canvas = busy_canvas(64, 48);
+    let config = ServerSettings { frame_rate: 1, ..ServerSettings::default() };
+    let (_server, addr) = start(&canvas, config).await;
+    let mut viewer = RawClient::connect(addr).await;
+    let (w, h, _) = viewer.handshake().await;
+    viewer.set_encodings(&[16]).await;
+    viewer.request(false, w, h).await;
+    viewer.read_update().await;
+    // Its own update sent, it is in a group: the next frame is the group's,
+    // on the clock.
+    canvas.fill(Rect::new(0, 0, 8, 8), 0x00ff0000);
+    viewer.request(true, w, h).await;
+    viewer.read_update().await;
+    // A change right after that frame waits for the next tick, a second
+    // later, unless a key comes.
+    canvas.fill(Rect::new(8, 0, 8, 8), 0x0000ff00);
+    viewer.request(true, w, h).await;
+    let typed = Instant::now();
+    let mut key = vec![4, 1, 0, 0];
+    key.extend_from_slice(&u32::from(b'k').to_be_bytes());
+    viewer.write(&key).await;
+    let (rects, _) = viewer.read_update().await;
+    let waited = typed.elapsed();
+    assert!(!rects.is_empty(), "the change is sent");
+    assert!(waited < Duration::from_millis(500), "the frame waited {waited:?} after the key, for the tick");
 }
