@@ -84,7 +84,7 @@ pub enum Effort {
     Best,
     /// zlib's lazy matching (as its levels 4-5) over a chain of
     /// [`FAST_CHAIN`], looking matches up only where the parse stands
-    /// ([`lazy_parse`]): a full text screen of new prose in about a twentieth
+    /// ([`lazy_parse`]): a full text screen of new prose in about a fifteenth
     /// of the time, for about a seventh more bytes (`cargo bench --bench
     /// rfb`). For when the encoder is what holds updates back.
     Fast,
