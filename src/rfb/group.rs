@@ -12,19 +12,23 @@
 //! frame after the last it sent, as one FramebufferUpdate: a viewer that
 //! keeps up gets every frame, a slower one fewer, larger updates, and none
 //! waits for another. A viewer fed the same frames holds the same
-//! decoder state as the group's encoders (ZRLE's one zlib stream), so the
-//! bytes that follow decode for it too. Viewers in ZRLE, Hextile or Raw
-//! share; Tight viewers do not (`Encoders::can_join` says why).
+//! decoder state as the group's encoders (ZRLE's one zlib stream, Tight's
+//! four), so the bytes that follow decode for it too. Viewers in ZRLE,
+//! Tight, Hextile or Raw share.
 //!
-//! A viewer joins after an update of its own (ZRLE's stream must have
-//! started: the group's sends no zlib header), at a keyframe: a frame that
-//! repaints the whole screen with encoders that forget what came before
-//! (ZRLE matches nothing earlier), so it decodes
-//! the same whatever the viewer was sent. The group makes its next frame a
+//! A viewer joins after an update of its own (its ZRLE stream, or each of
+//! its Tight streams, must have started: the group's send no zlib header;
+//! Tight starts them in a viewer's first update), at a keyframe: a frame
+//! that repaints the whole screen with encoders that forget what came
+//! before (ZRLE matches nothing earlier; Tight's streams go on from fresh
+//! raw-deflate compressors), so it decodes the same whatever the viewer was
+//! sent. Tight's streams are never reset (the rectangle's reset bits: noVNC's
+//! inflater, pako, fails after one). The group makes its next frame a
 //! keyframe while someone waits to join.
 //!
 //! A viewer leaves (and goes on alone, with the whole screen pending and its
-//! own encoders resumed from the [`Checkpoint`] of the last frame it sent)
+//! own encoders resumed from the [`Checkpoint`] of the last frame it sent,
+//! or for Tight from fresh compressors)
 //! when it falls out of the log (it lagged [`MAX_FRAMES`] frames or
 //! [`MAX_BYTES`]), asks for something else (a non-incremental update, another
 //! format or encoding), is given a framebuffer of its own (scrolled back), or
