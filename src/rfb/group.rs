@@ -44,6 +44,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
+use tracing::debug;
 
 use super::desktop::ViewerId;
 use super::encoding::{Checkpoint, Effort, Encoders, Encoding};
@@ -170,6 +171,7 @@ impl Membership {
         let Some(last) = frames.last() else { return Next::Wait };
         if self.cursor.is_none() {
             log.joiners -= 1;
+            debug!("vnc: viewer {} joined a {:?} group at a keyframe", self.viewer, self.group.key.encoding);
         }
         self.cursor = Some(last.seq);
         self.checkpoint = last.checkpoint.clone();
@@ -236,6 +238,7 @@ impl Shared {
                 streams.resume(&checkpoint);
                 tokio::spawn(produce(self.clone(), group.clone(), streams));
                 founded = Some(checkpoint);
+                debug!("vnc: viewer {viewer} started a {:?} group", key.encoding);
                 group
             }
         };
