@@ -125,8 +125,9 @@ launch_vcmux() {
     VCMUX_LOG="$WORK/vcmux.log"
     : >"$VCMUX_LOG"
     : >"$WORK/console.log"
-    # Debug for the dispatch of viewer messages: its log says which encoding each viewer gets.
-    RUST_LOG=info,vcmux::rfb::dispatch=debug PS1='$ ' ENV=/dev/null "$VCMUX" "${VCMUX_PRE[@]}" -chardev vc,id=vc0 -chardev "file,id=log,path=$WORK/console.log" \
+    # Debug for the dispatch of viewer messages (its log says which encoding each
+    # viewer gets) and for groups (which viewer started or joined one).
+    RUST_LOG=info,vcmux::rfb::dispatch=debug,vcmux::rfb::group=debug PS1='$ ' ENV=/dev/null "$VCMUX" "${VCMUX_PRE[@]}" -chardev vc,id=vc0 -chardev "file,id=log,path=$WORK/console.log" \
         -vnc "$1" -- sh 2>"$VCMUX_LOG" &
     VCMUX_PID=$!
     PIDS+=($VCMUX_PID)
