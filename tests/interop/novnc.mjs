@@ -61,6 +61,8 @@ const canvasMatches = async (page, name) => {
 const waitForMatch = async (page, name, what) => {
   const end = deadline();
   for (;;) {
+    const failed = await page.evaluate(() => window.disconnected);
+    if (failed) throw new Error(`${name}: ${what}: noVNC disconnected: ${failed}`);
     const result = await canvasMatches(page, name);
     if (result) return say(`${name}: ${what}: ${result}`);
     if (Date.now() > end) {
