@@ -284,16 +284,21 @@ impl Group {
         self.head.send_replace(seq);
     }
 
-    /// Members given a framebuffer of their own must leave.
+    /// Members given a framebuffer of their own must leave, and are woken to
+    /// find out: no frame may come to wake them (a viewer scrolled back while
+    /// the console is quiet), and one waiting for the head would wait forever.
     fn evict(&self, own: &[ViewerId]) {
-        if own.is_empty() {
-            return;
-        }
         let log = lock(&self.log);
+        let mut evicted_any = false;
         for id in own {
             if let Some(evicted) = log.members.get(id) {
                 evicted.store(true, Ordering::SeqCst);
+                evicted_any = true;
             }
+        }
+        drop(log);
+        if evicted_any {
+            self.head.send_modify(|_| {});
         }
     }
 
