@@ -122,11 +122,12 @@ try {
   const first = await openPage('tight', 'first');
   await waitForMatch(first, 'first', 'canvas');
   // Screen after screen of spaces on random true-colour backgrounds (1920
-  // colours a screen, so Tight's pieces go in full colour), until told to stop.
+  // colours a screen, so Tight's pieces go in full colour), until told to stop
+  // (5000 at most, 200 MB).
   const stop = join(work, 'stop-flood');
   const cells = `awk -v s=$i 'BEGIN { srand(s); for (c = 0; c < 1920; c++) ` +
     `printf "\\033[48;2;%d;%d;%dm ", rand() * 256, rand() * 256, rand() * 256; printf "\\033[0m\\n" }'`;
-  await type(first, `i=0; while [ ! -e ${stop} ]; do i=$((i + 1)); ${cells}; done; echo flood-done`);
+  await type(first, `i=0; while [ ! -e ${stop} ] && [ $i -lt 5000 ]; do i=$((i + 1)); ${cells}; done; echo flood-done`);
   let from = logSize();
   await until(first, 'a megabyte of colours before the join', () => logSize() > from + 1_000_000);
   const before = joins();
