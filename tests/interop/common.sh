@@ -8,8 +8,10 @@ WORK="$(mktemp -d /tmp/vcmux-interop.XXXXXX)"
 PIDS=()
 
 # Stops what the script started; its work directory goes too unless it failed.
+# The script's exit status, or $1 when a trap ran something before (which
+# would have reset $?).
 cleanup() {
-    local status=$?
+    local status=${1:-$?}
     for pid in "${PIDS[@]}"; do
         kill "$pid" 2>/dev/null || true
     done

@@ -15,7 +15,7 @@ need_pip vncdotool vncdotool
 start_vcmux
 start_xvfb
 show_last() { cat "$WORK/compare.txt" 2>/dev/null || true; }
-trap 'show_last; cleanup' EXIT
+trap 'status=$?; show_last; cleanup "$status"' EXIT
 
 for encoding in Tight ZRLE Hextile Raw; do
     xtigervncviewer -SecurityTypes=None -FullScreen=0 -RemoteResize=0 -AutoSelect=0 -FullColor=1 \
