@@ -1,18 +1,27 @@
-//! Many viewers of one screen (encode once, send to many): a viewer on a
-//! throttled link beside fifteen fast ones, vnc-rs viewers over real sockets.
-//! The fast ones see every frame while the slow one falls behind; once the
-//! screen stops changing, the slow one shows exactly the server's framebuffer.
-//! And the group's frame clock gives way to a key.
+//! Many viewers of one screen (encode once, send to many), vnc-rs viewers
+//! over real sockets:
+//! - a viewer on a throttled link beside fifteen fast ones. The fast ones see
+//!   every frame while the slow one falls behind; once the screen stops
+//!   changing, the slow one shows exactly the server's framebuffer;
+//! - Tight viewers of the real binary's console joining its group one after
+//!   another while a shell floods it: each shows what `vcmux render` shows
+//!   for the console log.
+//! - the group's frame clock giving way to a key.
 
+mod common;
 mod rfb_support;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use common::{STEP, Vcmux, free_port, temp_dir};
 use futures_util::future::join_all;
-use rfb_support::{Mirror, RawClient, busy_canvas, connect_over, rgb565, start, sync};
+use rfb_support::{
+    Mirror, RawClient, busy_canvas, connect_over, rgb565, start, sync, sync_with_log, type_text,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -96,9 +105,10 @@ async fn keep_asking(client: &VncClient, mirror: &mut Mirror, mut stop: watch::R
     client.input(X11Event::Refresh).await.expect("the viewer takes input");
     loop {
         tokio::select! {
-            _ = stop.wait_for(|stop| *stop) => return,
+            // The flag's guard dropped inside, so the task is Send.
+            () = async { drop(stop.wait_for(|stop| *stop).await) } => return,
             event = client.recv_event() => {
-                let event = event.expect("the slow viewer keeps its connection");
+                let event = event.expect("the viewer keeps its connection");
                 let asks = matches!(event, VncEvent::RawImage(..) | VncEvent::Copy(..));
                 mirror.apply(event);
                 if asks {
@@ -117,8 +127,8 @@ async fn a_throttled_viewer_holds_back_none_of_fifteen_and_ends_on_the_last_fram
     let zrle = [VncEncoding::Zrle, VncEncoding::CopyRect];
     let tight = [VncEncoding::Tight, VncEncoding::CopyRect];
 
-    // Fifteen fast viewers: two groups (ZRLE in 32 and 16 bits) and Tight
-    // viewers (each on its own), the slow one in the largest group.
+    // Fifteen fast viewers: three groups (ZRLE in 32 and 16 bits, Tight),
+    // the slow one in the largest.
     let mut fast = Vec::new();
     for i in 0..15 {
         let (encodings, format) = match i % 5 {
@@ -191,4 +201,119 @@ async fn a_key_sends_the_next_frame_without_waiting_for_the_tick() {
     let waited = typed.elapsed();
     assert!(!rects.is_empty(), "the change is sent");
     assert!(waited < Duration::from_millis(500), "the frame waited {waited:?} after the key, for the tick");
+}
+
+/// The real binary: a shell on a vc, its console log, VNC on a loopback port,
+/// and the group's joins logged.
+struct Console {
+    vcmux: Vcmux,
+    log: PathBuf,
+    addr: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl Console {
+    fn start() -> Console {
+        let dir = temp_dir();
+        let log = dir.path().join("console.log");
+        let log_chardev = format!("file,id=log,path={}", log.display());
+        let port = free_port();
+        let vnc = format!("127.0.0.1:{}", port - 5900);
+        let args = ["-chardev", "vc,id=vc0", "-chardev", &log_chardev, "-vnc", &vnc, "--", "sh"];
+        let vcmux = Vcmux::start_with(&args, |c| {
+            c.env("PS1", "$ ").env("ENV", "/dev/null").env("RUST_LOG", "info,vcmux::rfb::group=debug");
+        });
+        vcmux.wait_log("started 'sh'");
+        Console { vcmux, log, addr: SocketAddr::from(([127, 0, 0, 1], port)), dir }
+    }
+
+    fn log_len(&self) -> usize {
+        std::fs::metadata(&self.log).map_or(0, |m| m.len() as usize)
+    }
+
+    /// Waits (without holding up the runtime) until the console log holds
+    /// `len` bytes or `needle`.
+    async fn wait_log(&self, len: usize, needle: Option<&str>) {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let enough = match needle {
+                Some(needle) => std::fs::read(&self.log)
+                    .is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains(needle)),
+                None => self.log_len() >= len,
+            };
+            if enough {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the console log never held {len} bytes or {needle:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// A Tight viewer of `addr` that asks for update after update until `stop`,
+/// then hands itself back.
+async fn tight_viewer(
+    addr: SocketAddr,
+    stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<(VncClient, Mirror)> {
+    let stream = TcpStream::connect(addr).await.expect("vcmux accepts");
+    let format = PixelFormat::bgra();
+    let encodings = [VncEncoding::Tight, VncEncoding::CopyRect];
+    let client = connect_over(stream, None, &encodings, format, true).await.expect("the viewer connects");
+    let mut mirror = Mirror::new(&format);
+    tokio::spawn(async move {
+        keep_asking(&client, &mut mirror, stop).await;
+        (client, mirror)
+    })
+}
+
+/// Bytes of shell output between two joins.
+const BETWEEN_JOINS: usize = 300_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tight_viewers_joining_one_by_one_during_a_flood_each_show_the_console() {
+    let console = Console::start();
+    let (stop, stopped) = watch::channel(false);
+    let mut viewers = vec![tight_viewer(console.addr, stopped.clone()).await];
+
+    // The flood: random hex until the test says stop, typed by a fifth viewer.
+    let stop_file = console.dir.path().join("stop");
+    let typist = connect_over(
+        TcpStream::connect(console.addr).await.expect("vcmux accepts"),
+        None,
+        &[VncEncoding::Raw],
+        PixelFormat::bgra(),
+        true,
+    )
+    .await
+    .expect("the typist connects");
+    let flood = format!(
+        "while [ ! -e {} ]; do od -An -tx1 -N 3000 /dev/urandom; done; echo flood-$((6 * 7))",
+        stop_file.display()
+    );
+    type_text(&typist, &flood).await;
+
+    // Three more join, each after another 300 KB of output.
+    for joined in 1..=3 {
+        console.wait_log(console.log_len() + BETWEEN_JOINS, None).await;
+        viewers.push(tight_viewer(console.addr, stopped.clone()).await);
+        assert_eq!(viewers.len(), joined + 1);
+    }
+    console.wait_log(console.log_len() + BETWEEN_JOINS, None).await;
+    std::fs::write(&stop_file, b"").expect("write the stop file");
+    console.wait_log(0, Some("flood-42\r\n")).await;
+    stop.send_replace(true);
+
+    for viewer in viewers {
+        let (client, mut mirror) = viewer.await.expect("the viewer's task ends");
+        sync_with_log(&client, &mut mirror, &console.log).await;
+        let _ = client.close().await;
+    }
+    // They shared one encoding: the first started the group, the others
+    // joined it (each at least once; one that lagged may have left and joined again).
+    let log = console.vcmux.log();
+    assert_eq!(console.vcmux.count_log("started a Tight group"), 1, "{log}");
+    let joins = console.vcmux.count_log("joined a Tight group at a keyframe");
+    assert!(joins >= 3, "{joins} joins:\n{log}");
+    let _ = typist.close().await;
 }

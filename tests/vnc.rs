@@ -9,7 +9,7 @@ mod rfb_support;
 use std::path::{Path, PathBuf};
 
 use common::{FakeQemu, STEP, Vcmux, path_in, temp_dir};
-use rfb_support::{Mirror, connect_over};
+use rfb_support::{Mirror, connect_over, type_text};
 use std::io::Write;
 use tokio::net::UnixStream;
 use tokio::time::{Instant, timeout_at};
@@ -17,9 +17,7 @@ use vcmux::frame::Framebuffer;
 use vcmux::frame::png;
 use vcmux::render::{FontConfig, Renderer};
 use vcmux::term::Terminal;
-use vnc::{ClientKeyEvent, ClientMouseEvent, PixelFormat, VncClient, VncEncoding, VncEvent, X11Event};
-
-const RETURN: u32 = 0xff0d;
+use vnc::{ClientMouseEvent, PixelFormat, VncClient, VncEncoding, VncEvent, X11Event};
 
 /// RFB's button mask bit for a notch of the wheel up.
 const WHEEL_UP: u8 = 8;
@@ -211,20 +209,23 @@ async fn whole_frame(client: &VncClient, mirror: &mut Mirror) {
     sync_until(client, mirror, "a whole frame", |m| !m.pixels.contains(&u32::MAX)).await;
 }
 
+/// The first and last pixel rows where two frames differ, if they do.
+fn differing_rows(a: &Framebuffer, b: &Framebuffer) -> Option<(u16, u16)> {
+    if (a.width(), a.height()) != (b.width(), b.height()) {
+        return Some((0, a.height().max(b.height())));
+    }
+    let differs = |y: &u16| a.row(*y) != b.row(*y);
+    let first = (0..a.height()).find(differs)?;
+    let last = (0..a.height()).rev().find(differs)?;
+    Some((first, last))
+}
+
 /// Turns the wheel up `steps` notches over the screen.
 async fn wheel_up(client: &VncClient, steps: usize) {
     for _ in 0..steps {
         for bottons in [WHEEL_UP, 0] {
             let event = ClientMouseEvent { position_x: 10, position_y: 10, bottons };
             client.input(X11Event::PointerEvent(event)).await.expect("the viewer takes input");
-        }
-    }
-}
-
-async fn type_text(client: &VncClient, text: &str) {
-    for keysym in text.chars().map(u32::from).chain([RETURN]) {
-        for down in [true, false] {
-            client.input(X11Event::KeyEvent(ClientKeyEvent { keycode: keysym, down })).await.unwrap();
         }
     }
 }
@@ -273,7 +274,13 @@ async fn each_viewer_scrolls_the_history_on_its_own() {
     sync_until(&a, &mut ma, "six rows back in the history", |m| m.shows(&back)).await;
     whole_frame(&b, &mut mb).await;
     assert!(mb.shows(&live), "the other viewer was scrolled too");
-    assert!(console.screenshot().await == live, "a screenshot shows the history, not the live screen");
+    let shot = console.screenshot().await;
+    assert!(
+        shot == live,
+        "a screenshot is not the live screen (it {} the scrolled view; pixel rows {:?} differ)",
+        if shot == back { "is" } else { "is not" },
+        differing_rows(&shot, &live),
+    );
 
     // B types, output arrives: A's view stays on the same lines.
     type_text(&b, "seq 61 70").await;

@@ -15,19 +15,23 @@
 //! frame after the last it sent, as one FramebufferUpdate: a viewer that
 //! keeps up gets every frame, a slower one fewer, larger updates, and none
 //! waits for another. A viewer fed the same frames holds the same
-//! decoder state as the group's encoders (ZRLE's one zlib stream), so the
-//! bytes that follow decode for it too. Viewers in ZRLE, Hextile or Raw
-//! share; Tight viewers do not (`Encoders::can_join` says why).
+//! decoder state as the group's encoders (ZRLE's one zlib stream, Tight's
+//! four), so the bytes that follow decode for it too. Viewers in ZRLE,
+//! Tight, Hextile or Raw share.
 //!
-//! A viewer joins after an update of its own (ZRLE's stream must have
-//! started: the group's sends no zlib header), at a keyframe: a frame that
-//! repaints the whole screen with encoders that forget what came before
-//! (ZRLE matches nothing earlier), so it decodes
-//! the same whatever the viewer was sent. The group makes its next frame a
+//! A viewer joins after an update of its own (its ZRLE stream, or each of
+//! its Tight streams, must have started: the group's send no zlib header;
+//! Tight starts them in a viewer's first update), at a keyframe: a frame
+//! that repaints the whole screen with encoders that forget what came
+//! before (ZRLE matches nothing earlier; Tight's streams go on from fresh
+//! raw-deflate compressors), so it decodes the same whatever the viewer was
+//! sent. Tight's streams are never reset (the rectangle's reset bits: noVNC's
+//! inflater, pako, fails after one). The group makes its next frame a
 //! keyframe while someone waits to join and the log holds none.
 //!
 //! A viewer leaves (and goes on alone, with the whole screen pending and its
-//! own encoders resumed from the [`Checkpoint`] of the last frame it sent)
+//! own encoders resumed from the [`Checkpoint`] of the last frame it sent,
+//! or for Tight from fresh compressors)
 //! when it falls out of the log (it lagged [`MAX_FRAMES`] frames or
 //! [`MAX_BYTES`]), asks for something else (a non-incremental update, another
 //! format or encoding), is given a framebuffer of its own (scrolled back), or
@@ -43,6 +47,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
+use tracing::debug;
 
 use super::desktop::ViewerId;
 use super::encoding::{Checkpoint, Effort, Encoders, Encoding};
@@ -193,6 +198,7 @@ impl Membership {
         let Some(last) = frames.last() else { return Next::Wait };
         if self.cursor.is_none() {
             log.joiners -= 1;
+            debug!("vnc: viewer {} joined a {:?} group at a keyframe", self.viewer, self.group.key.encoding);
         }
         self.cursor = Some(last.seq);
         self.checkpoint = last.checkpoint.clone();
@@ -266,6 +272,7 @@ impl Shared {
                 streams.resume(&checkpoint);
                 tokio::spawn(produce(self.clone(), group.clone(), streams));
                 founded = Some(checkpoint);
+                debug!("vnc: viewer {viewer} started a {:?} group", key.encoding);
                 group
             }
         };
@@ -311,16 +318,21 @@ impl Group {
         self.head.send_replace(seq);
     }
 
-    /// Members given a framebuffer of their own must leave.
+    /// Members given a framebuffer of their own must leave, and are woken to
+    /// find out: no frame may come to wake them (a viewer scrolled back while
+    /// the console is quiet), and one waiting for the head would wait forever.
     fn evict(&self, own: &[ViewerId]) {
-        if own.is_empty() {
-            return;
-        }
         let log = lock(&self.log);
+        let mut evicted_any = false;
         for id in own {
             if let Some(evicted) = log.members.get(id) {
                 evicted.store(true, Ordering::SeqCst);
+                evicted_any = true;
             }
+        }
+        drop(log);
+        if evicted_any {
+            self.head.send_modify(|_| {});
         }
     }
 

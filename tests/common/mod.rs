@@ -159,6 +159,10 @@ impl Vcmux {
 
 impl Drop for Vcmux {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // What vcmux saw is half of why a test failed.
+            eprintln!("vcmux's log:\n{}", self.log());
+        }
         if self.status.is_none() && self.exit.try_recv().is_err() {
             self.signal(nix::sys::signal::Signal::SIGKILL);
         }

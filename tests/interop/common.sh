@@ -8,8 +8,10 @@ WORK="$(mktemp -d /tmp/vcmux-interop.XXXXXX)"
 PIDS=()
 
 # Stops what the script started; its work directory goes too unless it failed.
+# The script's exit status, or $1 when a trap ran something before (which
+# would have reset $?).
 cleanup() {
-    local status=$?
+    local status=${1:-$?}
     for pid in "${PIDS[@]}"; do
         kill "$pid" 2>/dev/null || true
     done
@@ -125,8 +127,9 @@ launch_vcmux() {
     VCMUX_LOG="$WORK/vcmux.log"
     : >"$VCMUX_LOG"
     : >"$WORK/console.log"
-    # Debug for the dispatch of viewer messages: its log says which encoding each viewer gets.
-    RUST_LOG=info,vcmux::rfb::dispatch=debug PS1='$ ' ENV=/dev/null "$VCMUX" "${VCMUX_PRE[@]}" -chardev vc,id=vc0 -chardev "file,id=log,path=$WORK/console.log" \
+    # Debug for the dispatch of viewer messages (its log says which encoding each
+    # viewer gets) and for groups (which viewer started or joined one).
+    RUST_LOG=info,vcmux::rfb::dispatch=debug,vcmux::rfb::group=debug PS1='$ ' ENV=/dev/null "$VCMUX" "${VCMUX_PRE[@]}" -chardev vc,id=vc0 -chardev "file,id=log,path=$WORK/console.log" \
         -vnc "$1" -- sh 2>"$VCMUX_LOG" &
     VCMUX_PID=$!
     PIDS+=($VCMUX_PID)

@@ -2,7 +2,8 @@
 # noVNC 1.7 (npm @novnc/novnc, core only) in headless Chromium, driven by
 # playwright-core, straight to vcmux's WebSocket port (no websockify): a command
 # typed through it runs, and its canvas is pixel-identical to `vcmux render` of
-# the console's bytes.
+# the console's bytes; then a second Tight page joins the first's group during a
+# flood of full-colour screens (past pako's 100 KB buffer), both pixel-exact.
 source "$(dirname "$0")/common.sh"
 need_apt chromium
 need_pip PIL pillow

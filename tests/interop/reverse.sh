@@ -15,7 +15,7 @@ need_pip vncdotool vncdotool
 
 start_xvfb
 show_last() { cat "$WORK/compare.txt" 2>/dev/null || true; }
-trap 'show_last; cleanup' EXIT
+trap 'status=$?; show_last; cleanup "$status"' EXIT
 
 LISTEN=$(free_port 5500)
 # Listens on LISTEN for vcmux to dial, with the viewer options "$@"

@@ -31,7 +31,7 @@ VCMUX_PRE=(-object "tls-creds-x509,id=tls0,dir=$WORK/pki,endpoint=server,verify-
 
 start_xvfb
 show_last() { cat "$WORK/compare.txt" 2>/dev/null || true; }
-trap 'show_last; cleanup' EXIT
+trap 'status=$?; show_last; cleanup "$status"' EXIT
 
 # Runs the viewer command "$@" and waits for vcmux's window; sets VIEWER and WINDOW.
 open_window() {

@@ -428,7 +428,22 @@ pub fn render(bytes: &[u8]) -> Framebuffer {
 pub async fn type_text(client: &VncClient, text: &str) {
     for keysym in text.chars().map(u32::from).chain([RETURN]) {
         for down in [true, false] {
-            client.input(X11Event::KeyEvent(ClientKeyEvent { keycode: keysym, down })).await.unwrap();
+            if let Err(e) = client.input(X11Event::KeyEvent(ClientKeyEvent { keycode: keysym, down })).await {
+                panic!("the viewer takes no input ({e}): {}", why_closed(client).await);
+            }
+        }
+    }
+}
+
+/// Why a vnc-rs viewer stopped: the error its decoder reported, if it did
+/// (its input only says "Channel closed").
+pub async fn why_closed(client: &VncClient) -> String {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    loop {
+        match tokio::time::timeout_at(deadline, client.recv_event()).await {
+            Ok(Ok(_)) => continue,
+            Ok(Err(e)) => return format!("the viewer failed: {e:?}"),
+            Err(_) => return "the viewer reported no error (the server closed the connection?)".into(),
         }
     }
 }

@@ -28,7 +28,8 @@ pub struct Encoders {
 
 /// Where a viewer's streams stand after an update, enough for an encoder of
 /// its own to go on from there ([`Encoders::resume`]): the window of its ZRLE
-/// stream, if it started (Tight viewers never join a group).
+/// stream, if it started. Tight's streams need none: a viewer leaving a group
+/// goes on with fresh compressors ([`Encoders::hand_over`]).
 #[derive(Clone, Default)]
 pub struct Checkpoint {
     zrle_window: Option<Arc<[u8]>>,
@@ -47,10 +48,16 @@ impl Encoders {
     }
 
     /// The encoders of a group of viewers that share one encoding
-    /// ([`Encoders::forget`] before their first update): a ZRLE stream taken
-    /// as started, since a viewer joins only after its own first update.
+    /// ([`Encoders::forget`] before their first update): a ZRLE stream and
+    /// Tight's taken as started, since a viewer joins only once its own have
+    /// ([`Encoders::can_join`]).
     pub fn shared() -> Encoders {
-        Encoders { zrle: Some(zrle::Zrle::resume(&[])), tight: None, cell_size: None, effort: Effort::Best }
+        Encoders {
+            zrle: Some(zrle::Zrle::resume(&[])),
+            tight: Some(tight::Tight::shared()),
+            cell_size: None,
+            effort: Effort::Best,
+        }
     }
 
     /// Where the streams stand now.
@@ -58,11 +65,19 @@ impl Encoders {
         Checkpoint { zrle_window: self.zrle.as_ref().map(|z| Arc::from(z.window())) }
     }
 
-    /// Drops the ZRLE stream a group's encoders now hold for this viewer
-    /// (when the group's encoding is `encoding`), whose decoder they keep in step.
+    /// Drops the streams a group's encoders now hold for this viewer (when
+    /// the group's encoding is `encoding`), whose decoders they keep in step:
+    /// ZRLE's, and Tight's compressors (its streams stay started, and go on
+    /// from fresh compressors if the viewer leaves).
     pub fn hand_over(&mut self, encoding: Encoding) {
-        if encoding == Encoding::Zrle {
-            self.zrle = None;
+        match encoding {
+            Encoding::Zrle => self.zrle = None,
+            Encoding::Tight => {
+                if let Some(tight) = &mut self.tight {
+                    tight.forget();
+                }
+            }
+            Encoding::Raw | Encoding::Hextile => {}
         }
     }
 
@@ -75,26 +90,29 @@ impl Encoders {
     }
 
     /// Whether a viewer with these encoders can be sent what a group's
-    /// encoders write after [`Encoders::forget`] in `encoding`: its ZRLE stream
-    /// must have started (the group's sends no zlib header). Tight never
-    /// can: a viewer could only join by resetting its zlib streams (the reset
-    /// bits of a rectangle), and noVNC's inflater (pako) then fails on the
-    /// next data ("invalid distance too far back") once a piece larger than
+    /// encoders write after [`Encoders::forget`] in `encoding`: its ZRLE
+    /// stream, or each of its Tight streams, must have started (the group's
+    /// send no zlib header). Tight's streams are never reset (the reset bits
+    /// of a rectangle): noVNC's inflater (pako) fails on the next data after
+    /// a reset ("invalid distance too far back") once a piece larger than
     /// its 100 KB output buffer came before.
     pub fn can_join(&self, encoding: Encoding) -> bool {
         match encoding {
             Encoding::Zrle => self.zrle.is_some(),
-            Encoding::Tight => false,
-            _ => true,
+            Encoding::Tight => self.tight.as_ref().is_some_and(tight::Tight::all_started),
+            Encoding::Raw | Encoding::Hextile => true,
         }
     }
 
     /// The next update depends on nothing sent before (ZRLE matches nothing
-    /// earlier), so that any viewer that [`can_join`](Encoders::can_join)
-    /// decodes it the same.
+    /// earlier, Tight's streams go on from fresh compressors), so that any
+    /// viewer that [`can_join`](Encoders::can_join) decodes it the same.
     pub fn forget(&mut self) {
         if let Some(zrle) = &mut self.zrle {
             zrle.forget();
+        }
+        if let Some(tight) = &mut self.tight {
+            tight.forget();
         }
     }
 

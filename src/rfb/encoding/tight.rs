@@ -2,6 +2,21 @@
 //! two-colour bitmap, a palette of up to 256 colours with 8-bit indices, or
 //! full colour, the last three through their own zlib streams (rfbproto 7.7.6).
 //! Text screens are mostly fills and small palettes.
+//!
+//! Each stream is written as raw deflate, its 2-byte zlib header put by hand
+//! in front of its first data: what a viewer reads is a zlib stream, the
+//! same bytes zlib itself writes, but the compressor behind it can be
+//! replaced by a fresh one ([`Tight::forget`]) without the viewer knowing.
+//! Data after a sync flush from a fresh compressor refers to nothing
+//! earlier, so it decodes the same in any inflater that has started its
+//! stream and stands at a block boundary (after a sync flush), whatever it
+//! holds in its window. That is how viewers share one encoding
+//! ([`group`](crate::rfb::group)) without ever resetting a stream with a
+//! rectangle's reset bits (noVNC's inflater, pako, then fails: "invalid
+//! distance too far back"). A stream must have been started (its header
+//! sent) for a viewer to take such data: [`Tight::encode`] starts, on the
+//! first update large enough, every stream not yet started, with a small
+//! rectangle of pixels of its own ([`Tight::started`]).
 
 use flate2::{Compress, Compression, FlushCompress};
 
@@ -27,24 +42,71 @@ const STREAM_FULL_COLOUR: usize = 0;
 const STREAM_MONO: usize = 1;
 const STREAM_INDEXED: usize = 2;
 
+/// The streams the encoder uses (the fourth never is).
+const STREAMS: usize = 3;
+
+/// What zlib writes first at window size 32 KiB and level 7 to 9
+/// (RFC 1950: CMF 0x78, FLG with FLEVEL 3 and the check bits).
+const ZLIB_HEADER: [u8; 2] = [0x78, 0xda];
+
+/// One of the connection's Tight zlib streams.
+#[derive(Default)]
+struct Stream {
+    /// Its compressor (raw deflate); `None`: the next data starts a fresh
+    /// one, matching nothing sent before.
+    compressor: Option<Compress>,
+    /// Its zlib header was sent: the viewer's inflater has started.
+    started: bool,
+}
+
 /// The connection's Tight zlib streams (the fourth is never used).
 pub struct Tight {
-    streams: [Option<Compress>; 3],
+    streams: [Stream; STREAMS],
 }
 
 impl Tight {
     /// No stream started yet.
     pub fn new() -> Tight {
-        Tight { streams: [None, None, None] }
+        Tight { streams: Default::default() }
+    }
+
+    /// The streams of a group of viewers: taken as started (a viewer joins
+    /// only once its own are, [`Tight::all_started`]), so no header is sent.
+    pub fn shared() -> Tight {
+        let mut tight = Tight::new();
+        for stream in &mut tight.streams {
+            stream.started = true;
+        }
+        tight
+    }
+
+    /// Whether every stream has started, so that a viewer can be sent what
+    /// a fresh compressor writes on any of them.
+    pub fn all_started(&self) -> bool {
+        self.streams.iter().all(|s| s.started)
+    }
+
+    /// The next data on each stream matches nothing sent before: it
+    /// decodes the same whatever a viewer's inflater holds (a started
+    /// stream stays started). Drops the compressors' windows meanwhile.
+    pub fn forget(&mut self) {
+        for stream in &mut self.streams {
+            stream.compressor = None;
+        }
     }
 
     /// Appends `patch` as Tight rectangles, one per piece; returns how many.
+    /// Streams not started yet are started first, if the patch is large
+    /// enough ([`Tight::start_streams`]).
     pub fn encode(&mut self, patch: &Patch, format: &PixelFormat, out: &mut Vec<u8>) -> u16 {
         let (width, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
         let piece_width = width.min(MAX_WIDTH);
         let piece_height = (MAX_AREA / piece_width).max(1);
         let mut count = 0;
         let mut pixels = Vec::new();
+        if !self.all_started() {
+            count += self.start_streams(patch, format, &mut pixels, out);
+        }
         for y in (0..height).step_by(piece_height) {
             let h = piece_height.min(height - y);
             for x in (0..width).step_by(piece_width) {
@@ -55,6 +117,42 @@ impl Tight {
                 self.encode_piece(&pixels, w, format, out);
                 count += 1;
             }
+        }
+        count
+    }
+
+    /// Starts each stream not started yet with a rectangle of its own: the
+    /// first pixels of `patch` (the same screen the patch then repaints) in
+    /// full colour through that stream, enough of them to be compressed.
+    /// Returns how many rectangles; none if the patch is too small.
+    fn start_streams(
+        &mut self,
+        patch: &Patch,
+        format: &PixelFormat,
+        pixels: &mut Vec<u32>,
+        out: &mut Vec<u8>,
+    ) -> u16 {
+        let needed = MIN_TO_COMPRESS.div_ceil(format.tpixel_len());
+        let width = usize::from(patch.rect.width).min(needed);
+        if width == 0 || needed.div_ceil(width) > usize::from(patch.rect.height) {
+            return 0;
+        }
+        let height = needed.div_ceil(width);
+        patch.tile(0, 0, width, height, pixels);
+        let mut data = Vec::with_capacity(pixels.len() * format.tpixel_len());
+        for &p in pixels.iter() {
+            format.put_tpixel(p, &mut data);
+        }
+        let mut count = 0;
+        for stream in 0..STREAMS {
+            if self.streams[stream].started {
+                continue;
+            }
+            ServerMessage::Rectangle { rect: patch.sub_rect(0, 0, width, height), encoding: number::TIGHT }
+                .encode(out);
+            out.push((stream as u8) << 4);
+            self.put_data(stream, &data, out);
+            count += 1;
         }
         count
     }
@@ -112,8 +210,13 @@ impl Tight {
             out.extend_from_slice(data);
             return;
         }
+        let stream = &mut self.streams[stream];
         let mut compressed = Vec::new();
-        deflate_sync(self.streams[stream].get_or_insert_with(zlib_stream), data, &mut compressed);
+        if !stream.started {
+            compressed.extend_from_slice(&ZLIB_HEADER);
+            stream.started = true;
+        }
+        deflate_sync(stream.compressor.get_or_insert_with(raw_deflate), data, &mut compressed);
         put_compact_length(compressed.len(), out);
         out.extend_from_slice(&compressed);
     }
@@ -157,9 +260,10 @@ fn put_compact_length(length: usize, out: &mut Vec<u8>) {
 /// repetitive ones (`cargo bench --bench rfb`).
 const ZLIB_LEVEL: u32 = 7;
 
-/// A zlib stream that lasts as long as the connection.
-fn zlib_stream() -> Compress {
-    Compress::new(Compression::new(ZLIB_LEVEL), true)
+/// A compressor with no history, writing raw deflate (its zlib header is
+/// [`ZLIB_HEADER`], sent by hand).
+fn raw_deflate() -> Compress {
+    Compress::new(Compression::new(ZLIB_LEVEL), false)
 }
 
 /// Compresses `input` into `out` through `stream`, ending with a sync flush so
@@ -198,8 +302,157 @@ mod tests {
     fn a_solid_piece_is_a_fill() {
         let patch = Patch { rect: Rect::new(0, 0, 4, 4), pixels: vec![0x00102030; 16] };
         let mut out = Vec::new();
-        assert_eq!(Tight::new().encode(&patch, &PixelFormat::SERVER, &mut out), 1);
+        assert_eq!(Tight::shared().encode(&patch, &PixelFormat::SERVER, &mut out), 1);
         assert_eq!(&out[12..], &[FILL, 0x10, 0x20, 0x30]);
+    }
+
+    #[test]
+    fn the_first_update_starts_every_stream_as_zlib_would() {
+        let format = PixelFormat::SERVER;
+        let mut tight = Tight::new();
+        // Too small to start a stream (4 pixels of 3 bytes are needed): nothing but the fill.
+        let tiny = Patch { rect: Rect::new(5, 5, 1, 3), pixels: vec![0x00102030; 3] };
+        let mut out = Vec::new();
+        assert_eq!(tight.encode(&tiny, &format, &mut out), 1);
+        assert!(!tight.all_started());
+
+        let pixels = vec![0x00010203, 0x00040506, 0x00070809, 0x000a0b0c, 0, 0, 0, 0];
+        let patch = Patch { rect: Rect::new(10, 20, 4, 2), pixels };
+        let mut out = Vec::new();
+        assert_eq!(tight.encode(&patch, &format, &mut out), 4, "a rectangle per stream, then the patch");
+        assert!(tight.all_started());
+        // Each starting rectangle: the patch's first row through stream k,
+        // its bytes what zlib writes for them, header included.
+        let data: Vec<u8> = (1..=12).collect();
+        let mut zlib = Vec::new();
+        deflate_sync(&mut Compress::new(Compression::new(ZLIB_LEVEL), true), &data, &mut zlib);
+        let mut rest = &out[..];
+        for stream in 0..3u8 {
+            let mut want = Vec::new();
+            ServerMessage::Rectangle { rect: Rect::new(10, 20, 4, 1), encoding: number::TIGHT }
+                .encode(&mut want);
+            want.push(stream << 4);
+            put_compact_length(zlib.len(), &mut want);
+            want.extend_from_slice(&zlib);
+            assert_eq!(&rest[..want.len()], &want[..], "stream {stream}");
+            rest = &rest[want.len()..];
+        }
+        let mut out = Vec::new();
+        assert_eq!(tight.encode(&patch, &format, &mut out), 1, "started once only");
+    }
+
+    /// A viewer's four inflaters, as its decoder has them.
+    fn inflaters() -> Vec<flate2::Decompress> {
+        (0..4).map(|_| flate2::Decompress::new(true)).collect()
+    }
+
+    /// Asserts that `out` (`count` rectangles) decodes, through `streams`,
+    /// to the pixels of `image` (`width` wide) where it lies.
+    fn assert_decodes(
+        out: &[u8],
+        count: u16,
+        format: &PixelFormat,
+        streams: &mut [flate2::Decompress],
+        image: &[u32],
+        width: u16,
+    ) {
+        for (piece, got) in decode(out, format, count, streams) {
+            for (i, value) in got.iter().enumerate() {
+                let (x, y) = (
+                    usize::from(piece.x) + i % usize::from(piece.width),
+                    usize::from(piece.y) + i / usize::from(piece.width),
+                );
+                let want = format.convert(image[y * usize::from(width) + x]);
+                assert_eq!(*value, want, "{format:?} at ({x},{y})");
+            }
+        }
+    }
+
+    /// A screen of every kind of piece (fill, mono, palette, full colour)
+    /// in bands, different for each `seed`.
+    fn screen(w: u16, h: u16, seed: u32) -> Vec<u32> {
+        (0..u32::from(w) * u32::from(h))
+            .map(|i| {
+                let (x, y) = (i % u32::from(w), i / u32::from(w));
+                let s = seed.wrapping_mul(0x9e37_79b9);
+                match (y / 40 + seed) % 4 {
+                    0 => s & 0xffffff,
+                    1 => [0x00ffffff, s & 0xffffff][((x / 3 + y + seed) % 2) as usize],
+                    2 => [0x00ff0000, 0x0000ff00, 0x000000ff, s & 0xff][((x + y + seed) % 4) as usize],
+                    _ => (x * 0x10203 + y * 0x30201 + s) & 0xffffff,
+                }
+            })
+            .collect()
+    }
+
+    /// A screen of noise, different for each `seed`: zlib finds nothing to
+    /// match in it but an earlier copy.
+    fn noise(w: u16, h: u16, seed: u32) -> Vec<u32> {
+        let mut state = seed.wrapping_mul(2_654_435_761) | 1;
+        (0..u32::from(w) * u32::from(h))
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state & 0xffffff
+            })
+            .collect()
+    }
+
+    /// Encodes the whole of `image` with `tight`.
+    fn encode_screen(
+        tight: &mut Tight,
+        image: &[u32],
+        w: u16,
+        h: u16,
+        format: &PixelFormat,
+    ) -> (Vec<u8>, u16) {
+        let patch = Patch { rect: Rect::new(0, 0, w, h), pixels: image.to_vec() };
+        let mut out = Vec::new();
+        let count = tight.encode(&patch, format, &mut out);
+        (out, count)
+    }
+
+    #[test]
+    fn a_groups_bytes_after_forget_decode_whatever_each_viewer_was_sent_before() {
+        let format = PixelFormat::SERVER;
+        // Small enough for a whole screen's data to fit in a zlib window.
+        let (w, h) = (100u16, 60u16);
+        // Two viewers, each with streams of its own and a different history.
+        let mut viewers: Vec<(Tight, Vec<flate2::Decompress>)> = Vec::new();
+        for seed in [1, 2] {
+            let mut tight = Tight::new();
+            let mut inflaters = inflaters();
+            for step in 0..3 {
+                let image = screen(w, h, seed * 10 + step);
+                let (out, count) = encode_screen(&mut tight, &image, w, h, &format);
+                assert_decodes(&out, count, &format, &mut inflaters, &image, w);
+            }
+            assert!(tight.all_started());
+            viewers.push((tight, inflaters));
+        }
+        // The group's encoder, with a history of its own (the very screen
+        // it sends next, which it would otherwise send as one match),
+        // forgets it: its keyframe and the frames after it decode alike in
+        // both viewers.
+        let mut group = Tight::shared();
+        encode_screen(&mut group, &noise(w, h, 20), w, h, &format);
+        group.forget();
+        for image in [noise(w, h, 20), screen(w, h, 21), noise(w, h, 20)] {
+            let (out, count) = encode_screen(&mut group, &image, w, h, &format);
+            for (_, inflaters) in &mut viewers {
+                assert_decodes(&out, count, &format, inflaters, &image, w);
+            }
+        }
+        // One leaves: its own compressors, forgotten when the group took
+        // over, go on from nothing, and it decodes them.
+        let (tight, inflaters) = &mut viewers[0];
+        tight.forget();
+        for step in 0..2 {
+            let image = screen(w, h, 30 + step);
+            let (out, count) = encode_screen(tight, &image, w, h, &format);
+            assert_decodes(&out, count, &format, inflaters, &image, w);
+        }
     }
 
     /// A Tight decoder (no JPEG, no gradient) returning pixel values in
@@ -333,8 +586,7 @@ mod tests {
             .collect();
         for format in formats {
             let mut tight = Tight::new();
-            let mut streams: Vec<flate2::Decompress> =
-                (0..4).map(|_| flate2::Decompress::new(true)).collect();
+            let mut streams = inflaters();
             // The whole, each band alone (fill, mono, palette, full colour,
             // palette), and rectangles too small to compress.
             let bands = (0..5).map(|b| Rect::new(0, b * 50, w, 50));
@@ -348,16 +600,7 @@ mod tests {
                 let patch = Patch { rect, pixels: patch_pixels };
                 let mut out = Vec::new();
                 let count = tight.encode(&patch, &format, &mut out);
-                for (piece, got) in decode(&out, &format, count, &mut streams) {
-                    for (i, value) in got.iter().enumerate() {
-                        let (x, y) = (
-                            usize::from(piece.x) + i % usize::from(piece.width),
-                            usize::from(piece.y) + i / usize::from(piece.width),
-                        );
-                        let want = format.convert(pixels[y * usize::from(w) + x]);
-                        assert_eq!(*value, want, "{format:?} at ({x},{y})");
-                    }
-                }
+                assert_decodes(&out, count, &format, &mut streams, &pixels, w);
             }
         }
     }
@@ -367,6 +610,6 @@ mod tests {
         let patch = Patch { rect: Rect::new(0, 0, 3000, 40), pixels: vec![0; 3000 * 40] };
         let mut out = Vec::new();
         // At most 2048 wide and 65536 pixels: 32 rows of 2048 + 952, twice.
-        assert_eq!(Tight::new().encode(&patch, &PixelFormat::SERVER, &mut out), 4);
+        assert_eq!(Tight::shared().encode(&patch, &PixelFormat::SERVER, &mut out), 4);
     }
 }
