@@ -1,7 +1,16 @@
 //! Tight without JPEG: each piece of a rectangle is a fill (one colour), a
 //! two-colour bitmap, a palette of up to 256 colours with 8-bit indices, or
 //! full colour, the last three through their own zlib streams (rfbproto 7.7.6).
-//! Text screens are mostly fills and small palettes.
+//!
+//! Text goes as ZRLE sends it (`zrle`'s notes say why each choice saves
+//! bytes): a patch of text at least [`MIN_ROWS`] cells tall goes as one
+//! piece per column of cells, in ZRLE's column order, so that a glyph's
+//! bytes are contiguous and zlib finds it whole; a piece of glyphs in one
+//! colour on another has the renderer's whole coverage ramp as its palette,
+//! background first, so that a glyph is the same index bytes in every piece.
+//! Other palettes are sorted, so that the same colours give the same indices.
+//! The bytes against ZRLE's are in README.md's Performance section
+//! (`cargo bench --bench rfb`).
 //!
 //! Each stream is written as raw deflate, its 2-byte zlib header put by hand
 //! in front of its first data: what a viewer reads is a zlib stream, the
