@@ -3,7 +3,7 @@
 //! full colour, the last three through their own zlib streams (rfbproto 7.7.6).
 //!
 //! Text goes as ZRLE sends it (`zrle`'s notes say why each choice saves
-//! bytes): a patch of text at least [`MIN_ROWS`] cells tall goes as one
+//! bytes): a patch of text at least `MIN_ROWS` (seven) cells tall goes as one
 //! piece per column of cells, in ZRLE's column order, so that a glyph's
 //! bytes are contiguous and zlib finds it whole; a piece of glyphs in one
 //! colour on another has the renderer's whole coverage ramp as its palette,
