@@ -185,7 +185,9 @@ impl Encoders {
                 zrle.set_effort(self.effort);
                 zrle.encode(patch, format, self.cell_size, out)
             }
-            Encoding::Tight => self.tight.get_or_insert_with(tight::Tight::new).encode(patch, format, out),
+            Encoding::Tight => {
+                self.tight.get_or_insert_with(tight::Tight::new).encode(patch, format, self.cell_size, out)
+            }
         }
     }
 }

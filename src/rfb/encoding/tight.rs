@@ -1,7 +1,16 @@
 //! Tight without JPEG: each piece of a rectangle is a fill (one colour), a
 //! two-colour bitmap, a palette of up to 256 colours with 8-bit indices, or
 //! full colour, the last three through their own zlib streams (rfbproto 7.7.6).
-//! Text screens are mostly fills and small palettes.
+//!
+//! Text goes as ZRLE sends it (`zrle`'s notes say why each choice saves
+//! bytes): a patch of text at least `MIN_ROWS` (seven) cells tall goes as one
+//! piece per column of cells, in ZRLE's column order, so that a glyph's
+//! bytes are contiguous and zlib finds it whole; a piece of glyphs in one
+//! colour on another has the renderer's whole coverage ramp as its palette,
+//! background first, so that a glyph is the same index bytes in every piece.
+//! Other palettes are sorted, so that the same colours give the same indices.
+//! The bytes against ZRLE's are in README.md's Performance section
+//! (`cargo bench --bench rfb`).
 //!
 //! Each stream is written as raw deflate, its 2-byte zlib header put by hand
 //! in front of its first data: what a viewer reads is a zlib stream, the
@@ -23,6 +32,8 @@ use flate2::{Compress, Compression, FlushCompress};
 use super::number;
 use super::palette::Palette;
 use super::patch::Patch;
+use super::zrle;
+use crate::frame::Rect;
 use crate::rfb::pixel_format::PixelFormat;
 use crate::rfb::server_message::ServerMessage;
 
@@ -97,28 +108,53 @@ impl Tight {
 
     /// Appends `patch` as Tight rectangles, one per piece; returns how many.
     /// Streams not started yet are started first, if the patch is large
-    /// enough ([`Tight::start_streams`]).
-    pub fn encode(&mut self, patch: &Patch, format: &PixelFormat, out: &mut Vec<u8>) -> u16 {
-        let (width, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
-        let piece_width = width.min(MAX_WIDTH);
-        let piece_height = (MAX_AREA / piece_width).max(1);
+    /// enough ([`Tight::start_streams`]). A patch of text (`cell`, the
+    /// screen's character cell, known and the patch aligned to it) goes as
+    /// a piece per column of cells.
+    pub fn encode(
+        &mut self,
+        patch: &Patch,
+        format: &PixelFormat,
+        cell: Option<(u16, u16)>,
+        out: &mut Vec<u8>,
+    ) -> u16 {
         let mut count = 0;
-        let mut pixels = Vec::new();
         if !self.all_started() {
-            count += self.start_streams(patch, format, &mut pixels, out);
+            count += self.start_streams(patch, format, &mut Vec::new(), out);
         }
-        for y in (0..height).step_by(piece_height) {
-            let h = piece_height.min(height - y);
-            for x in (0..width).step_by(piece_width) {
-                let w = piece_width.min(width - x);
-                patch.tile(x, y, w, h, &mut pixels);
-                ServerMessage::Rectangle { rect: patch.sub_rect(x, y, w, h), encoding: number::TIGHT }
-                    .encode(out);
-                self.encode_piece(&pixels, w, format, out);
-                count += 1;
+        let pieces = match text_columns(patch.rect, cell) {
+            None => pieces_of(patch, None, format),
+            Some((cell_width, cell_height)) => {
+                let mut pixels = Vec::new();
+                let columns = patch.rect.width / cell_width;
+                let mut by_column = Vec::with_capacity(usize::from(columns));
+                for column in 0..columns {
+                    let x = usize::from(column * cell_width);
+                    let (w, h) = (usize::from(cell_width), usize::from(patch.rect.height));
+                    patch.tile(x, 0, w, h, &mut pixels);
+                    let strip =
+                        Patch { rect: patch.sub_rect(x, 0, w, h), pixels: std::mem::take(&mut pixels) };
+                    by_column.push(pieces_of(&strip, Some(cell_height), format));
+                    pixels = strip.pixels;
+                }
+                let lengths: Vec<usize> = by_column
+                    .iter()
+                    .map(|pieces| pieces.iter().filter_map(|p| p.data.as_ref()).map(|(_, d)| d.len()).sum())
+                    .collect();
+                zrle::column_order(patch, (cell_width, cell_height), &lengths)
+                    .into_iter()
+                    .flat_map(|column| std::mem::take(&mut by_column[column]))
+                    .collect()
+            }
+        };
+        for piece in &pieces {
+            ServerMessage::Rectangle { rect: piece.rect, encoding: number::TIGHT }.encode(out);
+            out.extend_from_slice(&piece.head);
+            if let Some((stream, data)) = &piece.data {
+                self.put_data(*stream, data, out);
             }
         }
-        count
+        count + pieces.len() as u16
     }
 
     /// Starts each stream not started yet with a rectangle of its own: the
@@ -157,53 +193,6 @@ impl Tight {
         count
     }
 
-    fn encode_piece(&mut self, pixels: &[u32], width: usize, format: &PixelFormat, out: &mut Vec<u8>) {
-        let mut palette = Palette::of(pixels, 256);
-        palette.colours.sort_unstable();
-        match palette.colours.len() {
-            1 => {
-                out.push(FILL);
-                format.put_tpixel(palette.colours[0], out);
-            }
-            2 if !palette.overflow => {
-                out.push(((STREAM_MONO as u8) | EXPLICIT_FILTER) << 4);
-                put_palette(&palette, format, out);
-                let mut bits = Vec::with_capacity(pixels.len() / 8 + 1);
-                for row in pixels.chunks(width) {
-                    for byte in row.chunks(8) {
-                        let b = byte
-                            .iter()
-                            .enumerate()
-                            .fold(0u8, |b, (i, &p)| b | (u8::from(p == palette.colours[1]) << (7 - i)));
-                        bits.push(b);
-                    }
-                }
-                self.put_data(STREAM_MONO, &bits, out);
-            }
-            _ if !palette.overflow => {
-                out.push(((STREAM_INDEXED as u8) | EXPLICIT_FILTER) << 4);
-                put_palette(&palette, format, out);
-                let mut indices = Vec::with_capacity(pixels.len());
-                let mut last = (u32::MAX, 0u8);
-                for &p in pixels {
-                    if p != last.0 {
-                        last = (p, palette.index(p) as u8);
-                    }
-                    indices.push(last.1);
-                }
-                self.put_data(STREAM_INDEXED, &indices, out);
-            }
-            _ => {
-                out.push((STREAM_FULL_COLOUR as u8) << 4);
-                let mut data = Vec::with_capacity(pixels.len() * format.tpixel_len());
-                for &p in pixels {
-                    format.put_tpixel(p, &mut data);
-                }
-                self.put_data(STREAM_FULL_COLOUR, &data, out);
-            }
-        }
-    }
-
     /// Appends data, compressed through `stream` unless it is too short to be.
     fn put_data(&mut self, stream: usize, data: &[u8], out: &mut Vec<u8>) {
         if data.len() < MIN_TO_COMPRESS {
@@ -226,6 +215,118 @@ impl Default for Tight {
     fn default() -> Self {
         Tight::new()
     }
+}
+
+/// One piece of a patch, encoded but not yet compressed.
+struct Piece {
+    rect: Rect,
+    /// The control byte and what follows it before the data: a fill's
+    /// colour, or the palette filter and its colours.
+    head: Vec<u8>,
+    /// The stream the data goes through, and the data; none for a fill.
+    data: Option<(usize, Vec<u8>)>,
+}
+
+/// The most cell columns a patch is cut into (a terminal 256 columns wide);
+/// wider ones go in pieces as large as decoders take.
+const MAX_COLUMNS: u16 = 256;
+
+/// Rows of cells a patch must have to go as columns: each column's piece
+/// costs a rectangle header, a palette and a zlib block of its own (about 50
+/// bytes), which a glyph found whole by zlib repays (4 bytes instead of about
+/// 12 in rows). Shorter patches go in rows: a flood's updates, damage in
+/// bands of 3-9 rows, came out 10 % larger and slower with every band in
+/// columns (`cargo bench --bench viewers`).
+const MIN_ROWS: u16 = 7;
+
+/// The cell of a patch of text to be cut into columns of cells: `cell` known,
+/// the patch aligned to it, more than a column wide and at least
+/// [`MIN_ROWS`] cells tall.
+fn text_columns(rect: Rect, cell: Option<(u16, u16)>) -> Option<(u16, u16)> {
+    cell.filter(|&(w, h)| {
+        w > 0
+            && h > 0
+            && rect.x.is_multiple_of(w)
+            && rect.width.is_multiple_of(w)
+            && rect.width > w
+            && rect.width / w <= MAX_COLUMNS
+            && rect.height >= MIN_ROWS * h
+    })
+}
+
+/// `patch` cut into pieces as large as decoders take, each encoded. With
+/// `cell_height`, a piece cut short of the whole height ends at a cell row.
+fn pieces_of(patch: &Patch, cell_height: Option<u16>, format: &PixelFormat) -> Vec<Piece> {
+    let (width, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
+    let piece_width = width.min(MAX_WIDTH);
+    let mut piece_height = (MAX_AREA / piece_width).max(1);
+    if let Some(cell_height) = cell_height.map(usize::from).filter(|&h| h > 0 && h <= piece_height) {
+        piece_height -= piece_height % cell_height;
+    }
+    let mut pieces = Vec::new();
+    let mut pixels = Vec::new();
+    for y in (0..height).step_by(piece_height) {
+        let h = piece_height.min(height - y);
+        for x in (0..width).step_by(piece_width) {
+            let w = piece_width.min(width - x);
+            patch.tile(x, y, w, h, &mut pixels);
+            let (head, data) = encode_piece(&pixels, w, format);
+            pieces.push(Piece { rect: patch.sub_rect(x, y, w, h), head, data });
+        }
+    }
+    pieces
+}
+
+/// One piece's head and data (`pixels`, `width` a row): a fill, a glyph
+/// ramp's indices (a coverage level each, so a glyph gives the same bytes
+/// in every piece), a two-colour bitmap, a sorted palette's indices, or
+/// full colour.
+fn encode_piece(pixels: &[u32], width: usize, format: &PixelFormat) -> (Vec<u8>, Option<(usize, Vec<u8>)>) {
+    let mut palette = Palette::of(pixels, 256);
+    let mut head = Vec::new();
+    if palette.colours.len() == 1 {
+        head.push(FILL);
+        format.put_tpixel(palette.colours[0], &mut head);
+        return (head, None);
+    }
+    if let Some(ramp) = zrle::ramp_of(&palette, pixels) {
+        palette.colours = ramp.to_vec();
+    } else if palette.overflow {
+        head.push((STREAM_FULL_COLOUR as u8) << 4);
+        let mut data = Vec::with_capacity(pixels.len() * format.tpixel_len());
+        for &p in pixels {
+            format.put_tpixel(p, &mut data);
+        }
+        return (head, Some((STREAM_FULL_COLOUR, data)));
+    } else {
+        palette.colours.sort_unstable();
+    }
+    if palette.colours.len() == 2 {
+        head.push(((STREAM_MONO as u8) | EXPLICIT_FILTER) << 4);
+        put_palette(&palette, format, &mut head);
+        let mut bits = Vec::with_capacity(pixels.len() / 8 + 1);
+        for row in pixels.chunks(width) {
+            for byte in row.chunks(8) {
+                let b = byte
+                    .iter()
+                    .enumerate()
+                    .fold(0u8, |b, (i, &p)| b | (u8::from(p == palette.colours[1]) << (7 - i)));
+                bits.push(b);
+            }
+        }
+        return (head, Some((STREAM_MONO, bits)));
+    }
+    head.push(((STREAM_INDEXED as u8) | EXPLICIT_FILTER) << 4);
+    put_palette(&palette, format, &mut head);
+    let mut indices = Vec::with_capacity(pixels.len());
+    let mut last = (u32::MAX, 0u8);
+    for &p in pixels {
+        if p != last.0 {
+            last = (p, palette.index(p) as u8);
+        }
+        indices.push(last.1);
+    }
+    (head, Some((STREAM_INDEXED, indices)))
 }
 
 /// The palette filter's header: filter id, colour count − 1, the colours.
@@ -287,7 +388,6 @@ fn deflate_sync(stream: &mut Compress, input: &[u8], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::Rect;
 
     #[test]
     fn compact_lengths_take_one_to_three_bytes() {
@@ -302,7 +402,7 @@ mod tests {
     fn a_solid_piece_is_a_fill() {
         let patch = Patch { rect: Rect::new(0, 0, 4, 4), pixels: vec![0x00102030; 16] };
         let mut out = Vec::new();
-        assert_eq!(Tight::shared().encode(&patch, &PixelFormat::SERVER, &mut out), 1);
+        assert_eq!(Tight::shared().encode(&patch, &PixelFormat::SERVER, None, &mut out), 1);
         assert_eq!(&out[12..], &[FILL, 0x10, 0x20, 0x30]);
     }
 
@@ -313,13 +413,17 @@ mod tests {
         // Too small to start a stream (4 pixels of 3 bytes are needed): nothing but the fill.
         let tiny = Patch { rect: Rect::new(5, 5, 1, 3), pixels: vec![0x00102030; 3] };
         let mut out = Vec::new();
-        assert_eq!(tight.encode(&tiny, &format, &mut out), 1);
+        assert_eq!(tight.encode(&tiny, &format, None, &mut out), 1);
         assert!(!tight.all_started());
 
         let pixels = vec![0x00010203, 0x00040506, 0x00070809, 0x000a0b0c, 0, 0, 0, 0];
         let patch = Patch { rect: Rect::new(10, 20, 4, 2), pixels };
         let mut out = Vec::new();
-        assert_eq!(tight.encode(&patch, &format, &mut out), 4, "a rectangle per stream, then the patch");
+        assert_eq!(
+            tight.encode(&patch, &format, None, &mut out),
+            4,
+            "a rectangle per stream, then the patch"
+        );
         assert!(tight.all_started());
         // Each starting rectangle: the patch's first row through stream k,
         // its bytes what zlib writes for them, header included.
@@ -338,7 +442,7 @@ mod tests {
             rest = &rest[want.len()..];
         }
         let mut out = Vec::new();
-        assert_eq!(tight.encode(&patch, &format, &mut out), 1, "started once only");
+        assert_eq!(tight.encode(&patch, &format, None, &mut out), 1, "started once only");
     }
 
     /// A viewer's four inflaters, as its decoder has them.
@@ -409,7 +513,7 @@ mod tests {
     ) -> (Vec<u8>, u16) {
         let patch = Patch { rect: Rect::new(0, 0, w, h), pixels: image.to_vec() };
         let mut out = Vec::new();
-        let count = tight.encode(&patch, format, &mut out);
+        let count = tight.encode(&patch, format, None, &mut out);
         (out, count)
     }
 
@@ -599,10 +703,60 @@ mod tests {
                 }
                 let patch = Patch { rect, pixels: patch_pixels };
                 let mut out = Vec::new();
-                let count = tight.encode(&patch, &format, &mut out);
+                let count = tight.encode(&patch, &format, None, &mut out);
                 assert_decodes(&out, count, &format, &mut streams, &pixels, w);
             }
         }
+    }
+
+    #[test]
+    fn text_goes_by_columns_of_cells_and_decodes() {
+        // 12 columns of 4x6 cells, MIN_ROWS rows: glyphs at the renderer's
+        // coverage levels of grey on black, a green column, a blank one, a
+        // two-colour one.
+        let ramp = crate::frame::coverage::ramp(0xaaaaaa, 0);
+        let green = crate::frame::coverage::ramp(0x00aa00, 0);
+        let (w, h) = (48u16, 6 * MIN_ROWS);
+        let pixels: Vec<u32> = (0..usize::from(w) * usize::from(h))
+            .map(|i| {
+                let (x, y) = (i % usize::from(w), i / usize::from(w));
+                let (column, glyph) = (x / 4, (x / 4 * 7 + y / 6 * 3) % 5);
+                let level = (x % 4 + y % 6 + glyph) % 4;
+                match column {
+                    3 => 0,
+                    5 => [0, 0xffffff][level % 2],
+                    7 => green[level],
+                    _ => ramp[level],
+                }
+            })
+            .collect();
+        let patch = Patch { rect: Rect::new(0, 0, w, h), pixels: pixels.clone() };
+        let mut tight = Tight::new();
+        let mut streams = inflaters();
+        for starting in [3, 0] {
+            let mut out = Vec::new();
+            let count = tight.encode(&patch, &PixelFormat::SERVER, Some((4, 6)), &mut out);
+            assert_eq!(count, starting + 12, "one piece a column");
+            let mut seen = vec![false; pixels.len()];
+            for (piece, got) in
+                decode(&out, &PixelFormat::SERVER, count, &mut streams).split_off(starting.into())
+            {
+                assert_eq!((piece.width, piece.height), (4, h));
+                for (i, value) in got.iter().enumerate() {
+                    let (x, y) = (usize::from(piece.x) + i % 4, i / 4);
+                    assert_eq!(*value, pixels[y * usize::from(w) + x], "at ({x},{y})");
+                    seen[y * usize::from(w) + x] = true;
+                }
+            }
+            assert!(seen.iter().all(|&s| s), "every pixel sent");
+        }
+        // A cell row fewer: in rows, one piece.
+        let short =
+            Patch { rect: Rect::new(0, 0, w, h - 6), pixels: pixels[..usize::from(w * (h - 6))].to_vec() };
+        let mut out = Vec::new();
+        let count = tight.encode(&short, &PixelFormat::SERVER, Some((4, 6)), &mut out);
+        assert_eq!(count, 1);
+        assert_decodes(&out, count, &PixelFormat::SERVER, &mut streams, &pixels, w);
     }
 
     #[test]
@@ -610,6 +764,6 @@ mod tests {
         let patch = Patch { rect: Rect::new(0, 0, 3000, 40), pixels: vec![0; 3000 * 40] };
         let mut out = Vec::new();
         // At most 2048 wide and 65536 pixels: 32 rows of 2048 + 952, twice.
-        assert_eq!(Tight::shared().encode(&patch, &PixelFormat::SERVER, &mut out), 4);
+        assert_eq!(Tight::shared().encode(&patch, &PixelFormat::SERVER, None, &mut out), 4);
     }
 }

@@ -189,7 +189,7 @@ const WINDOW: usize = 32 * 1024;
 /// column to the right on a tie. A full screen of text is 250-400 KB of tiles
 /// and zlib sees back only 32 KB, about ten columns; going where the glyphs
 /// just sent are used again sends fewer of them again.
-fn column_order(patch: &Patch, cell: (u16, u16), lengths: &[usize]) -> Vec<usize> {
+pub(super) fn column_order(patch: &Patch, cell: (u16, u16), lengths: &[usize]) -> Vec<usize> {
     let (cell_width, cell_height) = (usize::from(cell.0), usize::from(cell.1));
     let (stride, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
     // Whole cells of each column, from the first framebuffer row a cell row starts on.
@@ -354,7 +354,7 @@ const RAMP_BITS: usize = match LEVELS {
 /// tile uses. An index is then a coverage level, the same in every tile, so a
 /// glyph gives the same bytes wherever it is. The background is the more
 /// frequent of the two colours furthest apart.
-fn ramp_of(palette: &Palette, pixels: &[u32]) -> Option<[u32; LEVELS]> {
+pub(super) fn ramp_of(palette: &Palette, pixels: &[u32]) -> Option<[u32; LEVELS]> {
     if palette.overflow || palette.colours.len() <= 2 {
         return None;
     }
