@@ -23,7 +23,7 @@
 
 mod client;
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -178,20 +178,24 @@ impl Drop for Server {
     }
 }
 
-/// One viewer process: connects, then reads updates until `to`, counting
-/// those that end in [`from`, `to`) and their bytes; prints `updates bytes`.
+/// One viewer process: connects, takes its first update, says `ready` and
+/// reads `FROM TO` (times in ms) on stdin; then reads updates until `to`,
+/// counting those that end in [`from`, `to`) and their bytes; prints
+/// `updates bytes`. The bench starts the clock once every viewer is ready:
+/// a server busy with its flood may take seconds to greet each one (Xvnc with
+/// 64), which would otherwise count as its viewers' slowness.
 fn viewer_process() {
     let address = env_or("VIEWERS_ADDRESS", "");
     let encoding: i32 = env_or("VIEWERS_ENCODING", "16").parse().expect("an encoding number");
     let format = Format::by_bits(&env_or("VIEWERS_FORMAT", "32"));
-    let from: u64 = env_or("VIEWERS_FROM", "0").parse().expect("a time");
-    let to: u64 = env_or("VIEWERS_TO", "0").parse().expect("a time");
     let mut viewer = Viewer::connect(&address, format, encoding).expect("the viewer connects");
     viewer.request(false).expect("a request");
+    viewer.next_update().expect("the first update");
+    let (from, to) = wait_for_start();
     let (mut updates, mut bytes) = (0u64, 0u64);
     loop {
         let before = viewer.read.load(std::sync::atomic::Ordering::Relaxed);
-        if viewer.next_update().and_then(|()| viewer.request(true)).is_err() {
+        if viewer.request(true).and_then(|()| viewer.next_update()).is_err() {
             break;
         }
         let now = now_ms();
@@ -206,6 +210,16 @@ fn viewer_process() {
     println!("{updates} {bytes}");
 }
 
+/// Says `ready` on stdout and reads the measured window, `FROM TO`, on stdin.
+fn wait_for_start() -> (u64, u64) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "ready").and_then(|()| out.flush()).expect("the bench reads its viewers");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).expect("the bench says when to start");
+    let mut times = line.split_whitespace().map(|t| t.parse::<u64>().expect("a time in ms"));
+    (times.next().unwrap_or(0), times.next().unwrap_or(0))
+}
+
 /// Is the marker (a red cell at the top left) shown?
 fn marked(viewer: &Viewer) -> bool {
     let p = viewer.pixel(3, 3);
@@ -214,11 +228,13 @@ fn marked(viewer: &Viewer) -> bool {
 }
 
 /// The key probe: types a key every 50 ms between `from` and `to` and
-/// returns each one's time until the marker it toggles shows.
-fn probe(address: String, encoding: i32, from: u64, to: u64) -> Vec<Duration> {
+/// returns each one's time until the marker it toggles shows; the window
+/// comes on `start` once every viewer is connected.
+fn probe(address: String, encoding: i32, start: std::sync::mpsc::Receiver<(u64, u64)>) -> Vec<Duration> {
     let mut viewer = Viewer::connect(&address, Format::RGB888, encoding).expect("the probe connects");
     viewer.point(20, 20).expect("the pointer over the terminal");
     viewer.request(false).expect("a request");
+    let Ok((from, to)) = start.recv() else { return Vec::new() };
     let mut latencies = Vec::new();
     let mut typed: Option<(Instant, bool)> = None;
     let mut next_key = from;
@@ -269,39 +285,55 @@ fn run(server_name: &'static str, encoding: &str, n: usize, formats: &[String]) 
     let address = format!("127.0.0.1:{}", server.port);
     let warmup: u64 = (env_or("VIEWERS_WARMUP", "2").parse::<f64>().expect("seconds") * 1000.0) as u64;
     let seconds: f64 = env_or("VIEWERS_SECONDS", "5").parse().expect("seconds");
-    // Viewers start meanwhile: 64 processes take a while on 2 cores.
-    let from = now_ms() + warmup + 250 * (n as u64 / 16 + 1);
-    let to = from + (seconds * 1000.0) as u64;
     let number = encoding_number(encoding);
     let me = std::env::current_exe().expect("the bench's own path");
-    let viewers: Vec<Child> = (0..n)
-        .map(|i| {
-            Command::new(&me)
-                .env("VIEWERS_ROLE", "viewer")
-                .env("VIEWERS_ADDRESS", &address)
-                .env("VIEWERS_ENCODING", number.to_string())
-                .env("VIEWERS_FORMAT", &formats[i % formats.len()])
-                .env("VIEWERS_FROM", from.to_string())
-                .env("VIEWERS_TO", to.to_string())
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("a viewer process starts")
-        })
-        .collect();
+    // One at a time, each once the one before has its first frame: Xvnc
+    // listens with a short backlog, and viewers connecting all at once
+    // overflowed it (the kernel then retries the handshake for tens of
+    // seconds). The clock starts when every viewer is ready.
     let latency_at = env_or("VIEWERS_LATENCY_AT", "16");
+    let (start_probe, probe_start) = std::sync::mpsc::channel();
     let probe = (latency_at == n.to_string()).then(|| {
         let address = address.clone();
-        std::thread::spawn(move || probe(address, number, from, to))
+        std::thread::spawn(move || probe(address, number, probe_start))
     });
+    let mut viewers = Vec::new();
+    let mut outputs = Vec::new();
+    for i in 0..n {
+        let mut viewer = Command::new(&me)
+            .env("VIEWERS_ROLE", "viewer")
+            .env("VIEWERS_ADDRESS", &address)
+            .env("VIEWERS_ENCODING", number.to_string())
+            .env("VIEWERS_FORMAT", &formats[i % formats.len()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("a viewer process starts");
+        let mut stdout = BufReader::new(viewer.stdout.take().expect("piped"));
+        let mut line = String::new();
+        if stdout.read_line(&mut line).is_err() || line.trim() != "ready" {
+            eprintln!("a viewer of {server_name} did not connect");
+        }
+        viewers.push(viewer);
+        outputs.push(stdout);
+    }
+    let from = now_ms() + warmup;
+    let to = from + (seconds * 1000.0) as u64;
+    for viewer in &mut viewers {
+        if let Some(mut stdin) = viewer.stdin.take() {
+            let _ = writeln!(stdin, "{from} {to}");
+        }
+    }
+    let _ = start_probe.send((from, to));
     sleep_until_ms(from);
     let cpu_before = server.cpu_ticks();
     sleep_until_ms(to);
     let cpu_after = server.cpu_ticks();
     let mut rates: Vec<f64> = Vec::new();
     let (mut updates, mut bytes) = (0u64, 0u64);
-    for mut viewer in viewers {
+    for (mut viewer, mut stdout) in viewers.into_iter().zip(outputs) {
         let mut out = String::new();
-        viewer.stdout.take().expect("piped").read_to_string(&mut out).expect("the viewer's figures");
+        stdout.read_to_string(&mut out).expect("the viewer's figures");
         let status = viewer.wait().expect("the viewer ends");
         let mut fields = out.split_whitespace().map(|f| f.parse::<u64>().unwrap_or(0));
         let (u, b) = (fields.next().unwrap_or(0), fields.next().unwrap_or(0));
