@@ -64,9 +64,8 @@ fn decode(chunks: impl Iterator<Item = impl AsRef<[u8]>>) -> Vec<Option<Value>> 
 }
 
 /// Decodes `bytes` whole and in pieces of `piece` bytes, checks that both find
-/// the same objects (the only values that can be requests: a number cut in
-/// two is two numbers, as it must be when a reader cannot know that more
-/// digits follow), and returns what the whole found.
+/// the same objects (the values that can be requests), and returns what the
+/// whole found.
 fn decoder_agrees(bytes: &[u8], piece: usize) -> Vec<Option<Value>> {
     let whole = decode(std::iter::once(bytes));
     let pieces = decode(bytes.chunks(piece));

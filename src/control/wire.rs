@@ -87,6 +87,18 @@ impl RequestDecoder {
                 self.buffer.clear();
                 None
             }
+            // A number that ends where the bytes so far end may go on in the
+            // next read ("12" then "34"): it is whole only once something
+            // follows it, as in QEMU's lexer. Cut there, its second half
+            // could be a malformed number ("00") whose error drops the rest
+            // of its line, requests and all.
+            Some(Ok(value))
+                if value.is_number()
+                    && values.byte_offset() == self.buffer.len()
+                    && self.buffer.len() <= MAX_REQUEST =>
+            {
+                None
+            }
             Some(Ok(value)) => {
                 let used = values.byte_offset();
                 self.buffer.drain(..used);
@@ -212,6 +224,30 @@ mod tests {
                 "cut at {cut}"
             );
         }
+    }
+
+    #[test]
+    fn a_number_cut_by_a_read_is_one_number_and_the_request_after_it_is_read() {
+        // Found by the qmp fuzz target: a number cut so that its second half
+        // starts with "00" made an error that dropped the request after it.
+        let text = b"4400000002{\"execute\": \"qmp_capabilities\"}\n";
+        let whole = decode_all(&mut {
+            let mut decoder = RequestDecoder::default();
+            decoder.push(text);
+            decoder
+        });
+        for piece in 1..text.len() {
+            let mut decoder = RequestDecoder::default();
+            let mut got = Vec::new();
+            for chunk in text.chunks(piece) {
+                decoder.push(chunk);
+                got.extend(decode_all(&mut decoder));
+            }
+            assert_eq!(got, whole, "in pieces of {piece}");
+        }
+        assert_eq!(whole.len(), 2, "{whole:?}");
+        assert_eq!(whole[0], Ok(json!(4_400_000_002u64)));
+        assert_eq!(whole[1], Ok(json!({"execute": "qmp_capabilities"})));
     }
 
     #[test]
