@@ -7,8 +7,7 @@
 mod common;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixStream;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
@@ -19,65 +18,8 @@ use nix::unistd::Pid;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-/// A QMP client over a unix socket, as `socat` or `qemu.qmp` would be.
-struct Qmp {
-    reader: BufReader<UnixStream>,
-    writer: UnixStream,
-    /// Events that arrived while waiting for an answer.
-    events: Vec<Value>,
-}
-
+/// What these tests ask of the console over QMP.
 impl Qmp {
-    /// Connects, reads the greeting and negotiates.
-    fn connect(path: &str) -> Qmp {
-        let stream = connect(Path::new(path));
-        let mut qmp =
-            Qmp { reader: BufReader::new(stream.try_clone().unwrap()), writer: stream, events: Vec::new() };
-        let greeting = qmp.read();
-        assert!(greeting["QMP"].is_object(), "{greeting}");
-        assert_eq!(qmp.execute("qmp_capabilities", json!({})), json!({"return": {}}));
-        qmp
-    }
-
-    fn read(&mut self) -> Value {
-        let mut line = String::new();
-        self.reader.read_line(&mut line).expect("vcmux answers");
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
-    }
-
-    /// Runs a command and returns its answer (events set aside).
-    fn execute(&mut self, command: &str, arguments: Value) -> Value {
-        let request = json!({"execute": command, "arguments": arguments});
-        self.writer.write_all(format!("{request}\n").as_bytes()).unwrap();
-        loop {
-            let message = self.read();
-            if message.get("event").is_some() {
-                self.events.push(message);
-            } else {
-                return message;
-            }
-        }
-    }
-
-    /// Waits for the event `name`, looking first among those set aside.
-    fn wait_event(&mut self, name: &str) -> Value {
-        if let Some(at) = self.events.iter().position(|e| e["event"] == name) {
-            return self.events.remove(at);
-        }
-        loop {
-            let message = self.read();
-            if message["event"] == name {
-                return message;
-            }
-            self.events.push(message);
-        }
-    }
-
-    /// Whether the event `name` was heard while waiting for answers.
-    fn heard(&self, name: &str) -> bool {
-        self.events.iter().any(|e| e["event"] == name)
-    }
-
     /// Types `text` into the console through the vc's keyboard.
     fn type_text(&mut self, text: &str) {
         assert_eq!(self.execute("x-vcmux-send-text", json!({"text": text})), json!({"return": {}}));
@@ -168,7 +110,7 @@ fn a_stopped_socat_is_cut_off_and_the_console_runs_on_then_it_rejoins_at_the_cur
     let dir = temp_dir();
     let (sock, log, truth) = (path_in(&dir, "s.sock"), path_in(&dir, "console.log"), path_in(&dir, "truth"));
     let mut vcmux = start(&dir, "", &flood_script(64, &truth));
-    let mut qmp = Qmp::connect(&path_in(&dir, "qmp.sock"));
+    let mut qmp = Qmp::connect(path_in(&dir, "qmp.sock"));
     let mut socat = stopped_socat(&vcmux, &sock, &path_in(&dir, "socat.out"));
 
     // 64 MiB while socat reads nothing.
@@ -247,7 +189,7 @@ fn with_lag_0_a_stopped_socat_holds_the_console_back_until_it_reads_again() {
     let dir = temp_dir();
     let (sock, log, truth) = (path_in(&dir, "s.sock"), path_in(&dir, "console.log"), path_in(&dir, "truth"));
     let mut vcmux = start(&dir, ",lag=0", &flood_script(16, &truth));
-    let mut qmp = Qmp::connect(&path_in(&dir, "qmp.sock"));
+    let mut qmp = Qmp::connect(path_in(&dir, "qmp.sock"));
     let out = path_in(&dir, "socat.out");
     let mut socat = stopped_socat(&vcmux, &sock, &out);
 
@@ -288,7 +230,7 @@ fn a_client_that_connects_after_a_cut_with_replay_gets_the_last_bytes_then_the_s
     let dir = temp_dir();
     let (sock, log, truth) = (path_in(&dir, "s.sock"), path_in(&dir, "console.log"), path_in(&dir, "truth"));
     let mut vcmux = start(&dir, ",lag=1M,replay=64K", &flood_script(16, &truth));
-    let mut qmp = Qmp::connect(&path_in(&dir, "qmp.sock"));
+    let mut qmp = Qmp::connect(path_in(&dir, "qmp.sock"));
     let mut socat = stopped_socat(&vcmux, &sock, &path_in(&dir, "socat.out"));
     assert!(qmp.wait_for_text("READY", STEP.as_secs() - 10)["return"].is_object());
     qmp.type_text("go\n");
@@ -325,7 +267,7 @@ fn a_stopped_socat_within_its_lag_does_not_hold_vcmuxs_exit() {
     // 4 MiB: far more than the socket's kernel buffer, less than the 8M lag,
     // so the stopped client is never cut off while the command runs.
     let mut vcmux = start(&dir, "", &flood_script(4, &truth));
-    let mut qmp = Qmp::connect(&path_in(&dir, "qmp.sock"));
+    let mut qmp = Qmp::connect(path_in(&dir, "qmp.sock"));
     let mut socat = stopped_socat(&vcmux, &sock, &path_in(&dir, "socat.out"));
     assert!(qmp.wait_for_text("READY", STEP.as_secs() - 10)["return"].is_object());
     qmp.type_text("go\n");

@@ -20,7 +20,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use common::{STEP, Vcmux, path_in, temp_dir};
+use common::{Qmp, STEP, Vcmux, path_in, temp_dir};
 use futures_util::{SinkExt, StreamExt};
 use rfb_support::{Mirror, connect_over, sync_with_log, type_text};
 use rustls::pki_types::pem::PemObject;
@@ -662,58 +662,6 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
     }
 }
 
-/// A QMP client over a unix socket, as much as the audit test needs: the
-/// greeting and capabilities, commands, and events set aside until asked.
-struct Qmp {
-    reader: std::io::BufReader<std::os::unix::net::UnixStream>,
-    writer: std::os::unix::net::UnixStream,
-    events: Vec<serde_json::Value>,
-}
-
-impl Qmp {
-    fn connect(path: &Path) -> Qmp {
-        let stream = std::os::unix::net::UnixStream::connect(path).expect("the control socket");
-        stream.set_read_timeout(Some(STEP)).unwrap();
-        let reader = std::io::BufReader::new(stream.try_clone().unwrap());
-        let mut qmp = Qmp { reader, writer: stream, events: Vec::new() };
-        assert!(qmp.read()["QMP"].is_object(), "the greeting");
-        assert_eq!(qmp.execute("qmp_capabilities")["return"], serde_json::json!({}));
-        qmp
-    }
-
-    fn read(&mut self) -> serde_json::Value {
-        use std::io::BufRead;
-        let mut line = String::new();
-        self.reader.read_line(&mut line).expect("vcmux answers");
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
-    }
-
-    fn execute(&mut self, command: &str) -> serde_json::Value {
-        use std::io::Write;
-        writeln!(self.writer, "{}", serde_json::json!({"execute": command})).unwrap();
-        loop {
-            let message = self.read();
-            if message.get("event").is_none() {
-                return message;
-            }
-            self.events.push(message);
-        }
-    }
-
-    fn wait_event(&mut self, name: &str) -> serde_json::Value {
-        if let Some(at) = self.events.iter().position(|e| e["event"] == name) {
-            return self.events.remove(at);
-        }
-        loop {
-            let message = self.read();
-            if message["event"] == name {
-                return message;
-            }
-            self.events.push(message);
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reverse_connection_speaks_vencrypt_and_the_audit_trail_names_the_certificate() {
     let pki = certs();
@@ -769,7 +717,7 @@ async fn a_reverse_connection_speaks_vencrypt_and_the_audit_trail_names_the_cert
     let event = qmp.wait_event("VNC_INITIALIZED");
     assert_eq!(event["data"]["client"]["x509_dname"], serde_json::json!(subject), "{event}");
     assert_eq!(event["data"]["client"]["x-vcmux-view-only"], serde_json::json!(false), "{event}");
-    let vnc = qmp.execute("query-vnc");
+    let vnc = qmp.execute("query-vnc", serde_json::json!({}));
     assert_eq!(vnc["return"]["x-vcmux-reverse"], serde_json::json!(format!("127.0.0.1:{port}")), "{vnc}");
     assert_eq!(vnc["return"]["auth"], serde_json::json!("vencrypt"), "{vnc}");
     let clients = vnc["return"]["clients"].as_array().expect("clients");

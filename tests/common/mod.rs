@@ -323,3 +323,68 @@ pub fn assert_replayed_then_live(what: &str, copy: &[u8], whole: &[u8], before: 
     assert!(copy.len() <= whole.len(), "{what}: {} bytes, more than the {} output", copy.len(), whole.len());
     assert_same(what, copy, &whole[whole.len() - copy.len()..]);
 }
+
+/// A QMP client over a unix socket, as `socat` or `qemu.qmp` would be:
+/// connected and negotiated, with the events that arrive while it waits for
+/// an answer set aside until asked for.
+pub struct Qmp {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+    /// Events that arrived while waiting for an answer.
+    pub events: Vec<serde_json::Value>,
+}
+
+impl Qmp {
+    /// Connects to the control socket at `path`, reads the greeting and
+    /// negotiates.
+    pub fn connect(path: impl AsRef<Path>) -> Qmp {
+        let stream = connect(path.as_ref());
+        stream.set_read_timeout(Some(STEP)).expect("a read timeout");
+        let reader = BufReader::new(stream.try_clone().expect("a second handle on the socket"));
+        let mut qmp = Qmp { reader, writer: stream, events: Vec::new() };
+        let greeting = qmp.read();
+        assert!(greeting["QMP"].is_object(), "{greeting}");
+        let negotiated = qmp.execute("qmp_capabilities", serde_json::json!({}));
+        assert_eq!(negotiated, serde_json::json!({"return": {}}));
+        qmp
+    }
+
+    /// The next message.
+    pub fn read(&mut self) -> serde_json::Value {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("vcmux answers");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"))
+    }
+
+    /// Runs a command and returns its answer (events set aside).
+    pub fn execute(&mut self, command: &str, arguments: serde_json::Value) -> serde_json::Value {
+        let request = serde_json::json!({"execute": command, "arguments": arguments});
+        self.writer.write_all(format!("{request}\n").as_bytes()).expect("vcmux takes the request");
+        loop {
+            let message = self.read();
+            if message.get("event").is_none() {
+                return message;
+            }
+            self.events.push(message);
+        }
+    }
+
+    /// Waits for the event `name`, looking first among those set aside.
+    pub fn wait_event(&mut self, name: &str) -> serde_json::Value {
+        if let Some(at) = self.events.iter().position(|e| e["event"] == name) {
+            return self.events.remove(at);
+        }
+        loop {
+            let message = self.read();
+            if message["event"] == name {
+                return message;
+            }
+            self.events.push(message);
+        }
+    }
+
+    /// Whether the event `name` was heard while waiting for answers.
+    pub fn heard(&self, name: &str) -> bool {
+        self.events.iter().any(|e| e["event"] == name)
+    }
+}
