@@ -87,6 +87,8 @@ pub struct Viewer {
     pub pixels: Vec<u32>,
     zrle: Decompress,
     tight: [Decompress; 4],
+    /// Reused from rectangle to rectangle: what was read, and what it inflated to.
+    data: Vec<u8>,
     inflated: Vec<u8>,
 }
 
@@ -109,6 +111,7 @@ impl Viewer {
             pixels: Vec::new(),
             zrle: Decompress::new(true),
             tight: std::array::from_fn(|_| Decompress::new(true)),
+            data: Vec::new(),
             inflated: Vec::new(),
         };
         let version = viewer.bytes(12)?;
@@ -203,27 +206,32 @@ impl Viewer {
         let (x, y, w, h) = (usize::from(x), usize::from(y), usize::from(w), usize::from(h));
         match encoding {
             RAW => {
-                let data = self.bytes(w * h * self.format.bytes)?;
-                let pixels: Vec<u32> = data.chunks(self.format.bytes).map(le).collect();
-                self.put(x, y, w, h, &pixels);
+                let bytes = self.format.bytes;
+                let mut data = std::mem::take(&mut self.data);
+                self.read_into(w * h * bytes, &mut data)?;
+                self.paint(x, y, w, h, |i| pixel(&data[i * bytes..], bytes));
+                self.data = data;
             }
             COPY_RECT => {
                 let (sx, sy) = (usize::from(self.u16()?), usize::from(self.u16()?));
                 let stride = usize::from(self.width);
-                let rows: Vec<Vec<u32>> = (0..h)
-                    .map(|r| self.pixels[(sy + r) * stride + sx..(sy + r) * stride + sx + w].to_vec())
-                    .collect();
-                for (r, row) in rows.iter().enumerate() {
-                    self.pixels[(y + r) * stride + x..(y + r) * stride + x + w].copy_from_slice(row);
+                // Overlapping source and destination: copy rows in the order that reads each before it is written.
+                let rows: Box<dyn Iterator<Item = usize>> =
+                    if sy < y { Box::new((0..h).rev()) } else { Box::new(0..h) };
+                for r in rows {
+                    let from = (sy + r) * stride + sx;
+                    self.pixels.copy_within(from..from + w, (y + r) * stride + x);
                 }
             }
             ZRLE => {
                 let length = self.u32()? as usize;
-                let data = self.bytes(length)?;
+                let mut data = std::mem::take(&mut self.data);
+                self.read_into(length, &mut data)?;
                 let mut inflated = std::mem::take(&mut self.inflated);
                 inflate(&mut self.zrle, &data, &mut inflated, None);
                 self.zrle_tiles(&inflated, x, y, w, h);
                 self.inflated = inflated;
+                self.data = data;
             }
             TIGHT => self.tight(x, y, w, h)?,
             -223 | -224 | -308 => {}
@@ -232,82 +240,112 @@ impl Viewer {
         Ok(())
     }
 
-    fn put(&mut self, x: usize, y: usize, w: usize, h: usize, pixels: &[u32]) {
+    /// Paints `w` x `h` pixels at (`x`, `y`), the `i`th (row by row) being `colour(i)`.
+    fn paint(&mut self, x: usize, y: usize, w: usize, h: usize, mut colour: impl FnMut(usize) -> u32) {
         let stride = usize::from(self.width);
         for r in 0..h {
-            self.pixels[(y + r) * stride + x..(y + r) * stride + x + w]
-                .copy_from_slice(&pixels[r * w..(r + 1) * w]);
+            let row = &mut self.pixels[(y + r) * stride + x..][..w];
+            for (i, p) in row.iter_mut().enumerate() {
+                *p = colour(r * w + i);
+            }
         }
     }
 
+    /// Decodes ZRLE's 64x64 tiles (inflated `data`) straight into the framebuffer.
     fn zrle_tiles(&mut self, data: &[u8], x: usize, y: usize, w: usize, h: usize) {
         let cpixel = self.format.cpixel();
+        let stride = usize::from(self.width);
         let mut at = 0;
-        let mut take = |n: usize| {
-            let s = &data[at..at + n];
-            at += n;
-            s
-        };
-        let mut tile = Vec::with_capacity(64 * 64);
+        let mut palette = [0u32; 127];
         for ty in (0..h).step_by(64) {
             for tx in (0..w).step_by(64) {
                 let (tw, th) = (64.min(w - tx), 64.min(h - ty));
-                let n = tw * th;
-                tile.clear();
-                let sub = take(1)[0];
+                let origin = (y + ty) * stride + x + tx;
+                let sub = data[at];
+                at += 1;
                 match sub {
-                    0 => tile.extend(take(n * cpixel).chunks(cpixel).map(le)),
+                    0 => {
+                        for r in 0..th {
+                            let row = &mut self.pixels[origin + r * stride..][..tw];
+                            for (i, p) in row.iter_mut().enumerate() {
+                                *p = pixel(&data[at + i * cpixel..], cpixel);
+                            }
+                            at += tw * cpixel;
+                        }
+                    }
                     1 => {
-                        let p = le(take(cpixel));
-                        tile.resize(n, p);
+                        let p = pixel(&data[at..], cpixel);
+                        at += cpixel;
+                        for r in 0..th {
+                            self.pixels[origin + r * stride..][..tw].fill(p);
+                        }
                     }
                     2..=16 => {
-                        let palette: Vec<u32> =
-                            take(usize::from(sub) * cpixel).chunks(cpixel).map(le).collect();
+                        let n = usize::from(sub);
+                        for (i, p) in palette[..n].iter_mut().enumerate() {
+                            *p = pixel(&data[at + i * cpixel..], cpixel);
+                        }
+                        at += n * cpixel;
                         let bits = match sub {
                             2 => 1,
                             3 | 4 => 2,
                             _ => 4,
                         };
-                        for _ in 0..th {
-                            let row = take((tw * bits).div_ceil(8));
-                            for i in 0..tw {
+                        let mask = (1u8 << bits) - 1;
+                        let row_bytes = (tw * bits).div_ceil(8);
+                        for r in 0..th {
+                            let packed = &data[at..at + row_bytes];
+                            let row = &mut self.pixels[origin + r * stride..][..tw];
+                            for (i, p) in row.iter_mut().enumerate() {
                                 let bit = i * bits;
-                                let index = (row[bit / 8] >> (8 - bits - bit % 8)) & ((1 << bits) - 1) as u8;
-                                tile.push(palette[usize::from(index)]);
+                                let index = (packed[bit / 8] >> (8 - bits - bit % 8)) & mask;
+                                *p = palette[usize::from(index)];
                             }
+                            at += row_bytes;
                         }
                     }
                     128 | 130..=255 => {
-                        let palette: Vec<u32> = if sub == 128 {
-                            Vec::new()
-                        } else {
-                            take(usize::from(sub - 128) * cpixel).chunks(cpixel).map(le).collect()
-                        };
-                        while tile.len() < n {
+                        let n = usize::from(sub - 128);
+                        for (i, p) in palette[..n].iter_mut().enumerate() {
+                            *p = pixel(&data[at + i * cpixel..], cpixel);
+                        }
+                        at += n * cpixel;
+                        // Runs fill the tile row by row.
+                        let (mut r, mut c) = (0, 0);
+                        while r < th {
                             let (p, run) = if sub == 128 {
-                                (le(take(cpixel)), true)
+                                at += cpixel;
+                                (pixel(&data[at - cpixel..], cpixel), true)
                             } else {
-                                let index = take(1)[0];
+                                let index = data[at];
+                                at += 1;
                                 (palette[usize::from(index & 127)], index & 128 != 0)
                             };
                             let mut length = 1;
                             if run {
                                 loop {
-                                    let b = take(1)[0];
+                                    let b = data[at];
+                                    at += 1;
                                     length += usize::from(b);
                                     if b != 255 {
                                         break;
                                     }
                                 }
                             }
-                            tile.resize(tile.len() + length, p);
+                            while length > 0 {
+                                assert!(r < th, "a ZRLE run past its tile");
+                                let span = length.min(tw - c);
+                                self.pixels[origin + r * stride + c..][..span].fill(p);
+                                length -= span;
+                                c += span;
+                                if c == tw {
+                                    (r, c) = (r + 1, 0);
+                                }
+                            }
                         }
-                        assert_eq!(tile.len(), n, "a ZRLE run past its tile");
                     }
                     other => panic!("ZRLE subencoding {other}"),
                 }
-                self.put(x + tx, y + ty, tw, th, &tile);
             }
         }
         assert_eq!(at, data.len(), "ZRLE data past its tiles");
@@ -315,10 +353,12 @@ impl Viewer {
 
     fn tpixel(&mut self) -> std::io::Result<u32> {
         if self.format.tpixel_rgb() {
-            let b = self.bytes(3)?;
+            let b: [u8; 3] = self.array()?;
             Ok(u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]))
         } else {
-            Ok(le(&self.bytes(self.format.bytes)?))
+            let mut b = [0u8; 4];
+            self.reader.read_exact(&mut b[..self.format.bytes])?;
+            Ok(u32::from_le_bytes(b))
         }
     }
 
@@ -332,7 +372,7 @@ impl Viewer {
         let kind = control >> 4;
         if kind == 8 {
             let p = self.tpixel()?;
-            self.put(x, y, w, h, &vec![p; w * h]);
+            self.paint(x, y, w, h, |_| p);
             return Ok(());
         }
         assert!(kind < 8, "Tight JPEG or unknown compression {kind}");
@@ -350,32 +390,37 @@ impl Viewer {
             2 => w.div_ceil(8) * h,
             _ => w * h,
         };
-        let data = if size < 12 {
-            self.bytes(size)?
+        let mut data = std::mem::take(&mut self.inflated);
+        if size < 12 {
+            self.read_into(size, &mut data)?;
         } else {
             let length = self.compact_length()?;
-            let compressed = self.bytes(length)?;
-            let mut out = Vec::with_capacity(size);
-            inflate(&mut self.tight[usize::from(kind & 3)], &compressed, &mut out, Some(size));
-            out
-        };
+            let mut compressed = std::mem::take(&mut self.data);
+            self.read_into(length, &mut compressed)?;
+            inflate(&mut self.tight[usize::from(kind & 3)], &compressed, &mut data, Some(size));
+            self.data = compressed;
+        }
         assert_eq!(data.len(), size, "Tight data of the wrong size");
-        let pixels: Vec<u32> = match palette.len() {
-            0 if tpixel == 3 => data
-                .chunks(3)
-                .map(|b| u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]))
-                .collect(),
-            0 => data.chunks(tpixel).map(le).collect(),
-            2 => (0..h)
-                .flat_map(|r| {
-                    let row = &data[r * w.div_ceil(8)..];
-                    let palette = &palette;
-                    (0..w).map(move |i| palette[usize::from((row[i / 8] >> (7 - i % 8)) & 1)])
-                })
-                .collect(),
-            _ => data.iter().map(|&i| palette[usize::from(i)]).collect(),
-        };
-        self.put(x, y, w, h, &pixels);
+        match palette.len() {
+            0 if tpixel == 3 => self.paint(x, y, w, h, |i| {
+                let b = &data[i * 3..];
+                u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2])
+            }),
+            0 => self.paint(x, y, w, h, |i| pixel(&data[i * tpixel..], tpixel)),
+            2 => {
+                let row_bytes = w.div_ceil(8);
+                let stride = usize::from(self.width);
+                for r in 0..h {
+                    let packed = &data[r * row_bytes..];
+                    let row = &mut self.pixels[(y + r) * stride + x..][..w];
+                    for (i, p) in row.iter_mut().enumerate() {
+                        *p = palette[usize::from((packed[i / 8] >> (7 - i % 8)) & 1)];
+                    }
+                }
+            }
+            _ => self.paint(x, y, w, h, |i| palette[usize::from(data[i])]),
+        }
+        self.inflated = data;
         Ok(())
     }
 
@@ -392,30 +437,46 @@ impl Viewer {
         Ok(length)
     }
 
+    /// Reads `n` bytes into `buffer` (its old contents dropped, its allocation kept).
+    fn read_into(&mut self, n: usize, buffer: &mut Vec<u8>) -> std::io::Result<()> {
+        buffer.clear();
+        buffer.resize(n, 0);
+        self.reader.read_exact(buffer)
+    }
+
     fn bytes(&mut self, n: usize) -> std::io::Result<Vec<u8>> {
         let mut b = vec![0; n];
         self.reader.read_exact(&mut b)?;
         Ok(b)
     }
 
+    fn array<const N: usize>(&mut self) -> std::io::Result<[u8; N]> {
+        let mut b = [0; N];
+        self.reader.read_exact(&mut b)?;
+        Ok(b)
+    }
+
     fn u8(&mut self) -> std::io::Result<u8> {
-        Ok(self.bytes(1)?[0])
+        Ok(self.array::<1>()?[0])
     }
 
     fn u16(&mut self) -> std::io::Result<u16> {
-        let b = self.bytes(2)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
+        Ok(u16::from_be_bytes(self.array()?))
     }
 
     fn u32(&mut self) -> std::io::Result<u32> {
-        let b = self.bytes(4)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        Ok(u32::from_be_bytes(self.array()?))
     }
 }
 
-/// A little-endian pixel of 1 to 4 bytes.
-fn le(b: &[u8]) -> u32 {
-    b.iter().rev().fold(0, |v, &byte| v << 8 | u32::from(byte))
+/// A little-endian pixel of `bytes` (1 to 4) bytes at the start of `b`.
+fn pixel(b: &[u8], bytes: usize) -> u32 {
+    match bytes {
+        4 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+        3 => u32::from_le_bytes([b[0], b[1], b[2], 0]),
+        2 => u32::from(u16::from_le_bytes([b[0], b[1]])),
+        _ => u32::from(b[0]),
+    }
 }
 
 /// Inflates all of `data` (exactly `size` bytes out, if given) into `out`.
