@@ -309,8 +309,10 @@ impl Session {
                 }
                 message = incoming.next() => match message {
                     Some(Ok(message)) => {
-                        if matches!(message, ClientMessage::Key { .. } | ClientMessage::Pointer { .. }) {
-                            self.shared.touch();
+                        match message {
+                            ClientMessage::Key { down: true, .. } => self.shared.touch(true),
+                            ClientMessage::Pointer { .. } => self.shared.touch(false),
+                            _ => {}
                         }
                         let to = Dispatch {
                             viewer: self.id(),

@@ -7,8 +7,8 @@
 //! newest frame (it is sending it, or waits for the next), its task
 //! ([`produce`]) takes that region at the next tick of the clock (at most
 //! `rate` frames a second, [`ServerSettings::frame_rate`]; at once within
-//! `viewers::BOOST` of a viewer's key or pointer, so an echo is not held
-//! back), encodes it and appends it to a short log of [`Frame`]s: the next
+//! `viewers::BOOST` of the pointer), encodes it and appends it to a short
+//! log of [`Frame`]s: the next
 //! frame is encoded while the viewers' round trip for the last one goes on,
 //! and none is encoded while every viewer is behind or nothing changed. Each
 //! viewer sends, whenever it is ready (asked, and not throttled), every
@@ -18,6 +18,15 @@
 //! decoder state as the group's encoders (ZRLE's one zlib stream, Tight's
 //! four), so the bytes that follow decode for it too. Viewers in ZRLE,
 //! Tight, Hextile or Raw share.
+//!
+//! A key's echo gets a frame of its own, whether or not a member took the
+//! newest frame: if the desktop had not changed since the last frame when
+//! the key came, the next change is taken to be its echo and goes at once
+//! (a shell); on a busy desktop (a flood) a change that came after the key
+//! may still be the program's earlier output, so the frame is cut [`ECHO`]
+//! after the key, and none is cut before that. The typist's viewer then
+//! gets the echo in the first update after its key, not after a frame
+//! encoded before it.
 //!
 //! A viewer joins after an update of its own (its ZRLE stream, or each of
 //! its Tight streams, must have started: the group's send no zlib header;
@@ -54,9 +63,13 @@ use super::encoding::{Checkpoint, Effort, Encoders, Encoding};
 use super::group_key::GroupKey;
 use super::pending::Pending;
 use super::update::{self, Cut, update_cost};
-use super::viewers::{Shared, lock};
+use super::viewers::{BOOST, Shared, lock};
 use crate::frame::Rect;
 use crate::memory::{self, Reservation};
+
+/// How long after a key on a busy desktop its echo is taken to be drawn:
+/// the program must see the key and answer, and vcmux read and draw that.
+const ECHO: Duration = Duration::from_millis(2);
 
 /// Frames a group keeps for viewers behind; one further behind leaves it.
 pub(super) const MAX_FRAMES: usize = 32;
@@ -371,6 +384,10 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
     // The desktop changed again while the last frame was being encoded: the
     // next goes at [`Effort::for_load`]'s fast effort.
     let mut behind = false;
+    // The last key whose echo a frame was cut for.
+    let mut answered: Option<Instant> = None;
+    // The desktop's change count at the last cut.
+    let mut cut_count = *changes.borrow();
     loop {
         if shared.close_if_empty(&group) {
             return;
@@ -379,10 +396,19 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
             let log = lock(&group.log);
             (log.needs_keyframe(), log.at_head())
         };
+        // A key typed since the last frame cut for its echo, and whether the
+        // desktop had not changed since the last frame when it was: the next
+        // change is then its echo, which goes at once; on a busy desktop
+        // the frame cut ECHO after the key is the first that may show it.
+        let echo = shared
+            .typed_at()
+            .map(|(at, count)| (Instant::from_std(at), count == cut_count))
+            .filter(|&(at, _)| answered != Some(at) && at.elapsed() < BOOST);
         if !keyframe {
-            if !at_head {
+            if !at_head && echo.is_none() {
                 tokio::select! {
                     () = group.wanted.notified() => {}
+                    () = shared.input.notified() => {}
                     () = shared.shutdown().cancelled() => break,
                 }
                 continue;
@@ -399,6 +425,7 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
                                 Err(_) => break,
                             },
                             () = group.wanted.notified() => {}
+                            () = shared.input.notified() => {}
                             () = shared.shutdown().cancelled() => break,
                         }
                         continue;
@@ -406,16 +433,23 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
                 }
             }
         }
-        // A key or the pointer cuts the wait short: its echo goes at once.
-        let input = shared.input.notified();
-        tokio::pin!(input);
-        input.as_mut().enable();
-        if let Some(last) = last
-            && !shared.boosted()
-        {
+        // When to cut: at the clock's tick; within BOOST of the pointer at
+        // once; for a key's echo at once or at its time, whether or not a
+        // member took the newest frame.
+        let due = match (echo, last) {
+            (Some((_, true)), _) => None,
+            (Some((at, false)), _) => Some(at + ECHO),
+            (None, _) if shared.boosted() => None,
+            (None, Some(last)) => Some(last + interval),
+            (None, None) => None,
+        };
+        if let Some(due) = due {
+            let input = shared.input.notified();
+            tokio::pin!(input);
+            input.as_mut().enable();
             tokio::select! {
-                () = tokio::time::sleep_until(last + interval) => {}
-                () = input => {}
+                () = tokio::time::sleep_until(due) => {}
+                () = input => continue,
                 () = shared.shutdown().cancelled() => break,
             }
         }
@@ -424,7 +458,7 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
             let log = lock(&group.log);
             (log.needs_keyframe(), log.at_head())
         };
-        if !keyframe && !at_head {
+        if !keyframe && !at_head && echo.is_none() {
             continue;
         }
         let (width, height) = lock(&group.pending).size();
@@ -437,8 +471,14 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
             }
             continue;
         };
-        last = Some(Instant::now());
-        changes.borrow_and_update();
+        let now = Instant::now();
+        last = Some(now);
+        if let Some((at, quiet)) = echo
+            && (quiet || now >= at + ECHO)
+        {
+            answered = Some(at);
+        }
+        cut_count = *changes.borrow_and_update();
         changed = false;
         let cell_size = shared.desktop.cell_size();
         let pending = group.pending.clone();

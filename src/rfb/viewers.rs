@@ -26,8 +26,8 @@ use super::settings::{ServerSettings, SharePolicy};
 use super::shares::Shares;
 use crate::frame::Framebuffer;
 
-/// How long after a viewer's key or pointer frames go out as soon as they
-/// are asked for, not on the clock's tick (`group`).
+/// How long after a viewer's pointer frames go out as soon as they are asked
+/// for, not on the clock's tick, and how long a key's echo is waited for (`group`).
 pub(super) const BOOST: Duration = Duration::from_millis(100);
 
 /// What every connection of a server shares.
@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     pub(super) groups: Mutex<HashMap<GroupKey, Arc<dyn Any + Send + Sync>>>,
     /// When a viewer last typed or moved the pointer.
     input_at: Mutex<Option<Instant>>,
+    /// When a viewer last pressed a key, and the desktop's change count then.
+    typed_at: Mutex<Option<(Instant, u64)>>,
     /// Notified when a viewer types or moves the pointer, so that a group
     /// waiting for the clock's tick sends its next frame at once.
     pub(super) input: tokio::sync::Notify,
@@ -163,6 +165,7 @@ impl Shared {
             viewers: Mutex::new(Vec::new()),
             groups: Mutex::new(HashMap::new()),
             input_at: Mutex::new(None),
+            typed_at: Mutex::new(None),
             input: tokio::sync::Notify::new(),
             next_id: AtomicU64::new(1),
             connections: Mutex::default(),
@@ -192,10 +195,23 @@ impl Shared {
         lock(&self.viewers).iter().filter(|v| !v.group).count()
     }
 
-    /// A viewer typed or moved the pointer: frames go out at once for a while.
-    pub fn touch(&self) {
-        *lock(&self.input_at) = Some(Instant::now());
+    /// A viewer pressed a key (`typed`: its echo is worth a frame of its
+    /// own, `group`) or used the pointer: frames go out at once for a while.
+    pub fn touch(&self, typed: bool) {
+        let now = Instant::now();
+        if typed {
+            let changes = *self.desktop.changes().borrow();
+            *lock(&self.typed_at) = Some((now, changes));
+        } else {
+            *lock(&self.input_at) = Some(now);
+        }
         self.input.notify_waiters();
+    }
+
+    /// When a viewer last pressed a key, and the desktop's change count then
+    /// ([`Desktop::changes`]).
+    pub fn typed_at(&self) -> Option<(Instant, u64)> {
+        *lock(&self.typed_at)
     }
 
     /// Whether a viewer typed or moved the pointer within [`BOOST`].
