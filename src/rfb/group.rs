@@ -381,8 +381,9 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
     // True at first: it may have changed between the founder's last update
     // and `changes` above, which would not say so.
     let mut changed = true;
-    // The desktop changed again while the last frame was being encoded: the
-    // next goes at [`Effort::for_load`]'s fast effort.
+    // The desktop changed again while the last frame was being encoded, or
+    // frames are cut one after another on the clock: the next goes at
+    // [`Effort::for_load`]'s fast effort.
     let mut behind = false;
     // The last key whose echo a frame was cut for.
     let mut answered: Option<Instant> = None;
@@ -472,6 +473,11 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
             continue;
         };
         let now = Instant::now();
+        // Frames on every tick or two: the desktop is busy, even when it did
+        // not change during the last encode (a flood whose program the
+        // viewers crowd out), and an encode at the best effort, ten times
+        // the fast one's, would hold every member back.
+        let busy = last.is_some_and(|last| now - last < 2 * interval);
         last = Some(now);
         if let Some((at, quiet)) = echo
             && (quiet || now >= at + ECHO)
@@ -503,7 +509,7 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
             encoders.forget();
         }
         let (_, pixels) = cut.into_parts();
-        encoders.set_effort(Effort::for_load(behind));
+        encoders.set_effort(Effort::for_load(behind || busy));
         let Ok(encoded) =
             update::encode(pixels, key.encoding, key.format, &mut encoders, cell_size, Vec::new()).await
         else {
