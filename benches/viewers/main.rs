@@ -9,9 +9,12 @@
 //! (median and minimum over the viewers), bytes per update, the server's CPU
 //! (utime + stime from /proc over the measured seconds; for Xvnc, Xvnc and
 //! xterm together, since xterm is its terminal emulator) and its peak RSS
-//! (VmHWM; Xvnc's plus xterm's). At one N (16 by default) a probe viewer
-//! beside the others also types keys, each toggling a marker cell, and
-//! times key to pixels.
+//! (VmHWM; Xvnc's plus xterm's), and the viewers' own CPU per update (their
+//! decoding, which shares the machine's cores with the server). At one N
+//! (16 by default) a probe viewer beside the others also types keys, each
+//! toggling a marker cell, and times key to pixels, counting the keys shown
+//! by the first update after them (the others by a later one: the update in
+//! flight, or encoded before the key, came first).
 //!
 //! `cargo bench --bench viewers`. Environment (defaults in brackets):
 //! `VIEWERS_N` [1,4,16,64], `VIEWERS_ENCODINGS` [zrle,tight,raw],
@@ -181,7 +184,7 @@ impl Drop for Server {
 /// One viewer process: connects, takes its first update, says `ready` and
 /// reads `FROM TO` (times in ms) on stdin; then reads updates until `to`,
 /// counting those that end in [`from`, `to`) and their bytes; prints
-/// `updates bytes`. The bench starts the clock once every viewer is ready:
+/// `updates bytes cpu` (its own CPU over them, in clock ticks). The bench starts the clock once every viewer is ready:
 /// a server busy with its flood may take seconds to greet each one (Xvnc with
 /// 64), which would otherwise count as its viewers' slowness.
 fn viewer_process() {
@@ -193,6 +196,8 @@ fn viewer_process() {
     viewer.next_update().expect("the first update");
     let (from, to) = wait_for_start();
     let (mut updates, mut bytes) = (0u64, 0u64);
+    // Its own CPU over the measured window, in clock ticks.
+    let mut cpu_from = None;
     loop {
         let before = viewer.read.load(std::sync::atomic::Ordering::Relaxed);
         if viewer.request(true).and_then(|()| viewer.next_update()).is_err() {
@@ -203,11 +208,13 @@ fn viewer_process() {
             break;
         }
         if now >= from {
+            cpu_from.get_or_insert_with(|| cpu_ticks(std::process::id()));
             updates += 1;
             bytes += viewer.read.load(std::sync::atomic::Ordering::Relaxed) - before;
         }
     }
-    println!("{updates} {bytes}");
+    let cpu = cpu_ticks(std::process::id()) - cpu_from.unwrap_or(0);
+    println!("{updates} {bytes} {cpu}");
 }
 
 /// Says `ready` on stdout and reads the measured window, `FROM TO`, on stdin.
@@ -228,15 +235,22 @@ fn marked(viewer: &Viewer) -> bool {
 }
 
 /// The key probe: types a key every 50 ms between `from` and `to` and
-/// returns each one's time until the marker it toggles shows; the window
-/// comes on `start` once every viewer is connected.
-fn probe(address: String, encoding: i32, start: std::sync::mpsc::Receiver<(u64, u64)>) -> Vec<Duration> {
+/// returns each one's time until the marker it toggles shows, and how many
+/// showed in the first update after their key (not one encoded before it);
+/// the window comes on `start` once every viewer is connected.
+fn probe(
+    address: String,
+    encoding: i32,
+    start: std::sync::mpsc::Receiver<(u64, u64)>,
+) -> (Vec<Duration>, usize) {
     let mut viewer = Viewer::connect(&address, Format::RGB888, encoding).expect("the probe connects");
     viewer.point(20, 20).expect("the pointer over the terminal");
     viewer.request(false).expect("a request");
-    let Ok((from, to)) = start.recv() else { return Vec::new() };
+    let Ok((from, to)) = start.recv() else { return (Vec::new(), 0) };
     let mut latencies = Vec::new();
     let mut typed: Option<(Instant, bool)> = None;
+    // Updates read since the key, and keys shown by the first update after them.
+    let (mut since_key, mut at_first) = (0, 0);
     let mut next_key = from;
     loop {
         if viewer.next_update().and_then(|()| viewer.request(true)).is_err() {
@@ -249,6 +263,8 @@ fn probe(address: String, encoding: i32, start: std::sync::mpsc::Receiver<(u64, 
         match typed {
             Some((at, want)) if marked(&viewer) == want => {
                 latencies.push(at.elapsed());
+                at_first += usize::from(since_key == 0);
+                since_key = 0;
                 typed = None;
                 next_key = now + 50;
             }
@@ -256,7 +272,7 @@ fn probe(address: String, encoding: i32, start: std::sync::mpsc::Receiver<(u64, 
                 eprintln!("probe: no marker after 2 s, pixel {:06x}", viewer.pixel(3, 3));
                 typed = None;
             }
-            Some(_) => {}
+            Some(_) => since_key += 1,
             None if now >= next_key => {
                 let want = !marked(&viewer);
                 viewer.key(u32::from(b'k')).expect("a key");
@@ -265,7 +281,7 @@ fn probe(address: String, encoding: i32, start: std::sync::mpsc::Receiver<(u64, 
             None => {}
         }
     }
-    latencies
+    (latencies, at_first)
 }
 
 struct Row {
@@ -277,7 +293,10 @@ struct Row {
     bytes_per_update: f64,
     cpu: f64,
     rss_mib: f64,
-    latency: Option<(Duration, Duration, usize)>,
+    /// Key to pixels: p50, p99, keys, keys shown by the first update after them.
+    latency: Option<(Duration, Duration, usize, usize)>,
+    /// The viewers' own CPU per update, in µs (their mean).
+    viewer_cpu_us: f64,
 }
 
 fn run(server_name: &'static str, encoding: &str, n: usize, formats: &[String]) -> Row {
@@ -330,26 +349,27 @@ fn run(server_name: &'static str, encoding: &str, n: usize, formats: &[String]) 
     sleep_until_ms(to);
     let cpu_after = server.cpu_ticks();
     let mut rates: Vec<f64> = Vec::new();
-    let (mut updates, mut bytes) = (0u64, 0u64);
+    let (mut updates, mut bytes, mut viewer_ticks) = (0u64, 0u64, 0u64);
     for (mut viewer, mut stdout) in viewers.into_iter().zip(outputs) {
         let mut out = String::new();
         stdout.read_to_string(&mut out).expect("the viewer's figures");
         let status = viewer.wait().expect("the viewer ends");
         let mut fields = out.split_whitespace().map(|f| f.parse::<u64>().unwrap_or(0));
-        let (u, b) = (fields.next().unwrap_or(0), fields.next().unwrap_or(0));
+        let (u, b, t) = (fields.next().unwrap_or(0), fields.next().unwrap_or(0), fields.next().unwrap_or(0));
         if !status.success() {
             eprintln!("a viewer of {server_name} failed ({status})");
         }
         rates.push(u as f64 / seconds);
         updates += u;
         bytes += b;
+        viewer_ticks += t;
     }
     rates.sort_by(f64::total_cmp);
     let latency = probe.map(|p| {
-        let mut l = p.join().expect("the probe's latencies");
+        let (mut l, at_first) = p.join().expect("the probe's latencies");
         l.sort();
         let at = |q: f64| l.get(((l.len() as f64 * q) as usize).min(l.len().saturating_sub(1))).copied();
-        (at(0.5).unwrap_or_default(), at(0.99).unwrap_or_default(), l.len())
+        (at(0.5).unwrap_or_default(), at(0.99).unwrap_or_default(), l.len(), at_first)
     });
     Row {
         server: server_name,
@@ -358,6 +378,11 @@ fn run(server_name: &'static str, encoding: &str, n: usize, formats: &[String]) 
         median: rates[rates.len() / 2],
         min: rates[0],
         bytes_per_update: if updates > 0 { bytes as f64 / updates as f64 } else { 0.0 },
+        viewer_cpu_us: if updates > 0 {
+            viewer_ticks as f64 / ticks_per_second() as f64 * 1e6 / updates as f64
+        } else {
+            0.0
+        },
         cpu: (cpu_after - cpu_before) as f64 / ticks_per_second() as f64 / seconds * 100.0,
         rss_mib: server.peak_rss_kib() as f64 / 1024.0,
         latency,
@@ -382,27 +407,32 @@ fn main() {
         env_or("VIEWERS_SECONDS", "5")
     );
     println!(
-        "| server | encoding | viewers | updates/s per viewer (median) | (min) | bytes/update | server CPU | peak RSS | key to pixels p50 / p99 (keys) |"
+        "| server | encoding | viewers | updates/s per viewer (median) | (min) | bytes/update | server CPU | peak RSS | viewer CPU/update | key to pixels p50 / p99 (keys; in the first update after the key) |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
     for encoding in &encodings {
         for &n in &ns {
             for server in &servers {
                 let name: &'static str = if server == "xvnc" { "Xvnc + xterm" } else { "vcmux" };
                 let row = run(if server == "xvnc" { "xvnc" } else { "vcmux" }, encoding, n, &formats);
-                let latency = row.latency.map_or(String::from("-"), |(p50, p99, keys)| {
-                    format!("{:.1} / {:.1} ms ({keys})", p50.as_secs_f64() * 1e3, p99.as_secs_f64() * 1e3)
+                let latency = row.latency.map_or(String::from("-"), |(p50, p99, keys, at_first)| {
+                    format!(
+                        "{:.1} / {:.1} ms ({keys}; {at_first})",
+                        p50.as_secs_f64() * 1e3,
+                        p99.as_secs_f64() * 1e3
+                    )
                 });
                 let _ = row.server;
                 println!(
-                    "| {name} | {} | {} | {:.1} | {:.1} | {:.0} | {:.0} % | {:.0} MiB | {latency} |",
+                    "| {name} | {} | {} | {:.1} | {:.1} | {:.0} | {:.0} % | {:.0} MiB | {:.0} µs | {latency} |",
                     row.encoding,
                     row.viewers,
                     row.median,
                     row.min,
                     row.bytes_per_update,
                     row.cpu,
-                    row.rss_mib
+                    row.rss_mib,
+                    row.viewer_cpu_us
                 );
             }
         }
