@@ -6,7 +6,8 @@
 //! - Tight viewers of the real binary's console joining its group one after
 //!   another while a shell floods it: each shows what `vcmux render` shows
 //!   for the console log.
-//! - the group's frame clock giving way to a key.
+//! - the group's frame clock giving way to a key, and a key's echo on a busy
+//!   screen coming in the first update after it.
 
 mod common;
 mod rfb_support;
@@ -28,6 +29,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use vcmux::frame::Rect;
 use vcmux::rfb::ServerSettings;
+use vcmux::rfb::desktop::ViewerInput;
 use vcmux::rfb::painted_desktop::PaintedDesktop;
 use vnc::{PixelFormat, VncClient, VncEncoding, VncEvent, X11Event};
 
@@ -201,6 +203,65 @@ async fn a_key_sends_the_next_frame_without_waiting_for_the_tick() {
     let waited = typed.elapsed();
     assert!(!rects.is_empty(), "the change is sent");
     assert!(waited < Duration::from_millis(500), "the frame waited {waited:?} after the key, for the tick");
+}
+
+/// On a busy screen a key's echo is in the first update after the key: the
+/// change that came just before the key is not its echo, so the group cuts
+/// its frame a moment after the key rather than at once. The "program"
+/// answers each key 0.3 ms after it by painting the top-left corner; at one
+/// frame a second, an echo the first frame missed would wait a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_busy_screen_the_first_update_after_a_key_shows_its_echo() {
+    const KEYS: usize = 5;
+    let canvas = busy_canvas(64, 48);
+    let config = ServerSettings { frame_rate: 1, ..ServerSettings::default() };
+    let (_server, addr) = start(&canvas, config).await;
+    let mut inputs = canvas.inputs();
+    let program = canvas.clone();
+    tokio::spawn(async move {
+        let mut answered = 0;
+        while inputs.changed().await.is_ok() {
+            let keys = inputs
+                .borrow_and_update()
+                .iter()
+                .filter(|i| matches!(i, ViewerInput::Key { down: true, .. }))
+                .count();
+            if keys > answered {
+                answered = keys;
+                tokio::time::sleep(Duration::from_micros(300)).await;
+                program.fill(Rect::new(0, 0, 8, 8), 0x00ff0000 + answered as u32);
+            }
+        }
+    });
+    let mut viewer = RawClient::connect(addr).await;
+    let (w, h, _) = viewer.handshake().await;
+    viewer.set_encodings(&[0]).await;
+    viewer.request(false, w, h).await;
+    viewer.read_update().await;
+    // In the group from its second update.
+    canvas.fill(Rect::new(40, 30, 8, 8), 0x0000ff00);
+    viewer.request(true, w, h).await;
+    viewer.read_update().await;
+    let echoes = |rects: &[(u16, u16, u16, u16, i32)]| rects.iter().any(|&(x, y, _, _, _)| x == 0 && y == 0);
+    let mut first = 0;
+    for key in 0..KEYS {
+        // Busy: the screen changed since the last frame when the key comes.
+        canvas.fill(Rect::new(40, 30, 8, 8), 0x000000ff + key as u32);
+        viewer.request(true, w, h).await;
+        let mut message = vec![4, 1, 0, 0];
+        message.extend_from_slice(&u32::from(b'k').to_be_bytes());
+        viewer.write(&message).await;
+        let (rects, _) = viewer.read_update().await;
+        if echoes(&rects) {
+            first += 1;
+        } else {
+            // The echo comes on the next tick.
+            viewer.request(true, w, h).await;
+            let (rects, _) = viewer.read_update().await;
+            assert!(echoes(&rects), "the echo is sent at all: {rects:?}");
+        }
+    }
+    assert!(first >= 3, "{first} of {KEYS} keys' echoes were in the first update after the key");
 }
 
 /// The real binary: a shell on a vc, its console log, VNC on a loopback port,
