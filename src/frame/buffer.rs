@@ -23,11 +23,25 @@ pub fn fits(width: u32, height: u32) -> bool {
 }
 
 /// 32-bit pixels, `0x00RRGGBB`, row after row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Framebuffer {
     width: u16,
     height: u16,
     pixels: Vec<u32>,
+}
+
+impl Clone for Framebuffer {
+    fn clone(&self) -> Framebuffer {
+        Framebuffer { width: self.width, height: self.height, pixels: self.pixels.clone() }
+    }
+
+    /// Copies `source` into the pixels `self` has: a copy of the screen taken
+    /// for every update reuses its memory.
+    fn clone_from(&mut self, source: &Framebuffer) {
+        self.width = source.width;
+        self.height = source.height;
+        self.pixels.clone_from(&source.pixels);
+    }
 }
 
 impl Framebuffer {
@@ -116,5 +130,16 @@ mod tests {
         let mut out = Vec::new();
         fb.copy_rect(Rect::new(1, 1, 1, 2), &mut out);
         assert_eq!(out, [3, 5]);
+    }
+
+    #[test]
+    fn clone_from_copies_another_size_into_the_same_memory() {
+        let mut source = Framebuffer::new(3, 2);
+        source.pixels_mut()[4] = 9;
+        let mut copy = Framebuffer::new(4, 4);
+        let memory = copy.pixels().as_ptr();
+        copy.clone_from(&source);
+        assert_eq!(copy, source);
+        assert_eq!(copy.pixels().as_ptr(), memory, "the copy's pixels were reallocated");
     }
 }

@@ -38,7 +38,7 @@ use super::pixel_format::PixelFormat;
 use super::server_message::ServerMessage;
 use super::settings::ServerSettings;
 use super::shares::Grant;
-use super::update::{self, Cut, UpdateError, update_cost};
+use super::update::{self, Cut, Spare, UpdateError, update_cost};
 use super::vencrypt;
 use super::viewers::{JoinRefused, Registration, Shared, Slot, lock};
 use crate::memory;
@@ -443,10 +443,12 @@ impl Session {
         changes.borrow_and_update();
         let pending = self.registration.pending.clone();
         let cell_size = self.shared.desktop.cell_size();
-        let copies_cells = self.asked.encoding.copies_cells() && self.asked.takes(number::COPY_RECT);
+        let copies = self.asked.takes(number::COPY_RECT).then_some(self.asked.encoding);
         let id = self.id();
+        // A viewer alone keeps no buffers between updates (a group does).
+        let mut spare = Spare::default();
         let cut = self.shared.refresh(id, |framebuffer, own| {
-            (Cut::take(framebuffer, &pending, cell_size, copies_cells), own.contains(&id))
+            (Cut::take(framebuffer, &pending, cell_size, copies, &mut spare), own.contains(&id))
         });
         let Some((cut, own_view)) = cut else { return Err(Ended::DesktopGone) };
         self.own_view = own_view;

@@ -62,7 +62,7 @@ use super::desktop::ViewerId;
 use super::encoding::{Checkpoint, Effort, Encoders, Encoding};
 use super::group_key::GroupKey;
 use super::pending::Pending;
-use super::update::{self, Cut, update_cost};
+use super::update::{self, Cut, Spare, update_cost};
 use super::viewers::{BOOST, Shared, lock};
 use crate::frame::Rect;
 use crate::memory::{self, Reservation};
@@ -375,7 +375,11 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
     let mut changes = shared.desktop.changes();
     let interval = Duration::from_secs(1) / shared.settings.frame_rate.max(1);
     let key = group.key;
-    let copies_cells = key.encoding.copies_cells() && key.copy_rect;
+    let copies = key.copy_rect.then_some(key.encoding);
+    // The last frame's buffers, while frames follow one another, and the
+    // budget of a frame's work, which holds them in between.
+    let mut spare = Spare::default();
+    let mut working: Option<Reservation> = None;
     let mut last: Option<Instant> = None;
     // The desktop changed since the last refresh (seen by `changed()`).
     // True at first: it may have changed between the founder's last update
@@ -419,6 +423,9 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
                     Err(_) => break,
                     Ok(true) => changed = true,
                     Ok(false) => {
+                        // Idle: its buffers go back to the system.
+                        spare = Spare::default();
+                        working = None;
                         tokio::select! {
                             // Seen now: remembered, as `has_changed` will not say it again.
                             result = changes.changed() => match result {
@@ -463,7 +470,14 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
             continue;
         }
         let (width, height) = lock(&group.pending).size();
-        let Some(working) = memory::process().try_reserve(update_cost(width, height)) else {
+        let cost = update_cost(width, height);
+        if working.as_ref().is_none_or(|held| held.bytes() != cost) {
+            // None held, or held for another size: that goes back before this is reserved.
+            drop(working.take());
+            spare = Spare::default();
+            working = memory::process().try_reserve(cost);
+        }
+        if working.is_none() {
             // The budget is spent: no frame until memory is given back.
             let mut pressure = memory::process().pressure();
             tokio::select! {
@@ -471,7 +485,7 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
                 () = shared.shutdown().cancelled() => break,
             }
             continue;
-        };
+        }
         let now = Instant::now();
         // Frames on every tick or two: the desktop is busy, even when it did
         // not change during the last encode (a flood whose program the
@@ -494,7 +508,7 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
                 let mut pending = lock(&pending);
                 pending.add_rect(Rect::new(0, 0, framebuffer.width(), framebuffer.height()));
             }
-            Cut::take(framebuffer, &pending, cell_size, copies_cells)
+            Cut::take(framebuffer, &pending, cell_size, copies, &mut spare)
         });
         let Some(cut) = cut else { break };
         if cut.taken.resized {
@@ -518,7 +532,11 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
         behind = changes.has_changed().unwrap_or(false);
         let checkpoint =
             if key.encoding == Encoding::Zrle { encoders.checkpoint() } else { Checkpoint::default() };
-        drop(working);
+        if memory::process().under_pressure() {
+            (working, spare) = (None, Spare::default());
+        } else {
+            spare.keep(encoded.spare, usize::from(width) * usize::from(height));
+        }
         group.push(encoded.body, encoded.count, keyframe, checkpoint);
     }
     // The desktop or the server is gone: every member leaves, and finds out.

@@ -6,7 +6,9 @@
 use std::sync::Mutex;
 
 use super::dispatch::Asked;
-use super::encoding::{Encoders, Encoding, Patch, cell_copy, copyrect, number};
+use std::cmp::Reverse;
+
+use super::encoding::{Encoders, Encoding, Patch, copyrect, number, plans_copies};
 use super::outgoing::Outgoing;
 use super::pending::{Pending, Taken};
 use super::pixel_format::PixelFormat;
@@ -39,28 +41,38 @@ pub(super) struct Cut {
 }
 
 impl Cut {
-    /// Takes `pending` and copies its rectangles out of `framebuffer`, and
-    /// the framebuffer itself when `copies_cells` and cell copies are worth
-    /// planning for a screen of `cell_size` cells.
+    /// Takes `pending` and copies its rectangles out of `framebuffer` (into
+    /// buffers from `spare`), and the framebuffer itself when a viewer in
+    /// `copies` (its encoding, if it takes CopyRect) would be sent cell
+    /// copies on a screen of `cell_size` cells ([`plans_copies`]).
     pub fn take(
         framebuffer: &Framebuffer,
         pending: &Mutex<Pending>,
         cell_size: Option<(u16, u16)>,
-        copies_cells: bool,
+        copies: Option<Encoding>,
+        spare: &mut Spare,
     ) -> Cut {
         let taken = lock(pending).take();
         let patches: Vec<Patch> = taken
             .rects
             .iter()
             .map(|&rect| {
-                let mut pixels = Vec::new();
+                let mut pixels = spare.pixels(usize::from(rect.width) * usize::from(rect.height));
                 framebuffer.copy_rect(rect, &mut pixels);
                 Patch { rect, pixels }
             })
             .collect();
-        let worth =
-            cell_size.is_some_and(|cell| copies_cells && cell_copy::worth_planning(cell, &taken.rects));
-        let screen = worth.then(|| framebuffer.clone());
+        let plans = match (cell_size, copies) {
+            (Some(cell), Some(encoding)) => plans_copies(encoding, cell, &taken.rects),
+            _ => false,
+        };
+        let screen = plans.then(|| match spare.screen.take() {
+            Some(mut screen) => {
+                screen.clone_from(framebuffer);
+                screen
+            }
+            None => framebuffer.clone(),
+        });
         Cut { taken, patches, screen }
     }
 
@@ -74,6 +86,45 @@ impl Cut {
     /// Whether nothing changed: no move, no rectangle, no resize.
     pub fn is_empty(&self) -> bool {
         self.taken.moves.is_empty() && self.patches.is_empty() && !self.taken.resized
+    }
+}
+
+/// Buffers an update is done with, kept for the next by a group's task
+/// ([`group`](super::group)): the pixels cut out and the copy of the screen
+/// are up to a screenful each, and glibc maps every buffer of 256 KiB and
+/// more afresh (`return_large_buffers` in main.rs), so that taking new ones
+/// for each frame faulted new pages in every frame.
+#[derive(Default)]
+pub(super) struct Spare {
+    /// Cleared pixel buffers.
+    pixels: Vec<Vec<u32>>,
+    /// The last copy of the screen.
+    screen: Option<Framebuffer>,
+}
+
+impl Spare {
+    /// An empty buffer for `len` pixels: the smallest kept that holds them,
+    /// or a new one.
+    fn pixels(&mut self, len: usize) -> Vec<u32> {
+        let fit = (0..self.pixels.len())
+            .filter(|&i| self.pixels[i].capacity() >= len)
+            .min_by_key(|&i| self.pixels[i].capacity());
+        fit.map_or_else(Vec::new, |i| self.pixels.swap_remove(i))
+    }
+
+    /// Keeps the buffers `used` by an update, the largest first, up to
+    /// `limit` pixels in all (a screenful), and its copy of the screen.
+    pub fn keep(&mut self, used: Spare, limit: usize) {
+        self.pixels.extend(used.pixels);
+        self.pixels.sort_by_key(|pixels| Reverse(pixels.capacity()));
+        let mut total = 0;
+        self.pixels.retain(|pixels| {
+            total += pixels.capacity();
+            total <= limit
+        });
+        if used.screen.is_some() {
+            self.screen = used.screen;
+        }
     }
 }
 
@@ -189,6 +240,8 @@ pub(super) struct Encoded {
     pub body: Vec<u8>,
     /// How many (those given before not counted).
     pub count: u32,
+    /// The buffers the pixels were in, for the next update to reuse.
+    pub spare: Spare,
 }
 
 /// Encodes `pixels` in `encoding` and `format` after `body` (off the
@@ -211,8 +264,9 @@ pub(super) async fn encode(
     let mut moved = std::mem::take(encoders);
     moved.set_cell_size(cell_size);
     let encoded = tokio::task::spawn_blocking(move || {
-        let copies =
-            screen.map_or_else(Vec::new, |screen| moved.copy_cells(encoding, &screen, &mut patches, &format));
+        let copies = screen
+            .as_ref()
+            .map_or_else(Vec::new, |screen| moved.copy_cells(encoding, screen, &mut patches, &format));
         for patch in &patches {
             count += u32::from(moved.encode(encoding, patch, &format, &mut body));
         }
@@ -220,10 +274,18 @@ pub(super) async fn encode(
             copyrect::encode(mv, &mut body);
             count += 1;
         }
-        (moved, body, count)
+        let pixels = patches
+            .into_iter()
+            .map(|patch| {
+                let mut pixels = patch.pixels;
+                pixels.clear();
+                pixels
+            })
+            .collect();
+        (moved, body, count, Spare { pixels, screen })
     })
     .await;
-    let Ok((moved, body, count)) = encoded else { return Err(UpdateError::EncoderFailed) };
+    let Ok((moved, body, count, spare)) = encoded else { return Err(UpdateError::EncoderFailed) };
     *encoders = moved;
-    Ok(Encoded { body, count })
+    Ok(Encoded { body, count, spare })
 }

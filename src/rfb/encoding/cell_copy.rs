@@ -122,6 +122,10 @@ pub fn plan(
     for patch in patches.iter() {
         for_each_cell(&grid, patch.rect, |index| state[index] = State::Damaged);
     }
+    if !state.contains(&State::Damaged) {
+        // Nothing to copy into: the screen need not be read.
+        return Vec::new();
+    }
     let hashes: Vec<Option<u64>> = (0..cells).map(|index| hash(grid.lines(pixels, index))).collect();
     let mut sources: HashMap<u64, Vec<usize>> = HashMap::new();
     let add_source = |sources: &mut HashMap<u64, Vec<usize>>, index: usize| {

@@ -143,7 +143,7 @@ impl Encoders {
     ) -> Vec<Move> {
         let Some(cell) = self.cell_size else { return Vec::new() };
         let rects: Vec<Rect> = patches.iter().map(|p| p.rect).collect();
-        if !cell_copy::worth_planning(cell, &rects) {
+        if !plans_copies(encoding, cell, &rects) {
             return Vec::new();
         }
         match encoding {
@@ -154,7 +154,7 @@ impl Encoders {
             }
             Encoding::Zrle | Encoding::Tight => {
                 let (mut short, tall): (Vec<Patch>, Vec<Patch>) =
-                    std::mem::take(patches).into_iter().partition(|p| p.rect.height < 2 * cell.1);
+                    std::mem::take(patches).into_iter().partition(|p| short(cell, p.rect));
                 let moves =
                     cell_copy::plan(screen, cell, &mut short, &|pixels, _| match Palette::of(pixels, 2) {
                         Palette { overflow: true, .. } => ZLIB_GLYPH_BYTES,
@@ -190,6 +190,30 @@ impl Encoders {
             }
         }
     }
+}
+
+/// Whether [`Encoders::copy_cells`] would plan copies for an update of
+/// `rects` in `encoding` on a screen of `cell` cells: what it reads then is
+/// the whole screen, which the update must carry a copy of
+/// ([`Cut::take`](crate::rfb::update::Cut::take)), and which planning hashes
+/// cell by cell. Raw never: it sends every pixel of a rectangle whatever it
+/// holds, so that a copy there only adds bytes. ZRLE and Tight plan only
+/// when some rectangle is short enough for copies to be used (a full screen
+/// repainted goes without).
+pub fn plans_copies(encoding: Encoding, cell: (u16, u16), rects: &[Rect]) -> bool {
+    match encoding {
+        Encoding::Raw => false,
+        Encoding::Hextile => cell_copy::worth_planning(cell, rects),
+        Encoding::Zrle | Encoding::Tight => {
+            rects.iter().any(|&rect| short(cell, rect)) && cell_copy::worth_planning(cell, rects)
+        }
+    }
+}
+
+/// Whether `rect` is short enough for ZRLE and Tight to copy cells in it:
+/// less than two rows of `cell` tall.
+fn short(cell: (u16, u16), rect: Rect) -> bool {
+    rect.height < 2 * cell.1
 }
 
 /// What a glyph cell costs in ZRLE or Tight in a patch one cell row tall,

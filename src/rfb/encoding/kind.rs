@@ -28,13 +28,6 @@ impl Encoding {
         }
     }
 
-    /// Whether repeated cells may go as copies ([`Encoders::copy_cells`](super::Encoders::copy_cells)):
-    /// everywhere but Raw, which sends every pixel of a rectangle whatever it
-    /// holds, so that a copy there only adds bytes.
-    pub fn copies_cells(self) -> bool {
-        self != Encoding::Raw
-    }
-
     /// The first pixel encoding in the viewer's list that we write; Raw, which
     /// every viewer takes, when there is none.
     pub fn preferred(announced: &[i32]) -> Encoding {

@@ -21,6 +21,6 @@ pub mod tight;
 pub mod zrle;
 
 pub use deflate::Effort;
-pub use encoders::{Checkpoint, Encoders};
+pub use encoders::{Checkpoint, Encoders, plans_copies};
 pub use kind::Encoding;
 pub use patch::Patch;
