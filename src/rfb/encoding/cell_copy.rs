@@ -17,6 +17,7 @@
 //! after whatever overlaps its source.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::patch::Patch;
 use crate::frame::{Framebuffer, Move, Rect};
@@ -40,6 +41,38 @@ const MIN_CELLS: usize = 16;
 pub fn worth_planning(cell: (u16, u16), rects: &[Rect]) -> bool {
     let area: usize = rects.iter().map(|r| usize::from(r.width) * usize::from(r.height)).sum();
     area >= MIN_CELLS * usize::from(cell.0) * usize::from(cell.1)
+}
+
+/// The source cells of each hash, in the order they were found.
+type Sources = HashMap<u64, Candidates, BuildHasherDefault<Prehashed>>;
+
+/// Up to [`CANDIDATES`] cells (their indices) with one hash: kept inline,
+/// as a screen holds hundreds of distinct glyphs.
+#[derive(Default)]
+struct Candidates {
+    len: usize,
+    cells: [usize; CANDIDATES],
+}
+
+/// The hasher of [`Sources`], whose keys are hashes already ([`hash`]): the
+/// key itself, its high half folded into the low one.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key ^ (key >> 32);
+    }
 }
 
 /// Where a cell stands while an update is planned.
@@ -127,12 +160,13 @@ pub fn plan(
         return Vec::new();
     }
     let hashes: Vec<Option<u64>> = (0..cells).map(|index| hash(grid.lines(pixels, index))).collect();
-    let mut sources: HashMap<u64, Vec<usize>> = HashMap::new();
-    let add_source = |sources: &mut HashMap<u64, Vec<usize>>, index: usize| {
+    let mut sources: Sources = HashMap::default();
+    let add_source = |sources: &mut Sources, index: usize| {
         if let Some(h) = hashes[index] {
             let list = sources.entry(h).or_default();
-            if list.len() < CANDIDATES {
-                list.push(index);
+            if list.len < CANDIDATES {
+                list.cells[list.len] = index;
+                list.len += 1;
             }
         }
     };
@@ -149,7 +183,7 @@ pub fn plan(
         let col = index % grid.cols;
         // The longest run of damaged cells from here that repeats a run of sources.
         let mut best: Option<(usize, usize)> = None;
-        let candidates = hashes[index].and_then(|h| sources.get(&h)).map_or(&[][..], Vec::as_slice);
+        let candidates = hashes[index].and_then(|h| sources.get(&h)).map_or(&[][..], |c| &c.cells[..c.len]);
         for &source in candidates {
             let source_col = source % grid.cols;
             let mut length = 0;
@@ -217,19 +251,30 @@ fn for_each_cell(grid: &Grid, rect: Rect, mut f: impl FnMut(usize)) {
 }
 
 /// A hash of a cell's pixels, or `None` for a cell of one colour, which every
-/// encoding sends cheaply and which never starts a copy.
+/// encoding sends cheaply and which never starts a copy. Pixels are taken two
+/// at a time into four independent chains, so that a cell's multiplies
+/// overlap instead of waiting each for the last (every cell of the screen is
+/// hashed for every update planned).
 fn hash<'a>(lines: impl Iterator<Item = &'a [u32]>) -> Option<u64> {
-    let mut h: u64 = 0;
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
+    let mut lanes = [0u64, 1, 2, 3];
     let mut first = None;
-    let mut plain = true;
+    let mut differ = 0;
     for line in lines {
-        for &p in line {
-            let first = *first.get_or_insert(p);
-            plain &= p == first;
-            h = (h.rotate_left(5) ^ u64::from(p)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let Some(&start) = line.first() else { continue };
+        let first = *first.get_or_insert(start);
+        differ |= line.iter().fold(0, |d, &p| d | (p ^ first));
+        let mut words = line.chunks_exact(2);
+        for (j, pair) in (&mut words).enumerate() {
+            let lane = &mut lanes[j % 4];
+            *lane = step(*lane, u64::from(pair[0]) | u64::from(pair[1]) << 32);
+        }
+        if let [p] = words.remainder() {
+            lanes[3] = step(lanes[3], u64::from(*p) | 1 << 63);
         }
     }
-    (!plain).then_some(h)
+    (differ != 0).then(|| lanes.iter().fold(0, |h, &lane| step(h, lane)))
 }
 
 /// The colour most of `pixels` have: a glyph cell's background.
@@ -403,6 +448,23 @@ mod tests {
         viewer.apply_move(&scroll);
         assert!(send(&scrolled, &mut viewer, bottom) > 0, "the new row copies glyphs from above");
         assert_eq!(viewer, scrolled);
+    }
+
+    #[test]
+    fn a_cell_hashes_by_every_pixel_in_its_place_and_one_colour_not_at_all() {
+        // A 5x3 cell (an odd width: the last pixel of each line goes alone).
+        let cell = |pixels: &[u32]| hash(pixels.chunks(5));
+        let glyph: Vec<u32> = (0..15).map(|i| if i % 4 == 0 { 7 } else { 0 }).collect();
+        assert_eq!(cell(&glyph), cell(&glyph.clone()));
+        for at in 0..glyph.len() {
+            let mut other = glyph.clone();
+            other[at] ^= 1;
+            assert_ne!(cell(&other), cell(&glyph), "pixel {at} changed");
+        }
+        let mut swapped = glyph.clone();
+        swapped.swap(0, 1);
+        assert_ne!(cell(&swapped), cell(&glyph));
+        assert_eq!(cell(&[3; 15]), None);
     }
 
     #[test]
