@@ -14,7 +14,7 @@ use super::pending::{Pending, Taken};
 use super::pixel_format::PixelFormat;
 use super::server_message::ServerMessage;
 use super::viewers::lock;
-use crate::frame::{Framebuffer, Move};
+use crate::frame::{Framebuffer, Move, Rect};
 use crate::memory;
 
 /// Why an update could not be sent; the connection ends.
@@ -53,11 +53,19 @@ impl Cut {
         spare: &mut Spare,
     ) -> Cut {
         let taken = lock(pending).take();
+        let area = |rect: &Rect| usize::from(rect.width) * usize::from(rect.height);
+        // The largest rectangles choose their buffers first.
+        let mut order: Vec<usize> = (0..taken.rects.len()).collect();
+        order.sort_by_key(|&i| Reverse(area(&taken.rects[i])));
+        let mut buffers: Vec<Vec<u32>> = vec![Vec::new(); taken.rects.len()];
+        for i in order {
+            buffers[i] = spare.pixels(area(&taken.rects[i]));
+        }
         let patches: Vec<Patch> = taken
             .rects
             .iter()
-            .map(|&rect| {
-                let mut pixels = spare.pixels(usize::from(rect.width) * usize::from(rect.height));
+            .zip(buffers)
+            .map(|(&rect, mut pixels)| {
                 framebuffer.copy_rect(rect, &mut pixels);
                 Patch { rect, pixels }
             })
@@ -104,12 +112,12 @@ pub(super) struct Spare {
 
 impl Spare {
     /// An empty buffer for `len` pixels: the smallest kept that holds them,
-    /// or a new one.
+    /// else the largest kept (growing it keeps the pages it has), else a new one.
     fn pixels(&mut self, len: usize) -> Vec<u32> {
-        let fit = (0..self.pixels.len())
-            .filter(|&i| self.pixels[i].capacity() >= len)
-            .min_by_key(|&i| self.pixels[i].capacity());
-        fit.map_or_else(Vec::new, |i| self.pixels.swap_remove(i))
+        let capacity = |i: &usize| self.pixels[*i].capacity();
+        let fit = (0..self.pixels.len()).filter(|i| capacity(i) >= len).min_by_key(capacity);
+        let chosen = fit.or_else(|| (0..self.pixels.len()).max_by_key(capacity));
+        chosen.map_or_else(Vec::new, |i| self.pixels.swap_remove(i))
     }
 
     /// Keeps the buffers `used` by an update, the largest first, up to
@@ -288,4 +296,30 @@ pub(super) async fn encode(
     let Ok((moved, body, count, spare)) = encoded else { return Err(UpdateError::EncoderFailed) };
     *encoders = moved;
     Ok(Encoded { body, count, spare })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spare_buffers_are_reused_best_fit_first_and_kept_up_to_the_limit() {
+        let mut spare = Spare::default();
+        let used = Spare { pixels: vec![Vec::with_capacity(100), Vec::with_capacity(10)], screen: None };
+        let (big, small) = (used.pixels[0].as_ptr(), used.pixels[1].as_ptr());
+        spare.keep(used, 110);
+        // The smallest that holds 8 pixels is the small one; 50 takes the big one.
+        let (eight, fifty) = (spare.pixels(8), spare.pixels(50));
+        assert_eq!((eight.as_ptr(), fifty.as_ptr()), (small, big));
+        assert!(spare.pixels.is_empty());
+
+        // Past the limit the smaller buffers go; a request larger than any
+        // kept takes the largest, to grow it.
+        let used = Spare { pixels: vec![Vec::with_capacity(10), Vec::with_capacity(100)], screen: None };
+        let big = used.pixels[1].as_ptr();
+        spare.keep(used, 105);
+        assert_eq!(spare.pixels.len(), 1);
+        let grown = spare.pixels(500);
+        assert_eq!(grown.as_ptr(), big);
+    }
 }
