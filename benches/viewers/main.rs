@@ -22,6 +22,8 @@
 //! `VIEWERS_WARMUP` [2], `VIEWERS_FORMATS` [32] (a list of 32, 16, 8 given to
 //! the viewers in turn), `VIEWERS_LATENCY_AT` [16] (the N with the key probe,
 //! or `none`), `VIEWERS_VNC_OPTIONS` (appended to vcmux's `-vnc`),
+//! `VIEWERS_LOG` [warn] (vcmux's `RUST_LOG`, e.g. `info,vcmux::rfb::group=debug`
+//! to see viewers join and leave groups),
 //! `VIEWERS_VCMUX` (another vcmux binary, to compare builds).
 
 mod client;
@@ -128,7 +130,7 @@ impl Server {
             std::env::var("VIEWERS_VCMUX").unwrap_or_else(|_| env!("CARGO_BIN_EXE_vcmux").to_string());
         let child = Command::new(binary)
             .args(["-chardev", "vc,id=vc0,cols=80,rows=24", "-vnc", &vnc, "--", "python3", FLOOD])
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("VIEWERS_LOG").unwrap_or("warn".into()))
             .stdin(Stdio::null())
             .spawn()
             .expect("vcmux starts");

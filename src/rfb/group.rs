@@ -71,6 +71,11 @@ use crate::memory::{self, Reservation};
 /// the program must see the key and answer, and vcmux read and draw that.
 const ECHO: Duration = Duration::from_millis(2);
 
+/// How long the desktop must have gone without a frame for the next to be
+/// worth the best effort (a keystroke's echo, a screen that settles):
+/// sooner, frames are coming one after another and go at the fast effort.
+const QUIET: Duration = Duration::from_millis(100);
+
 /// Frames a group keeps for viewers behind; one further behind leaves it.
 pub(super) const MAX_FRAMES: usize = 32;
 
@@ -487,11 +492,12 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
             continue;
         }
         let now = Instant::now();
-        // Frames on every tick or two: the desktop is busy, even when it did
-        // not change during the last encode (a flood whose program the
-        // viewers crowd out), and an encode at the best effort, ten times
-        // the fast one's, would hold every member back.
-        let busy = last.is_some_and(|last| now - last < 2 * interval);
+        // A frame within QUIET of the last: the desktop is busy, even when
+        // it did not change during the last encode (a flood whose program
+        // the viewers crowd out, or a hundred viewers taking frames slower
+        // than the clock), and an encode at the best effort, ten times the
+        // fast one's, would hold every member back.
+        let busy = last.is_some_and(|last| now - last < QUIET);
         last = Some(now);
         if let Some((at, quiet)) = echo
             && (quiet || now >= at + ECHO)
