@@ -390,9 +390,9 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
     // True at first: it may have changed between the founder's last update
     // and `changes` above, which would not say so.
     let mut changed = true;
-    // The desktop changed again while the last frame was being encoded, or
-    // frames are cut one after another on the clock: the next goes at
-    // [`Effort::for_load`]'s fast effort.
+    // The desktop changed again while the last frame was being encoded: the
+    // next goes at [`Effort::for_load`]'s fast effort (as does one within
+    // QUIET of the last).
     let mut behind = false;
     // The last key whose echo a frame was cut for.
     let mut answered: Option<Instant> = None;
