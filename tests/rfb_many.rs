@@ -212,7 +212,7 @@ async fn a_key_sends_the_next_frame_without_waiting_for_the_tick() {
 /// frame a second, an echo the first frame missed would wait a second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_busy_screen_the_first_update_after_a_key_shows_its_echo() {
-    const KEYS: usize = 5;
+    const KEYS: usize = 10;
     let canvas = busy_canvas(64, 48);
     let config = ServerSettings { frame_rate: 1, ..ServerSettings::default() };
     let (_server, addr) = start(&canvas, config).await;
@@ -261,7 +261,9 @@ async fn on_a_busy_screen_the_first_update_after_a_key_shows_its_echo() {
             assert!(echoes(&rects), "the echo is sent at all: {rects:?}");
         }
     }
-    assert!(first >= 3, "{first} of {KEYS} keys' echoes were in the first update after the key");
+    // With the frame cut at once on the key, none is; a loaded machine may
+    // hold the program back past the frame's time now and then.
+    assert!(first >= KEYS / 2, "{first} of {KEYS} keys' echoes were in the first update after the key");
 }
 
 /// The real binary: a shell on a vc, its console log, VNC on a loopback port,
