@@ -186,9 +186,10 @@ impl Drop for Server {
 /// One viewer process: connects, takes its first update, says `ready` and
 /// reads `FROM TO` (times in ms) on stdin; then reads updates until `to`,
 /// counting those that end in [`from`, `to`) and their bytes; prints
-/// `updates bytes cpu` (its own CPU over them, in clock ticks). The bench starts the clock once every viewer is ready:
-/// a server busy with its flood may take seconds to greet each one (Xvnc with
-/// 64), which would otherwise count as its viewers' slowness.
+/// `updates bytes cpu` (its own CPU over them, in clock ticks). The bench
+/// starts the clock once every viewer is ready: a server busy with its flood
+/// may take seconds to greet each one (Xvnc with 64), which would otherwise
+/// count as its viewers' slowness.
 fn viewer_process() {
     let address = env_or("VIEWERS_ADDRESS", "");
     let encoding: i32 = env_or("VIEWERS_ENCODING", "16").parse().expect("an encoding number");
@@ -273,6 +274,7 @@ fn probe(
             Some((at, _)) if at.elapsed() > Duration::from_secs(2) => {
                 eprintln!("probe: no marker after 2 s, pixel {:06x}", viewer.pixel(3, 3));
                 typed = None;
+                since_key = 0;
             }
             Some(_) => since_key += 1,
             None if now >= next_key => {
