@@ -3,11 +3,10 @@
 //! the viewer's pixel format and encoding, off the runtime's threads, with the
 //! pseudo-rectangles it is owed.
 
+use std::cmp::Reverse;
 use std::sync::Mutex;
 
 use super::dispatch::Asked;
-use std::cmp::Reverse;
-
 use super::encoding::{Encoders, Encoding, Patch, copyrect, number, plans_copies};
 use super::outgoing::Outgoing;
 use super::pending::{Pending, Taken};
