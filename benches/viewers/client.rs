@@ -76,6 +76,21 @@ impl Read for Counted {
     }
 }
 
+/// Types on a viewer's connection ([`Viewer::keyboard`]).
+pub struct Keyboard(TcpStream);
+
+impl Keyboard {
+    /// A key pressed and released, in one write.
+    pub fn key(&mut self, keysym: u32) -> std::io::Result<()> {
+        let mut m = Vec::new();
+        for down in [1u8, 0] {
+            m.extend_from_slice(&[4, down, 0, 0]);
+            m.extend_from_slice(&keysym.to_be_bytes());
+        }
+        self.0.write_all(&m)
+    }
+}
+
 /// One viewer connection and what it shows.
 pub struct Viewer {
     reader: BufReader<Counted>,
@@ -147,14 +162,10 @@ impl Viewer {
         self.writer.write_all(&m)
     }
 
-    /// A key pressed and released.
-    pub fn key(&mut self, keysym: u32) -> std::io::Result<()> {
-        let mut m = Vec::new();
-        for down in [1u8, 0] {
-            m.extend_from_slice(&[4, down, 0, 0]);
-            m.extend_from_slice(&keysym.to_be_bytes());
-        }
-        self.writer.write_all(&m)
+    /// A keyboard on this connection, to type from another thread while
+    /// this one reads updates.
+    pub fn keyboard(&self) -> std::io::Result<Keyboard> {
+        Ok(Keyboard(self.writer.try_clone()?))
     }
 
     /// The pointer moved to (`x`, `y`), no button down: X gives the keyboard

@@ -237,10 +237,13 @@ fn marked(viewer: &Viewer) -> bool {
     r > 0x80 && g < 0x40 && b < 0x40
 }
 
-/// The key probe: types a key every 50 ms between `from` and `to` and
-/// returns each one's time until the marker it toggles shows, and how many
-/// showed in the first update after their key (not one encoded before it);
-/// the window comes on `start` once every viewer is connected.
+/// The key probe: types a key 50 to 70 ms (at random) after the last one
+/// showed, between `from` and `to`, from a thread of its own, so that keys
+/// come at any moment of the frame clock's cycle as a person's do (not just
+/// after an update arrived), and returns each one's time until the marker it
+/// toggles shows, and how many showed in the first update read after them
+/// (not one in flight, or encoded before the key); the window comes on
+/// `start` once every viewer is connected.
 fn probe(
     address: String,
     encoding: i32,
@@ -250,40 +253,56 @@ fn probe(
     viewer.point(20, 20).expect("the pointer over the terminal");
     viewer.request(false).expect("a request");
     let Ok((from, to)) = start.recv() else { return (Vec::new(), 0) };
+    // The typist: given when to type, says when it did.
+    let mut keyboard = viewer.keyboard().expect("a keyboard");
+    let (arm, armed) = std::sync::mpsc::channel::<Instant>();
+    let (typed_tx, typed_rx) = std::sync::mpsc::channel::<Instant>();
+    std::thread::spawn(move || {
+        for at in armed {
+            std::thread::sleep(at.saturating_duration_since(Instant::now()));
+            if keyboard.key(u32::from(b'k')).is_err() {
+                return;
+            }
+            let _ = typed_tx.send(Instant::now());
+        }
+    });
+    let mut rng = rand::rng();
     let mut latencies = Vec::new();
-    let mut typed: Option<(Instant, bool)> = None;
+    sleep_until_ms(from);
+    // The marker state the key being typed will show, and when it was typed.
+    let mut want = !marked(&viewer);
+    let mut typed: Option<Instant> = None;
+    arm.send(Instant::now()).expect("the typist");
     // Updates read since the key, and keys shown by the first update after them.
     let (mut since_key, mut at_first) = (0, 0);
-    let mut next_key = from;
     loop {
         if viewer.next_update().and_then(|()| viewer.request(true)).is_err() {
             break;
         }
-        let now = now_ms();
-        if now >= to {
+        if now_ms() >= to {
             break;
         }
-        match typed {
-            Some((at, want)) if marked(&viewer) == want => {
-                latencies.push(at.elapsed());
-                at_first += usize::from(since_key == 0);
-                since_key = 0;
-                typed = None;
-                next_key = now + 50;
+        if typed.is_none() {
+            typed = typed_rx.try_recv().ok();
+            if typed.is_none() {
+                continue;
             }
-            Some((at, _)) if at.elapsed() > Duration::from_secs(2) => {
-                eprintln!("probe: no marker after 2 s, pixel {:06x}", viewer.pixel(3, 3));
-                typed = None;
-                since_key = 0;
-            }
-            Some(_) => since_key += 1,
-            None if now >= next_key => {
-                let want = !marked(&viewer);
-                viewer.key(u32::from(b'k')).expect("a key");
-                typed = Some((Instant::now(), want));
-            }
-            None => {}
         }
+        let Some(at) = typed else { continue };
+        if marked(&viewer) == want {
+            latencies.push(at.elapsed());
+            at_first += usize::from(since_key == 0);
+        } else if at.elapsed() > Duration::from_secs(2) {
+            eprintln!("probe: no marker after 2 s, pixel {:06x}", viewer.pixel(3, 3));
+        } else {
+            since_key += 1;
+            continue;
+        }
+        since_key = 0;
+        typed = None;
+        want = !marked(&viewer);
+        let pause = Duration::from_millis(50 + rand::RngExt::random_range(&mut rng, 0..20));
+        arm.send(Instant::now() + pause).expect("the typist");
     }
     (latencies, at_first)
 }
