@@ -310,8 +310,8 @@ impl Session {
                 message = incoming.next() => match message {
                     Some(Ok(message)) => {
                         match message {
-                            ClientMessage::Key { down: true, .. } => self.shared.touch(true),
-                            ClientMessage::Pointer { .. } => self.shared.touch(false),
+                            ClientMessage::Key { down: true, .. } => self.shared.typed(self.id()),
+                            ClientMessage::Pointer { .. } => self.shared.pointed(),
                             _ => {}
                         }
                         let to = Dispatch {

@@ -26,7 +26,9 @@
 //! may still be the program's earlier output, so the frame is cut [`ECHO`]
 //! after the key, and none is cut before that. The typist's viewer then
 //! gets the echo in the first update after its key, not after a frame
-//! encoded before it.
+//! encoded before it; and it takes that frame alone for [`TYPIST_FIRST`],
+//! so that it decodes it before the other members' decoders compete with
+//! its own for the CPU.
 //!
 //! A viewer joins after an update of its own (its ZRLE stream, or each of
 //! its Tight streams, must have started: the group's send no zlib header;
@@ -76,6 +78,11 @@ const ECHO: Duration = Duration::from_millis(2);
 /// sooner, frames are coming one after another and go at the fast effort.
 const QUIET: Duration = Duration::from_millis(100);
 
+/// How long a key's echo frame goes to the viewer that typed the key alone,
+/// before the others take it too: it then decodes the frame while they do
+/// not yet compete with it for the CPU, and they are shown it that much later.
+const TYPIST_FIRST: Duration = Duration::from_micros(1500);
+
 /// Frames a group keeps for viewers behind; one further behind leaves it.
 pub(super) const MAX_FRAMES: usize = 32;
 
@@ -92,6 +99,9 @@ pub(super) struct Frame {
     pub count: u32,
     /// Decodes the same whatever a viewer was sent before.
     keyframe: bool,
+    /// A frame cut for a key's echo goes to the viewer that typed it first:
+    /// the others take it from this time on ([`TYPIST_FIRST`]).
+    typist: Option<(ViewerId, Instant)>,
     /// The group's streams after it (ZRLE's window), for a viewer leaving here.
     checkpoint: Checkpoint,
     /// Its bytes, held on the process's budget while the log keeps it.
@@ -208,6 +218,11 @@ impl Membership {
         let mut count = 0u32;
         for frame in log.frames.iter().skip(from) {
             if count + frame.count > u32::from(u16::MAX) && !frames.is_empty() {
+                break;
+            }
+            if frame.typist.is_some_and(|(typist, until)| typist != self.viewer && Instant::now() < until) {
+                // The typist's for now: the group wakes every member when
+                // the others may take it.
                 break;
             }
             count += frame.count;
@@ -354,13 +369,25 @@ impl Group {
         }
     }
 
-    fn push(&self, body: Vec<u8>, count: u32, keyframe: bool, checkpoint: Checkpoint) {
+    /// Appends a frame; a `typist` (the viewer whose key the frame answers)
+    /// that is a member takes it alone for [`TYPIST_FIRST`], whose end it returns.
+    fn push(
+        &self,
+        body: Vec<u8>,
+        count: u32,
+        keyframe: bool,
+        checkpoint: Checkpoint,
+        typist: Option<ViewerId>,
+    ) -> Option<Instant> {
         let mut log = lock(&self.log);
+        let typist = typist
+            .filter(|typist| log.members.contains_key(typist))
+            .map(|typist| (typist, Instant::now() + TYPIST_FIRST));
         let seq = log.next_seq;
         log.next_seq += 1;
         log.bytes += body.len();
         let _memory = memory::process().force(body.len());
-        log.frames.push_back(Arc::new(Frame { seq, body, count, keyframe, checkpoint, _memory }));
+        log.frames.push_back(Arc::new(Frame { seq, body, count, keyframe, typist, checkpoint, _memory }));
         while log.frames.len() > MAX_FRAMES || (log.bytes > MAX_BYTES && log.frames.len() > 1) {
             if let Some(old) = log.frames.pop_front() {
                 log.bytes -= old.body.len();
@@ -368,6 +395,7 @@ impl Group {
         }
         drop(log);
         self.head.send_replace(seq);
+        typist.map(|(_, until)| until)
     }
 }
 
@@ -410,9 +438,9 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
         // desktop had not changed since the last frame when it was: the next
         // change is then its echo, which goes at once; on a busy desktop
         // the frame cut ECHO after the key is the first that may show it.
-        let echo = shared
-            .typed_at()
-            .map(|(at, count)| (Instant::from_std(at), count == cut_count))
+        let typed = shared.last_typed();
+        let echo = typed
+            .map(|typed| (Instant::from_std(typed.at), typed.changes == cut_count))
             .filter(|&(at, _)| answered != Some(at) && at.elapsed() < BOOST);
         if !keyframe {
             if !at_head && echo.is_none() {
@@ -499,10 +527,13 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
         // fast one's, would hold every member back.
         let busy = last.is_some_and(|last| now - last < QUIET);
         last = Some(now);
+        // The viewer whose key this frame answers.
+        let mut typist = None;
         if let Some((at, quiet)) = echo
             && (quiet || now >= at + ECHO)
         {
             answered = Some(at);
+            typist = typed.map(|typed| typed.by);
         }
         cut_count = *changes.borrow_and_update();
         changed = false;
@@ -543,7 +574,13 @@ async fn produce(shared: Arc<Shared>, group: Arc<Group>, mut encoders: Encoders)
         } else {
             spare.keep(encoded.spare, usize::from(width) * usize::from(height));
         }
-        group.push(encoded.body, encoded.count, keyframe, checkpoint);
+        if let Some(until) = group.push(encoded.body, encoded.count, keyframe, checkpoint, typist) {
+            // The other members may take it now.
+            tokio::select! {
+                () = tokio::time::sleep_until(until) => group.head.send_modify(|_| {}),
+                () = shared.shutdown().cancelled() => break,
+            }
+        }
     }
     // The desktop or the server is gone: every member leaves, and finds out.
     group.dissolve();

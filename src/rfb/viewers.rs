@@ -47,14 +47,25 @@ pub(crate) struct Shared {
     pub(super) groups: Mutex<HashMap<GroupKey, Arc<dyn Any + Send + Sync>>>,
     /// When a viewer last typed or moved the pointer.
     input_at: Mutex<Option<Instant>>,
-    /// When a viewer last pressed a key, and the desktop's change count then.
-    typed_at: Mutex<Option<(Instant, u64)>>,
+    /// The last key a viewer pressed.
+    typed_at: Mutex<Option<Typed>>,
     /// Notified when a viewer types or moves the pointer, so that a group
     /// waiting for the clock's tick sends its next frame at once.
     pub(super) input: tokio::sync::Notify,
     next_id: AtomicU64,
     connections: Mutex<Connections>,
     shutdown: CancellationToken,
+}
+
+/// A key a viewer pressed, whose echo is worth a frame of its own.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Typed {
+    /// When it came.
+    pub at: Instant,
+    /// The desktop's change count then ([`Desktop::changes`]).
+    pub changes: u64,
+    /// The viewer that pressed it.
+    pub by: ViewerId,
 }
 
 /// The connections counted against the limit.
@@ -195,22 +206,23 @@ impl Shared {
         lock(&self.viewers).iter().filter(|v| !v.group).count()
     }
 
-    /// A viewer pressed a key (`typed`: its echo is worth a frame of its
-    /// own, `group`) or used the pointer: frames go out at once for a while.
-    pub fn touch(&self, typed: bool) {
+    /// `viewer` pressed a key: its echo is worth a frame of its own
+    /// ([`group`](super::group)), sent to it first.
+    pub fn typed(&self, viewer: ViewerId) {
         let now = Instant::now();
-        if typed {
-            let changes = *self.desktop.changes().borrow();
-            *lock(&self.typed_at) = Some((now, changes));
-        } else {
-            *lock(&self.input_at) = Some(now);
-        }
+        let changes = *self.desktop.changes().borrow();
+        *lock(&self.typed_at) = Some(Typed { at: now, changes, by: viewer });
         self.input.notify_waiters();
     }
 
-    /// When a viewer last pressed a key, and the desktop's change count then
-    /// ([`Desktop::changes`]).
-    pub fn typed_at(&self) -> Option<(Instant, u64)> {
+    /// A viewer used the pointer: frames go out at once for a while.
+    pub fn pointed(&self) {
+        *lock(&self.input_at) = Some(Instant::now());
+        self.input.notify_waiters();
+    }
+
+    /// The last key a viewer pressed.
+    pub(super) fn last_typed(&self) -> Option<Typed> {
         *lock(&self.typed_at)
     }
 
