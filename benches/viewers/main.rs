@@ -252,7 +252,18 @@ fn probe(
     let mut viewer = Viewer::connect(&address, Format::RGB888, encoding).expect("the probe connects");
     viewer.point(20, 20).expect("the pointer over the terminal");
     viewer.request(false).expect("a request");
-    let Ok((from, to)) = start.recv() else { return (Vec::new(), 0) };
+    // Reads updates while it waits, as a viewer does: one that did not would
+    // fall out of its group and start with an update of its own.
+    let (from, to) = loop {
+        if viewer.next_update().and_then(|()| viewer.request(true)).is_err() {
+            return (Vec::new(), 0);
+        }
+        match start.try_recv() {
+            Ok(window) => break window,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => return (Vec::new(), 0),
+        }
+    };
     // The typist: given when to type, says when it did.
     let mut keyboard = viewer.keyboard().expect("a keyboard");
     let (arm, armed) = std::sync::mpsc::channel::<Instant>();
@@ -268,7 +279,11 @@ fn probe(
     });
     let mut rng = rand::rng();
     let mut latencies = Vec::new();
-    sleep_until_ms(from);
+    while now_ms() < from {
+        if viewer.next_update().and_then(|()| viewer.request(true)).is_err() {
+            return (Vec::new(), 0);
+        }
+    }
     // The marker state the key being typed will show, and when it was typed.
     let mut want = !marked(&viewer);
     let mut typed: Option<Instant> = None;
