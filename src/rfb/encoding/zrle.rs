@@ -326,7 +326,7 @@ impl<'a> TileWriter<'a> {
     /// than plain run-length, raw if that is, else plain run-length (whose
     /// runs end at cell rows when `cells` says where they are).
     fn encode_tile(&mut self, tile: &Tile, cells: Option<CellRows>, out: &mut Vec<u8>) {
-        let scan = Scan::of(tile, cells, &mut self.indices, &mut self.slots);
+        let scan = Scan::of(tile, &mut self.indices, &mut self.slots);
         let colours = &scan.colours[..scan.len];
         if scan.len == 1 {
             out.push(1);
@@ -335,7 +335,7 @@ impl<'a> TileWriter<'a> {
         }
         if !scan.overflow
             && let Some(ramp) = ramp_for(colours, |c| {
-                count(&self.indices, colours.iter().position(|&p| p == c).unwrap_or(PALETTE_MAX))
+                count(&self.indices, colours.iter().position(|&p| p == c).unwrap_or(PALETTE_MAX) as u8)
             })
         {
             // Each palette index's level: its first place in the ramp.
@@ -351,7 +351,8 @@ impl<'a> TileWriter<'a> {
             return;
         }
         let cpixel = self.cpixel_len;
-        let rle_size = scan.runs * cpixel + scan.run_bytes;
+        let (runs, run_bytes) = run_size(tile, cells);
+        let rle_size = runs * cpixel + run_bytes;
         let bits = match scan.len {
             2 => 1,
             3..=4 => 2,
@@ -415,18 +416,13 @@ impl Tile<'_> {
     }
 }
 
-/// What one look at a tile finds: its colours and the size of its plain
-/// run-length encoding.
+/// What one look at a tile finds: its colours.
 struct Scan {
     /// The distinct colours in order of first appearance, the first [`PALETTE_MAX`].
     colours: [u32; PALETTE_MAX],
     len: usize,
     /// Whether there are more than [`PALETTE_MAX`] colours.
     overflow: bool,
-    /// How many runs plain run-length sends (ending at cell rows, with cells).
-    runs: usize,
-    /// The bytes of their lengths.
-    run_bytes: usize,
 }
 
 /// Palette indices by colour while a tile is looked at, by a hash of the
@@ -447,54 +443,28 @@ impl Slots {
 }
 
 impl Scan {
-    /// Looks at `tile` once, writing each pixel's palette index to `indices`
-    /// (unless the palette overflows). Each pixel is looked up and counted
-    /// the same whether or not it repeats the one before, so that glyphs'
-    /// edges cost no mispredicted branches.
-    fn of(tile: &Tile, cells: Option<CellRows>, indices: &mut Vec<u8>, slots: &mut Slots) -> Scan {
-        let mut scan = Scan { colours: [0; PALETTE_MAX], len: 0, overflow: false, runs: 0, run_bytes: 0 };
+    /// Looks at `tile` once for its palette, writing each pixel's index to
+    /// `indices`; it stops once the palette overflows. Each pixel is looked up
+    /// whether or not it repeats the one before, so that glyphs' edges cost
+    /// no mispredicted branches.
+    fn of(tile: &Tile, indices: &mut Vec<u8>, slots: &mut Slots) -> Scan {
+        let mut scan = Scan { colours: [0; PALETTE_MAX], len: 0, overflow: false };
         indices.clear();
         indices.resize(tile.width * tile.height, 0);
-        let mut previous = tile.pixels[0];
-        let (mut runs, mut extra) = (0, 0);
-        // Pixels the current run may still take before its length needs another byte.
-        let mut left = 0u32;
-        // The tile's row within its cell row, 0 where one starts.
-        let mut row_in_cell = cells.map_or(1, |c| c.first % c.height);
-        let mut look = |p: u32, new_run: bool, scan: &mut Scan| {
-            let same = p == previous && !new_run;
-            runs += usize::from(!same);
-            left = if same { left - 1 } else { 255 };
-            if left == 0 {
-                extra += 1;
-                left = 255;
+        for (line, line_indices) in iter::zip(tile.rows(), indices.chunks_exact_mut(tile.width)) {
+            for (&p, slot) in iter::zip(line, line_indices) {
+                *slot = match slots.0[Slots::of(p)] {
+                    (colour, index) if colour == p && index > 0 => index - 1,
+                    _ => scan.index_of(p, slots),
+                };
             }
-            previous = p;
-            match slots.0[Slots::of(p)] {
-                (colour, index) if colour == p && index > 0 => index - 1,
-                _ => scan.index_of(p, slots),
-            }
-        };
-        for (row, (line, line_indices)) in
-            iter::zip(tile.rows(), indices.chunks_exact_mut(tile.width)).enumerate()
-        {
-            let new_run = row == 0 || row_in_cell == 0;
-            if let Some(c) = cells {
-                row_in_cell += 1;
-                if row_in_cell == c.height {
-                    row_in_cell = 0;
-                }
-            }
-            line_indices[0] = look(line[0], new_run, &mut scan);
-            for (&p, slot) in iter::zip(&line[1..], &mut line_indices[1..]) {
-                *slot = look(p, false, &mut scan);
+            if scan.overflow {
+                break;
             }
         }
         for &c in &scan.colours[..scan.len] {
             slots.0[Slots::of(c)] = (0, 0);
         }
-        scan.runs = runs;
-        scan.run_bytes = runs + extra;
         scan
     }
 
@@ -523,8 +493,47 @@ impl Scan {
 }
 
 /// How many of `indices` are `index`.
-fn count(indices: &[u8], index: usize) -> usize {
-    indices.iter().filter(|&&i| usize::from(i) == index).count()
+fn count(indices: &[u8], index: u8) -> usize {
+    // Bytes summed as bytes, 255 at a time, so that it vectorises.
+    indices
+        .chunks(255)
+        .map(|chunk| usize::from(chunk.iter().fold(0u8, |n, &i| n + u8::from(i == index))))
+        .sum()
+}
+
+/// How many runs plain run-length sends for `tile` (ending at cell rows,
+/// with `cells`), and the bytes of their lengths.
+fn run_size(tile: &Tile, cells: Option<CellRows>) -> (usize, usize) {
+    let mut previous = tile.pixels[0];
+    let (mut runs, mut extra) = (0, 0);
+    // Pixels the current run may still take before its length needs another byte.
+    let mut left = 0u32;
+    // The tile's row within its cell row, 0 where one starts.
+    let mut row_in_cell = cells.map_or(1, |c| c.first % c.height);
+    let mut look = |p: u32, new_run: bool| {
+        // No branch on whether a pixel repeats the last: that is unpredictable in text.
+        let same = p == previous && !new_run;
+        runs += usize::from(!same);
+        left = if same { left - 1 } else { 255 };
+        if left == 0 {
+            extra += 1;
+            left = 255;
+        }
+        previous = p;
+    };
+    for (row, line) in tile.rows().enumerate() {
+        look(line[0], row == 0 || row_in_cell == 0);
+        if let Some(c) = cells {
+            row_in_cell += 1;
+            if row_in_cell == c.height {
+                row_in_cell = 0;
+            }
+        }
+        for &p in &line[1..] {
+            look(p, false);
+        }
+    }
+    (runs, runs + extra)
 }
 
 /// Colours as ZRLE's CPIXELs, each worked out once an update: a text
@@ -806,10 +815,9 @@ mod tests {
                 .collect();
             let cells = cell_height.map(|(height, first)| CellRows { height, first });
             let tile = Tile { pixels: &pixels, stride: width, width, height };
-            let scan = Scan::of(&tile, cells, &mut Vec::new(), &mut Slots::new());
             let runs = plain::runs(&pixels, width, cells);
-            prop_assert_eq!(scan.runs, runs.len());
-            prop_assert_eq!(scan.run_bytes, runs.iter().map(|&(_, n)| plain::run_length_len(n)).sum::<usize>());
+            let bytes = runs.iter().map(|&(_, n)| plain::run_length_len(n)).sum::<usize>();
+            prop_assert_eq!(run_size(&tile, cells), (runs.len(), bytes));
             let reversed: Vec<u32> = pixels.iter().rev().copied().collect();
             for format in formats() {
                 let (mut fast, mut plain) = (Vec::new(), Vec::new());
@@ -923,8 +931,7 @@ mod tests {
         let mut pixels = vec![0u32; 256 + 64];
         pixels[256..].fill(9);
         let tile = Tile { pixels: &pixels, stride: 64, width: 64, height: 5 };
-        let scan = Scan::of(&tile, None, &mut Vec::new(), &mut Slots::new());
-        assert_eq!((scan.runs, scan.run_bytes), (2, 3));
+        assert_eq!(run_size(&tile, None), (2, 3));
     }
 
     #[test]
