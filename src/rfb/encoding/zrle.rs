@@ -59,14 +59,12 @@ pub struct Zrle {
     stream: Deflater,
     /// How hard the next update is compressed.
     effort: Effort,
-    /// The last update's uncompressed tiles, its buffer kept for the next.
-    tiles: Vec<u8>,
 }
 
 impl Zrle {
     /// A fresh stream, as the viewer's decoder starts.
     pub fn new() -> Zrle {
-        Zrle { stream: Deflater::new(), effort: Effort::Best, tiles: Vec::new() }
+        Zrle { stream: Deflater::new(), effort: Effort::Best }
     }
 
     /// What the viewer's zlib window holds after the updates so far (see
@@ -78,7 +76,7 @@ impl Zrle {
     /// Continues a started stream whose viewer's window holds `window` last:
     /// a viewer leaving a group that shares one stream goes on alone.
     pub fn resume(window: &[u8]) -> Zrle {
-        Zrle { stream: Deflater::resume(window), effort: Effort::Best, tiles: Vec::new() }
+        Zrle { stream: Deflater::resume(window), effort: Effort::Best }
     }
 
     /// How hard the updates from the next on are compressed: the stream
@@ -113,13 +111,12 @@ impl Zrle {
                 && rect.width / w <= MAX_COLUMNS
                 && rect.height >= 2 * h
         });
-        let mut tiles = std::mem::take(&mut self.tiles);
-        tiles.clear();
+        // Every column's tiles, one after another.
+        let mut tiles = Vec::new();
         let mut writer = TileWriter::new(format);
         let Some((cell_width, cell_height)) = columns else {
             writer.encode_tiles(patch, 0, usize::from(rect.width), None, &mut tiles);
             self.put_rects(&[rect], &[&tiles], out);
-            self.tiles = tiles;
             return 1;
         };
         let columns = rect.width / cell_width;
@@ -139,7 +136,6 @@ impl Zrle {
             .collect();
         let pieces: Vec<&[u8]> = order.iter().map(|&column| column_tiles(column)).collect();
         self.put_rects(&rects, &pieces, out);
-        self.tiles = tiles;
         columns
     }
 
