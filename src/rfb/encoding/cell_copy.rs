@@ -57,7 +57,7 @@ struct Candidates {
 /// The hasher of [`Sources`], whose keys are hashes already ([`hash`]): the
 /// key itself, its high half folded into the low one.
 #[derive(Default)]
-struct Prehashed(u64);
+pub(super) struct Prehashed(u64);
 
 impl Hasher for Prehashed {
     fn finish(&self) -> u64 {
@@ -255,26 +255,42 @@ fn for_each_cell(grid: &Grid, rect: Rect, mut f: impl FnMut(usize)) {
 /// at a time into four independent chains, so that a cell's multiplies
 /// overlap instead of waiting each for the last (every cell of the screen is
 /// hashed for every update planned).
-fn hash<'a>(lines: impl Iterator<Item = &'a [u32]>) -> Option<u64> {
+pub(super) fn hash<'a>(lines: impl Iterator<Item = &'a [u32]>) -> Option<u64> {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
-    let mut lanes = [0u64, 1, 2, 3];
+    let pair = |a: u32, b: u32| u64::from(a) | u64::from(b) << 32;
+    // Pair j of a line goes into lane j % 4; the lanes are kept apart (not
+    // an array indexed by j) so that they stay in registers.
+    let (mut lane0, mut lane1, mut lane2, mut lane3) = (0u64, 1u64, 2u64, 3u64);
     let mut first = None;
     let mut differ = 0;
     for line in lines {
         let Some(&start) = line.first() else { continue };
         let first = *first.get_or_insert(start);
         differ |= line.iter().fold(0, |d, &p| d | (p ^ first));
-        let mut words = line.chunks_exact(2);
-        for (j, pair) in (&mut words).enumerate() {
-            let lane = &mut lanes[j % 4];
-            *lane = step(*lane, u64::from(pair[0]) | u64::from(pair[1]) << 32);
+        let mut quads = line.chunks_exact(8);
+        for q in &mut quads {
+            lane0 = step(lane0, pair(q[0], q[1]));
+            lane1 = step(lane1, pair(q[2], q[3]));
+            lane2 = step(lane2, pair(q[4], q[5]));
+            lane3 = step(lane3, pair(q[6], q[7]));
         }
-        if let [p] = words.remainder() {
-            lanes[3] = step(lanes[3], u64::from(*p) | 1 << 63);
+        let rest = quads.remainder();
+        let mut pairs = rest.chunks_exact(2);
+        if let Some(p) = pairs.next() {
+            lane0 = step(lane0, pair(p[0], p[1]));
+        }
+        if let Some(p) = pairs.next() {
+            lane1 = step(lane1, pair(p[0], p[1]));
+        }
+        if let Some(p) = pairs.next() {
+            lane2 = step(lane2, pair(p[0], p[1]));
+        }
+        if let [p] = pairs.remainder() {
+            lane3 = step(lane3, u64::from(*p) | 1 << 63);
         }
     }
-    (differ != 0).then(|| lanes.iter().fold(0, |h, &lane| step(h, lane)))
+    (differ != 0).then(|| [lane0, lane1, lane2, lane3].iter().fold(0, |h, &lane| step(h, lane)))
 }
 
 /// The colour most of `pixels` have: a glyph cell's background.

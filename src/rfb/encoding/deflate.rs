@@ -568,9 +568,20 @@ impl Chains {
     fn extend_runs(&mut self, buf: &[u8]) {
         let old = self.runs.len();
         self.runs.resize(buf.len(), 1);
-        for p in (0..buf.len().saturating_sub(1)).rev() {
-            let run = if buf[p] == buf[p + 1] { (self.runs[p + 1] + 1).min(MAX_MATCH as u16 + 1) } else { 1 };
-            if p < old && run == self.runs[p] {
+        let Some(last) = buf.len().checked_sub(1) else { return };
+        // The run from the position after, carried rather than read back.
+        let mut after = self.runs[last];
+        let mut run_at = |p: usize| {
+            after = if buf[p] == buf[p + 1] { (after + 1).min(MAX_MATCH as u16 + 1) } else { 1 };
+            after
+        };
+        // The new positions, then the old ones until one's run is what it was.
+        for p in (old.min(last)..last).rev() {
+            self.runs[p] = run_at(p);
+        }
+        for p in (0..old.min(last)).rev() {
+            let run = run_at(p);
+            if run == self.runs[p] {
                 break;
             }
             self.runs[p] = run;

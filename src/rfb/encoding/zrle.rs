@@ -34,7 +34,10 @@
 //! README.md's Performance section.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::iter;
 
+use super::cell_copy;
 use super::deflate::{Deflater, Effort};
 use super::number;
 use super::palette::Palette;
@@ -108,35 +111,37 @@ impl Zrle {
                 && rect.width / w <= MAX_COLUMNS
                 && rect.height >= 2 * h
         });
+        // Every column's tiles, one after another.
+        let mut tiles = Vec::new();
+        let mut writer = TileWriter::new(format);
         let Some((cell_width, cell_height)) = columns else {
-            self.put_rects(&[(rect, encode_tiles(patch, format, TILE, None))], out);
+            writer.encode_tiles(patch, 0, usize::from(rect.width), None, &mut tiles);
+            self.put_rects(&[rect], &[&tiles], out);
             return 1;
         };
-        let mut pixels = Vec::new();
         let columns = rect.width / cell_width;
-        let mut strips = Vec::with_capacity(usize::from(columns));
-        for column in 0..columns {
-            let x = usize::from(column * cell_width);
-            patch.tile(x, 0, usize::from(cell_width), usize::from(rect.height), &mut pixels);
-            let strip = Patch {
-                rect: patch.sub_rect(x, 0, usize::from(cell_width), usize::from(rect.height)),
-                pixels: std::mem::take(&mut pixels),
-            };
-            strips.push((strip.rect, encode_tiles(&strip, format, TILE, Some(cell_height))));
-            pixels = strip.pixels;
+        let width = usize::from(cell_width);
+        let mut ends = Vec::with_capacity(usize::from(columns));
+        for column in 0..usize::from(columns) {
+            writer.encode_tiles(patch, column * width, width, Some(cell_height), &mut tiles);
+            ends.push(tiles.len());
         }
-        let lengths: Vec<usize> = strips.iter().map(|(_, tiles)| tiles.len()).collect();
+        let column_tiles =
+            |column: usize| &tiles[if column == 0 { 0 } else { ends[column - 1] }..ends[column]];
+        let lengths: Vec<usize> = (0..ends.len()).map(|column| column_tiles(column).len()).collect();
         let order = column_order(patch, (cell_width, cell_height), &lengths);
-        let mut strips: Vec<Option<(Rect, Vec<u8>)>> = strips.into_iter().map(Some).collect();
-        let strips: Vec<(Rect, Vec<u8>)> = order.iter().filter_map(|&column| strips[column].take()).collect();
-        self.put_rects(&strips, out);
+        let rects: Vec<Rect> = order
+            .iter()
+            .map(|&column| patch.sub_rect(column * width, 0, width, usize::from(rect.height)))
+            .collect();
+        let pieces: Vec<&[u8]> = order.iter().map(|&column| column_tiles(column)).collect();
+        self.put_rects(&rects, &pieces, out);
         columns
     }
 
-    /// Appends rectangles of encoded tiles, compressed together.
-    fn put_rects(&mut self, rects: &[(Rect, Vec<u8>)], out: &mut Vec<u8>) {
-        let tiles: Vec<&[u8]> = rects.iter().map(|(_, tiles)| tiles.as_slice()).collect();
-        for ((rect, _), compressed) in rects.iter().zip(self.stream.compress(&tiles, self.effort)) {
+    /// Appends rectangles, each of its encoded tiles, compressed together.
+    fn put_rects(&mut self, rects: &[Rect], tiles: &[&[u8]], out: &mut Vec<u8>) {
+        for (rect, compressed) in rects.iter().zip(self.stream.compress(tiles, self.effort)) {
             ServerMessage::Rectangle { rect: *rect, encoding: number::ZRLE }.encode(out);
             out.extend_from_slice(&(compressed.len() as u32).to_be_bytes());
             out.extend_from_slice(&compressed);
@@ -148,26 +153,6 @@ impl Default for Zrle {
     fn default() -> Self {
         Zrle::new()
     }
-}
-
-/// The tiles of `patch`, `tile` pixels square, left to right then top to
-/// bottom, uncompressed. With `cell_height`, no run goes on from one cell row
-/// of the screen to the next (rows at multiples of it from the framebuffer's top).
-fn encode_tiles(patch: &Patch, format: &PixelFormat, tile: usize, cell_height: Option<u16>) -> Vec<u8> {
-    let (width, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
-    let mut out = Vec::new();
-    let mut pixels = Vec::with_capacity(tile * tile);
-    for y in (0..height).step_by(tile) {
-        let h = tile.min(height - y);
-        let cells =
-            cell_height.map(|ch| CellRows { height: usize::from(ch), first: usize::from(patch.rect.y) + y });
-        for x in (0..width).step_by(tile) {
-            let w = tile.min(width - x);
-            patch.tile(x, y, w, h, &mut pixels);
-            encode_tile(&pixels, w, format, cells, &mut out);
-        }
-    }
-    out
 }
 
 /// Where a tile's rows fall among the screen's rows of cells: a cell row
@@ -195,65 +180,81 @@ pub(super) fn column_order(patch: &Patch, cell: (u16, u16), lengths: &[usize]) -
     // Whole cells of each column, from the first framebuffer row a cell row starts on.
     let top = (cell_height - usize::from(patch.rect.y) % cell_height) % cell_height;
     let rows = height.saturating_sub(top) / cell_height;
-    // Each cell's glyph as a number, or none for a blank cell.
-    let mut glyphs: HashMap<u64, usize> = HashMap::new();
+    // Each cell's glyph as a number (the same pixels, the same number),
+    // [`BLANK`] for a cell of one colour.
+    let mut glyphs: Glyphs = HashMap::default();
     let mut cells = Vec::with_capacity(lengths.len() * rows);
     for column in 0..lengths.len() {
         for row in 0..rows {
-            let mut hash = 0xcbf2_9ce4_8422_2325u64;
-            let first = patch.pixels[(top + row * cell_height) * stride + column * cell_width];
-            let mut blank = true;
-            for y in top + row * cell_height..top + (row + 1) * cell_height {
-                let at = y * stride + column * cell_width;
-                for &p in &patch.pixels[at..at + cell_width] {
-                    hash = (hash ^ u64::from(p)).wrapping_mul(0x0000_0100_0000_01b3);
-                    blank &= p == first;
+            let first = (top + row * cell_height) * stride + column * cell_width;
+            let lines = (0..cell_height).map(|y| &patch.pixels[first + y * stride..][..cell_width]);
+            cells.push(match cell_copy::hash(lines) {
+                Some(hash) => {
+                    let next = glyphs.len() as u32;
+                    *glyphs.entry(hash).or_insert(next)
                 }
-            }
-            let next = glyphs.len();
-            cells.push((!blank).then(|| *glyphs.entry(hash).or_insert(next)));
+                None => BLANK,
+            });
         }
     }
-    // Where each glyph was last sent, in uncompressed bytes.
-    let mut sent: Vec<Option<usize>> = vec![None; glyphs.len()];
-    let mut at = 0;
+    // Where each glyph was last sent, in uncompressed bytes: far enough
+    // back for one never sent to be out of the window, and a blank cell's
+    // (the last) far enough ahead never to be.
+    const NEVER: i64 = -(1 << 40);
+    let mut sent: Vec<i64> = vec![NEVER; glyphs.len() + 1];
+    sent[glyphs.len()] = 1 << 40;
+    let blank = glyphs.len() as u32;
+    for cell in &mut cells {
+        if *cell == BLANK {
+            *cell = blank;
+        }
+    }
+    let window = WINDOW as i64;
+    let mut at = 0i64;
     let mut left: Vec<usize> = (0..lengths.len()).collect();
     let mut order = Vec::with_capacity(lengths.len());
     while !left.is_empty() {
         let after = order.last().map_or(0, |&c| c + 1);
-        let unmatched = |column: usize| {
-            let per_cell = lengths[column] / rows.max(1);
-            let column_cells = &cells[column * rows..(column + 1) * rows];
-            column_cells
-                .iter()
-                .enumerate()
-                .filter(|&(row, glyph)| {
-                    glyph.is_some_and(|g| sent[g].is_none_or(|s| at + row * per_cell - s > WINDOW))
-                })
-                .count()
-        };
-        let (i, _) = left
-            .iter()
-            .enumerate()
-            .min_by_key(|&(_, &column)| (unmatched(column), column != after, column))
-            .expect("a column is left");
-        let column = left.remove(i);
-        let per_cell = lengths[column] / rows.max(1);
-        for (row, glyph) in cells[column * rows..(column + 1) * rows].iter().enumerate() {
-            if let Some(g) = glyph {
-                sent[*g] = Some(at + row * per_cell);
+        // The column with the fewest cells zlib cannot match, the next to
+        // the right on a tie, then the leftmost: a column is counted only as
+        // far as it could still be that one.
+        let mut best: Option<(usize, bool, usize, usize)> = None;
+        for (i, &column) in left.iter().enumerate() {
+            let per_cell = (lengths[column] / rows.max(1)) as i64;
+            let bound = best.map_or(usize::MAX, |(unmatched, ..)| unmatched);
+            let mut unmatched = 0;
+            let mut offset = at - window;
+            for &glyph in &cells[column * rows..(column + 1) * rows] {
+                unmatched += usize::from(offset > sent[glyph as usize]);
+                offset += per_cell;
+                if unmatched > bound {
+                    break;
+                }
+            }
+            let key = (unmatched, column != after, column, i);
+            if best.is_none_or(|b| key < b) {
+                best = Some(key);
             }
         }
-        at += lengths[column];
+        let (.., i) = best.expect("a column is left");
+        let column = left.remove(i);
+        let per_cell = (lengths[column] / rows.max(1)) as i64;
+        for (row, &glyph) in cells[column * rows..(column + 1) * rows].iter().enumerate() {
+            if glyph != blank {
+                sent[glyph as usize] = at + row as i64 * per_cell;
+            }
+        }
+        at += lengths[column] as i64;
         order.push(column);
     }
     order
 }
 
-/// Bytes a run length takes: 255 for every full 255, then the rest.
-fn run_length_len(run: usize) -> usize {
-    (run - 1) / 255 + 1
-}
+/// Glyph numbers by their cells' hashes ([`cell_copy::hash`]).
+type Glyphs = HashMap<u64, u32, BuildHasherDefault<cell_copy::Prehashed>>;
+
+/// A blank cell in [`column_order`]'s cells, while glyphs are numbered.
+const BLANK: u32 = u32::MAX;
 
 fn put_run_length(run: usize, out: &mut Vec<u8>) {
     let mut left = run - 1;
@@ -264,79 +265,301 @@ fn put_run_length(run: usize, out: &mut Vec<u8>) {
     out.push(left as u8);
 }
 
-/// Runs of equal pixels in raster order (`width` a row): (colour, length).
-/// With `cells`, a run also ends where a cell row starts, so that a cell's runs
-/// are the same whatever is above and below it.
-fn runs(pixels: &[u32], width: usize, cells: Option<CellRows>) -> Vec<(u32, usize)> {
-    let mut runs: Vec<(u32, usize)> = Vec::new();
-    for (row, line) in pixels.chunks(width).enumerate() {
-        let cell_starts = cells.is_some_and(|c| (c.first + row).is_multiple_of(c.height));
-        for (i, &p) in line.iter().enumerate() {
-            match runs.last_mut() {
-                Some((colour, length)) if *colour == p && !(i == 0 && cell_starts) => *length += 1,
-                _ => runs.push((p, 1)),
+/// The most colours a packed palette holds.
+const PALETTE_MAX: usize = 16;
+
+/// Writes tiles in one pixel format, read in place from a patch: each tile
+/// is looked at once for its colours, runs and palette indices, and whatever
+/// it is sent as is written from that (a full text screen is some 7000
+/// tiles an update, for each group of viewers).
+struct TileWriter<'a> {
+    format: &'a PixelFormat,
+    cpixel_len: usize,
+    /// Each pixel's index in the tile's palette, row after row.
+    indices: Vec<u8>,
+    slots: Slots,
+    cpixels: CPixels,
+}
+
+impl<'a> TileWriter<'a> {
+    fn new(format: &'a PixelFormat) -> TileWriter<'a> {
+        TileWriter {
+            format,
+            cpixel_len: format.cpixel_len(),
+            indices: Vec::new(),
+            slots: Slots::new(),
+            cpixels: CPixels::default(),
+        }
+    }
+
+    /// Appends the tiles of the part of `patch` from column `x`, `width`
+    /// wide and the patch's height: [`TILE`] pixels square, left to right
+    /// then top to bottom, uncompressed. With `cell_height`, no run goes on
+    /// from one cell row of the screen to the next (rows at multiples of it
+    /// from the framebuffer's top).
+    fn encode_tiles(
+        &mut self,
+        patch: &Patch,
+        x: usize,
+        width: usize,
+        cell_height: Option<u16>,
+        out: &mut Vec<u8>,
+    ) {
+        let (stride, height) = (usize::from(patch.rect.width), usize::from(patch.rect.height));
+        for y in (0..height).step_by(TILE) {
+            let h = TILE.min(height - y);
+            let cells = cell_height
+                .map(|ch| CellRows { height: usize::from(ch), first: usize::from(patch.rect.y) + y });
+            for tile_x in (x..x + width).step_by(TILE) {
+                let w = TILE.min(x + width - tile_x);
+                let tile = Tile { pixels: &patch.pixels[y * stride + tile_x..], stride, width: w, height: h };
+                self.encode_tile(&tile, cells, out);
             }
         }
     }
-    runs
+
+    /// Appends one tile: solid if it is, a packed palette if that is smaller
+    /// than plain run-length, raw if that is, else plain run-length (whose
+    /// runs end at cell rows when `cells` says where they are).
+    fn encode_tile(&mut self, tile: &Tile, cells: Option<CellRows>, out: &mut Vec<u8>) {
+        let scan = Scan::of(tile, &mut self.indices, &mut self.slots);
+        let colours = &scan.colours[..scan.len];
+        if scan.len == 1 {
+            out.push(1);
+            self.cpixels.put(self.format, colours[0], out);
+            return;
+        }
+        if !scan.overflow
+            && let Some(ramp) = ramp_for(colours, |c| {
+                count(&self.indices, colours.iter().position(|&p| p == c).unwrap_or(PALETTE_MAX) as u8)
+            })
+        {
+            // Each palette index's level: its first place in the ramp.
+            let mut levels = [0u8; PALETTE_MAX];
+            for (level, &c) in iter::zip(&mut levels, colours) {
+                *level = ramp.iter().position(|&r| r == c).unwrap_or(0) as u8;
+            }
+            out.push(LEVELS as u8);
+            for &c in &ramp {
+                self.cpixels.put(self.format, c, out);
+            }
+            put_packed(&self.indices, tile.width, &levels, RAMP_BITS, out);
+            return;
+        }
+        let cpixel = self.cpixel_len;
+        let (runs, run_bytes) = run_size(tile, cells);
+        let rle_size = runs * cpixel + run_bytes;
+        let bits = match scan.len {
+            2 => 1,
+            3..=4 => 2,
+            _ => 4,
+        };
+        let packed_size = scan.len * cpixel + tile.height * (tile.width * bits).div_ceil(8);
+        if !scan.overflow && packed_size < rle_size {
+            out.push(scan.len as u8);
+            for &c in colours {
+                self.cpixels.put(self.format, c, out);
+            }
+            let identity: [u8; PALETTE_MAX] = std::array::from_fn(|i| i as u8);
+            put_packed(&self.indices, tile.width, &identity, bits, out);
+        } else if tile.width * tile.height * cpixel <= rle_size {
+            out.push(0);
+            for row in tile.rows() {
+                for &p in row {
+                    self.cpixels.put(self.format, p, out);
+                }
+            }
+        } else {
+            out.push(128);
+            self.put_runs(tile, cells, out);
+        }
+    }
+
+    /// Appends a tile's runs of equal pixels in raster order, each its
+    /// colour and length. With `cells`, a run also ends where a cell row
+    /// starts, so that a cell's runs are the same whatever is above and below it.
+    fn put_runs(&mut self, tile: &Tile, cells: Option<CellRows>, out: &mut Vec<u8>) {
+        let mut colour = tile.pixels[0];
+        let mut length = 0;
+        for (row, line) in tile.rows().enumerate() {
+            let cell_starts = cells.is_some_and(|c| (c.first + row).is_multiple_of(c.height));
+            for (i, &p) in line.iter().enumerate() {
+                if length > 0 && (p != colour || (i == 0 && cell_starts)) {
+                    self.cpixels.put(self.format, colour, out);
+                    put_run_length(length, out);
+                    length = 0;
+                }
+                colour = p;
+                length += 1;
+            }
+        }
+        self.cpixels.put(self.format, colour, out);
+        put_run_length(length, out);
+    }
 }
 
-/// Appends one tile (`width` wide): solid if it is, a packed palette if that
-/// is smaller than plain run-length, raw if that is, else plain run-length
-/// (whose runs end at cell rows when `cells` says where they are).
-fn encode_tile(
-    pixels: &[u32],
+/// A tile's pixels in place: `height` rows of `width`, `stride` apart.
+struct Tile<'a> {
+    pixels: &'a [u32],
+    stride: usize,
     width: usize,
-    format: &PixelFormat,
-    cells: Option<CellRows>,
-    out: &mut Vec<u8>,
-) {
-    let height = pixels.len() / width;
-    let palette = Palette::of(pixels, 16);
-    let cpixel = format.cpixel_len();
-    if palette.colours.len() == 1 {
-        out.push(1);
-        format.put_cpixel(palette.colours[0], out);
-        return;
-    }
-    if let Some(ramp) = ramp_of(&palette, pixels) {
-        out.push(LEVELS as u8);
-        for &c in &ramp {
-            format.put_cpixel(c, out);
-        }
-        put_packed(pixels, width, &ramp, RAMP_BITS, out);
-        return;
-    }
-    let runs = runs(pixels, width, cells);
-    let rle_size: usize = runs.iter().map(|&(_, n)| cpixel + run_length_len(n)).sum();
-    let colours = palette.colours.len();
-    let bits = match colours {
-        2 => 1,
-        3..=4 => 2,
-        _ => 4,
-    };
-    let packed_size = colours * cpixel + height * (width * bits).div_ceil(8);
-    if !palette.overflow && packed_size < rle_size {
-        out.push(colours as u8);
-        put_palette(&palette, format, out);
-        put_packed(pixels, width, &palette.colours, bits, out);
-    } else if pixels.len() * cpixel <= rle_size {
-        out.push(0);
-        for &p in pixels {
-            format.put_cpixel(p, out);
-        }
-    } else {
-        out.push(128);
-        for &(colour, n) in &runs {
-            format.put_cpixel(colour, out);
-            put_run_length(n, out);
-        }
+    height: usize,
+}
+
+impl Tile<'_> {
+    fn rows(&self) -> impl Iterator<Item = &[u32]> {
+        (0..self.height).map(|row| &self.pixels[row * self.stride..row * self.stride + self.width])
     }
 }
 
-fn put_palette(palette: &Palette, format: &PixelFormat, out: &mut Vec<u8>) {
-    for &c in &palette.colours {
-        format.put_cpixel(c, out);
+/// What one look at a tile finds: its colours.
+struct Scan {
+    /// The distinct colours in order of first appearance, the first [`PALETTE_MAX`].
+    colours: [u32; PALETTE_MAX],
+    len: usize,
+    /// Whether there are more than [`PALETTE_MAX`] colours.
+    overflow: bool,
+}
+
+/// Palette indices by colour while a tile is looked at, by a hash of the
+/// colour: a colour's index plus one, 0 for none. Only the tile's palette
+/// colours go in, and they are taken out after it.
+struct Slots([(u32, u8); SLOTS]);
+
+const SLOTS: usize = 64;
+
+impl Slots {
+    fn new() -> Slots {
+        Slots([(0, 0); SLOTS])
+    }
+
+    fn of(colour: u32) -> usize {
+        (colour.wrapping_mul(0x9e37_79b1) >> 26) as usize % SLOTS
+    }
+}
+
+impl Scan {
+    /// Looks at `tile` once for its palette, writing each pixel's index to
+    /// `indices`; it stops once the palette overflows. Each pixel is looked up
+    /// whether or not it repeats the one before, so that glyphs' edges cost
+    /// no mispredicted branches.
+    fn of(tile: &Tile, indices: &mut Vec<u8>, slots: &mut Slots) -> Scan {
+        let mut scan = Scan { colours: [0; PALETTE_MAX], len: 0, overflow: false };
+        indices.clear();
+        indices.resize(tile.width * tile.height, 0);
+        for (line, line_indices) in iter::zip(tile.rows(), indices.chunks_exact_mut(tile.width)) {
+            for (&p, slot) in iter::zip(line, line_indices) {
+                *slot = match slots.0[Slots::of(p)] {
+                    (colour, index) if colour == p && index > 0 => index - 1,
+                    _ => scan.index_of(p, slots),
+                };
+            }
+            if scan.overflow {
+                break;
+            }
+        }
+        for &c in &scan.colours[..scan.len] {
+            slots.0[Slots::of(c)] = (0, 0);
+        }
+        scan
+    }
+
+    /// The palette index of a colour not in `slots`, adding it to both if
+    /// it is new (index 0 once the palette has overflowed).
+    #[cold]
+    fn index_of(&mut self, colour: u32, slots: &mut Slots) -> u8 {
+        if self.overflow {
+            return 0;
+        }
+        let index = match self.colours[..self.len].iter().position(|&c| c == colour) {
+            Some(i) => i,
+            None if self.len == PALETTE_MAX => {
+                self.overflow = true;
+                return 0;
+            }
+            None => {
+                self.colours[self.len] = colour;
+                self.len += 1;
+                self.len - 1
+            }
+        };
+        slots.0[Slots::of(colour)] = (colour, index as u8 + 1);
+        index as u8
+    }
+}
+
+/// How many of `indices` are `index`.
+fn count(indices: &[u8], index: u8) -> usize {
+    // Bytes summed as bytes, 255 at a time, so that it vectorises.
+    indices
+        .chunks(255)
+        .map(|chunk| usize::from(chunk.iter().fold(0u8, |n, &i| n + u8::from(i == index))))
+        .sum()
+}
+
+/// How many runs plain run-length sends for `tile` (ending at cell rows,
+/// with `cells`), and the bytes of their lengths.
+fn run_size(tile: &Tile, cells: Option<CellRows>) -> (usize, usize) {
+    let mut previous = tile.pixels[0];
+    let (mut runs, mut extra) = (0, 0);
+    // Pixels the current run may still take before its length needs another byte.
+    let mut left = 0u32;
+    // The tile's row within its cell row, 0 where one starts.
+    let mut row_in_cell = cells.map_or(1, |c| c.first % c.height);
+    let mut look = |p: u32, new_run: bool| {
+        // No branch on whether a pixel repeats the last: that is unpredictable in text.
+        let same = p == previous && !new_run;
+        runs += usize::from(!same);
+        left = if same { left - 1 } else { 255 };
+        if left == 0 {
+            extra += 1;
+            left = 255;
+        }
+        previous = p;
+    };
+    for (row, line) in tile.rows().enumerate() {
+        look(line[0], row == 0 || row_in_cell == 0);
+        if let Some(c) = cells {
+            row_in_cell += 1;
+            if row_in_cell == c.height {
+                row_in_cell = 0;
+            }
+        }
+        for &p in &line[1..] {
+            look(p, false);
+        }
+    }
+    (runs, runs + extra)
+}
+
+/// Colours as ZRLE's CPIXELs, each worked out once an update: a text
+/// screen's tiles use a few colours over and over.
+struct CPixels {
+    /// (colour, its CPIXEL's bytes and their count), by a hash of the colour.
+    slots: Box<[(u32, [u8; 4], u8); CPIXEL_SLOTS]>,
+    scratch: Vec<u8>,
+}
+
+const CPIXEL_SLOTS: usize = 256;
+
+impl Default for CPixels {
+    fn default() -> Self {
+        // Empty slots hold no bytes: no colour is taken as found there.
+        CPixels { slots: Box::new([(0, [0; 4], 0); CPIXEL_SLOTS]), scratch: Vec::with_capacity(4) }
+    }
+}
+
+impl CPixels {
+    fn put(&mut self, format: &PixelFormat, colour: u32, out: &mut Vec<u8>) {
+        let slot = &mut self.slots[(colour.wrapping_mul(0x9e37_79b1) >> 24) as usize % CPIXEL_SLOTS];
+        if slot.2 == 0 || slot.0 != colour {
+            self.scratch.clear();
+            format.put_cpixel(colour, &mut self.scratch);
+            let mut bytes = [0; 4];
+            bytes[..self.scratch.len()].copy_from_slice(&self.scratch);
+            *slot = (colour, bytes, self.scratch.len() as u8);
+        }
+        out.extend_from_slice(&slot.1[..usize::from(slot.2)]);
     }
 }
 
@@ -355,40 +578,58 @@ const RAMP_BITS: usize = match LEVELS {
 /// glyph gives the same bytes wherever it is. The background is the more
 /// frequent of the two colours furthest apart.
 pub(super) fn ramp_of(palette: &Palette, pixels: &[u32]) -> Option<[u32; LEVELS]> {
-    if palette.overflow || palette.colours.len() <= 2 {
+    if palette.overflow {
+        return None;
+    }
+    ramp_for(&palette.colours, |c| pixels.iter().filter(|&&p| p == c).count())
+}
+
+/// [`ramp_of`] for a tile of the distinct `colours` (all of them), `count`
+/// saying how many pixels are each.
+fn ramp_for(colours: &[u32], count: impl Fn(u32) -> usize) -> Option<[u32; LEVELS]> {
+    if colours.len() <= 2 {
         return None;
     }
     let distance = |a: u32, b: u32| {
         [16, 8, 0].iter().map(|s| ((a >> s & 0xff) as i32 - (b >> s & 0xff) as i32).pow(2)).sum::<i32>()
     };
-    let colours = &palette.colours;
     let (a, b) = colours
         .iter()
         .enumerate()
         .flat_map(|(i, &a)| colours[i + 1..].iter().map(move |&b| (a, b)))
         .max_by_key(|&(a, b)| distance(a, b))?;
-    let count = |c: u32| pixels.iter().filter(|&&p| p == c).count();
     let (fg, bg) = if count(a) >= count(b) { (b, a) } else { (a, b) };
     let ramp = coverage::ramp(fg, bg);
     colours.iter().all(|c| ramp.contains(c)).then_some(ramp)
 }
 
-/// Palette indices, `bits` each, most significant first, each row padded to a byte.
-fn put_packed(pixels: &[u32], width: usize, palette: &[u32], bits: usize, out: &mut Vec<u8>) {
-    for row in pixels.chunks(width) {
-        let mut byte = 0u8;
-        let mut used = 0;
-        for &p in row {
-            byte = (byte << bits) | palette.iter().position(|&c| c == p).unwrap_or(0) as u8;
-            used += bits;
-            if used == 8 {
-                out.push(byte);
-                byte = 0;
-                used = 0;
-            }
+/// Palette indices as `bits` each, most significant first, each row
+/// (`width` indices) padded to a byte; `indices` mapped through `map` first.
+fn put_packed(indices: &[u8], width: usize, map: &[u8; PALETTE_MAX], bits: usize, out: &mut Vec<u8>) {
+    match bits {
+        1 => put_packed_as::<1>(indices, width, map, out),
+        2 => put_packed_as::<2>(indices, width, map, out),
+        _ => put_packed_as::<4>(indices, width, map, out),
+    }
+}
+
+fn put_packed_as<const BITS: usize>(
+    indices: &[u8],
+    width: usize,
+    map: &[u8; PALETTE_MAX],
+    out: &mut Vec<u8>,
+) {
+    let per_byte = 8 / BITS;
+    out.reserve(indices.len().div_ceil(per_byte) + indices.len() / width);
+    for row in indices.chunks_exact(width) {
+        let mut bytes = row.chunks_exact(per_byte);
+        for byte in &mut bytes {
+            out.push(byte.iter().fold(0u8, |b, &i| (b << BITS) | map[usize::from(i) % PALETTE_MAX]));
         }
-        if used > 0 {
-            out.push(byte << (8 - used));
+        let rest = bytes.remainder();
+        if !rest.is_empty() {
+            let b = rest.iter().fold(0u8, |b, &i| (b << BITS) | map[usize::from(i) % PALETTE_MAX]);
+            out.push(b << (8 - rest.len() * BITS));
         }
     }
 }
@@ -396,6 +637,196 @@ fn put_packed(pixels: &[u32], width: usize, palette: &[u32], bits: usize, out: &
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// One tile of `pixels` (`width` a row), as [`TileWriter`] writes it.
+    fn encode_tile(
+        pixels: &[u32],
+        width: usize,
+        format: &PixelFormat,
+        cells: Option<CellRows>,
+        out: &mut Vec<u8>,
+    ) {
+        let tile = Tile { pixels, stride: width, width, height: pixels.len() / width };
+        TileWriter::new(format).encode_tile(&tile, cells, out);
+    }
+
+    /// What a tile is sent as, said the plain way (a copy of its pixels, a
+    /// pass for each question): [`TileWriter`] must write the same bytes.
+    mod plain {
+        use super::super::*;
+
+        /// Bytes a run length takes: 255 for every full 255, then the rest.
+        pub fn run_length_len(run: usize) -> usize {
+            (run - 1) / 255 + 1
+        }
+
+        /// Runs of equal pixels in raster order (`width` a row): (colour, length).
+        /// With `cells`, a run also ends where a cell row starts.
+        pub fn runs(pixels: &[u32], width: usize, cells: Option<CellRows>) -> Vec<(u32, usize)> {
+            let mut runs: Vec<(u32, usize)> = Vec::new();
+            for (row, line) in pixels.chunks(width).enumerate() {
+                let cell_starts = cells.is_some_and(|c| (c.first + row).is_multiple_of(c.height));
+                for (i, &p) in line.iter().enumerate() {
+                    match runs.last_mut() {
+                        Some((colour, length)) if *colour == p && !(i == 0 && cell_starts) => *length += 1,
+                        _ => runs.push((p, 1)),
+                    }
+                }
+            }
+            runs
+        }
+
+        pub fn encode_tile(
+            pixels: &[u32],
+            width: usize,
+            format: &PixelFormat,
+            cells: Option<CellRows>,
+            out: &mut Vec<u8>,
+        ) {
+            let height = pixels.len() / width;
+            let palette = Palette::of(pixels, 16);
+            let cpixel = format.cpixel_len();
+            if palette.colours.len() == 1 {
+                out.push(1);
+                format.put_cpixel(palette.colours[0], out);
+                return;
+            }
+            if let Some(ramp) = ramp_of(&palette, pixels) {
+                out.push(LEVELS as u8);
+                for &c in &ramp {
+                    format.put_cpixel(c, out);
+                }
+                put_packed(pixels, width, &ramp, RAMP_BITS, out);
+                return;
+            }
+            let runs = runs(pixels, width, cells);
+            let rle_size: usize = runs.iter().map(|&(_, n)| cpixel + run_length_len(n)).sum();
+            let colours = palette.colours.len();
+            let bits = match colours {
+                2 => 1,
+                3..=4 => 2,
+                _ => 4,
+            };
+            let packed_size = colours * cpixel + height * (width * bits).div_ceil(8);
+            if !palette.overflow && packed_size < rle_size {
+                out.push(colours as u8);
+                for &c in &palette.colours {
+                    format.put_cpixel(c, out);
+                }
+                put_packed(pixels, width, &palette.colours, bits, out);
+            } else if pixels.len() * cpixel <= rle_size {
+                out.push(0);
+                for &p in pixels {
+                    format.put_cpixel(p, out);
+                }
+            } else {
+                out.push(128);
+                for &(colour, n) in &runs {
+                    format.put_cpixel(colour, out);
+                    put_run_length(n, out);
+                }
+            }
+        }
+
+        /// Palette indices, `bits` each, most significant first, each row padded to a byte.
+        fn put_packed(pixels: &[u32], width: usize, palette: &[u32], bits: usize, out: &mut Vec<u8>) {
+            for row in pixels.chunks(width) {
+                let mut byte = 0u8;
+                let mut used = 0;
+                for &p in row {
+                    byte = (byte << bits) | palette.iter().position(|&c| c == p).unwrap_or(0) as u8;
+                    used += bits;
+                    if used == 8 {
+                        out.push(byte);
+                        byte = 0;
+                        used = 0;
+                    }
+                }
+                if used > 0 {
+                    out.push(byte << (8 - used));
+                }
+            }
+        }
+    }
+
+    /// Pixel formats viewers ask for: 32 bits (CPIXELs of 3 bytes, low or
+    /// high, and of 4), 16 and 8.
+    fn formats() -> Vec<PixelFormat> {
+        let format = |bits_per_pixel, depth, big_endian, max: [u16; 3], shift: [u8; 3]| PixelFormat {
+            bits_per_pixel,
+            depth,
+            big_endian,
+            red_max: max[0],
+            green_max: max[1],
+            blue_max: max[2],
+            red_shift: shift[0],
+            green_shift: shift[1],
+            blue_shift: shift[2],
+        };
+        vec![
+            PixelFormat::SERVER,
+            format(32, 24, true, [255, 255, 255], [24, 16, 8]),
+            format(32, 32, false, [1023, 1023, 1023], [20, 10, 0]),
+            format(16, 16, false, [31, 63, 31], [11, 5, 0]),
+            format(16, 16, true, [31, 63, 31], [11, 5, 0]),
+            format(8, 8, false, [7, 7, 3], [0, 3, 6]),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn tiles_are_written_as_the_plain_way_says(
+            width in 1usize..=TILE,
+            height in 1usize..=TILE,
+            // Colours drawn from a glyph ramp, a few others, or many.
+            kind in 0usize..4,
+            // How often the colour changes from the background: 1 in 3, or
+            // seldom (runs of hundreds).
+            seldom in any::<bool>(),
+            seed in any::<u64>(),
+            cell_height in prop::option::of((1usize..40, 0usize..200)),
+        ) {
+            let ramp = coverage::ramp(0xaaaaaa ^ (seed as u32 & 0x0f0f0f), 0x102030);
+            let mut state = seed | 1;
+            let mut next = move || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            };
+            let pixels: Vec<u32> = (0..width * height)
+                .map(|_| {
+                    let r = next();
+                    // Runs: most pixels repeat the background.
+                    let change = if seldom { r % 300 == 0 } else { r % 3 == 0 };
+                    let pick = if change { (r >> 8) as usize } else { 0 };
+                    match kind {
+                        0 => ramp[pick % LEVELS],
+                        1 => ramp[pick % 2 * (LEVELS - 1)],
+                        2 => [0x123456, 0xabcdef, 0x00ff00, 0x808080, 0xff0000][pick % 5],
+                        _ => (pick as u32).wrapping_mul(0x01_0307) & 0xffffff,
+                    }
+                })
+                .collect();
+            let cells = cell_height.map(|(height, first)| CellRows { height, first });
+            let tile = Tile { pixels: &pixels, stride: width, width, height };
+            let runs = plain::runs(&pixels, width, cells);
+            let bytes = runs.iter().map(|&(_, n)| plain::run_length_len(n)).sum::<usize>();
+            prop_assert_eq!(run_size(&tile, cells), (runs.len(), bytes));
+            let reversed: Vec<u32> = pixels.iter().rev().copied().collect();
+            for format in formats() {
+                let (mut fast, mut plain) = (Vec::new(), Vec::new());
+                // After another tile, as tiles follow each other.
+                let mut writer = TileWriter::new(&format);
+                let before = Tile { pixels: &reversed, stride: width, width, height };
+                writer.encode_tile(&before, cells, &mut Vec::new());
+                writer.encode_tile(&tile, cells, &mut fast);
+                plain::encode_tile(&pixels, width, &format, cells, &mut plain);
+                prop_assert_eq!(fast, plain);
+            }
+        }
+    }
 
     #[test]
     fn a_solid_tile_is_one_pixel() {
@@ -454,6 +885,7 @@ mod tests {
     fn runs_end_where_a_cell_row_starts() {
         // A tile 2 wide and 6 rows tall, all 0 but for one pixel on row 4.
         let pixels = [0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0];
+        let runs = plain::runs;
         assert_eq!(runs(&pixels, 2, None), [(0, 8), (5, 1), (0, 3)]);
         // Cells 3 rows tall from the tile's top: a run ends before row 3.
         let cells = Some(CellRows { height: 3, first: 0 });
@@ -491,9 +923,17 @@ mod tests {
     }
 
     #[test]
+    fn a_run_of_256_takes_two_length_bytes() {
+        let mut pixels = vec![0u32; 256 + 64];
+        pixels[256..].fill(9);
+        let tile = Tile { pixels: &pixels, stride: 64, width: 64, height: 5 };
+        assert_eq!(run_size(&tile, None), (2, 3));
+    }
+
+    #[test]
     fn long_runs_use_run_lengths() {
-        assert_eq!(run_length_len(1), 1);
-        assert_eq!(run_length_len(256), 2);
+        assert_eq!(plain::run_length_len(1), 1);
+        assert_eq!(plain::run_length_len(256), 2);
         let mut out = Vec::new();
         put_run_length(256, &mut out);
         assert_eq!(out, [255, 0]);
