@@ -27,7 +27,7 @@ use tracing::{info, warn};
 use super::client_message::{ClientMessage, MessageError};
 use super::desktop::{ViewerId, ViewerInput};
 use super::dispatch::{Asked, Dispatch};
-use super::encoding::{Effort, Encoders, number};
+use super::encoding::{Effort, Encoders, Encoding, number};
 use super::group::{Membership, Next};
 use super::group_key::GroupKey;
 use super::handshake::{self, HandshakeError};
@@ -391,6 +391,13 @@ impl Session {
         {
             let pending = self.registration.pending.clone();
             self.membership = self.shared.join(self.id(), self.key(), &pending, &self.encoders);
+            if self.membership.is_some() && self.asked.encoding == Encoding::Tight {
+                // Its compressors are not needed any more: whether it takes
+                // the group's frames or leaves before, its next data comes
+                // from fresh ones (a viewer connecting in Tight held about
+                // 1 MiB of zlib state until its first frame from the group).
+                self.encoders.hand_over(Encoding::Tight);
+            }
         }
         Ok(())
     }
