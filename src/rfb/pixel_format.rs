@@ -242,21 +242,36 @@ impl PixelFormat {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn bytes(bpp: u8, depth: u8, big_endian: u8, true_colour: u8, max: [u16; 3], shift: [u8; 3]) -> [u8; 16] {
-        let format = PixelFormat {
-            bits_per_pixel: bpp,
+impl PixelFormat {
+    /// A format spelt out as a viewer's SetPixelFormat gives it: channel
+    /// maxima and shifts in red, green, blue order (tests only).
+    pub(crate) fn of(
+        bits_per_pixel: u8,
+        depth: u8,
+        big_endian: bool,
+        max: [u16; 3],
+        shift: [u8; 3],
+    ) -> PixelFormat {
+        PixelFormat {
+            bits_per_pixel,
             depth,
-            big_endian: big_endian != 0,
+            big_endian,
             red_max: max[0],
             green_max: max[1],
             blue_max: max[2],
             red_shift: shift[0],
             green_shift: shift[1],
             blue_shift: shift[2],
-        };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(bpp: u8, depth: u8, big_endian: u8, true_colour: u8, max: [u16; 3], shift: [u8; 3]) -> [u8; 16] {
+        let format = PixelFormat::of(bpp, depth, big_endian != 0, max, shift);
         let mut b = format.to_bytes();
         b[3] = true_colour;
         b

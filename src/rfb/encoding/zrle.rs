@@ -753,17 +753,7 @@ mod tests {
     /// Pixel formats viewers ask for: 32 bits (CPIXELs of 3 bytes, low or
     /// high, and of 4), 16 and 8.
     fn formats() -> Vec<PixelFormat> {
-        let format = |bits_per_pixel, depth, big_endian, max: [u16; 3], shift: [u8; 3]| PixelFormat {
-            bits_per_pixel,
-            depth,
-            big_endian,
-            red_max: max[0],
-            green_max: max[1],
-            blue_max: max[2],
-            red_shift: shift[0],
-            green_shift: shift[1],
-            blue_shift: shift[2],
-        };
+        let format = PixelFormat::of;
         vec![
             PixelFormat::SERVER,
             format(32, 24, true, [255, 255, 255], [24, 16, 8]),
