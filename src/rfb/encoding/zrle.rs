@@ -270,8 +270,9 @@ const PALETTE_MAX: usize = 16;
 
 /// Writes tiles in one pixel format, read in place from a patch: each tile
 /// is looked at once for its colours, runs and palette indices, and whatever
-/// it is sent as is written from that (a full text screen is some 7000
-/// tiles an update, for each group of viewers).
+/// it is sent as is written from that (a full 80x24 screen of 10x20 cells,
+/// sent a column of cells at a time, is 640 tiles an update, for each group
+/// of viewers).
 struct TileWriter<'a> {
     format: &'a PixelFormat,
     cpixel_len: usize,
